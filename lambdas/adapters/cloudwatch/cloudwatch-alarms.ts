@@ -1,0 +1,88 @@
+import {
+  type CloudWatchClient,
+  type CompositeAlarm,
+  DescribeAlarmHistoryCommand,
+  DescribeAlarmsCommand,
+  type MetricAlarm,
+} from '@aws-sdk/client-cloudwatch';
+import type { AlarmObservation, AlarmState } from '../../domain/types.ts';
+import type { AlarmSource } from '../../ports/alarms.ts';
+import { rethrowAws } from '../aws-errors.ts';
+
+/** DescribeAlarms accepts at most 100 names per call. */
+const NAMES_PER_CALL = 100;
+
+interface HistoryData {
+  newState?: { stateValue?: string };
+}
+
+/**
+ * Alarm states from CloudWatch: DescribeAlarms for the state now, DescribeAlarmHistory for any
+ * transition into ALARM since the step started (an alarm that fired and recovered during a bake
+ * still fails the step).
+ */
+export class CloudWatchAlarmSource implements AlarmSource {
+  private readonly client: CloudWatchClient;
+
+  constructor(client: CloudWatchClient) {
+    this.client = client;
+  }
+
+  async observe(names: string[], since: Date): Promise<AlarmObservation[]> {
+    const found = new Map<string, MetricAlarm | CompositeAlarm>();
+    try {
+      for (let i = 0; i < names.length; i += NAMES_PER_CALL) {
+        let nextToken: string | undefined;
+        do {
+          const out = await this.client.send(
+            new DescribeAlarmsCommand({
+              AlarmNames: names.slice(i, i + NAMES_PER_CALL),
+              AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+              NextToken: nextToken,
+            }),
+          );
+          for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
+            if (a.AlarmName) found.set(a.AlarmName, a);
+          }
+          nextToken = out.NextToken;
+        } while (nextToken);
+      }
+    } catch (e) {
+      rethrowAws(e, 'describing alarms');
+    }
+    return Promise.all(
+      names.map(async (name): Promise<AlarmObservation> => {
+        const alarm = found.get(name);
+        if (!alarm) return { name, state: 'NOT_FOUND', firedDuringWindow: false };
+        const state = (alarm.StateValue ?? 'INSUFFICIENT_DATA') as AlarmState;
+        const firedDuringWindow = state === 'ALARM' || (await this.firedSince(name, since));
+        return { name, state, firedDuringWindow, reason: alarm.StateReason };
+      }),
+    );
+  }
+
+  private async firedSince(name: string, since: Date): Promise<boolean> {
+    let nextToken: string | undefined;
+    try {
+      do {
+        const out = await this.client.send(
+          new DescribeAlarmHistoryCommand({
+            AlarmName: name,
+            HistoryItemType: 'StateUpdate',
+            StartDate: since,
+            EndDate: new Date(),
+            NextToken: nextToken,
+          }),
+        );
+        for (const item of out.AlarmHistoryItems ?? []) {
+          const data = JSON.parse(item.HistoryData ?? '{}') as HistoryData;
+          if (data.newState?.stateValue === 'ALARM') return true;
+        }
+        nextToken = out.NextToken;
+      } while (nextToken);
+    } catch (e) {
+      rethrowAws(e, `reading the history of alarm ${name}`);
+    }
+    return false;
+  }
+}

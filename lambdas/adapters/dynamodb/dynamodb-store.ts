@@ -1,0 +1,235 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { chainEvent } from '../../domain/audit.ts';
+import { LockHeldError, StepwiseError } from '../../domain/errors.ts';
+import type { AuditEvent, AuditEventInput, DeploymentSummary, ServiceConfig } from '../../domain/types.ts';
+import type { RouteRecord, ServiceStatus, Store } from '../../ports/store.ts';
+import { isConditionFailed, rethrowAws } from '../aws-errors.ts';
+import { deploymentKey, eventSortKey, serviceKey, TABLE_KEYS } from './table.ts';
+
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'expiresAt'];
+/** Concurrent appenders can race for a sequence number; each lost race re-reads and tries again. */
+const APPEND_ATTEMPTS = 5;
+
+function strip<T>(item: Record<string, unknown> | undefined): T | undefined {
+  if (!item) return undefined;
+  const copy = { ...item };
+  for (const k of KEY_ATTRIBUTES) delete copy[k];
+  return copy as T;
+}
+
+/** The Store port on one DynamoDB table (AWS, or dynalite locally). */
+export class DynamoDbStore implements Store {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.table = tableName;
+  }
+
+  private async get<T>(pk: string, sk: string): Promise<T | undefined> {
+    try {
+      const out = await this.doc.send(
+        new GetCommand({ TableName: this.table, Key: { pk, sk }, ConsistentRead: true }),
+      );
+      return strip<T>(out.Item);
+    } catch (e) {
+      rethrowAws(e, `reading ${pk} ${sk}`);
+    }
+  }
+
+  private async put(item: Record<string, unknown>, what: string): Promise<void> {
+    try {
+      await this.doc.send(new PutCommand({ TableName: this.table, Item: item }));
+    } catch (e) {
+      rethrowAws(e, what);
+    }
+  }
+
+  getServiceConfig(service: string) {
+    return this.get<ServiceConfig>(serviceKey(service), 'CONFIG');
+  }
+
+  putServiceConfig(config: ServiceConfig) {
+    return this.put({ pk: serviceKey(config.service), sk: 'CONFIG', ...config }, 'writing service config');
+  }
+
+  getServiceStatus(service: string) {
+    return this.get<ServiceStatus>(serviceKey(service), 'STATUS');
+  }
+
+  setLiveVersion(status: ServiceStatus) {
+    return this.put({ pk: serviceKey(status.service), sk: 'STATUS', ...status }, 'writing service status');
+  }
+
+  async acquireLock(service: string, deploymentId: string, now: Date, ttlSeconds: number): Promise<void> {
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            pk: serviceKey(service),
+            sk: 'LOCK',
+            holder: deploymentId,
+            acquiredAt: now.toISOString(),
+            expiresAt: nowSeconds + ttlSeconds,
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR holder = :me OR expiresAt < :now',
+          ExpressionAttributeValues: { ':me': deploymentId, ':now': nowSeconds },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailed(e)) rethrowAws(e, 'taking the service lock');
+      const lock = await this.get<{ holder: string; acquiredAt: string }>(serviceKey(service), 'LOCK');
+      throw new LockHeldError(
+        `service ${service} is locked by deployment ${lock?.holder ?? 'unknown'} since ${lock?.acquiredAt ?? 'unknown'}`,
+      );
+    }
+  }
+
+  async releaseLock(service: string, deploymentId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: serviceKey(service), sk: 'LOCK' },
+          ConditionExpression: 'holder = :me',
+          ExpressionAttributeValues: { ':me': deploymentId },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailed(e)) rethrowAws(e, 'releasing the service lock');
+    }
+  }
+
+  async createDeployment(summary: DeploymentSummary): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            pk: deploymentKey(summary.deploymentId),
+            sk: 'SUMMARY',
+            gsi1pk: serviceKey(summary.service),
+            gsi1sk: `${summary.startedAt}#${summary.deploymentId}`,
+            ...summary,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailed(e)) rethrowAws(e, 'creating the deployment summary');
+    }
+  }
+
+  async updateDeployment(deploymentId: string, patch: Partial<DeploymentSummary>): Promise<void> {
+    const entries = Object.entries(patch).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: deploymentKey(deploymentId), sk: 'SUMMARY' },
+          UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+          ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#f${i}`, k])),
+          ExpressionAttributeValues: Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
+    } catch (e) {
+      if (isConditionFailed(e)) throw new StepwiseError(`deployment ${deploymentId} has no summary`);
+      rethrowAws(e, 'updating the deployment summary');
+    }
+  }
+
+  getDeployment(deploymentId: string) {
+    return this.get<DeploymentSummary>(deploymentKey(deploymentId), 'SUMMARY');
+  }
+
+  async listDeployments(service: string, limit: number): Promise<DeploymentSummary[]> {
+    const index = TABLE_KEYS.historyIndex;
+    try {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: index.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': index.partitionKey },
+          ExpressionAttributeValues: { ':pk': serviceKey(service) },
+          ScanIndexForward: false,
+          Limit: limit,
+        }),
+      );
+      return (out.Items ?? []).map((i) => strip<DeploymentSummary>(i) as DeploymentSummary);
+    } catch (e) {
+      rethrowAws(e, 'listing deployments');
+    }
+  }
+
+  async listAuditEvents(deploymentId: string): Promise<AuditEvent[]> {
+    const events: AuditEvent[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :event)',
+            ExpressionAttributeValues: { ':pk': deploymentKey(deploymentId), ':event': 'EVENT#' },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of out.Items ?? []) events.push(strip<AuditEvent>(item) as AuditEvent);
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+    } catch (e) {
+      rethrowAws(e, 'reading the audit trail');
+    }
+    return events;
+  }
+
+  /**
+   * Appends without transactions (dynalite has none): the event's key makes a retry find its
+   * first write, and the conditional put on the next sequence number makes racing writers
+   * re-read instead of overwriting. The trail stays gapless and hash-chained.
+   */
+  async appendAuditEvent(deploymentId: string, input: AuditEventInput): Promise<AuditEvent> {
+    for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
+      const trail = await this.listAuditEvents(deploymentId);
+      const already = trail.find((e) => e.key === input.key);
+      if (already) return already;
+      const event = chainEvent(deploymentId, input, trail.at(-1));
+      try {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { pk: deploymentKey(deploymentId), sk: eventSortKey(event.seq), ...event },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+        return event;
+      } catch (e) {
+        if (!isConditionFailed(e)) rethrowAws(e, 'appending to the audit trail');
+      }
+    }
+    throw new StepwiseError(`could not append ${input.type} to ${deploymentId}: the trail kept changing`);
+  }
+
+  getRoutes(service: string) {
+    return this.get<RouteRecord>(serviceKey(service), 'ROUTES');
+  }
+
+  putRoutes(routes: RouteRecord) {
+    return this.put({ pk: serviceKey(routes.service), sk: 'ROUTES', ...routes }, 'writing routes');
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Every failure a task can report to the state machine. The `name` of each class is the exact
+ * string that `ErrorEquals` matches in the ASL files, so renaming one is a breaking change.
+ */
+export class StepwiseError extends Error {
+  override name = 'Stepwise.Error';
+}
+
+/** The task input or a plan is malformed; nothing was changed. */
+export class InvalidInputError extends StepwiseError {
+  override name = 'Stepwise.InvalidInput';
+}
+
+/** The service has no registered configuration. */
+export class ServiceNotFoundError extends StepwiseError {
+  override name = 'Stepwise.ServiceNotFound';
+}
+
+/** Another deployment holds the service lock. */
+export class LockHeldError extends StepwiseError {
+  override name = 'Stepwise.LockHeld';
+}
+
+/** A dependency failed in a way that is worth retrying (throttling, a network blip). */
+export class TransientError extends StepwiseError {
+  override name = 'Stepwise.Transient';
+}
+
+/** Weights read back from the traffic target differ from the ones just written. */
+export class WeightsMismatchError extends StepwiseError {
+  override name = 'Stepwise.WeightsMismatch';
+}
+
+/** The traffic provider refused or failed an operation for good. */
+export class ProviderError extends StepwiseError {
+  override name = 'Stepwise.ProviderFailed';
+}
+
+/** The audit trail is not what it was written as: a chain link is broken. */
+export class AuditTamperedError extends StepwiseError {
+  override name = 'Stepwise.AuditTampered';
+}

@@ -1,0 +1,150 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { InvalidInputError } from './errors.ts';
+import { MAX_BAKE_SECONDS } from './plan.ts';
+
+export const planSchema = {
+  type: 'object',
+  required: ['steps'],
+  additionalProperties: false,
+  properties: {
+    steps: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 100,
+      items: {
+        type: 'object',
+        required: ['weight', 'bakeSeconds'],
+        additionalProperties: false,
+        properties: {
+          weight: { type: 'integer', minimum: 1, maximum: 100 },
+          bakeSeconds: { type: 'integer', minimum: 0, maximum: MAX_BAKE_SECONDS },
+        },
+      },
+    },
+  },
+} as const;
+
+const trigger = {
+  type: 'object',
+  required: ['source', 'principal'],
+  additionalProperties: false,
+  properties: {
+    source: { type: 'string', minLength: 1, maxLength: 64 },
+    principal: { type: 'string', minLength: 1, maxLength: 512 },
+  },
+} as const;
+
+export const SERVICE_NAME_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
+
+/** The execution input of every strategy state machine. */
+export const deploymentRequestSchema = {
+  type: 'object',
+  required: ['deploymentId', 'service', 'artifact', 'strategy', 'trigger'],
+  additionalProperties: false,
+  properties: {
+    deploymentId: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+    service: { type: 'string', pattern: SERVICE_NAME_PATTERN },
+    artifact: {
+      type: 'object',
+      required: ['image'],
+      additionalProperties: false,
+      properties: {
+        image: { type: 'string', minLength: 1, maxLength: 512, pattern: '^\\S+$' },
+        digest: { type: 'string', pattern: '^sha256:[a-f0-9]{64}$' },
+      },
+    },
+    strategy: { type: 'string', enum: ['canary'] },
+    plan: planSchema,
+    trigger,
+    commitSha: { type: 'string', pattern: '^[0-9a-f]{7,40}$' },
+  },
+} as const;
+
+/** The state every task after Start receives: checked for shape only, Start already validated the content. */
+export const taskStateSchema = {
+  type: 'object',
+  required: ['deployment', 'progress'],
+  properties: {
+    deployment: {
+      type: 'object',
+      required: [
+        'deploymentId',
+        'service',
+        'plan',
+        'stableVersion',
+        'candidateVersion',
+        'provider',
+        'alarms',
+      ],
+      properties: { plan: planSchema, alarms: { type: 'array', items: { type: 'string' } } },
+    },
+    progress: {
+      type: 'object',
+      required: ['stepIndex', 'stepCount', 'weights'],
+      properties: { stepIndex: { type: 'integer', minimum: -1 }, stepCount: { type: 'integer', minimum: 1 } },
+    },
+  },
+} as const;
+
+export const recordEventSchema = {
+  type: 'object',
+  required: ['type', 'state'],
+  additionalProperties: false,
+  properties: {
+    type: { type: 'string', enum: ['DeploymentSucceeded', 'DeploymentRolledBack', 'DeploymentFailed'] },
+    state: taskStateSchema,
+  },
+} as const;
+
+export const serviceConfigSchema = {
+  type: 'object',
+  required: ['service', 'environment', 'provider', 'alarms', 'insufficientData', 'plan'],
+  additionalProperties: false,
+  properties: {
+    service: { type: 'string', pattern: SERVICE_NAME_PATTERN },
+    environment: { type: 'string', minLength: 1, maxLength: 64 },
+    provider: { type: 'string', minLength: 1 },
+    alarms: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 255 } },
+    insufficientData: { type: 'string', enum: ['healthy', 'unhealthy'] },
+    plan: planSchema,
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: false, strict: true });
+
+/** `/artifact/image` → `artifact.image`; `/plan/steps/2/weight` → `plan.steps[2].weight`. */
+function fieldOf(error: ErrorObject, root: string): string {
+  const parts = error.instancePath.split('/').slice(1);
+  if (error.keyword === 'required') parts.push(String(error.params.missingProperty));
+  if (error.keyword === 'additionalProperties') parts.push(String(error.params.additionalProperty));
+  const path = parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
+  return path || root;
+}
+
+function describe(error: ErrorObject): string {
+  switch (error.keyword) {
+    case 'required':
+      return 'is required';
+    case 'additionalProperties':
+      return 'is not a known field';
+    case 'enum':
+      return `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
+    default:
+      return error.message ?? 'is invalid';
+  }
+}
+
+/** Compiles a schema once; the returned function throws InvalidInputError naming the bad field. */
+export function validator<T>(schema: object, root: string): (value: unknown) => T {
+  const check: ValidateFunction = ajv.compile(schema);
+  return (value) => {
+    if (check(value)) return value as T;
+    const error = check.errors?.[0];
+    if (!error) throw new InvalidInputError(`${root} is invalid`);
+    const shown =
+      error.keyword === 'required' || error.keyword === 'additionalProperties'
+        ? ''
+        : `, got ${JSON.stringify(error.data)}`;
+    throw new InvalidInputError(`${fieldOf(error, root)} ${describe(error)}${shown}`);
+  };
+}

@@ -1,0 +1,35 @@
+import type { AlarmObservation, HealthCheck, InsufficientDataPolicy } from './types.ts';
+
+/**
+ * Judges a step from the alarms that gate it. Any alarm in ALARM now, or at any moment since the
+ * step started, is unhealthy; an alarm that does not exist is unhealthy (a gate that cannot be read
+ * must not pass); INSUFFICIENT_DATA follows the service's policy, and the reasons say so either way.
+ */
+export function judgeHealth(
+  alarms: AlarmObservation[],
+  policy: InsufficientDataPolicy,
+  checkedAt: Date,
+): HealthCheck {
+  const reasons: string[] = [];
+  let healthy = true;
+  for (const alarm of alarms) {
+    if (alarm.state === 'ALARM') {
+      healthy = false;
+      reasons.push(`alarm ${alarm.name} is in ALARM${alarm.reason ? `: ${alarm.reason}` : ''}`);
+    } else if (alarm.firedDuringWindow) {
+      healthy = false;
+      reasons.push(`alarm ${alarm.name} fired during the bake (now ${alarm.state})`);
+    } else if (alarm.state === 'NOT_FOUND') {
+      healthy = false;
+      reasons.push(`alarm ${alarm.name} does not exist`);
+    } else if (alarm.state === 'INSUFFICIENT_DATA') {
+      if (policy === 'unhealthy') healthy = false;
+      reasons.push(
+        `alarm ${alarm.name} has insufficient data; treated as ${policy} by the service's insufficientData policy`,
+      );
+    }
+  }
+  if (alarms.length === 0)
+    reasons.push('no alarms are configured for this service; the step passes unchecked');
+  return { healthy, checkedAt: checkedAt.toISOString(), alarms, reasons };
+}

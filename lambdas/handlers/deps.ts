@@ -1,0 +1,22 @@
+import type { ProviderFactory } from '../adapters/traffic/providers.ts';
+import type { Deployment } from '../domain/types.ts';
+import type { AlarmSource } from '../ports/alarms.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Store } from '../ports/store.ts';
+import type { TrafficTarget } from '../ports/traffic.ts';
+
+/** The ports every task handler is built from: AWS adapters in Lambda, local ones in the runtime. */
+export interface TaskDeps {
+  store: Store;
+  providers: ProviderFactory;
+  alarms: AlarmSource;
+  clock: Clock;
+}
+
+export function targetOf(deployment: Deployment): TrafficTarget {
+  return {
+    service: deployment.service,
+    stableVersion: deployment.stableVersion,
+    candidateVersion: deployment.candidateVersion,
+  };
+}

@@ -1,0 +1,46 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { auditEvent } from '../domain/events.ts';
+import { recordEventSchema, validator } from '../domain/schemas.ts';
+import type { DeploymentStatus, TaskState } from '../domain/types.ts';
+import { taskHandler } from '../middleware/task-handler.ts';
+import type { TaskDeps } from './deps.ts';
+
+type ClosingEvent = 'DeploymentSucceeded' | 'DeploymentRolledBack' | 'DeploymentFailed';
+
+const STATUS: Record<ClosingEvent, DeploymentStatus> = {
+  DeploymentSucceeded: 'SUCCEEDED',
+  DeploymentRolledBack: 'ROLLED_BACK',
+  DeploymentFailed: 'FAILED',
+};
+
+const parse = validator<{ type: ClosingEvent; state: TaskState }>(recordEventSchema, 'input');
+
+/**
+ * Record event: close the deployment with its final event. The audit trail gets exactly one
+ * closing event (keyed `closed`), the summary its status and end time, and the lock is released.
+ */
+export function makeRecordEventHandler(deps: TaskDeps, logger?: Logger) {
+  return taskHandler({ name: 'record-event', parse, logger }, async ({ type, state }): Promise<TaskState> => {
+    const { deployment } = state;
+    const status = STATUS[type];
+    const now = deps.clock.now();
+    const cause = state.outcome?.cause;
+    const liveVersion = status === 'SUCCEEDED' ? deployment.candidateVersion : deployment.stableVersion;
+    await deps.store.appendAuditEvent(
+      deployment.deploymentId,
+      auditEvent(deployment, type, 'closed', now, {
+        status,
+        rollback: status === 'ROLLED_BACK',
+        detail: { weights: state.progress.weights, reason: cause, liveVersion },
+      }),
+    );
+    await deps.store.updateDeployment(deployment.deploymentId, {
+      status,
+      endedAt: now.toISOString(),
+      weights: state.progress.weights,
+      reason: cause,
+    });
+    await deps.store.releaseLock(deployment.service, deployment.deploymentId);
+    return { ...state, outcome: { status, error: state.outcome?.error, cause } };
+  });
+}

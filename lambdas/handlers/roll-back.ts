@@ -1,0 +1,64 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { WeightsMismatchError } from '../domain/errors.ts';
+import { auditEvent } from '../domain/events.ts';
+import { sameWeights } from '../domain/plan.ts';
+import type { TaskState } from '../domain/types.ts';
+import { taskHandler } from '../middleware/task-handler.ts';
+import { type TaskDeps, targetOf } from './deps.ts';
+import { parseTaskState } from './state.ts';
+
+/** Why the execution came to the rollback path: a failed check, a task error, or a request. */
+export function rollbackReason(state: TaskState): string {
+  const step = state.progress.stepIndex + 1;
+  if (state.check && !state.check.healthy) {
+    return `step ${step} unhealthy: ${state.check.reasons.join('; ')}`;
+  }
+  if (state.error) {
+    const cause = state.error.Cause ? `: ${summarizeCause(state.error.Cause)}` : '';
+    return `step ${step}: task failed with ${state.error.Error}${cause}`;
+  }
+  return `rollback requested at step ${step}`;
+}
+
+/** A Lambda error's Cause is a JSON document; its message is what a reader wants. */
+function summarizeCause(cause: string): string {
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    return parsed.errorMessage ?? cause;
+  } catch {
+    return cause;
+  }
+}
+
+/** Roll back: all traffic back to the stable version, read back to be sure, and say why. */
+export function makeRollBackHandler(deps: TaskDeps, logger?: Logger) {
+  return taskHandler(
+    { name: 'roll-back', parse: parseTaskState, logger },
+    async (state): Promise<TaskState> => {
+      const { deployment } = state;
+      const target = targetOf(deployment);
+      const provider = deps.providers(deployment.provider);
+      const reason = rollbackReason(state);
+      await provider.rollback(target);
+      const weights = await provider.getWeights(target);
+      if (!sameWeights(weights, { [deployment.stableVersion]: 100 })) {
+        throw new WeightsMismatchError(
+          `rolled back to ${deployment.stableVersion} but read back ${JSON.stringify(weights)}`,
+        );
+      }
+      await deps.store.appendAuditEvent(
+        deployment.deploymentId,
+        auditEvent(deployment, 'RolledBack', 'rolled-back', deps.clock.now(), {
+          rollback: true,
+          detail: { reason, fromStep: state.progress.stepIndex + 1, weights },
+        }),
+      );
+      await deps.store.updateDeployment(deployment.deploymentId, { weights, reason });
+      return {
+        ...state,
+        progress: { ...state.progress, weights },
+        outcome: { status: 'ROLLED_BACK', error: 'Stepwise.RolledBack', cause: reason },
+      };
+    },
+  );
+}

@@ -1,0 +1,60 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy, { type MiddyfiedHandler } from '@middy/core';
+import type { Context } from 'aws-lambda';
+
+/** What every task's log lines carry, when the input has it. */
+function correlationKeys(input: unknown): Record<string, unknown> {
+  const value = input as {
+    deploymentId?: string;
+    service?: string;
+    strategy?: string;
+    deployment?: { deploymentId?: string; service?: string; strategy?: string };
+    progress?: { stepIndex?: number };
+    state?: { deployment?: { deploymentId?: string; service?: string; strategy?: string } };
+  };
+  const deployment = value?.deployment ?? value?.state?.deployment ?? value;
+  return {
+    deploymentId: deployment?.deploymentId,
+    service: deployment?.service,
+    strategy: deployment?.strategy,
+    step: typeof value?.progress?.stepIndex === 'number' ? value.progress.stepIndex + 1 : undefined,
+  };
+}
+
+export interface TaskHandlerOptions<I> {
+  /** Task name, used as the logger's service name suffix. */
+  name: string;
+  /** Parses and validates the raw event; throws InvalidInputError naming the bad field. */
+  parse: (event: unknown) => I;
+  /** Default: a Powertools Logger named `stepwise-<name>`. */
+  logger?: Logger;
+}
+
+/**
+ * The one middy stack for every Step Functions task: logger context with the deployment's keys
+ * on every line, then input parsing. There is deliberately no error middleware: a thrown error
+ * must reach the state machine, whose Retry and Catch match on its `name`.
+ */
+export function taskHandler<I, O>(
+  options: TaskHandlerOptions<I>,
+  run: (input: I, logger: Logger) => Promise<O>,
+): MiddyfiedHandler<unknown, O, Error, Context> {
+  const logger = options.logger ?? new Logger({ serviceName: `stepwise-${options.name}` });
+  return middy<unknown, O, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .before((request) => {
+      logger.appendKeys(correlationKeys(request.event));
+    })
+    .handler(async (event) => {
+      const input = options.parse(event);
+      try {
+        const output = await run(input, logger);
+        logger.info('task completed');
+        return output;
+      } catch (error) {
+        logger.error('task failed', error as Error);
+        throw error;
+      }
+    });
+}

@@ -1,0 +1,25 @@
+import type { Weights } from '../domain/types.ts';
+
+/** What a provider needs to know about the deployment it acts for. */
+export interface TrafficTarget {
+  service: string;
+  stableVersion: string;
+  candidateVersion: string;
+}
+
+/**
+ * Moves traffic between the stable and the candidate version of one service. Every method is
+ * idempotent: calling it twice has the effect of calling it once.
+ */
+export interface TrafficProvider {
+  /** Brings the candidate up beside the stable version, with no traffic. */
+  prepare(target: TrafficTarget): Promise<void>;
+  /** Routes traffic by `weights` (version → percent); no write when already there. */
+  setWeights(target: TrafficTarget, weights: Weights): Promise<void>;
+  /** Reads the weights back from where traffic is routed. */
+  getWeights(target: TrafficTarget): Promise<Weights>;
+  /** Gives the candidate all traffic and makes it the stable version. */
+  promote(target: TrafficTarget): Promise<void>;
+  /** Gives the stable version all traffic and retires the candidate. */
+  rollback(target: TrafficTarget): Promise<void>;
+}
