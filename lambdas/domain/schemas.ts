@@ -76,12 +76,24 @@ export const taskStateSchema = {
         'provider',
         'alarms',
       ],
-      properties: { plan: planSchema, alarms: { type: 'array', items: { type: 'string' } } },
+      properties: {
+        deploymentId: { type: 'string' },
+        service: { type: 'string' },
+        plan: planSchema,
+        stableVersion: { type: 'string' },
+        candidateVersion: { type: 'string' },
+        provider: { type: 'string' },
+        alarms: { type: 'array', items: { type: 'string' } },
+      },
     },
     progress: {
       type: 'object',
       required: ['stepIndex', 'stepCount', 'weights'],
-      properties: { stepIndex: { type: 'integer', minimum: -1 }, stepCount: { type: 'integer', minimum: 1 } },
+      properties: {
+        stepIndex: { type: 'integer', minimum: -1 },
+        stepCount: { type: 'integer', minimum: 1 },
+        weights: { type: 'object', additionalProperties: { type: 'integer', minimum: 0, maximum: 100 } },
+      },
     },
   },
 } as const;

@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  ExecutionAbortedError,
+  ExecutionError,
+  ExecutionTimeoutError,
+  StateMachine,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
+
+const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+
+/** Where the strategies' ASL files live: the same files the CDK stack deploys. */
+export function aslPath(strategy: string): string {
+  return fileURLToPath(new URL(`../statemachines/${strategy}.asl.json`, import.meta.url));
+}
+
+export function loadDefinition(strategy: string): StateMachineDefinition {
+  return JSON.parse(readFileSync(aslPath(strategy), 'utf8')) as StateMachineDefinition;
+}
+
+/** Invokes the function a Task names (its `${Placeholder}` FunctionName) with the task's Payload. */
+export type LocalInvoker = (functionName: string, payload: unknown, stateName: string) => Promise<unknown>;
+
+export interface EngineEvent {
+  type: string;
+  stateName?: string;
+  stateType?: string;
+  output?: unknown;
+  error?: string;
+  cause?: unknown;
+}
+
+export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+
+export interface ExecutionResult {
+  status: ExecutionStatus;
+  output?: unknown;
+  /** The error name the execution failed with, e.g. `Stepwise.RolledBack`. */
+  error?: string;
+  cause?: string;
+  stateTransitions: number;
+}
+
+type States = StateMachineDefinition['States'];
+
+/** Task and Wait state names at every level (Map and Parallel states nest their own). */
+function collectStates(states: States, tasks: string[], waits: string[]): void {
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type === 'Task') tasks.push(name);
+    if (state.Type === 'Wait') waits.push(name);
+    if (state.Type === 'Map') {
+      const inner = state.ItemProcessor ?? state.Iterator;
+      if (inner) collectStates(inner.States, tasks, waits);
+    }
+    if (state.Type === 'Parallel') {
+      for (const branch of state.Branches) collectStates(branch.States, tasks, waits);
+    }
+  }
+}
+
+/**
+ * Runs an ASL definition on aws-local-stepfunctions. Every `lambda:invoke` Task goes to `invoke`,
+ * and its return value comes back in Lambda's result shape (`{ Payload, StatusCode }`) so that
+ * `OutputPath: "$.Payload"` works as on AWS. Waits and retry pauses take no wall time: simulated
+ * time is the runtime's business (see VirtualClock).
+ */
+export async function runExecution(
+  definition: StateMachineDefinition,
+  input: unknown,
+  invoke: LocalInvoker,
+  onEvent: (event: EngineEvent) => void = () => undefined,
+): Promise<ExecutionResult> {
+  const tasks: string[] = [];
+  const waits: string[] = [];
+  collectStates(definition.States, tasks, waits);
+  const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+  const taskResourceLocalHandlers = Object.fromEntries(
+    tasks.map((name) => [
+      name,
+      async (parameters: unknown) => {
+        const { FunctionName, Payload } = parameters as { FunctionName?: string; Payload?: unknown };
+        if (typeof FunctionName !== 'string') {
+          throw new Error(`task ${name}: only ${LAMBDA_INVOKE} tasks with a FunctionName run locally`);
+        }
+        const result = await invoke(FunctionName, Payload, name);
+        return { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' } as never;
+      },
+    ]),
+  );
+  const execution = machine.run(input as never, {
+    overrides: {
+      taskResourceLocalHandlers,
+      waitTimeOverrides: Object.fromEntries(waits.map((w) => [w, 0])),
+      retryIntervalOverrides: Object.fromEntries(tasks.map((t) => [t, 0])),
+    },
+    context: { Execution: { Input: input as never, StartTime: new Date().toISOString() } },
+  });
+
+  let stateTransitions = 0;
+  const consumed = (async () => {
+    for await (const event of execution.eventLogs) {
+      const e = event as unknown as {
+        type: string;
+        state?: { name: string; type: string; output?: unknown };
+        Error?: string;
+        Cause?: unknown;
+      };
+      if (e.type === 'StateEntered') stateTransitions++;
+      onEvent({
+        type: e.type,
+        stateName: e.state?.name,
+        stateType: e.state?.type,
+        output: e.state?.output,
+        error: e.Error,
+        cause: e.Cause,
+      });
+    }
+  })();
+
+  let result: Omit<ExecutionResult, 'stateTransitions'>;
+  try {
+    result = { status: 'SUCCEEDED', output: await execution.result };
+  } catch (error) {
+    if (error instanceof ExecutionError) {
+      const cause = (error as { cause?: { name?: string; message?: string } }).cause;
+      result = { status: 'FAILED', error: cause?.name ?? 'States.Runtime', cause: cause?.message ?? error.message };
+    } else if (error instanceof ExecutionAbortedError) {
+      result = { status: 'ABORTED' };
+    } else if (error instanceof ExecutionTimeoutError) {
+      result = { status: 'TIMED_OUT', error: 'States.Timeout' };
+    } else {
+      throw error;
+    }
+  }
+  await consumed;
+  return { ...result, stateTransitions };
+}

@@ -1,0 +1,67 @@
+import { InvalidInputError } from '../lambdas/domain/errors.ts';
+import { parseDurationSeconds } from '../lambdas/domain/plan.ts';
+
+/** The candidate version misbehaves: a higher error rate or latency, from a step on. */
+export interface BehaviourFault {
+  kind: 'errors' | 'latency';
+  /** errors: a fraction 0..1; latency: milliseconds added to p99. */
+  value: number;
+  /** First step (1-based) at which the fault is active; 1 when not given. */
+  fromStep: number;
+}
+
+/** A task misbehaves: `throttle` fails once with a transient Lambda error, `fail` fails for good. */
+export interface TaskFault {
+  kind: 'throttle' | 'fail';
+  /** Task file name, e.g. `shift-traffic`. */
+  task: string;
+  /** Only on this step (1-based); any step when not given. */
+  step?: number;
+}
+
+export interface Faults {
+  behaviour: BehaviourFault[];
+  tasks: TaskFault[];
+}
+
+export const INJECT_GRAMMAR = `--inject KIND=VALUE[@step=N]   (repeatable)
+    errors=8%                   the new version fails 8% of its requests
+    latency=900ms               the new version's p99 latency is 900 ms higher
+    throttle=TASK               TASK fails once with Lambda.TooManyRequestsException (retried)
+    fail=TASK                   TASK fails for good (the rollback path runs)
+    @step=N                     from step N on (errors, latency) / only at step N (tasks)
+  TASK is one of: ${'TASK_NAMES'}`;
+
+/** Parses `--inject` values; throws naming the bad one. */
+export function parseFaults(values: string[], taskNames: string[]): Faults {
+  const faults: Faults = { behaviour: [], tasks: [] };
+  for (const raw of values) {
+    const match = /^(errors|latency|throttle|fail)=([^@]+)(?:@step=(\d+))?$/.exec(raw.trim());
+    if (!match) {
+      throw new InvalidInputError(`--inject '${raw}' is not KIND=VALUE[@step=N] (see --help)`);
+    }
+    const [, kind, value = '', stepText] = match;
+    const step = stepText === undefined ? undefined : Number(stepText);
+    if (step !== undefined && step < 1) throw new InvalidInputError(`--inject '${raw}': step must be 1 or more`);
+    if (kind === 'errors') {
+      const pct = /^(\d+(?:\.\d+)?)%$/.exec(value);
+      if (!pct || Number(pct[1]) > 100) {
+        throw new InvalidInputError(`--inject '${raw}': errors must be a percentage like 8%`);
+      }
+      faults.behaviour.push({ kind: 'errors', value: Number(pct[1]) / 100, fromStep: step ?? 1 });
+    } else if (kind === 'latency') {
+      const ms = parseDurationSeconds(value, `--inject '${raw}' latency`) * 1000;
+      faults.behaviour.push({ kind: 'latency', value: ms, fromStep: step ?? 1 });
+    } else {
+      if (!taskNames.includes(value)) {
+        throw new InvalidInputError(`--inject '${raw}': unknown task '${value}'; tasks: ${taskNames.join(', ')}`);
+      }
+      faults.tasks.push({ kind: kind as TaskFault['kind'], task: value, step });
+    }
+  }
+  return faults;
+}
+
+export function injectGrammar(taskNames: string[]): string {
+  return INJECT_GRAMMAR.replace('TASK_NAMES', taskNames.join(', '));
+}
