@@ -1,3 +1,4 @@
 #!/usr/bin/env node
-const x: number = 1;
-console.log('hello', x, process.version);
+import { main } from '../cli/main.ts';
+
+process.exitCode = await main(process.argv.slice(2));

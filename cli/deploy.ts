@@ -1,0 +1,257 @@
+import { hostname, userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { InvalidInputError } from '../lambdas/domain/errors.ts';
+import {
+  DEFAULT_BAKE_SECONDS,
+  DEFAULT_WEIGHTS,
+  parseDurationSeconds,
+  parseWeights,
+  validatePlan,
+} from '../lambdas/domain/plan.ts';
+import { deploymentRequestSchema } from '../lambdas/domain/schemas.ts';
+import type { InsufficientDataPolicy, Plan } from '../lambdas/domain/types.ts';
+import { injectGrammar, parseFaults } from '../local/faults.ts';
+import {
+  DEFAULT_ALARMS,
+  type LocalAlarmSettings,
+  type LocalDeployOptions,
+  TASK_NAMES,
+} from '../local/runtime.ts';
+import type { TreatMissingData } from '../local/simulated-cloudwatch.ts';
+import { UsageError } from './errors.ts';
+import { progressLines, summaryLines } from './format.ts';
+import { openRuntime } from './state-dir.ts';
+
+export const DEPLOY_HELP = `Usage: npx stepwise deploy --service NAME --image IMAGE [options]
+
+Runs a rollout on the embedded engine: the same statemachines/<strategy>.asl.json and task code as
+on AWS, with DynamoDB served by dynalite under .stepwise/, and a simulated fleet and CloudWatch on
+a virtual clock (a 20-minute plan takes well under a second).
+
+  --service NAME               service to deploy (lowercase letters, digits, dashes)
+  --image IMAGE                the new version, e.g. shop:1.1 or an ECR image URI
+  --strategy NAME              canary (default; the only one so far)
+  --steps LIST                 candidate weights in percent, ending at 100   (default ${DEFAULT_WEIGHTS.join(',')})
+  --bake DURATION              soak time after each step: 30s, 5m, 1h      (default ${DEFAULT_BAKE_SECONDS / 60}m)
+  --error-threshold PERCENT    alarm when the new version's error rate exceeds it   (default ${DEFAULT_ALARMS.errorRatePercent}%)
+  --latency-threshold DURATION alarm when its p99 latency exceeds it                (default ${DEFAULT_ALARMS.latencyMs}ms)
+  --period DURATION            alarm period                                        (default ${DEFAULT_ALARMS.periodSeconds}s)
+  --evaluation-periods N       periods each alarm evaluates                        (default ${DEFAULT_ALARMS.evaluationPeriods})
+  --datapoints-to-alarm M      breaching periods out of N that make ALARM          (default ${DEFAULT_ALARMS.datapointsToAlarm})
+  --missing-data HOW           breaching | notBreaching | ignore | missing          (default ${DEFAULT_ALARMS.treatMissingData})
+  --insufficient-data VERDICT  what INSUFFICIENT_DATA means: healthy | unhealthy    (default healthy)
+  --rpm N                      simulated requests per minute across the service    (default 1000)
+  --digest sha256:…            image digest, recorded in the audit trail
+  --commit SHA                 commit the image was built from, recorded in the audit trail
+  --state-dir DIR              where local state lives (default .stepwise, or $STEPWISE_STATE_DIR)
+  --json                       print one JSON summary at the end instead of progress
+  -h, --help                   this help
+
+Fault injection, to rehearse a rollback:
+  ${injectGrammar(TASK_NAMES)}
+
+Exit code: 0 succeeded, 2 rolled back, 1 anything else (including a bad flag: nothing runs).
+Example: npx stepwise deploy --service checkout --image shop:1.1 --inject errors=8%`;
+
+const options = {
+  service: { type: 'string' },
+  image: { type: 'string' },
+  strategy: { type: 'string', default: 'canary' },
+  steps: { type: 'string' },
+  bake: { type: 'string' },
+  'error-threshold': { type: 'string' },
+  'latency-threshold': { type: 'string' },
+  period: { type: 'string' },
+  'evaluation-periods': { type: 'string' },
+  'datapoints-to-alarm': { type: 'string' },
+  'missing-data': { type: 'string' },
+  'insufficient-data': { type: 'string' },
+  rpm: { type: 'string' },
+  digest: { type: 'string' },
+  commit: { type: 'string' },
+  inject: { type: 'string', multiple: true },
+  'state-dir': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+const STRATEGIES = ['canary'];
+const MISSING_DATA: TreatMissingData[] = ['breaching', 'notBreaching', 'ignore', 'missing'];
+
+function checkSteps(weights: number[], text: string): void {
+  const increasing = weights.every((w, i) => w >= 1 && w <= 100 && (i === 0 || w > (weights[i - 1] ?? 0)));
+  if (!increasing || weights.at(-1) !== 100) {
+    throw new UsageError(
+      `--steps must be increasing percentages from 1 to 100 that end at 100, got '${text}'`,
+    );
+  }
+}
+
+function positiveInt(text: string | undefined, flag: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw new UsageError(`--${flag} must be a whole number of 1 or more, got '${text}'`);
+  return Number(text);
+}
+
+function pattern(value: string, re: string, flag: string, what: string): string {
+  if (!new RegExp(re).test(value)) throw new UsageError(`--${flag} ${what}, got '${value}'`);
+  return value;
+}
+
+/** Turns the flags into run options, or throws a UsageError naming the flag. Nothing has run yet. */
+export function parseDeployArgs(
+  argv: string[],
+):
+  | { help: true }
+  | { help: false; json: boolean; stateDir?: string; run: Omit<LocalDeployOptions, 'onProgress'> } {
+  const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  if (values.help) return { help: true };
+  if (!values.service) throw new UsageError('--service is required (the service to deploy)');
+  if (!values.image) throw new UsageError('--image is required (the new version to roll out)');
+  const props = deploymentRequestSchema.properties;
+  const service = pattern(
+    values.service,
+    props.service.pattern,
+    'service',
+    'must be lowercase letters, digits and dashes (at most 63)',
+  );
+  const image = pattern(
+    values.image,
+    props.artifact.properties.image.pattern,
+    'image',
+    'must be an image reference without spaces',
+  );
+  if (!STRATEGIES.includes(values.strategy)) {
+    throw new UsageError(
+      `--strategy '${values.strategy}' is not known; strategies: ${STRATEGIES.join(', ')}`,
+    );
+  }
+  if (values.digest)
+    pattern(
+      values.digest,
+      props.artifact.properties.digest.pattern,
+      'digest',
+      'must look like sha256:<64 hex digits>',
+    );
+  if (values.commit)
+    pattern(values.commit, props.commitSha.pattern, 'commit', 'must be 7 to 40 lowercase hex digits');
+
+  try {
+    const weights = values.steps ? parseWeights(values.steps, '--steps') : [...DEFAULT_WEIGHTS];
+    const bakeSeconds = values.bake ? parseDurationSeconds(values.bake, '--bake') : DEFAULT_BAKE_SECONDS;
+    if (!Number.isInteger(bakeSeconds))
+      throw new UsageError(`--bake must be whole seconds, got '${values.bake}'`);
+    checkSteps(weights, values.steps ?? '');
+    if (bakeSeconds > MAX_BAKE_SECONDS)
+      throw new UsageError(`--bake must be at most 24h, got '${values.bake}'`);
+    const plan: Plan = validatePlan({ steps: weights.map((weight) => ({ weight, bakeSeconds })) });
+
+    const errorThreshold = values['error-threshold'];
+    const errorMatch = errorThreshold === undefined ? undefined : /^(\d+(?:\.\d+)?)%?$/.exec(errorThreshold);
+    if (errorThreshold !== undefined && (!errorMatch || Number(errorMatch[1]) > 100)) {
+      throw new UsageError(`--error-threshold must be a percentage like 5%, got '${errorThreshold}'`);
+    }
+    const missing = (values['missing-data'] ?? DEFAULT_ALARMS.treatMissingData) as TreatMissingData;
+    if (!MISSING_DATA.includes(missing)) {
+      throw new UsageError(`--missing-data must be one of ${MISSING_DATA.join(', ')}, got '${missing}'`);
+    }
+    const insufficient = (values['insufficient-data'] ?? 'healthy') as InsufficientDataPolicy;
+    if (insufficient !== 'healthy' && insufficient !== 'unhealthy') {
+      throw new UsageError(`--insufficient-data must be healthy or unhealthy, got '${insufficient}'`);
+    }
+    const periodSeconds = values.period
+      ? parseDurationSeconds(values.period, '--period')
+      : DEFAULT_ALARMS.periodSeconds;
+    if (
+      !Number.isInteger(periodSeconds) ||
+      (periodSeconds !== 10 && periodSeconds !== 30 && periodSeconds % 60 !== 0)
+    ) {
+      throw new UsageError(
+        `--period must be 10s, 30s or a multiple of 60s, as in CloudWatch, got '${values.period}'`,
+      );
+    }
+    const evaluationPeriods = positiveInt(
+      values['evaluation-periods'],
+      'evaluation-periods',
+      DEFAULT_ALARMS.evaluationPeriods,
+    );
+    const datapointsToAlarm = positiveInt(
+      values['datapoints-to-alarm'],
+      'datapoints-to-alarm',
+      Math.min(DEFAULT_ALARMS.datapointsToAlarm, evaluationPeriods),
+    );
+    if (datapointsToAlarm > evaluationPeriods) {
+      throw new UsageError(
+        `--datapoints-to-alarm (${datapointsToAlarm}) cannot exceed --evaluation-periods (${evaluationPeriods})`,
+      );
+    }
+    const alarms: LocalAlarmSettings = {
+      errorRatePercent: errorMatch ? Number(errorMatch[1]) : DEFAULT_ALARMS.errorRatePercent,
+      latencyMs: values['latency-threshold']
+        ? parseDurationSeconds(
+            values['latency-threshold'].replace(/^(\d+)$/, '$1ms'),
+            '--latency-threshold',
+          ) * 1000
+        : DEFAULT_ALARMS.latencyMs,
+      periodSeconds,
+      evaluationPeriods,
+      datapointsToAlarm,
+      treatMissingData: missing,
+    };
+    const { username } = userInfo();
+    return {
+      help: false,
+      json: values.json,
+      stateDir: values['state-dir'],
+      run: {
+        service,
+        image,
+        ...(values.digest ? { digest: values.digest } : {}),
+        ...(values.commit ? { commitSha: values.commit } : {}),
+        plan,
+        alarms,
+        insufficientData: insufficient,
+        faults: parseFaults(values.inject ?? [], TASK_NAMES),
+        requestsPerMinute: positiveInt(values.rpm, 'rpm', 1000),
+        principal: `${username}@${hostname()}`,
+      },
+    };
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+const EXIT = { SUCCEEDED: 0, ROLLED_BACK: 2, FAILED: 1 } as const;
+
+export async function deploy(argv: string[], out: (line: string) => void): Promise<number> {
+  const parsed = parseDeployArgs(argv);
+  if (parsed.help) {
+    out(DEPLOY_HELP);
+    return 0;
+  }
+  const { run, json } = parsed;
+  const runtime = await openRuntime(parsed.stateDir);
+  try {
+    if (!json)
+      out(`stepwise · canary rollout of ${run.image} to ${run.service} (local: dynalite + simulated fleet)`);
+    const report = await runtime.deploy({
+      ...run,
+      onProgress: json
+        ? undefined
+        : (event) =>
+            progressLines(event, run.image).forEach((l) => {
+              out(l);
+            }),
+    });
+    if (json) out(JSON.stringify(report, null, 2));
+    else
+      summaryLines(report).forEach((l) => {
+        out(l);
+      });
+    return EXIT[report.status];
+  } finally {
+    await runtime.close();
+  }
+}

@@ -1,0 +1,151 @@
+import type { AuditEvent, DeploymentSummary, Plan, Weights } from '../lambdas/domain/types.ts';
+import type { DeploymentReport, ProgressEvent } from '../local/runtime.ts';
+
+export function formatDuration(seconds: number): string {
+  if (seconds % 3600 === 0 && seconds > 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0 && seconds > 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
+export function formatPlan(plan: Plan): string {
+  const weights = plan.steps.map((s) => `${s.weight}%`).join(' → ');
+  const bakes = new Set(plan.steps.map((s) => s.bakeSeconds));
+  const bake =
+    bakes.size === 1
+      ? `bake ${formatDuration(plan.steps[0]?.bakeSeconds ?? 0)} each`
+      : `bakes ${plan.steps.map((s) => formatDuration(s.bakeSeconds)).join(', ')}`;
+  return `${weights}, ${bake}`;
+}
+
+/** `shop:1.1 25% · shop:1.0 75%`, the candidate first. */
+export function formatWeights(weights: Weights, candidate: string): string {
+  return Object.entries(weights)
+    .sort(([a], [b]) => (a === candidate ? -1 : b === candidate ? 1 : 0))
+    .map(([version, percent]) => `${version} ${percent}%`)
+    .join(' · ');
+}
+
+/** One or two lines per progress event, for a person watching the terminal. */
+export function progressLines(event: ProgressEvent, candidate: string): string[] {
+  switch (event.kind) {
+    case 'started':
+      return [
+        `  deployment  ${event.deploymentId}`,
+        `  stable      ${event.stableVersion}`,
+        `  plan        ${formatPlan(event.plan)}`,
+        '',
+      ];
+    case 'shifted':
+      return [
+        `  step ${event.step}/${event.stepCount}  ${formatWeights(event.weights, candidate)}   bake ${formatDuration(event.bakeSeconds)}`,
+      ];
+    case 'checked': {
+      const alarms = event.alarms.map((a) => `${a.name} ${a.state}`).join(' · ') || 'no alarms';
+      const verdict = event.healthy ? '✓ healthy  ' : '✗ unhealthy';
+      const lines = [`            ${verdict} ${alarms}`];
+      if (!event.healthy) lines.push(...event.reasons.map((r) => `              ${r}`));
+      return lines;
+    }
+    case 'failed-task':
+      return [`  ! ${event.state} failed: ${event.error}`];
+    case 'retrying':
+      return [`  ↻ retrying ${event.state}`];
+    case 'promoted':
+      return [`  ⇒ promoted: ${formatWeights(event.weights, candidate)}`];
+    case 'rolled-back':
+      return [`  ↩ rolled back: ${formatWeights(event.weights, candidate)}`];
+  }
+}
+
+const VERB: Record<DeploymentReport['status'], string> = {
+  SUCCEEDED: 'SUCCEEDED',
+  ROLLED_BACK: 'ROLLED BACK',
+  FAILED: 'FAILED',
+};
+
+export function summaryLines(report: DeploymentReport): string[] {
+  const live = Object.entries(report.finalWeights).find(([, w]) => w === 100)?.[0];
+  const where = live
+    ? `${report.service} is on ${live} (100%)`
+    : `traffic is split: ${JSON.stringify(report.finalWeights)}`;
+  const chain = report.auditChainIntact ? 'hash chain intact' : 'HASH CHAIN BROKEN';
+  const lines = [
+    '',
+    `${VERB[report.status]}  ${where}`,
+    `  ${report.auditEvents} audit events (${chain}) · ${report.stateTransitions} state transitions · ${report.simulatedSeconds} s simulated in ${(report.wallMs / 1000).toFixed(1)} s`,
+  ];
+  if (report.status !== 'SUCCEEDED' && report.reason) lines.push(`  reason: ${report.reason}`);
+  lines.push(`  audit trail: npx stepwise audit ${report.deploymentId}`);
+  return lines;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+export function historyLines(service: string, deployments: DeploymentSummary[]): string[] {
+  if (deployments.length === 0) return [`no deployments of ${service} yet`];
+  return table([
+    ['DEPLOYMENT', 'STARTED', 'STATUS', 'FROM', 'TO', 'STEP', 'REASON'],
+    ...deployments.map((d) => [
+      d.deploymentId,
+      d.startedAt.replace('T', ' ').slice(0, 19),
+      d.status,
+      d.stableVersion,
+      d.candidateVersion,
+      `${d.currentStep}/${d.stepCount}`,
+      d.reason ?? '',
+    ]),
+  ]);
+}
+
+function describeEvent(event: AuditEvent): string {
+  const d = (event.detail ?? {}) as Record<string, unknown>;
+  switch (event.type) {
+    case 'TrafficShifted':
+      return `step ${d.step}: ${formatWeights(d.weights as Weights, event.version)}`;
+    case 'HealthChecked':
+      return `step ${d.step}: ${d.healthy ? 'healthy' : 'unhealthy'}${
+        (d.reasons as string[] | undefined)?.length ? ` (${(d.reasons as string[]).join('; ')})` : ''
+      }`;
+    case 'RolledBack':
+    case 'DeploymentRolledBack':
+      return `${d.reason ?? ''}`;
+    case 'DeploymentStarted':
+      return `from ${d.stableVersion}, plan ${formatPlan(d.plan as Plan)}`;
+    default:
+      return d.weights ? formatWeights(d.weights as Weights, event.version) : '';
+  }
+}
+
+export function auditLines(
+  deploymentId: string,
+  events: AuditEvent[],
+  chain: { intact: boolean; brokenAt?: number; problem?: string },
+): string[] {
+  if (events.length === 0) return [`no audit trail for ${deploymentId}`];
+  const first = events[0] as AuditEvent;
+  const verdict = chain.intact
+    ? 'hash chain intact'
+    : `HASH CHAIN BROKEN at event ${chain.brokenAt}: ${chain.problem}`;
+  return [
+    `audit trail of ${deploymentId} · ${first.service} (${first.environment}) · ${first.version} · ${events.length} events · ${verdict}`,
+    `triggered by ${first.trigger.source}:${first.trigger.principal}${first.commitSha ? ` · commit ${first.commitSha}` : ''}`,
+    ...table(
+      events.map((e) => [
+        `#${e.seq}`,
+        e.at.replace('T', ' ').slice(0, 19),
+        e.type,
+        e.status,
+        e.rollback ? 'rollback' : '',
+        describeEvent(e),
+      ]),
+    ),
+  ];
+}
