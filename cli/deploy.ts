@@ -4,6 +4,7 @@ import { InvalidInputError } from '../lambdas/domain/errors.ts';
 import {
   DEFAULT_BAKE_SECONDS,
   DEFAULT_WEIGHTS,
+  MAX_BAKE_SECONDS,
   parseDurationSeconds,
   parseWeights,
   validatePlan,
