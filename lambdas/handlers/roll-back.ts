@@ -15,7 +15,8 @@ export function rollbackReason(state: TaskState): string {
   }
   if (state.error) {
     const cause = state.error.Cause ? `: ${summarizeCause(state.error.Cause)}` : '';
-    return `step ${step}: task failed with ${state.error.Error}${cause}`;
+    const where = step === 0 ? 'before any traffic moved' : `with traffic at step ${step}`;
+    return `task failed with ${state.error.Error}${cause} (${where})`;
   }
   return `rollback requested at step ${step}`;
 }

@@ -1,0 +1,54 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import validator from 'asl-validator';
+import { describe, expect, it } from 'vitest';
+
+const dir = new URL('../../statemachines/', import.meta.url);
+const files = readdirSync(dir).filter((f) => f.endsWith('.asl.json'));
+
+describe('state machine files', () => {
+  it('exist', () => {
+    expect(files).toContain('canary.asl.json');
+  });
+
+  describe.each(files)('%s', (file) => {
+    const definition = JSON.parse(readFileSync(new URL(file, dir), 'utf8'));
+    const states = Object.entries(definition.States) as [string, Record<string, unknown>][];
+
+    it('is valid Amazon States Language', () => {
+      const result = validator(definition, { checkArn: true, checkPaths: true });
+      expect(result.errorsText()).toBe('');
+      expect(result.isValid).toBe(true);
+    });
+
+    it('has an overall timeout', () => {
+      expect(definition.TimeoutSeconds).toBeGreaterThan(0);
+    });
+
+    it('retries transient errors and catches everything else in every Task', () => {
+      for (const [name, state] of states.filter(([, s]) => s.Type === 'Task')) {
+        const retry = state.Retry as { ErrorEquals: string[] }[] | undefined;
+        const caught = (state.Catch as { ErrorEquals: string[] }[] | undefined)?.flatMap(
+          (c) => c.ErrorEquals,
+        );
+        expect(retry?.length, `${name} has Retry`).toBeGreaterThan(0);
+        expect(caught, `${name} catches States.ALL`).toContain('States.ALL');
+        expect(state.TimeoutSeconds, `${name} has a timeout`).toBeGreaterThan(0);
+      }
+    });
+
+    it('names every Lambda through a ${Placeholder} and never hard-codes an ARN', () => {
+      for (const [name, state] of states.filter(([, s]) => s.Type === 'Task')) {
+        const fn = (state.Parameters as { FunctionName?: string }).FunctionName;
+        expect(fn, name).toMatch(/^\$\{[A-Za-z]+FunctionArn\}$/);
+      }
+    });
+
+    it('uses JSONPath only (the embedded engine runs no JSONata)', () => {
+      expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+      for (const [, state] of states) {
+        expect(state).not.toHaveProperty('Arguments');
+        expect(state).not.toHaveProperty('Assign');
+      }
+    });
+  });
+});

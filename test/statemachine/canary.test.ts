@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultPlan } from '../../lambdas/domain/plan.ts';
+import type { AuditEvent, Weights } from '../../lambdas/domain/types.ts';
+import { parseFaults } from '../../local/faults.ts';
+import {
+  DEFAULT_ALARMS,
+  type DeploymentReport,
+  type LocalDeployOptions,
+  LocalRuntime,
+  TASK_NAMES,
+} from '../../local/runtime.ts';
+
+/**
+ * Runs statemachines/canary.asl.json on the embedded engine with the real task handlers, an
+ * in-memory dynalite, and the simulated fleet and CloudWatch.
+ */
+let runtime: LocalRuntime;
+let serial = 0;
+
+beforeAll(async () => {
+  runtime = await LocalRuntime.open(undefined);
+});
+
+afterAll(async () => {
+  await runtime.close();
+});
+
+function deploy(inject: string[] = [], overrides: Partial<LocalDeployOptions> = {}) {
+  serial += 1;
+  return runtime.deploy({
+    service: `svc-${serial}`,
+    image: 'shop:2.0',
+    plan: defaultPlan(300),
+    alarms: DEFAULT_ALARMS,
+    insufficientData: 'healthy',
+    faults: parseFaults(inject, TASK_NAMES),
+    requestsPerMinute: 1000,
+    principal: 'tester@ci',
+    ...overrides,
+  });
+}
+
+const sum = (w: Weights) => Object.values(w).reduce((a, b) => a + b, 0);
+
+function expectWeightsAlwaysValid(report: DeploymentReport) {
+  for (const step of report.steps) {
+    expect(sum(step.weights), `step ${step.step}`).toBe(100);
+    for (const w of Object.values(step.weights)) expect(Number.isInteger(w)).toBe(true);
+  }
+  expect(sum(report.finalWeights)).toBe(100);
+}
+
+async function trail(report: DeploymentReport): Promise<AuditEvent[]> {
+  return runtime.store.listAuditEvents(report.deploymentId);
+}
+
+describe('canary.asl.json on the embedded engine', () => {
+  it('walks 10 → 25 → 50 → 100 % and promotes a healthy version', async () => {
+    const report = await deploy();
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.steps.map((s) => [s.weight, s.verdict])).toEqual([
+      [10, 'healthy'],
+      [25, 'healthy'],
+      [50, 'healthy'],
+      [100, 'healthy'],
+    ]);
+    expect(report.finalWeights).toEqual({ 'baseline (simulated)': 0, 'shop:2.0': 100 });
+    expect(report.simulatedSeconds).toBe(4 * 300);
+    expectWeightsAlwaysValid(report);
+
+    const events = await trail(report);
+    expect(events.map((e) => e.type)).toEqual([
+      'DeploymentStarted',
+      'CandidatePrepared',
+      ...Array(4).fill(['TrafficShifted', 'HealthChecked']).flat(),
+      'Promoted',
+      'DeploymentSucceeded',
+    ]);
+    expect(report.auditChainIntact).toBe(true);
+    const summary = await runtime.store.getDeployment(report.deploymentId);
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', currentStep: 4, weights: { 'shop:2.0': 100 } });
+    expect(summary?.endedAt).toBeDefined();
+    expect((await runtime.store.getServiceStatus(report.service))?.liveVersion).toBe('shop:2.0');
+  });
+
+  it.each([1, 2, 3, 4])('rolls back when an alarm fires at step %i', async (step) => {
+    const report = await deploy([`errors=10%@step=${step}`]);
+
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(report.steps).toHaveLength(step);
+    expect(report.steps.at(-1)).toMatchObject({ step, verdict: 'unhealthy' });
+    expect(report.steps.at(-1)?.alarms[`${report.service}-error-rate`]).toBe('ALARM');
+    expect(report.steps.slice(0, -1).every((s) => s.verdict === 'healthy')).toBe(true);
+    expect(report.finalWeights).toEqual({ 'baseline (simulated)': 100, 'shop:2.0': 0 });
+    expect(report.reason).toMatch(
+      new RegExp(`^step ${step} unhealthy: alarm ${report.service}-error-rate is in ALARM`),
+    );
+    expectWeightsAlwaysValid(report);
+
+    const events = await trail(report);
+    expect(events.slice(-2).map((e) => e.type)).toEqual(['RolledBack', 'DeploymentRolledBack']);
+    expect(events.at(-1)).toMatchObject({ status: 'ROLLED_BACK', rollback: true });
+    expect(report.auditChainIntact).toBe(true);
+    expect(await runtime.store.getDeployment(report.deploymentId)).toMatchObject({ status: 'ROLLED_BACK' });
+    expect(await runtime.store.getServiceStatus(report.service)).toBeUndefined();
+  });
+
+  it('rolls back on latency from the step the fault starts at', async () => {
+    const report = await deploy(['latency=900ms@step=3']);
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(report.steps.at(-1)).toMatchObject({ step: 3, verdict: 'unhealthy' });
+    expect(report.steps.at(-1)?.alarms[`${report.service}-p99-latency`]).toBe('ALARM');
+  });
+
+  it('retries a throttled task and still succeeds, with nothing written twice', async () => {
+    const report = await deploy(['throttle=shift-traffic@step=2', 'throttle=check-alarms@step=3']);
+
+    expect(report.status).toBe('SUCCEEDED');
+    const events = await trail(report);
+    expect(events.filter((e) => e.type === 'TrafficShifted')).toHaveLength(4);
+    expect(events.filter((e) => e.type === 'HealthChecked')).toHaveLength(4);
+    expect(report.auditChainIntact).toBe(true);
+  });
+
+  it('runs the rollback path when a task fails for good', async () => {
+    const report = await deploy(['fail=shift-traffic@step=3']);
+
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(report.reason).toBe(
+      'task failed with Stepwise.InjectedFault: injected failure in shift-traffic at step 3 (with traffic at step 2)',
+    );
+    expect(report.finalWeights['baseline (simulated)']).toBe(100);
+    const events = await trail(report);
+    expect(events.at(-1)?.type).toBe('DeploymentRolledBack');
+  });
+
+  it('fails with Stepwise.RollbackFailed when the rollback itself cannot run', async () => {
+    const report = await deploy(['errors=10%@step=1', 'fail=roll-back']);
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toBe('Stepwise.RollbackFailed');
+  });
+
+  it('deploys over the last good version, and the next deployment starts once the lock is released', async () => {
+    const first = await deploy();
+    const second = await runtime.deploy({
+      service: first.service,
+      image: 'shop:2.1',
+      plan: defaultPlan(60),
+      alarms: DEFAULT_ALARMS,
+      insufficientData: 'healthy',
+      faults: parseFaults(['errors=50%'], TASK_NAMES),
+      requestsPerMinute: 1000,
+      principal: 'tester@ci',
+    });
+    expect(second.fromBaseline).toBe(false);
+    expect(second.stableVersion).toBe('shop:2.0');
+    expect(second.status).toBe('ROLLED_BACK');
+    expect(second.finalWeights).toEqual({ 'shop:2.0': 100, 'shop:2.1': 0 });
+
+    const history = await runtime.store.listDeployments(first.service, 10);
+    expect(history.map((d) => [d.candidateVersion, d.status])).toEqual([
+      ['shop:2.1', 'ROLLED_BACK'],
+      ['shop:2.0', 'SUCCEEDED'],
+    ]);
+  });
+
+  it('refuses to deploy the version that is already live, and changes nothing', async () => {
+    const first = await deploy();
+    const again = await runtime.deploy({
+      service: first.service,
+      image: 'shop:2.0',
+      plan: defaultPlan(60),
+      alarms: DEFAULT_ALARMS,
+      insufficientData: 'healthy',
+      faults: parseFaults([], TASK_NAMES),
+      requestsPerMinute: 1000,
+      principal: 'tester@ci',
+    });
+    expect(again.status).toBe('FAILED');
+    expect(again.error).toBe('Stepwise.InvalidInput');
+    expect(again.reason).toMatch(/already live/);
+    expect(again.auditEvents).toBe(0);
+    expect(await runtime.store.getDeployment(again.deploymentId)).toBeUndefined();
+  });
+
+  it('treats INSUFFICIENT_DATA by the service policy', async () => {
+    const missingData = { ...DEFAULT_ALARMS, treatMissingData: 'missing' as const };
+    // No requests reach the new version, so its alarms have no data at all.
+    const lenient = await deploy([], {
+      alarms: missingData,
+      requestsPerMinute: 0,
+      insufficientData: 'healthy',
+    });
+    expect(lenient.status).toBe('SUCCEEDED');
+    expect(lenient.steps[0]?.alarms[`${lenient.service}-error-rate`]).toBe('INSUFFICIENT_DATA');
+    expect(lenient.steps[0]?.reasons.join(' ')).toMatch(/insufficient data; treated as healthy/);
+
+    const strict = await deploy([], {
+      alarms: missingData,
+      requestsPerMinute: 0,
+      insufficientData: 'unhealthy',
+    });
+    expect(strict.status).toBe('ROLLED_BACK');
+    expect(strict.steps).toHaveLength(1);
+  });
+});
