@@ -1,5 +1,5 @@
-import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
   DescribeTableCommand,

@@ -124,7 +124,11 @@ export async function runExecution(
   } catch (error) {
     if (error instanceof ExecutionError) {
       const cause = (error as { cause?: { name?: string; message?: string } }).cause;
-      result = { status: 'FAILED', error: cause?.name ?? 'States.Runtime', cause: cause?.message ?? error.message };
+      result = {
+        status: 'FAILED',
+        error: cause?.name ?? 'States.Runtime',
+        cause: cause?.message ?? error.message,
+      };
     } else if (error instanceof ExecutionAbortedError) {
       result = { status: 'ABORTED' };
     } else if (error instanceof ExecutionTimeoutError) {

@@ -42,7 +42,8 @@ export function parseFaults(values: string[], taskNames: string[]): Faults {
     }
     const [, kind, value = '', stepText] = match;
     const step = stepText === undefined ? undefined : Number(stepText);
-    if (step !== undefined && step < 1) throw new InvalidInputError(`--inject '${raw}': step must be 1 or more`);
+    if (step !== undefined && step < 1)
+      throw new InvalidInputError(`--inject '${raw}': step must be 1 or more`);
     if (kind === 'errors') {
       const pct = /^(\d+(?:\.\d+)?)%$/.exec(value);
       if (!pct || Number(pct[1]) > 100) {
@@ -54,7 +55,9 @@ export function parseFaults(values: string[], taskNames: string[]): Faults {
       faults.behaviour.push({ kind: 'latency', value: ms, fromStep: step ?? 1 });
     } else {
       if (!taskNames.includes(value)) {
-        throw new InvalidInputError(`--inject '${raw}': unknown task '${value}'; tasks: ${taskNames.join(', ')}`);
+        throw new InvalidInputError(
+          `--inject '${raw}': unknown task '${value}'; tasks: ${taskNames.join(', ')}`,
+        );
       }
       faults.tasks.push({ kind: kind as TaskFault['kind'], task: value, step });
     }

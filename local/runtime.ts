@@ -14,13 +14,17 @@ import type {
   TaskState,
   Weights,
 } from '../lambdas/domain/types.ts';
-import type { TrafficProvider, TrafficTarget } from '../lambdas/ports/traffic.ts';
 import { BASELINE_VERSION } from '../lambdas/handlers/start-deployment.ts';
+import type { TrafficProvider, TrafficTarget } from '../lambdas/ports/traffic.ts';
 import { TASKS, type TaskDefinition } from '../lambdas/tasks.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb-server.ts';
 import { type EngineEvent, loadDefinition, runExecution } from './engine.ts';
 import type { Faults } from './faults.ts';
-import { type SimulatedAlarmDefinition, SimulatedCloudWatch, type TreatMissingData } from './simulated-cloudwatch.ts';
+import {
+  type SimulatedAlarmDefinition,
+  SimulatedCloudWatch,
+  type TreatMissingData,
+} from './simulated-cloudwatch.ts';
 import { SimulatedFleet } from './simulated-fleet.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
@@ -196,7 +200,11 @@ export class LocalRuntime {
       faults: options.faults.behaviour,
       startedAt,
     });
-    const alarm = (name: string, metric: 'ErrorRate' | 'LatencyP99', threshold: number): SimulatedAlarmDefinition => ({
+    const alarm = (
+      name: string,
+      metric: 'ErrorRate' | 'LatencyP99',
+      threshold: number,
+    ): SimulatedAlarmDefinition => ({
       name,
       metric,
       version: options.image,
@@ -219,7 +227,9 @@ export class LocalRuntime {
     const storeProviders = makeProviderFactory({ store: this.store, clock });
     const providers = (kind: string) => routedThroughFleet(storeProviders(kind), fleet, clock);
     const deps = { store: this.store, clock, alarms: cloudwatch, providers };
-    const handlers = new Map(TASKS.map((t) => [`\${${t.placeholder}}`, { task: t, run: t.make(deps, silentLogger()) }]));
+    const handlers = new Map(
+      TASKS.map((t) => [`\${${t.placeholder}}`, { task: t, run: t.make(deps, silentLogger()) }]),
+    );
 
     const fired = new Set<string>();
     const invoke = async (functionName: string, payload: unknown) => {
@@ -284,9 +294,16 @@ export class LocalRuntime {
     const execution = await runExecution(loadDefinition('canary'), request, invoke, onEvent);
     const summary = await this.store.getDeployment(deploymentId);
     const events = await this.store.listAuditEvents(deploymentId);
-    const target: TrafficTarget = { service: options.service, stableVersion, candidateVersion: options.image };
+    const target: TrafficTarget = {
+      service: options.service,
+      stableVersion,
+      candidateVersion: options.image,
+    };
     const routed = await storeProviders('simulated').getWeights(target);
-    const finalWeights = { [stableVersion]: routed[stableVersion] ?? 0, [options.image]: routed[options.image] ?? 0 };
+    const finalWeights = {
+      [stableVersion]: routed[stableVersion] ?? 0,
+      [options.image]: routed[options.image] ?? 0,
+    };
     const outcome: DeploymentOutcome =
       execution.status === 'SUCCEEDED'
         ? 'SUCCEEDED'
@@ -315,7 +332,11 @@ export class LocalRuntime {
 }
 
 /** Tells the fleet about every route change, so simulated requests follow the weights. */
-function routedThroughFleet(inner: TrafficProvider, fleet: SimulatedFleet, clock: VirtualClock): TrafficProvider {
+function routedThroughFleet(
+  inner: TrafficProvider,
+  fleet: SimulatedFleet,
+  clock: VirtualClock,
+): TrafficProvider {
   const after = async (target: TrafficTarget) => fleet.route(clock.now(), await inner.getWeights(target));
   return {
     prepare: (t) => inner.prepare(t).then(() => after(t)),
@@ -355,7 +376,13 @@ function toProgress(event: EngineEvent): ProgressEvent | undefined {
       };
     case 'Check alarms':
       return state.check
-        ? { kind: 'checked', step, healthy: state.check.healthy, alarms: state.check.alarms, reasons: state.check.reasons }
+        ? {
+            kind: 'checked',
+            step,
+            healthy: state.check.healthy,
+            alarms: state.check.alarms,
+            reasons: state.check.reasons,
+          }
         : undefined;
     case 'Promote':
       return { kind: 'promoted', weights: state.progress.weights };

@@ -75,7 +75,8 @@ export function evaluateAlarm(
   const crossed = `${breaching} out of the last ${alarm.evaluationPeriods} datapoints [${shown}] ${
     breaching === 1 ? 'was' : 'were'
   } ${SYMBOL[alarm.comparison]} the threshold (${alarm.threshold})`;
-  if (breaching >= alarm.datapointsToAlarm) return { state: 'ALARM', reason: `Threshold Crossed: ${crossed}` };
+  if (breaching >= alarm.datapointsToAlarm)
+    return { state: 'ALARM', reason: `Threshold Crossed: ${crossed}` };
   if (present.length === 0 && alarm.treatMissingData === 'missing') {
     return { state: 'INSUFFICIENT_DATA', reason: 'Insufficient Data: no datapoints in the evaluation range' };
   }
@@ -113,7 +114,10 @@ export class SimulatedCloudWatch implements AlarmSource {
   private replay(alarm: SimulatedAlarmDefinition, windowStart: Date, now: Date): AlarmObservation {
     const periodMs = alarm.periodSeconds * 1000;
     let boundary = Math.ceil(this.since.getTime() / periodMs) * periodMs;
-    let current: Evaluation = { state: 'INSUFFICIENT_DATA', reason: 'Unchecked: the alarm has not been evaluated yet' };
+    let current: Evaluation = {
+      state: 'INSUFFICIENT_DATA',
+      reason: 'Unchecked: the alarm has not been evaluated yet',
+    };
     let fired = false;
     for (; boundary <= now.getTime(); boundary += periodMs) {
       current = evaluateAlarm(alarm, this.fleet, new Date(boundary), current.state);
