@@ -19,7 +19,7 @@ export function formatPlan(plan: Plan): string {
 
 /** `shop:1.1 25% · shop:1.0 75%`, the candidate first. */
 export function formatWeights(weights: Weights, candidate: string): string {
-  return Object.entries(weights)
+  return Object.entries({ [candidate]: 0, ...weights })
     .sort(([a], [b]) => (a === candidate ? -1 : b === candidate ? 1 : 0))
     .map(([version, percent]) => `${version} ${percent}%`)
     .join(' · ');
