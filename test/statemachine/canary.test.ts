@@ -143,15 +143,10 @@ describe('canary.asl.json on the embedded engine', () => {
 
   it('deploys over the last good version, and the next deployment starts once the lock is released', async () => {
     const first = await deploy();
-    const second = await runtime.deploy({
+    const second = await deploy(['errors=50%'], {
       service: first.service,
       image: 'shop:2.1',
       plan: defaultPlan(60),
-      alarms: DEFAULT_ALARMS,
-      insufficientData: 'healthy',
-      faults: parseFaults(['errors=50%'], TASK_NAMES),
-      requestsPerMinute: 1000,
-      principal: 'tester@ci',
     });
     expect(second.fromBaseline).toBe(false);
     expect(second.stableVersion).toBe('shop:2.0');
@@ -167,16 +162,7 @@ describe('canary.asl.json on the embedded engine', () => {
 
   it('refuses to deploy the version that is already live, and changes nothing', async () => {
     const first = await deploy();
-    const again = await runtime.deploy({
-      service: first.service,
-      image: 'shop:2.0',
-      plan: defaultPlan(60),
-      alarms: DEFAULT_ALARMS,
-      insufficientData: 'healthy',
-      faults: parseFaults([], TASK_NAMES),
-      requestsPerMinute: 1000,
-      principal: 'tester@ci',
-    });
+    const again = await deploy([], { service: first.service, image: 'shop:2.0' });
     expect(again.status).toBe('FAILED');
     expect(again.error).toBe('Stepwise.InvalidInput');
     expect(again.reason).toMatch(/already live/);
