@@ -36,7 +36,7 @@ describe('state machine files', () => {
       }
     });
 
-    it('names every Lambda through a ${Placeholder} and never hard-codes an ARN', () => {
+    it('names every Lambda through a placeholder substitution and never hard-codes an ARN', () => {
       for (const [name, state] of states.filter(([, s]) => s.Type === 'Task')) {
         const fn = (state.Parameters as { FunctionName?: string }).FunctionName;
         expect(fn, name).toMatch(/^\$\{[A-Za-z]+FunctionArn\}$/);
