@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { makeRecordEventHandler } from '../../../lambdas/handlers/record-event.ts';
+import { BASELINE_VERSION, makeStartDeploymentHandler } from '../../../lambdas/handlers/start-deployment.ts';
+import type { Clock } from '../../../lambdas/ports/clock.ts';
+import {
+  deploymentRequest,
+  fixedClock,
+  invoke,
+  plan,
+  serviceConfig,
+  silentLogger,
+  T0,
+  taskDeps,
+  unique,
+  useLocalDynamoDb,
+} from '../fixtures.ts';
+
+const local = useLocalDynamoDb();
+
+function start(event: unknown, clock: Clock = fixedClock()) {
+  return invoke(makeStartDeploymentHandler(taskDeps(local.store(), clock), silentLogger()), event);
+}
+
+/** A registered service with a fresh name and a request to deploy it. */
+async function registered(config: Parameters<typeof serviceConfig>[0] = {}) {
+  const service = unique('svc');
+  await local.store().putServiceConfig(serviceConfig({ ...config, service }));
+  return { service, request: deploymentRequest({ service, deploymentId: unique('dep') }) };
+}
+
+describe('start-deployment', () => {
+  it("snapshots the service's config into the state, with all traffic on the stable version", async () => {
+    const { service, request } = await registered({ alarms: ['a', 'b'], insufficientData: 'unhealthy' });
+    const state = await start(request);
+    expect(state.deployment).toEqual({
+      ...request,
+      environment: 'prod',
+      provider: 'simulated',
+      plan: plan(10, 50, 100),
+      alarms: ['a', 'b'],
+      insufficientData: 'unhealthy',
+      stableVersion: BASELINE_VERSION,
+      candidateVersion: 'shop:2.0',
+      startedAt: T0.toISOString(),
+    });
+    expect(state.progress).toEqual({
+      stepIndex: -1,
+      stepCount: 3,
+      weights: { [BASELINE_VERSION]: 100 },
+      isFinalStep: false,
+    });
+    expect(state.deployment.service).toBe(service);
+  });
+
+  it('takes the lock, creates the summary and opens the audit trail', async () => {
+    const { service, request } = await registered();
+    await start(request);
+
+    await expect(local.store().acquireLock(service, 'someone-else', T0, 60)).rejects.toThrow(
+      `locked by deployment ${request.deploymentId}`,
+    );
+    expect(await local.store().getDeployment(request.deploymentId)).toMatchObject({
+      status: 'IN_PROGRESS',
+      currentStep: 0,
+      stepCount: 3,
+      stableVersion: BASELINE_VERSION,
+      candidateVersion: 'shop:2.0',
+      trigger: request.trigger,
+    });
+    const trail = await local.store().listAuditEvents(request.deploymentId);
+    expect(trail).toHaveLength(1);
+    expect(trail[0]).toMatchObject({ type: 'DeploymentStarted', seq: 1, status: 'IN_PROGRESS' });
+  });
+
+  it("uses the service's live version as the stable version", async () => {
+    const { service, request } = await registered();
+    await local.store().setLiveVersion({ service, liveVersion: 'shop:1.0', updatedAt: T0.toISOString() });
+    const state = await start(request);
+    expect(state.deployment.stableVersion).toBe('shop:1.0');
+    expect(state.progress.weights).toEqual({ 'shop:1.0': 100 });
+  });
+
+  it('uses the plan of the request over the plan of the service', async () => {
+    const { request } = await registered();
+    const state = await start({ ...request, plan: plan(20, 100) });
+    expect(state.deployment.plan).toEqual(plan(20, 100));
+    expect(state.progress.stepCount).toBe(2);
+  });
+
+  it('refuses a service that is not registered, and writes nothing', async () => {
+    const request = deploymentRequest({ service: unique('svc'), deploymentId: unique('dep') });
+    await expect(start(request)).rejects.toMatchObject({
+      name: 'Stepwise.ServiceNotFound',
+      message: `service ${request.service} is not registered`,
+    });
+    expect(await local.store().getDeployment(request.deploymentId)).toBeUndefined();
+    await expect(local.store().acquireLock(request.service, 'other', T0, 60)).resolves.toBeUndefined();
+  });
+
+  it('refuses an invalid request, naming the field, before anything changes', async () => {
+    const { service, request } = await registered();
+    const bad = { ...request, artifact: { image: '' } };
+    await expect(start(bad)).rejects.toMatchObject({
+      name: 'Stepwise.InvalidInput',
+      message: expect.stringMatching(/^artifact\.image /),
+    });
+    expect(await local.store().getDeployment(request.deploymentId)).toBeUndefined();
+    await expect(local.store().acquireLock(service, 'other', T0, 60)).resolves.toBeUndefined();
+  });
+
+  it('refuses a plan override whose weights do not increase, naming the step', async () => {
+    const { request } = await registered();
+    await expect(start({ ...request, plan: plan(50, 20, 100) })).rejects.toMatchObject({
+      name: 'Stepwise.InvalidInput',
+      message: expect.stringContaining('deployment.plan.steps[1].weight must be greater than'),
+    });
+  });
+
+  it('refuses a service configured with an unknown traffic provider, naming it', async () => {
+    const { service, request } = await registered({ provider: 'nginx' });
+    await expect(start(request)).rejects.toMatchObject({
+      name: 'Stepwise.InvalidInput',
+      message: expect.stringContaining("unknown traffic provider 'nginx'"),
+    });
+    await expect(local.store().acquireLock(service, 'other', T0, 60)).resolves.toBeUndefined();
+  });
+
+  it('refuses to deploy the version that is already live', async () => {
+    const { service, request } = await registered();
+    await local.store().setLiveVersion({ service, liveVersion: 'shop:2.0', updatedAt: T0.toISOString() });
+    await expect(start(request)).rejects.toMatchObject({
+      name: 'Stepwise.InvalidInput',
+      message: `artifact.image shop:2.0 is already live on ${service}`,
+    });
+  });
+
+  it('refuses a second deployment while the first holds the lock, and leaves the first alone', async () => {
+    const { service, request } = await registered();
+    await start(request);
+    const second = { ...request, deploymentId: unique('dep'), artifact: { image: 'shop:3.0' } };
+
+    await expect(start(second)).rejects.toMatchObject({
+      name: 'Stepwise.LockHeld',
+      message: expect.stringContaining(`locked by deployment ${request.deploymentId}`),
+    });
+    expect(await local.store().getDeployment(second.deploymentId)).toBeUndefined();
+    expect(await local.store().listAuditEvents(second.deploymentId)).toEqual([]);
+    await expect(local.store().acquireLock(service, 'other', T0, 60)).rejects.toThrow('locked');
+  });
+
+  it('creates one summary and one DeploymentStarted event when re-run for the same deployment', async () => {
+    const { service, request } = await registered();
+    const first = await start(request);
+    const again = await start(request, fixedClock(new Date(T0.getTime() + 30_000)));
+
+    expect(again.deployment.startedAt).toBe(first.deployment.startedAt);
+    expect(again).toEqual(first);
+    const trail = await local.store().listAuditEvents(request.deploymentId);
+    expect(trail.map((e) => e.type)).toEqual(['DeploymentStarted']);
+    const summaries = await local.store().listDeployments(service, 10);
+    expect(summaries.map((d) => d.deploymentId)).toEqual([request.deploymentId]);
+  });
+
+  it('refuses to re-open a deployment that has already ended, and leaves the service unlocked', async () => {
+    const { service, request } = await registered();
+    const deps = taskDeps(local.store());
+    const state = await start(request);
+    await invoke(makeRecordEventHandler(deps, silentLogger()), { type: 'DeploymentRolledBack', state });
+    const trailBefore = await local.store().listAuditEvents(request.deploymentId);
+
+    await expect(start(request)).rejects.toMatchObject({ name: expect.stringMatching(/^Stepwise\./) });
+
+    expect(await local.store().listAuditEvents(request.deploymentId)).toEqual(trailBefore);
+    expect((await local.store().getDeployment(request.deploymentId))?.status).toBe('ROLLED_BACK');
+    await expect(local.store().acquireLock(service, 'next', T0, 60)).resolves.toBeUndefined();
+  });
+});
