@@ -15,7 +15,7 @@ const configSchema = {
 
 const check = validator<RuntimeConfig>(configSchema, 'environment');
 
-/** Throws an error that names the missing or bad variable, e.g. `environment.TABLE_NAME is required`. */
+/** Throws an error that names the missing or bad variable, e.g. `TABLE_NAME is required`. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   return check({ ...env });
 }

@@ -121,7 +121,8 @@ export class SimulatedCloudWatch implements AlarmSource {
     let fired = false;
     for (; boundary <= now.getTime(); boundary += periodMs) {
       current = evaluateAlarm(alarm, this.fleet, new Date(boundary), current.state);
-      if (boundary > windowStart.getTime() && current.state === 'ALARM') fired = true;
+      // The evaluation in force when the window began counts too: an alarm already firing then fired during it.
+      if (boundary > windowStart.getTime() - periodMs && current.state === 'ALARM') fired = true;
     }
     return { name: alarm.name, state: current.state, firedDuringWindow: fired, reason: current.reason };
   }

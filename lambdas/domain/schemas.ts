@@ -122,7 +122,8 @@ export const serviceConfigSchema = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: false, strict: true });
+// verbose: errors carry the refused value, so messages can show it.
+const ajv = new Ajv({ allErrors: false, strict: true, verbose: true });
 
 /** `/artifact/image` → `artifact.image`; `/plan/steps/2/weight` → `plan.steps[2].weight`. */
 function fieldOf(error: ErrorObject, root: string): string {

@@ -33,6 +33,10 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
       );
     }
 
+    const existing = await deps.store.getDeployment(request.deploymentId);
+    if (existing && existing.status !== 'IN_PROGRESS') {
+      throw new InvalidInputError(`deployment ${request.deploymentId} already ended (${existing.status})`);
+    }
     const now = deps.clock.now();
     const planSeconds = plan.steps.reduce((sum, s) => sum + s.bakeSeconds, 0);
     await deps.store.acquireLock(
@@ -42,7 +46,6 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
       planSeconds + LOCK_MARGIN_SECONDS,
     );
     try {
-      const existing = await deps.store.getDeployment(request.deploymentId);
       const deployment: Deployment = {
         ...request,
         environment: config.environment,

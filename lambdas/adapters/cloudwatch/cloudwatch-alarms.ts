@@ -13,6 +13,7 @@ import { rethrowAws } from '../aws-errors.ts';
 const NAMES_PER_CALL = 100;
 
 interface HistoryData {
+  oldState?: { stateValue?: string };
   newState?: { stateValue?: string };
 }
 
@@ -76,7 +77,8 @@ export class CloudWatchAlarmSource implements AlarmSource {
         );
         for (const item of out.AlarmHistoryItems ?? []) {
           const data = JSON.parse(item.HistoryData ?? '{}') as HistoryData;
-          if (data.newState?.stateValue === 'ALARM') return true;
+          // Leaving ALARM during the window means it was in ALARM when the window began.
+          if (data.newState?.stateValue === 'ALARM' || data.oldState?.stateValue === 'ALARM') return true;
         }
         nextToken = out.NextToken;
       } while (nextToken);

@@ -8,7 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { chainEvent } from '../../domain/audit.ts';
-import { LockHeldError, StepwiseError } from '../../domain/errors.ts';
+import { LockHeldError, StepwiseError, TransientError } from '../../domain/errors.ts';
 import type { AuditEvent, AuditEventInput, DeploymentSummary, ServiceConfig } from '../../domain/types.ts';
 import type { RouteRecord, ServiceStatus, Store } from '../../ports/store.ts';
 import { isConditionFailed, rethrowAws } from '../aws-errors.ts';
@@ -16,7 +16,7 @@ import { deploymentKey, eventSortKey, serviceKey, TABLE_KEYS } from './table.ts'
 
 const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'expiresAt'];
 /** Concurrent appenders can race for a sequence number; each lost race re-reads and tries again. */
-const APPEND_ATTEMPTS = 5;
+const APPEND_ATTEMPTS = 10;
 
 function strip<T>(item: Record<string, unknown> | undefined): T | undefined {
   if (!item) return undefined;
@@ -222,7 +222,7 @@ export class DynamoDbStore implements Store {
         if (!isConditionFailed(e)) rethrowAws(e, 'appending to the audit trail');
       }
     }
-    throw new StepwiseError(`could not append ${input.type} to ${deploymentId}: the trail kept changing`);
+    throw new TransientError(`could not append ${input.type} to ${deploymentId}: the trail kept changing`);
   }
 
   getRoutes(service: string) {

@@ -212,12 +212,13 @@ describe('appendAuditEvent', () => {
     });
   });
 
-  it('gives up with an error naming the event when the trail keeps changing', async () => {
+  it('gives up with a retryable error naming the event when the trail keeps changing', async () => {
     ddb.on(QueryCommand).resolves({ Items: [] });
     ddb.on(PutCommand).rejects(conditionFailed());
-    await expect(store.appendAuditEvent('dep-1', auditInput())).rejects.toThrow(
-      'could not append TrafficShifted to dep-1: the trail kept changing',
-    );
+    await expect(store.appendAuditEvent('dep-1', auditInput())).rejects.toMatchObject({
+      name: 'Stepwise.Transient',
+      message: 'could not append TrafficShifted to dep-1: the trail kept changing',
+    });
   });
 
   it('turns a throttled write into a TransientError', async () => {
