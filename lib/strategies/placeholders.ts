@@ -1,0 +1,27 @@
+const PLACEHOLDER = /\$\{([^}]*)\}/g;
+
+/** The distinct `${Name}` placeholders of a state-machine definition, in order of first use. */
+export function findPlaceholders(definition: string): string[] {
+  return [...new Set(Array.from(definition.matchAll(PLACEHOLDER), (match) => match[1] ?? ''))];
+}
+
+/**
+ * Throws unless every `${Placeholder}` in `definition` has a substitution and every substitution is
+ * used. Step Functions would otherwise leave the literal `${...}` in a Task (found only when that Task
+ * runs) or silently ignore the extra one. The message names all the bad names and `source`.
+ */
+export function checkSubstitutions(
+  definition: string,
+  substitutions: Readonly<Record<string, unknown>>,
+  source: string,
+): void {
+  const used = findPlaceholders(definition);
+  const missing = used.filter((name) => !Object.hasOwn(substitutions, name));
+  const unused = Object.keys(substitutions).filter((name) => !used.includes(name));
+  if (missing.length === 0 && unused.length === 0) return;
+  const problems = [
+    ...(missing.length > 0 ? [`no substitution for ${missing.map((name) => `\${${name}}`).join(', ')}`] : []),
+    ...(unused.length > 0 ? [`unused substitutions ${unused.join(', ')}`] : []),
+  ];
+  throw new Error(`definition substitutions do not match ${source}: ${problems.join('; ')}`);
+}

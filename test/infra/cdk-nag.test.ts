@@ -1,0 +1,51 @@
+import { Validations } from 'aws-cdk-lib';
+import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { TASKS } from '../../lambdas/tasks.ts';
+import { buildStepwise } from './support.ts';
+
+describe('cdk-nag AwsSolutions', () => {
+  it('finds nothing unacknowledged in the stack', () => {
+    const { app } = buildStepwise();
+    const findings = new AwsSolutionsChecks()
+      .validateScope(app)
+      .violations.map(
+        (violation) =>
+          `${violation.ruleName} at ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`,
+      );
+    expect(findings).toEqual([]);
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('fails the synth on a finding', () => {
+    const { app, stack } = buildStepwise();
+    new Table(stack, 'Unprotected', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
+    expect(() => app.synth()).toThrow(/AwsSolutions-DDB3/);
+  });
+
+  it('is acknowledged only for wildcard resources X-Ray, log delivery and alarm reads need, each with a reason', () => {
+    const { app } = buildStepwise();
+    const acknowledged = app.node.findAll().flatMap((construct) =>
+      construct.node.metadata
+        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((entry) =>
+          Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+            at: construct.node.path,
+            id,
+            reason,
+          })),
+        ),
+    );
+    expect(acknowledged.map(({ at, id }) => `${at} ${id}`).sort()).toEqual(
+      [
+        ...TASKS.map((task) => `StepwiseStack/Tasks/${task.id}/Role/DefaultPolicy`),
+        'StepwiseStack/Tasks/CheckAlarms/Role/Resource',
+        'StepwiseStack/Canary/StateMachine/Role/DefaultPolicy',
+      ]
+        .map((at) => `${at} Annotation::AwsSolutions-IAM5[Resource::*]`)
+        .sort(),
+    );
+    for (const { reason } of acknowledged) expect(reason.length).toBeGreaterThan(40);
+  });
+});

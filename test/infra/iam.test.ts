@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { TASKS } from '../../lambdas/tasks.ts';
+import { actionsOf, resourcesOf, roleStatements, synthStepwise } from './support.ts';
+
+const { stack, template, logicalId } = synthStepwise();
+const tableArn = { 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] };
+
+/** Everything a task function's role allows, from the template. */
+function statementsOf(taskId: string) {
+  const taskFunction = stack.tasks.get(taskId);
+  const fn = template.findResources('AWS::Lambda::Function')[logicalId(taskFunction.function)];
+  return roleStatements(template, fn?.Properties.Role['Fn::GetAtt'][0]);
+}
+
+describe.each(TASKS)('the $id function', (task) => {
+  const statements = statementsOf(task.id);
+  const actions = statements.flatMap(actionsOf);
+
+  it('may use exactly its DynamoDB actions, on the table and nothing else', () => {
+    const dynamodb = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamodb.flatMap(actionsOf).sort()).toEqual(task.dynamodb.map((a) => `dynamodb:${a}`).sort());
+    for (const statement of dynamodb) {
+      expect(statement.Effect).toBe('Allow');
+      expect(resourcesOf(statement)).toEqual([tableArn]);
+    }
+  });
+
+  it('has no wildcard action and no scan, batch or PartiQL DynamoDB action', () => {
+    expect(actions.filter((a) => a.includes('*') || /^dynamodb:(Scan|Batch|PartiQL)/.test(a))).toEqual([]);
+  });
+
+  it(task.cloudwatch ? 'reads CloudWatch alarms' : 'has no CloudWatch permission', () => {
+    expect(actions.filter((a) => a.startsWith('cloudwatch:')).sort()).toEqual(
+      [...(task.cloudwatch ?? [])].sort(),
+    );
+  });
+
+  it('may otherwise only write its own logs and send traces', () => {
+    const listed = new Set([
+      ...task.dynamodb.map((a) => `dynamodb:${a}`),
+      ...(task.cloudwatch ?? []),
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'xray:PutTraceSegments',
+      'xray:PutTelemetryRecords',
+    ]);
+    expect(actions.filter((a) => !listed.has(a))).toEqual([]);
+    const logs = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('logs:')));
+    expect(logs.flatMap(resourcesOf)).toEqual([
+      { 'Fn::GetAtt': [logicalId(stack.tasks.get(task.id).logGroup), 'Arn'] },
+    ]);
+  });
+
+  it('has no managed policy', () => {
+    const fn = template.findResources('AWS::Lambda::Function')[logicalId(stack.tasks.get(task.id).function)];
+    const role = template.findResources('AWS::IAM::Role')[fn?.Properties.Role['Fn::GetAtt'][0]];
+    expect(role?.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+});
+
+describe('CloudWatch alarm reads', () => {
+  it('belong to CheckAlarms alone', () => {
+    const readers = TASKS.filter((task) =>
+      statementsOf(task.id)
+        .flatMap(actionsOf)
+        .some((a) => a.startsWith('cloudwatch:')),
+    );
+    expect(readers.map((task) => task.id)).toEqual(['CheckAlarms']);
+  });
+});
