@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../lambdas/domain/errors.ts';
@@ -7,12 +8,13 @@ import {
   MAX_BAKE_SECONDS,
   parseDurationSeconds,
   parseWeights,
-  validatePlan,
 } from '../lambdas/domain/plan.ts';
 import { deploymentRequestSchema } from '../lambdas/domain/schemas.ts';
-import type { InsufficientDataPolicy, Plan } from '../lambdas/domain/types.ts';
+import { defaultStrategyPlan, expandPlan, isStrategy, STRATEGIES } from '../lambdas/domain/strategies.ts';
+import type { InsufficientDataPolicy } from '../lambdas/domain/types.ts';
 import { injectGrammar, parseFaults } from '../local/faults.ts';
 import {
+  type ApprovalMode,
   DEFAULT_ALARMS,
   type LocalAlarmSettings,
   type LocalDeployOptions,
@@ -31,9 +33,13 @@ a virtual clock (a 20-minute plan takes well under a second).
 
   --service NAME               service to deploy (lowercase letters, digits, dashes)
   --image IMAGE                the new version, e.g. shop:1.1 or an ECR image URI
-  --strategy NAME              canary (default; the only one so far)
-  --steps LIST                 candidate weights in percent, ending at 100   (default ${DEFAULT_WEIGHTS.join(',')})
-  --bake DURATION              soak time after each step: 30s, 5m, 1h      (default ${DEFAULT_BAKE_SECONDS / 60}m)
+  --strategy NAME              ${STRATEGIES.join(' | ')}   (default canary)
+  --plan FILE                  the strategy's plan as JSON, in the schema the service config uses
+  --steps LIST                 canary shorthand: candidate weights ending at 100   (default ${DEFAULT_WEIGHTS.join(',')})
+  --bake DURATION              soak time of each step in the default plans: 30s, 5m, 1h   (default ${DEFAULT_BAKE_SECONDS / 60}m)
+  --approve HOW                auto | deny | after=DURATION: an approval gate before the first production
+                               traffic, decided that way (and so are the plan's own gates); without it
+                               the plan's gates wait out their timeout
   --error-threshold PERCENT    alarm when the new version's error rate exceeds it   (default ${DEFAULT_ALARMS.errorRatePercent}%)
   --latency-threshold DURATION alarm when its p99 latency exceeds it                (default ${DEFAULT_ALARMS.latencyMs}ms)
   --period DURATION            alarm period                                        (default ${DEFAULT_ALARMS.periodSeconds}s)
@@ -71,13 +77,39 @@ const options = {
   digest: { type: 'string' },
   commit: { type: 'string' },
   inject: { type: 'string', multiple: true },
+  plan: { type: 'string' },
+  approve: { type: 'string' },
   'state-dir': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-const STRATEGIES = ['canary'];
 const MISSING_DATA: TreatMissingData[] = ['breaching', 'notBreaching', 'ignore', 'missing'];
+
+/** Reads a plan file: JSON in the schema the service config uses for that strategy. */
+function readPlan(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--plan ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--plan ${file} is not JSON: ${(error as Error).message}`);
+  }
+}
+
+function parseApprove(text: string): ApprovalMode {
+  if (text === 'auto' || text === 'deny') return { mode: text };
+  const after = /^after=(.+)$/.exec(text);
+  if (after?.[1]) {
+    const seconds = parseDurationSeconds(after[1], '--approve after');
+    if (Number.isInteger(seconds)) return { mode: 'after', seconds };
+  }
+  throw new UsageError(`--approve must be auto, deny or after=DURATION (e.g. after=2m), got '${text}'`);
+}
 
 function checkSteps(weights: number[], text: string): void {
   const increasing = weights.every((w, i) => w >= 1 && w <= 100 && (i === 0 || w > (weights[i - 1] ?? 0)));
@@ -123,11 +155,12 @@ export function parseDeployArgs(
     'image',
     'must be an image reference without spaces',
   );
-  if (!STRATEGIES.includes(values.strategy)) {
+  if (!isStrategy(values.strategy)) {
     throw new UsageError(
       `--strategy '${values.strategy}' is not known; strategies: ${STRATEGIES.join(', ')}`,
     );
   }
+  const strategy = values.strategy;
   if (values.digest)
     pattern(
       values.digest,
@@ -139,14 +172,32 @@ export function parseDeployArgs(
     pattern(values.commit, props.commitSha.pattern, 'commit', 'must be 7 to 40 lowercase hex digits');
 
   try {
-    const weights = values.steps ? parseWeights(values.steps, '--steps') : [...DEFAULT_WEIGHTS];
     const bakeSeconds = values.bake ? parseDurationSeconds(values.bake, '--bake') : DEFAULT_BAKE_SECONDS;
     if (!Number.isInteger(bakeSeconds))
       throw new UsageError(`--bake must be whole seconds, got '${values.bake}'`);
-    checkSteps(weights, values.steps ?? '');
     if (bakeSeconds > MAX_BAKE_SECONDS)
       throw new UsageError(`--bake must be at most 24h, got '${values.bake}'`);
-    const plan: Plan = validatePlan({ steps: weights.map((weight) => ({ weight, bakeSeconds })) });
+    if (values.steps && strategy !== 'canary') {
+      throw new UsageError(`--steps is for the canary strategy; give ${strategy} a --plan FILE instead`);
+    }
+    if (values.steps && values.plan) throw new UsageError('--steps and --plan cannot be used together');
+    let plan: unknown;
+    if (values.plan) {
+      plan = readPlan(values.plan);
+    } else if (values.steps) {
+      const weights = parseWeights(values.steps, '--steps');
+      checkSteps(weights, values.steps);
+      plan = { steps: weights.map((weight) => ({ weight, bakeSeconds })) };
+    } else {
+      plan = defaultStrategyPlan(strategy, bakeSeconds);
+    }
+    try {
+      expandPlan(strategy, plan);
+    } catch (error) {
+      const where = values.plan ? `--plan ${values.plan}` : '--steps';
+      throw new UsageError(`${where}: ${(error as Error).message}`);
+    }
+    const approve = values.approve === undefined ? undefined : parseApprove(values.approve);
 
     const errorThreshold = values['error-threshold'];
     const errorMatch = errorThreshold === undefined ? undefined : /^(\d+(?:\.\d+)?)%?$/.exec(errorThreshold);
@@ -210,7 +261,9 @@ export function parseDeployArgs(
         image,
         ...(values.digest ? { digest: values.digest } : {}),
         ...(values.commit ? { commitSha: values.commit } : {}),
+        strategy,
         plan,
+        ...(approve ? { approve } : {}),
         alarms,
         insufficientData: insufficient,
         faults: parseFaults(values.inject ?? [], TASK_NAMES),
@@ -236,7 +289,9 @@ export async function deploy(argv: string[], out: (line: string) => void): Promi
   const runtime = await openRuntime(parsed.stateDir);
   try {
     if (!json)
-      out(`stepwise · canary rollout of ${run.image} to ${run.service} (local: dynalite + simulated fleet)`);
+      out(
+        `stepwise · ${run.strategy} rollout of ${run.image} to ${run.service} (local: dynalite + simulated fleet)`,
+      );
     const report = await runtime.deploy({
       ...run,
       onProgress: json

@@ -1,4 +1,5 @@
-import type { AuditEvent, DeploymentSummary, Plan, Weights } from '../lambdas/domain/types.ts';
+import { describeStep, type Step } from '../lambdas/domain/steps.ts';
+import type { AuditEvent, DeploymentSummary, Weights } from '../lambdas/domain/types.ts';
 import type { DeploymentReport, ProgressEvent } from '../local/runtime.ts';
 
 export function formatDuration(seconds: number): string {
@@ -7,14 +8,22 @@ export function formatDuration(seconds: number): string {
   return `${seconds}s`;
 }
 
-export function formatPlan(plan: Plan): string {
-  const weights = plan.steps.map((s) => `${s.weight}%`).join(' → ');
-  const bakes = new Set(plan.steps.map((s) => s.bakeSeconds));
-  const bake =
-    bakes.size === 1
-      ? `bake ${formatDuration(plan.steps[0]?.bakeSeconds ?? 0)} each`
-      : `bakes ${plan.steps.map((s) => formatDuration(s.bakeSeconds)).join(', ')}`;
-  return `${weights}, ${bake}`;
+/** The plan in one line: `10% → bake 5m → check → 25% → …`. */
+export function formatPlan(steps: Step[]): string {
+  return steps
+    .map((s) => {
+      switch (s.kind) {
+        case 'setWeight':
+          return s.label ? `${s.label} ${s.weight}%` : `${s.weight}%`;
+        case 'pause':
+          return `${s.label ?? 'pause'} ${formatDuration(s.seconds)}`;
+        case 'check':
+          return 'check';
+        default:
+          return describeStep(s);
+      }
+    })
+    .join(' → ');
 }
 
 /** `shop:1.1 25% · shop:1.0 75%`, the candidate first. */
@@ -25,6 +34,8 @@ export function formatWeights(weights: Weights, candidate: string): string {
     .join(' · ');
 }
 
+const INDENT = '            ';
+
 /** One or two lines per progress event, for a person watching the terminal. */
 export function progressLines(event: ProgressEvent, candidate: string): string[] {
   switch (event.kind) {
@@ -32,20 +43,38 @@ export function progressLines(event: ProgressEvent, candidate: string): string[]
       return [
         `  deployment  ${event.deploymentId}`,
         `  stable      ${event.stableVersion}`,
-        `  plan        ${formatPlan(event.plan)}`,
+        `  plan        ${formatPlan(event.steps)}`,
         '',
       ];
     case 'shifted':
       return [
-        `  step ${event.step}/${event.stepCount}  ${formatWeights(event.weights, candidate)}   bake ${formatDuration(event.bakeSeconds)}`,
+        `  step ${event.step}${event.label ? ` (${event.label})` : ''}  ${formatWeights(event.weights, candidate)}`,
       ];
+    case 'segment':
+      return [`  step ${event.step}  ${event.description}: matching requests → ${candidate}`];
+    case 'stopped':
+      return [`  stopped ${event.version}: downtime begins`];
+    case 'started-version':
+      return [
+        `  step ${event.step}  started ${event.version} with all traffic: downtime ${event.downtimeSeconds}s`,
+      ];
+    case 'paused':
+      return [`${INDENT}${event.label} ${formatDuration(event.seconds)}`];
     case 'checked': {
       const alarms = event.alarms.map((a) => `${a.name} ${a.state}`).join(' · ') || 'no alarms';
       const verdict = event.healthy ? '✓ healthy  ' : '✗ unhealthy';
-      const lines = [`            ${verdict} ${alarms}`];
-      if (!event.healthy) lines.push(...event.reasons.map((r) => `              ${r}`));
+      const lines = [`${INDENT}${verdict} ${alarms}`];
+      if (!event.healthy) lines.push(...event.reasons.map((r) => `${INDENT}  ${r}`));
       return lines;
     }
+    case 'hook':
+      return [
+        `${INDENT}${event.passed ? '✓' : '✗'} ${event.phase} hook (attempt ${event.attempt}): ${event.detail}`,
+      ];
+    case 'approval':
+      return [
+        `${INDENT}${event.verdict === 'approved' ? '✓' : '✗'} approval ${event.verdict}${event.by ? ` by ${event.by}` : ''}`,
+      ];
     case 'failed-task':
       return [`  ! ${event.state} failed: ${event.error}`];
     case 'retrying':
@@ -54,6 +83,8 @@ export function progressLines(event: ProgressEvent, candidate: string): string[]
       return [`  ⇒ promoted: ${formatWeights(event.weights, candidate)}`];
     case 'rolled-back':
       return [`  ↩ rolled back: ${formatWeights(event.weights, candidate)}`];
+    case 'concluded':
+      return [`  ■ ${event.reason}`];
   }
 }
 
@@ -74,7 +105,10 @@ export function summaryLines(report: DeploymentReport): string[] {
     `${VERB[report.status]}  ${where}`,
     `  ${report.auditEvents} audit events (${chain}) · ${report.stateTransitions} state transitions · ${report.simulatedSeconds} s simulated in ${(report.wallMs / 1000).toFixed(1)} s`,
   ];
-  if (report.status !== 'SUCCEEDED' && report.reason) lines.push(`  reason: ${report.reason}`);
+  if (report.downtimeSeconds !== undefined) lines.push(`  downtime: ${report.downtimeSeconds}s`);
+  if (report.reason && (report.status !== 'SUCCEEDED' || !live?.includes(report.candidateVersion))) {
+    lines.push(`  ${report.status === 'SUCCEEDED' ? 'outcome' : 'reason'}: ${report.reason}`);
+  }
   lines.push(`  audit trail: npx stepwise audit ${report.deploymentId}`);
   return lines;
 }
@@ -118,7 +152,7 @@ function describeEvent(event: AuditEvent): string {
     case 'DeploymentRolledBack':
       return `${d.reason ?? ''}`;
     case 'DeploymentStarted':
-      return `from ${d.stableVersion}, plan ${formatPlan(d.plan as Plan)}`;
+      return `${d.strategy} from ${d.stableVersion}, ${d.steps} steps`;
     default:
       return d.weights ? formatWeights(d.weights as Weights, event.version) : '';
   }

@@ -19,8 +19,16 @@ export function loadDefinition(strategy: string): StateMachineDefinition {
   return JSON.parse(readFileSync(aslPath(strategy), 'utf8')) as StateMachineDefinition;
 }
 
-/** Invokes the function a Task names (its `${Placeholder}` FunctionName) with the task's Payload. */
-export type LocalInvoker = (functionName: string, payload: unknown, stateName: string) => Promise<unknown>;
+/**
+ * Invokes the function a Task names (its `${Placeholder}` FunctionName) with the task's Payload.
+ * For a `.waitForTaskToken` task it returns what the callback would send (SendTaskSuccess output).
+ */
+export type LocalInvoker = (
+  functionName: string,
+  payload: unknown,
+  stateName: string,
+  callback: boolean,
+) => Promise<unknown>;
 
 export interface EngineEvent {
   type: string;
@@ -45,16 +53,17 @@ export interface ExecutionResult {
 type States = StateMachineDefinition['States'];
 
 /** Task and Wait state names at every level (Map and Parallel states nest their own). */
-function collectStates(states: States, tasks: string[], waits: string[]): void {
+function collectStates(states: States, tasks: string[], waits: string[], callbacks: Set<string>): void {
   for (const [name, state] of Object.entries(states)) {
     if (state.Type === 'Task') tasks.push(name);
+    if (state.Type === 'Task' && state.Resource.endsWith('.waitForTaskToken')) callbacks.add(name);
     if (state.Type === 'Wait') waits.push(name);
     if (state.Type === 'Map') {
       const inner = state.ItemProcessor ?? state.Iterator;
-      if (inner) collectStates(inner.States, tasks, waits);
+      if (inner) collectStates(inner.States, tasks, waits, callbacks);
     }
     if (state.Type === 'Parallel') {
-      for (const branch of state.Branches) collectStates(branch.States, tasks, waits);
+      for (const branch of state.Branches) collectStates(branch.States, tasks, waits, callbacks);
     }
   }
 }
@@ -62,7 +71,7 @@ function collectStates(states: States, tasks: string[], waits: string[]): void {
 /**
  * Runs an ASL definition on aws-local-stepfunctions. Every `lambda:invoke` Task goes to `invoke`,
  * and its return value comes back in Lambda's result shape (`{ Payload, StatusCode }`) so that
- * `OutputPath: "$.Payload"` works as on AWS. Waits and retry pauses take no wall time: simulated
+ * `OutputPath: "$.Payload"` works as on AWS; a `.waitForTaskToken` task gets the callback's output. Waits and retry pauses take no wall time: simulated
  * time is the runtime's business (see VirtualClock).
  */
 export async function runExecution(
@@ -73,7 +82,8 @@ export async function runExecution(
 ): Promise<ExecutionResult> {
   const tasks: string[] = [];
   const waits: string[] = [];
-  collectStates(definition.States, tasks, waits);
+  const callbacks = new Set<string>();
+  collectStates(definition.States, tasks, waits, callbacks);
   const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
   const taskResourceLocalHandlers = Object.fromEntries(
     tasks.map((name) => [
@@ -83,8 +93,12 @@ export async function runExecution(
         if (typeof FunctionName !== 'string') {
           throw new Error(`task ${name}: only ${LAMBDA_INVOKE} tasks with a FunctionName run locally`);
         }
-        const result = await invoke(FunctionName, Payload, name);
-        return { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' } as never;
+        const callback = callbacks.has(name);
+        const result = await invoke(FunctionName, Payload, name, callback);
+        // A callback task's result is what SendTaskSuccess sent; a plain invoke's is Lambda's envelope.
+        return (
+          callback ? result : { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' }
+        ) as never;
       },
     ]),
   );
@@ -94,7 +108,11 @@ export async function runExecution(
       waitTimeOverrides: Object.fromEntries(waits.map((w) => [w, 0])),
       retryIntervalOverrides: Object.fromEntries(tasks.map((t) => [t, 0])),
     },
-    context: { Execution: { Input: input as never, StartTime: new Date().toISOString() } },
+    // $$.Task.Token for .waitForTaskToken tasks; the local invoker answers them directly.
+    context: {
+      Execution: { Input: input as never, StartTime: new Date().toISOString() },
+      Task: { Token: `local-${Date.now().toString(36)}` },
+    },
   });
 
   let stateTransitions = 0;

@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../lambdas/domain/errors.ts';
+import type { HookPhase } from '../lambdas/domain/hooks.ts';
 import { parseDurationSeconds } from '../lambdas/domain/plan.ts';
 
 /** The candidate version misbehaves: a higher error rate or latency, from a step on. */
@@ -19,32 +20,51 @@ export interface TaskFault {
   step?: number;
 }
 
+/** A hook phase's smoke test fails: the simulated test route answers 503 to it. */
+export interface HookFault {
+  phase?: HookPhase;
+}
+
 export interface Faults {
   behaviour: BehaviourFault[];
   tasks: TaskFault[];
+  hooks: HookFault[];
 }
 
-export const INJECT_GRAMMAR = `--inject KIND=VALUE[@step=N]   (repeatable)
+export const INJECT_GRAMMAR = `--inject KIND=VALUE[@WHERE]   (repeatable)
     errors=8%                   the new version fails 8% of its requests
     latency=900ms               the new version's p99 latency is 900 ms higher
+    hook=fail                   the simulated test route fails the smoke-test hooks (503)
     throttle=TASK               TASK fails once with Lambda.TooManyRequestsException (retried)
     fail=TASK                   TASK fails for good (the rollback path runs)
-    @step=N                     from step N on (errors, latency) / only at step N (tasks)
-  TASK is one of: ${'TASK_NAMES'}`;
+  WHERE:
+    @step=N or @batch=N         from traffic step N on (errors, latency) / only at step N (tasks)
+    @pre-traffic, @post-traffic only that hook phase (hook)
+  TASK is one of: TASK_NAMES`;
 
 /** Parses `--inject` values; throws naming the bad one. */
 export function parseFaults(values: string[], taskNames: string[]): Faults {
-  const faults: Faults = { behaviour: [], tasks: [] };
+  const faults: Faults = { behaviour: [], tasks: [], hooks: [] };
   for (const raw of values) {
-    const match = /^(errors|latency|throttle|fail)=([^@]+)(?:@step=(\d+))?$/.exec(raw.trim());
+    const match =
+      /^(errors|latency|throttle|fail|hook)=([^@]+)(?:@(?:(?:step|batch)=(\d+)|(pre-traffic|post-traffic)))?$/.exec(
+        raw.trim(),
+      );
     if (!match) {
-      throw new InvalidInputError(`--inject '${raw}' is not KIND=VALUE[@step=N] (see --help)`);
+      throw new InvalidInputError(`--inject '${raw}' is not KIND=VALUE[@WHERE] (see --help)`);
     }
-    const [, kind, value = '', stepText] = match;
+    const [, kind, value = '', stepText, phase] = match;
     const step = stepText === undefined ? undefined : Number(stepText);
     if (step !== undefined && step < 1)
       throw new InvalidInputError(`--inject '${raw}': step must be 1 or more`);
-    if (kind === 'errors') {
+    if (phase && kind !== 'hook')
+      throw new InvalidInputError(`--inject '${raw}': @${phase} goes with hook=fail`);
+    if (kind === 'hook') {
+      if (value !== 'fail') throw new InvalidInputError(`--inject '${raw}': hook takes fail`);
+      if (step !== undefined)
+        throw new InvalidInputError(`--inject '${raw}': hook takes @pre-traffic or @post-traffic`);
+      faults.hooks.push(phase ? { phase: phase as HookPhase } : {});
+    } else if (kind === 'errors') {
       const pct = /^(\d+(?:\.\d+)?)%$/.exec(value);
       if (!pct || Number(pct[1]) > 100) {
         throw new InvalidInputError(`--inject '${raw}': errors must be a percentage like 8%`);

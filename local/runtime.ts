@@ -2,18 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { DynamoDbStore } from '../lambdas/adapters/dynamodb/dynamodb-store.ts';
+import { DefaultHookRunner } from '../lambdas/adapters/hooks/hook-runner.ts';
 import { makeProviderFactory } from '../lambdas/adapters/traffic/providers.ts';
 import { verifyChain } from '../lambdas/domain/audit.ts';
-import { validatePlan } from '../lambdas/domain/plan.ts';
+import { auditEvent } from '../lambdas/domain/events.ts';
+import { describeStep, type Step } from '../lambdas/domain/steps.ts';
+import { type StrategyName, withSmokeTests } from '../lambdas/domain/strategies.ts';
 import type {
   AlarmObservation,
+  ApprovalGate,
   DeploymentRequest,
   InsufficientDataPolicy,
-  Plan,
   ServiceConfig,
   TaskState,
   Weights,
 } from '../lambdas/domain/types.ts';
+import { HANDLER_FACTORIES } from '../lambdas/handlers/index.ts';
 import { BASELINE_VERSION } from '../lambdas/handlers/start-deployment.ts';
 import type { TrafficProvider, TrafficTarget } from '../lambdas/ports/traffic.ts';
 import { TASKS, type TaskDefinition } from '../lambdas/tasks.ts';
@@ -26,6 +30,7 @@ import {
   type TreatMissingData,
 } from './simulated-cloudwatch.ts';
 import { SimulatedFleet } from './simulated-fleet.ts';
+import { startTestRoute } from './test-route.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
 /** Task names as `--inject` and the docs spell them: the entry file without `.ts`. */
@@ -56,12 +61,22 @@ export const DEFAULT_ALARMS: LocalAlarmSettings = {
   treatMissingData: 'notBreaching',
 };
 
+/** How local runs decide approvals: `auto` approves, `deny` denies, `after` approves after a delay. */
+export type ApprovalMode = { mode: 'auto' } | { mode: 'deny' } | { mode: 'after'; seconds: number };
+
+/** The gate `--approve` puts before the first production traffic. */
+export const APPROVE_GATE: ApprovalGate = { timeoutSeconds: 3600, onTimeout: 'rollback' };
+
 export interface LocalDeployOptions {
   service: string;
   image: string;
   digest?: string;
   commitSha?: string;
-  plan: Plan;
+  strategy: StrategyName;
+  /** The strategy's plan, in its schema (see PLAN_SCHEMAS). */
+  plan: unknown;
+  /** Adds a gate before first traffic and decides every approval this way; without it, approvals time out. */
+  approve?: ApprovalMode;
   alarms: LocalAlarmSettings;
   insufficientData: InsufficientDataPolicy;
   faults: Faults;
@@ -72,13 +87,20 @@ export interface LocalDeployOptions {
 }
 
 export type ProgressEvent =
-  | { kind: 'started'; deploymentId: string; stableVersion: string; candidateVersion: string; plan: Plan }
-  | { kind: 'shifted'; step: number; stepCount: number; weights: Weights; bakeSeconds: number }
+  | { kind: 'started'; deploymentId: string; stableVersion: string; candidateVersion: string; steps: Step[] }
+  | { kind: 'shifted'; step: number; label?: string; weights: Weights }
+  | { kind: 'paused'; label: string; seconds: number }
   | { kind: 'checked'; step: number; healthy: boolean; alarms: AlarmObservation[]; reasons: string[] }
-  | { kind: 'retrying'; state: string; error: string }
+  | { kind: 'hook'; name: string; phase: string; attempt: number; passed: boolean; detail: string }
+  | { kind: 'approval'; verdict: 'approved' | 'denied' | 'timed out'; by?: string }
+  | { kind: 'segment'; step: number; description: string }
+  | { kind: 'stopped'; version: string }
+  | { kind: 'started-version'; step: number; version: string; downtimeSeconds: number }
+  | { kind: 'retrying'; state: string }
   | { kind: 'failed-task'; state: string; error: string }
   | { kind: 'promoted'; weights: Weights }
-  | { kind: 'rolled-back'; reason: string; weights: Weights };
+  | { kind: 'rolled-back'; reason: string; weights: Weights }
+  | { kind: 'concluded'; reason: string };
 
 export interface StepReport {
   step: number;
@@ -89,19 +111,29 @@ export interface StepReport {
   reasons: string[];
 }
 
+/** One step of the plan that ran, in order, with how it went. */
+export interface PhaseReport {
+  kind: Step['kind'];
+  phase: string;
+  verdict: string;
+}
+
 export type DeploymentOutcome = 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED';
 
 export interface DeploymentReport {
   deploymentId: string;
   status: DeploymentOutcome;
-  strategy: 'canary';
+  strategy: StrategyName;
   service: string;
   stableVersion: string;
   candidateVersion: string;
   /** True when the service had no history and started from the simulated baseline version. */
   fromBaseline: boolean;
   steps: StepReport[];
+  phases: PhaseReport[];
   finalWeights: Weights;
+  /** Recreate: seconds no version served between stopping the old and starting the new. */
+  downtimeSeconds?: number;
   reason?: string;
   error?: string;
   auditEvents: number;
@@ -137,19 +169,26 @@ export function newDeploymentId(now: Date): string {
   return `dep-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-/** The step a task works on, for `--inject …@step=N`: a shift moves into the next step. */
+type Progressed = { progress?: TaskState['progress']; state?: { progress?: TaskState['progress'] } };
+
+/** The traffic step a task works on, for `--inject …@step=N`: a shift moves into the next one. */
 function stepOf(task: string, payload: unknown): number {
-  const p = payload as { progress?: { stepIndex?: number }; state?: { progress?: { stepIndex?: number } } };
-  const index = p?.progress?.stepIndex ?? p?.state?.progress?.stepIndex ?? -1;
-  return task === 'shift-traffic' ? index + 2 : index + 1;
+  const p = payload as Progressed;
+  const done = p?.progress?.trafficStep ?? p?.state?.progress?.trafficStep ?? 0;
+  return task === 'shift-traffic' || task === 'route-segment' ? done + 1 : done;
 }
 
-class InjectedFault extends Error {}
+/** A failure the rehearsal asked for, named like the real one so Retry and Catch treat it alike. */
+function injected(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
 
 /**
  * The embedded control plane: dynalite for the store, aws-local-stepfunctions running the same
- * ASL file, the same task handlers wired to local adapters, a simulated fleet and CloudWatch on a
- * virtual clock.
+ * ASL files, the same task handlers wired to local adapters, a simulated fleet and CloudWatch on
+ * a virtual clock, and a real HTTP test route for smoke-test hooks.
  */
 export class LocalRuntime {
   readonly store: DynamoDbStore;
@@ -174,8 +213,16 @@ export class LocalRuntime {
   }
 
   async deploy(options: LocalDeployOptions): Promise<DeploymentReport> {
+    const testRoute = await startTestRoute(options.faults.hooks);
+    try {
+      return await this.run(options, testRoute.url);
+    } finally {
+      await testRoute.close();
+    }
+  }
+
+  private async run(options: LocalDeployOptions, testRouteUrl: string): Promise<DeploymentReport> {
     const wallStart = Date.now();
-    const plan = validatePlan(options.plan);
     const clock = new VirtualClock(new Date());
     const startedAt = clock.now();
     const deploymentId = newDeploymentId(startedAt);
@@ -186,7 +233,8 @@ export class LocalRuntime {
       provider: 'simulated',
       alarms: alarmNames,
       insufficientData: options.insufficientData,
-      plan,
+      strategy: options.strategy,
+      plan: withSmokeTests(options.strategy, options.plan, testRouteUrl),
     };
     await this.store.putServiceConfig(config);
 
@@ -196,7 +244,7 @@ export class LocalRuntime {
       stableVersion,
       candidateVersion: options.image,
       requestsPerMinute: options.requestsPerMinute,
-      stepWeights: plan.steps.map((s) => s.weight),
+      segmentShare: 0.05,
       faults: options.faults.behaviour,
       startedAt,
     });
@@ -225,18 +273,22 @@ export class LocalRuntime {
       startedAt,
     );
     const storeProviders = makeProviderFactory({ store: this.store, clock });
-    const providers = (kind: string) => routedThroughFleet(storeProviders(kind), fleet, clock);
-    const deps = { store: this.store, clock, alarms: cloudwatch, providers };
+    const providers = (kind: string) => routedThroughFleet(storeProviders(kind), fleet, clock, this.store);
+    const deps = { store: this.store, clock, alarms: cloudwatch, providers, hooks: new DefaultHookRunner() };
     const handlers = new Map(
-      TASKS.map((t) => [`\${${t.placeholder}}`, { task: t, run: t.make(deps, silentLogger()) }]),
+      TASKS.map((t) => {
+        const make = HANDLER_FACTORIES[t.id];
+        if (!make) throw new Error(`task ${t.id} has no handler factory`);
+        return [`\${${t.placeholder}}`, { task: t, run: make(deps, silentLogger()) }];
+      }),
     );
 
     const fired = new Set<string>();
-    const invoke = async (functionName: string, payload: unknown) => {
+    const invoke = async (functionName: string, payload: unknown, _state: string, callback: boolean) => {
       const entry = handlers.get(functionName);
       if (!entry) throw new Error(`no local handler for ${functionName}`);
       const name = taskName(entry.task);
-      const due = (payload as { progress?: { checkAt?: string } })?.progress?.checkAt;
+      const due = (payload as Progressed)?.progress?.checkAt;
       if (due) clock.advanceTo(new Date(due));
       const step = stepOf(name, payload);
       for (const fault of options.faults.tasks) {
@@ -244,54 +296,28 @@ export class LocalRuntime {
         const key = `${fault.kind}:${name}:${step}`;
         if (fault.kind === 'throttle' && !fired.has(key)) {
           fired.add(key);
-          throw Object.assign(new InjectedFault(`injected throttle in ${name} at step ${step}`), {
-            name: 'Lambda.TooManyRequestsException',
-          });
+          throw injected('Lambda.TooManyRequestsException', `injected throttle in ${name} at step ${step}`);
         }
-        if (fault.kind === 'fail') {
-          throw Object.assign(new InjectedFault(`injected failure in ${name} at step ${step}`), {
-            name: 'Stepwise.InjectedFault',
-          });
-        }
+        if (fault.kind === 'fail')
+          throw injected('Stepwise.InjectedFault', `injected failure in ${name} at step ${step}`);
       }
-      return entry.run(payload, lambdaContext(entry.task));
+      const result = await entry.run(payload, lambdaContext(entry.task));
+      return callback ? this.decideApproval(payload as { state: TaskState }, options.approve, clock) : result;
     };
 
     const request: DeploymentRequest = {
       deploymentId,
       service: options.service,
       artifact: { image: options.image, ...(options.digest ? { digest: options.digest } : {}) },
-      strategy: 'canary',
-      plan,
+      strategy: options.strategy,
+      ...(options.approve ? { gate: APPROVE_GATE } : {}),
       trigger: { source: 'cli', principal: options.principal },
       ...(options.commitSha ? { commitSha: options.commitSha } : {}),
     };
-    const steps: StepReport[] = [];
-    const onEvent = (event: EngineEvent) => {
-      const progress = toProgress(event);
-      if (!progress) return;
-      if (progress.kind === 'shifted') {
-        steps.push({
-          step: progress.step,
-          weight: progress.weights[options.image] ?? 0,
-          weights: progress.weights,
-          verdict: 'not checked',
-          alarms: {},
-          reasons: [],
-        });
-      }
-      if (progress.kind === 'checked') {
-        const report = steps.find((s) => s.step === progress.step);
-        if (report) {
-          report.verdict = progress.healthy ? 'healthy' : 'unhealthy';
-          report.alarms = Object.fromEntries(progress.alarms.map((a) => [a.name, a.state]));
-          report.reasons = progress.reasons;
-        }
-      }
-      options.onProgress?.(progress);
-    };
-
-    const execution = await runExecution(loadDefinition('canary'), request, invoke, onEvent);
+    const report = new ReportBuilder(options.image, options.onProgress);
+    const execution = await runExecution(loadDefinition(options.strategy), request, invoke, (e) =>
+      report.on(e),
+    );
     const summary = await this.store.getDeployment(deploymentId);
     const events = await this.store.listAuditEvents(deploymentId);
     const target: TrafficTarget = {
@@ -310,17 +336,20 @@ export class LocalRuntime {
         : execution.error === 'Stepwise.RolledBack'
           ? 'ROLLED_BACK'
           : 'FAILED';
+    const reason = summary?.reason ?? execution.cause;
     return {
       deploymentId,
       status: outcome,
-      strategy: 'canary',
+      strategy: options.strategy,
       service: options.service,
       stableVersion,
       candidateVersion: options.image,
       fromBaseline: stableVersion === BASELINE_VERSION,
-      steps,
+      steps: report.steps,
+      phases: report.phases,
       finalWeights,
-      ...(summary?.reason || execution.cause ? { reason: summary?.reason ?? execution.cause } : {}),
+      ...(summary?.downtimeSeconds !== undefined ? { downtimeSeconds: summary.downtimeSeconds } : {}),
+      ...(reason ? { reason } : {}),
       ...(outcome === 'FAILED' && execution.error ? { error: execution.error } : {}),
       auditEvents: events.length,
       auditChainIntact: verifyChain(events).intact,
@@ -329,66 +358,213 @@ export class LocalRuntime {
       wallMs: Date.now() - wallStart,
     };
   }
+
+  /**
+   * Answers an approval the way the local run was told to, as an approver calling
+   * SendTaskSuccess would, and records the decision. Without `--approve` nobody answers: the
+   * gate waits out its timeout in simulated time and its onTimeout decides.
+   */
+  private async decideApproval(
+    payload: { state: TaskState },
+    approve: ApprovalMode | undefined,
+    clock: VirtualClock,
+  ) {
+    const { deployment, progress } = payload.state;
+    const step = progress.step;
+    const timeoutSeconds = step?.kind === 'approval' ? step.timeoutSeconds : APPROVE_GATE.timeoutSeconds;
+    const waited = !approve ? timeoutSeconds : approve.mode === 'after' ? approve.seconds : 0;
+    if (waited >= timeoutSeconds) {
+      clock.advanceBy(timeoutSeconds);
+      throw injected('States.Timeout', `no decision within ${timeoutSeconds}s`);
+    }
+    clock.advanceBy(waited);
+    const approved = approve?.mode !== 'deny';
+    const by = `local:--approve ${approve?.mode ?? ''}`.trim();
+    await this.store.appendAuditEvent(
+      deployment.deploymentId,
+      auditEvent(deployment, 'ApprovalDecided', `step-${progress.stepIndex + 1}#decision`, clock.now(), {
+        detail: { approved, by, waitedSeconds: waited },
+      }),
+    );
+    return { approved, by };
+  }
 }
 
-/** Tells the fleet about every route change, so simulated requests follow the weights. */
+/** Tells the fleet about every route change, so simulated requests follow the routes. */
 function routedThroughFleet(
   inner: TrafficProvider,
   fleet: SimulatedFleet,
   clock: VirtualClock,
+  store: DynamoDbStore,
 ): TrafficProvider {
-  const after = async (target: TrafficTarget) => fleet.route(clock.now(), await inner.getWeights(target));
+  const after = async (target: TrafficTarget) => {
+    const routes = await store.getRoutes(target.service);
+    if (routes) fleet.route(clock.now(), routes);
+  };
   return {
     prepare: (t) => inner.prepare(t).then(() => after(t)),
     setWeights: (t, w) => inner.setWeights(t, w).then(() => after(t)),
     getWeights: (t) => inner.getWeights(t),
     promote: (t) => inner.promote(t).then(() => after(t)),
     rollback: (t) => inner.rollback(t).then(() => after(t)),
+    setSegment: (t, m) => inner.setSegment(t, m).then(() => after(t)),
+    getSegment: (t) => inner.getSegment(t),
+    stopVersion: (t, v) => inner.stopVersion(t, v).then(() => after(t)),
+    startVersion: (t, v) => inner.startVersion(t, v).then(() => after(t)),
   };
 }
 
-/** What a person watching the run wants to know, from the engine's event log. */
-function toProgress(event: EngineEvent): ProgressEvent | undefined {
-  if (event.type === 'StateFailed' && event.stateType === 'Task') {
-    return { kind: 'failed-task', state: event.stateName ?? '', error: event.error ?? 'unknown' };
+/** Turns the engine's event log into what a person watching wants to know, and the JSON report. */
+class ReportBuilder {
+  readonly steps: StepReport[] = [];
+  readonly phases: PhaseReport[] = [];
+  private readonly candidate: string;
+  private readonly emit: (event: ProgressEvent) => void;
+
+  constructor(candidate: string, emit: ((event: ProgressEvent) => void) | undefined) {
+    this.candidate = candidate;
+    this.emit = emit ?? (() => undefined);
   }
-  if (event.type === 'StateRetried') return { kind: 'retrying', state: event.stateName ?? '', error: '' };
-  if (event.type !== 'StateExited') return undefined;
-  const state = event.output as TaskState | undefined;
-  if (!state?.progress) return undefined;
-  const step = state.progress.stepIndex + 1;
-  switch (event.stateName) {
-    case 'Start deployment':
-      return {
-        kind: 'started',
-        deploymentId: state.deployment.deploymentId,
-        stableVersion: state.deployment.stableVersion,
-        candidateVersion: state.deployment.candidateVersion,
-        plan: state.deployment.plan,
-      };
-    case 'Shift traffic':
-      return {
+
+  private verdict(verdict: string): void {
+    const last = this.phases.at(-1);
+    if (last) last.verdict = verdict;
+  }
+
+  on(event: EngineEvent): void {
+    if (event.type === 'StateFailed' && event.stateType === 'Task') {
+      if (event.stateName === 'Wait for approval' && event.error === 'States.Timeout') {
+        this.verdict('timed out');
+        this.emit({ kind: 'approval', verdict: 'timed out' });
+        return;
+      }
+      this.emit({ kind: 'failed-task', state: event.stateName ?? '', error: event.error ?? 'unknown' });
+      return;
+    }
+    if (event.type === 'StateRetried') {
+      this.emit({ kind: 'retrying', state: event.stateName ?? '' });
+      return;
+    }
+    if (event.type !== 'StateExited') return;
+    const state = event.output as TaskState | undefined;
+    const progress = state?.progress;
+    if (!progress) return;
+    const step = progress.step;
+    if (event.stateType === 'Wait' && step?.kind === 'pause') {
+      this.emit({ kind: 'paused', label: step.label ?? 'pause', seconds: step.seconds });
+      this.verdict('done');
+      return;
+    }
+    if (event.stateType !== 'Task') return;
+    switch (event.stateName) {
+      case 'Start deployment':
+        this.emit({
+          kind: 'started',
+          deploymentId: state.deployment.deploymentId,
+          stableVersion: state.deployment.stableVersion,
+          candidateVersion: state.deployment.candidateVersion,
+          steps: state.deployment.plan.steps,
+        });
+        return;
+      case 'Next step':
+        if (step && step.kind !== 'done')
+          this.phases.push({ kind: step.kind, phase: describeStep(step), verdict: 'started' });
+        return;
+      case 'Check alarms': {
+        const check = state.check;
+        if (!check) return;
+        const report = this.steps.at(-1);
+        if (report) {
+          report.verdict = check.healthy ? 'healthy' : 'unhealthy';
+          report.alarms = Object.fromEntries(check.alarms.map((a) => [a.name, a.state]));
+          report.reasons = check.reasons;
+        }
+        this.verdict(check.healthy ? 'healthy' : 'unhealthy');
+        this.emit({ kind: 'checked', step: progress.trafficStep, ...check });
+        return;
+      }
+      case 'Run hook': {
+        const hook = state.hook;
+        if (!hook || step?.kind !== 'hook') return;
+        this.verdict(
+          hook.passed
+            ? 'passed'
+            : hook.retriesLeft > 0
+              ? `failed attempt ${hook.attempt}, retrying`
+              : 'failed',
+        );
+        this.emit({ kind: 'hook', name: step.hook.name, phase: step.hook.phase, ...hook });
+        return;
+      }
+      case 'Wait for approval': {
+        const approval = state.approval;
+        if (!approval) return;
+        this.verdict(approval.approved ? 'approved' : 'denied');
+        this.emit({ kind: 'approval', verdict: approval.approved ? 'approved' : 'denied', by: approval.by });
+        return;
+      }
+      default:
+        break;
+    }
+    if (state.outcome) {
+      if (state.outcome.status === 'SUCCEEDED' && event.stateName !== 'Record success') {
+        this.emit({ kind: 'concluded', reason: state.outcome.cause ?? '' });
+        this.phases.push({ kind: 'segment', phase: 'end experiment', verdict: 'concluded' });
+      } else if (state.outcome.status === 'ROLLED_BACK' && event.stateName !== 'Record rollback') {
+        this.emit({ kind: 'rolled-back', reason: state.outcome.cause ?? '', weights: progress.weights });
+      }
+      return;
+    }
+    if (step?.kind === 'done') {
+      this.emit({ kind: 'promoted', weights: progress.weights });
+      return;
+    }
+    if (step?.kind === 'setWeight') {
+      this.steps.push({
+        step: progress.trafficStep,
+        weight: progress.weights[this.candidate] ?? 0,
+        weights: progress.weights,
+        verdict: 'not checked',
+        alarms: {},
+        reasons: [],
+      });
+      this.verdict('done');
+      this.emit({
         kind: 'shifted',
-        step,
-        stepCount: state.progress.stepCount,
-        weights: state.progress.weights,
-        bakeSeconds: state.deployment.plan.steps[state.progress.stepIndex]?.bakeSeconds ?? 0,
-      };
-    case 'Check alarms':
-      return state.check
-        ? {
-            kind: 'checked',
-            step,
-            healthy: state.check.healthy,
-            alarms: state.check.alarms,
-            reasons: state.check.reasons,
-          }
-        : undefined;
-    case 'Promote':
-      return { kind: 'promoted', weights: state.progress.weights };
-    case 'Roll back':
-      return { kind: 'rolled-back', reason: state.outcome?.cause ?? '', weights: state.progress.weights };
-    default:
-      return undefined;
+        step: progress.trafficStep,
+        label: step.label,
+        weights: progress.weights,
+      });
+    } else if (step?.kind === 'segment') {
+      this.steps.push({
+        step: progress.trafficStep,
+        weight: 0,
+        weights: progress.weights,
+        verdict: 'not checked',
+        alarms: {},
+        reasons: [],
+      });
+      this.verdict('done');
+      this.emit({ kind: 'segment', step: progress.trafficStep, description: describeStep(step) });
+    } else if (step?.kind === 'stopStable') {
+      this.verdict('done');
+      this.emit({ kind: 'stopped', version: state.deployment.stableVersion });
+    } else if (step?.kind === 'startCandidate') {
+      this.steps.push({
+        step: progress.trafficStep,
+        weight: 100,
+        weights: progress.weights,
+        verdict: 'not checked',
+        alarms: {},
+        reasons: [],
+      });
+      this.verdict(`done, downtime ${progress.downtimeSeconds ?? 0}s`);
+      this.emit({
+        kind: 'started-version',
+        step: progress.trafficStep,
+        version: state.deployment.candidateVersion,
+        downtimeSeconds: progress.downtimeSeconds ?? 0,
+      });
+    }
   }
 }

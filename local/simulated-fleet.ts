@@ -1,4 +1,5 @@
 import type { Weights } from '../lambdas/domain/types.ts';
+import type { RouteRecord } from '../lambdas/ports/store.ts';
 import type { BehaviourFault } from './faults.ts';
 
 /** How a version answers requests. */
@@ -10,12 +11,18 @@ export interface Behaviour {
 }
 
 export const HEALTHY: Behaviour = { errorRate: 0.002, latencyP99Ms: 180 };
+/** A stopped version answers nothing: every request routed to it fails. */
+const STOPPED: Behaviour = { errorRate: 1, latencyP99Ms: 0 };
 
 export type FleetMetric = 'ErrorRate' | 'LatencyP99' | 'RequestCount';
 
 interface RouteChange {
   atMs: number;
   weights: Weights;
+  segment?: { version: string };
+  stopped: string[];
+  /** How many times the candidate's exposure had grown by then: the traffic step in force. */
+  step: number;
 }
 
 export interface FleetOptions {
@@ -23,16 +30,15 @@ export interface FleetOptions {
   candidateVersion: string;
   /** Requests per minute across the service. */
   requestsPerMinute: number;
-  /** The plan's candidate weights in order; a weight's position is its step number. */
-  stepWeights: number[];
+  /** Share of requests that match a segment rule (the beta users), 0..1. */
+  segmentShare: number;
   faults: BehaviourFault[];
   startedAt: Date;
 }
 
 /**
- * Two versions of a service taking requests as the routes say, minute by minute of simulated
- * time. Metrics are expected values, not random draws, so a rehearsal gives the same verdict
- * every time it runs.
+ * Two versions of a service taking requests as the routes say, over simulated time. Metrics are
+ * expected values, not random draws, so a rehearsal gives the same verdict every time it runs.
  */
 export class SimulatedFleet {
   private readonly options: FleetOptions;
@@ -40,33 +46,52 @@ export class SimulatedFleet {
 
   constructor(options: FleetOptions) {
     this.options = options;
-    this.routes = [{ atMs: options.startedAt.getTime(), weights: { [options.stableVersion]: 100 } }];
+    this.routes = [
+      { atMs: options.startedAt.getTime(), weights: { [options.stableVersion]: 100 }, stopped: [], step: 0 },
+    ];
   }
 
-  /** Records that traffic is routed by `weights` from `at` on. */
-  route(at: Date, weights: Weights): void {
-    this.routes.push({ atMs: at.getTime(), weights: { ...weights } });
+  private exposure(change: Pick<RouteChange, 'weights' | 'segment' | 'stopped'>): number {
+    const candidate = this.options.candidateVersion;
+    if (change.stopped.includes(candidate)) return 0;
+    const segment = change.segment?.version === candidate ? this.options.segmentShare : 0;
+    return (
+      segment +
+      (1 - (change.segment ? this.options.segmentShare : 0)) * ((change.weights[candidate] ?? 0) / 100)
+    );
   }
 
-  /** The step (1-based) that a candidate weight belongs to; 0 before the first step. */
-  private stepOf(candidateWeight: number): number {
-    let step = 0;
-    this.options.stepWeights.forEach((w, i) => {
-      if (candidateWeight >= w) step = i + 1;
-    });
-    return step;
+  /** Records that traffic is routed by `routes` from `at` on. */
+  route(at: Date, routes: Pick<RouteRecord, 'weights' | 'segment' | 'stopped'>): void {
+    const previous = this.routes.at(-1) as RouteChange;
+    const next = {
+      weights: { ...routes.weights },
+      segment: routes.segment ? { version: routes.segment.version } : undefined,
+      stopped: [...(routes.stopped ?? [])],
+    };
+    const grew = this.exposure(next) > this.exposure(previous) + 1e-9;
+    this.routes.push({ atMs: at.getTime(), ...next, step: previous.step + (grew ? 1 : 0) });
   }
 
-  private behaviourOf(version: string, weights: Weights): Behaviour {
+  private behaviourOf(version: string, change: RouteChange): Behaviour {
+    if (change.stopped.includes(version)) return STOPPED;
     if (version !== this.options.candidateVersion) return HEALTHY;
-    const step = this.stepOf(weights[version] ?? 0);
     const behaviour = { ...HEALTHY };
     for (const fault of this.options.faults) {
-      if (step < fault.fromStep) continue;
+      if (change.step < fault.fromStep) continue;
       if (fault.kind === 'errors') behaviour.errorRate = fault.value;
       else behaviour.latencyP99Ms = HEALTHY.latencyP99Ms + fault.value;
     }
     return behaviour;
+  }
+
+  /** The share of all requests that `version` receives under `change`. */
+  private shareOf(version: string, change: RouteChange): number {
+    const segment = change.segment ? this.options.segmentShare : 0;
+    return (
+      (change.segment?.version === version ? segment : 0) +
+      (1 - segment) * ((change.weights[version] ?? 0) / 100)
+    );
   }
 
   /**
@@ -84,9 +109,8 @@ export class SimulatedFleet {
       const next = this.routes[i + 1]?.atMs ?? Number.POSITIVE_INFINITY;
       const overlap = Math.min(to, next) - Math.max(from, change.atMs);
       if (overlap <= 0) return;
-      const share = (change.weights[version] ?? 0) / 100;
-      const n = (this.options.requestsPerMinute * share * overlap) / 60_000;
-      const behaviour = this.behaviourOf(version, change.weights);
+      const n = (this.options.requestsPerMinute * this.shareOf(version, change) * overlap) / 60_000;
+      const behaviour = this.behaviourOf(version, change);
       requests += n;
       errors += n * behaviour.errorRate;
       latencyWeighted += n * behaviour.latencyP99Ms;

@@ -1,46 +1,10 @@
 import { InvalidInputError } from './errors.ts';
-import type { Plan, PlanStep, Progress, Weights } from './types.ts';
+import type { Plan, Progress, Weights } from './types.ts';
 
 export const DEFAULT_WEIGHTS = [10, 25, 50, 100] as const;
 export const DEFAULT_BAKE_SECONDS = 300;
 /** Step Functions standard workflows run for a year at most; a bake longer than a day is a typo. */
 export const MAX_BAKE_SECONDS = 86_400;
-
-export function defaultPlan(bakeSeconds = DEFAULT_BAKE_SECONDS): Plan {
-  return { steps: DEFAULT_WEIGHTS.map((weight) => ({ weight, bakeSeconds })) };
-}
-
-/**
- * Checks a canary plan: at least one step, integer weights 1..100 strictly increasing and ending
- * at 100, bakes of 0..86400 seconds. Throws an error that names the bad field.
- */
-export function validatePlan(plan: Plan, field = 'plan'): Plan {
-  if (!Array.isArray(plan.steps) || plan.steps.length === 0) {
-    throw new InvalidInputError(`${field}.steps must list at least one step`);
-  }
-  let previous = 0;
-  plan.steps.forEach((step: PlanStep, i) => {
-    const where = `${field}.steps[${i}]`;
-    if (!Number.isInteger(step.weight) || step.weight < 1 || step.weight > 100) {
-      throw new InvalidInputError(`${where}.weight must be an integer from 1 to 100, got ${step.weight}`);
-    }
-    if (step.weight <= previous) {
-      throw new InvalidInputError(
-        `${where}.weight must be greater than the step before it (${previous}), got ${step.weight}`,
-      );
-    }
-    if (!Number.isInteger(step.bakeSeconds) || step.bakeSeconds < 0 || step.bakeSeconds > MAX_BAKE_SECONDS) {
-      throw new InvalidInputError(
-        `${where}.bakeSeconds must be an integer from 0 to ${MAX_BAKE_SECONDS}, got ${step.bakeSeconds}`,
-      );
-    }
-    previous = step.weight;
-  });
-  if (previous !== 100) {
-    throw new InvalidInputError(`${field}.steps must end at weight 100, the last is ${previous}`);
-  }
-  return plan;
-}
 
 /** The weights that put `candidatePercent` on the candidate and the rest on the stable version. */
 export function splitWeights(stable: string, candidate: string, candidatePercent: number): Weights {
@@ -69,19 +33,21 @@ export function sameWeights(a: Weights, b: Weights): boolean {
 }
 
 export function initialProgress(plan: Plan, stable: string): Progress {
-  return { stepIndex: -1, stepCount: plan.steps.length, weights: { [stable]: 100 }, isFinalStep: false };
+  return { stepIndex: -1, stepCount: plan.steps.length, trafficStep: 0, weights: { [stable]: 100 } };
 }
 
-/** The step that follows `progress`, computed only from the input so a retried shift lands on the same step. */
-export function nextStep(
-  plan: Plan,
-  progress: Progress,
-): { index: number; step: PlanStep; isFinal: boolean } {
+/**
+ * Moves the cursor to the step after `progress`, computed from the input alone so a retry lands
+ * on the same step. A pause gets its due time; past the last step the step is `done`.
+ */
+export function advance(plan: Plan, progress: Progress, now: Date): Progress {
   const index = progress.stepIndex + 1;
   const step = plan.steps[index];
-  if (!step)
-    throw new InvalidInputError(`plan has ${plan.steps.length} steps, there is no step ${index + 1}`);
-  return { index, step, isFinal: index === plan.steps.length - 1 };
+  const { checkAt: _due, hookAttempt: _attempts, ...rest } = progress;
+  if (!step) return { ...rest, stepIndex: plan.steps.length, step: { kind: 'done' } };
+  const next: Progress = { ...rest, stepIndex: index, step };
+  if (step.kind === 'pause') next.checkAt = new Date(now.getTime() + step.seconds * 1000).toISOString();
+  return next;
 }
 
 const DURATION = /^(\d+)(ms|s|m|h)?$/;

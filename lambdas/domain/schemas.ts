@@ -1,28 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { InvalidInputError } from './errors.ts';
-import { MAX_BAKE_SECONDS } from './plan.ts';
-
-export const planSchema = {
-  type: 'object',
-  required: ['steps'],
-  additionalProperties: false,
-  properties: {
-    steps: {
-      type: 'array',
-      minItems: 1,
-      maxItems: 100,
-      items: {
-        type: 'object',
-        required: ['weight', 'bakeSeconds'],
-        additionalProperties: false,
-        properties: {
-          weight: { type: 'integer', minimum: 1, maximum: 100 },
-          bakeSeconds: { type: 'integer', minimum: 0, maximum: MAX_BAKE_SECONDS },
-        },
-      },
-    },
-  },
-} as const;
+import { STRATEGIES } from './strategy-names.ts';
 
 const trigger = {
   type: 'object',
@@ -39,7 +17,7 @@ export const SERVICE_NAME_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
 /** The execution input of every strategy state machine. */
 export const deploymentRequestSchema = {
   type: 'object',
-  required: ['deploymentId', 'service', 'artifact', 'strategy', 'trigger'],
+  required: ['deploymentId', 'service', 'artifact', 'trigger'],
   additionalProperties: false,
   properties: {
     deploymentId: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
@@ -53,8 +31,18 @@ export const deploymentRequestSchema = {
         digest: { type: 'string', pattern: '^sha256:[a-f0-9]{64}$' },
       },
     },
-    strategy: { type: 'string', enum: ['canary'] },
-    plan: planSchema,
+    strategy: { type: 'string', enum: STRATEGIES },
+    // Checked against the strategy's own schema when the plan is expanded (PLAN_SCHEMAS).
+    plan: { type: 'object' },
+    gate: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['timeoutSeconds', 'onTimeout'],
+      properties: {
+        timeoutSeconds: { type: 'integer', minimum: 1, maximum: 604_800 },
+        onTimeout: { type: 'string', enum: ['rollback', 'continue'] },
+      },
+    },
     trigger,
     commitSha: { type: 'string', pattern: '^[0-9a-f]{7,40}$' },
   },
@@ -79,7 +67,12 @@ export const taskStateSchema = {
       properties: {
         deploymentId: { type: 'string' },
         service: { type: 'string' },
-        plan: planSchema,
+        strategy: { type: 'string', enum: STRATEGIES },
+        plan: {
+          type: 'object',
+          required: ['steps'],
+          properties: { steps: { type: 'array', items: { type: 'object' } } },
+        },
         stableVersion: { type: 'string' },
         candidateVersion: { type: 'string' },
         provider: { type: 'string' },
@@ -88,10 +81,11 @@ export const taskStateSchema = {
     },
     progress: {
       type: 'object',
-      required: ['stepIndex', 'stepCount', 'weights'],
+      required: ['stepIndex', 'stepCount', 'trafficStep', 'weights'],
       properties: {
         stepIndex: { type: 'integer', minimum: -1 },
         stepCount: { type: 'integer', minimum: 1 },
+        trafficStep: { type: 'integer', minimum: 0 },
         weights: { type: 'object', additionalProperties: { type: 'integer', minimum: 0, maximum: 100 } },
       },
     },
@@ -110,7 +104,7 @@ export const recordEventSchema = {
 
 export const serviceConfigSchema = {
   type: 'object',
-  required: ['service', 'environment', 'provider', 'alarms', 'insufficientData', 'plan'],
+  required: ['service', 'environment', 'provider', 'alarms', 'insufficientData', 'strategy', 'plan'],
   additionalProperties: false,
   properties: {
     service: { type: 'string', pattern: SERVICE_NAME_PATTERN },
@@ -118,7 +112,8 @@ export const serviceConfigSchema = {
     provider: { type: 'string', minLength: 1 },
     alarms: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 255 } },
     insufficientData: { type: 'string', enum: ['healthy', 'unhealthy'] },
-    plan: planSchema,
+    strategy: { type: 'string', enum: STRATEGIES },
+    plan: { type: 'object' },
   },
 } as const;
 

@@ -1,3 +1,6 @@
+import type { Step } from './steps.ts';
+import type { StrategyName } from './strategy-names.ts';
+
 /** Who or what asked for a deployment. */
 export interface Trigger {
   /** `cli`, `api`, `ecr-push`, ... */
@@ -6,14 +9,15 @@ export interface Trigger {
   principal: string;
 }
 
-/** One step of a weighted plan: move `weight` percent to the candidate, then bake. */
-export interface PlanStep {
-  weight: number;
-  bakeSeconds: number;
+/** A strategy's plan after validation and expansion: the steps its state machine walks. */
+export interface Plan {
+  steps: Step[];
 }
 
-export interface Plan {
-  steps: PlanStep[];
+/** An approval gate before the first production traffic, asked for by the caller (CLI `--approve`). */
+export interface ApprovalGate {
+  timeoutSeconds: number;
+  onTimeout: 'rollback' | 'continue';
 }
 
 export type InsufficientDataPolicy = 'healthy' | 'unhealthy';
@@ -27,7 +31,9 @@ export interface ServiceConfig {
   /** CloudWatch alarm names whose state gates every step. */
   alarms: string[];
   insufficientData: InsufficientDataPolicy;
-  plan: Plan;
+  strategy: StrategyName;
+  /** The strategy's plan, in the schema of that strategy (see PLAN_SCHEMAS). */
+  plan: unknown;
 }
 
 /** The execution input: what to deploy, where, and how. */
@@ -35,15 +41,18 @@ export interface DeploymentRequest {
   deploymentId: string;
   service: string;
   artifact: { image: string; digest?: string };
-  strategy: 'canary';
-  /** Overrides the service's plan for this deployment only. */
-  plan?: Plan;
+  /** Overrides the service's strategy for this deployment only. */
+  strategy?: StrategyName;
+  /** Overrides the service's plan for this deployment only (in the strategy's schema). */
+  plan?: unknown;
+  gate?: ApprovalGate;
   trigger: Trigger;
   commitSha?: string;
 }
 
 /** The deployment as the state machine carries it after Prepare: request plus a config snapshot. */
-export interface Deployment extends DeploymentRequest {
+export interface Deployment extends Omit<DeploymentRequest, 'plan'> {
+  strategy: StrategyName;
   environment: string;
   provider: string;
   plan: Plan;
@@ -52,20 +61,31 @@ export interface Deployment extends DeploymentRequest {
   stableVersion: string;
   candidateVersion: string;
   startedAt: string;
+  /** False when the plan ends short of full traffic (ab-segment analysis): the stable version stays live. */
+  promotes: boolean;
 }
 
 /** Percent of traffic per version, keyed by version name. Integers 0..100 summing to 100. */
 export type Weights = Record<string, number>;
 
 export interface Progress {
-  /** Index of the step whose weight is in effect; -1 before the first shift. */
+  /** Index of the current step in `plan.steps`; -1 before the first. */
   stepIndex: number;
   stepCount: number;
+  /** The current step, or `{ kind: 'done' }` past the last one. */
+  step?: Step | { kind: 'done' };
+  /** How many steps that move traffic have run (what reports call "step N"). */
+  trafficStep: number;
   weights: Weights;
-  isFinalStep: boolean;
+  /** When traffic last moved: alarms are judged from here. */
   stepStartedAt?: string;
-  /** When the bake of the current step is over (ISO 8601); the Bake state waits until then. */
+  /** When the current pause or hook retry is due (ISO 8601); Wait states wait until then. */
   checkAt?: string;
+  /** Attempts made by the current hook. */
+  hookAttempt?: number;
+  /** Recreate: when the stable version stopped serving. */
+  downSince?: string;
+  downtimeSeconds?: number;
 }
 
 export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | 'NOT_FOUND';
@@ -91,6 +111,9 @@ export interface TaskState {
   deployment: Deployment;
   progress: Progress;
   check?: HealthCheck;
+  hook?: { passed: boolean; attempt: number; retriesLeft: number; detail: string };
+  /** Set by an approval's callback (SendTaskSuccess output). */
+  approval?: { approved: boolean; by?: string; reason?: string };
   /** Set by a Catch: the error that sent the execution to the rollback path. */
   error?: { Error: string; Cause?: string };
   outcome?: { status: DeploymentStatus; error?: string; cause?: string };
@@ -109,6 +132,7 @@ export interface DeploymentSummary {
   candidateVersion: string;
   status: DeploymentStatus;
   currentStep: number;
+  downtimeSeconds?: number;
   stepCount: number;
   weights: Weights;
   trigger: Trigger;
@@ -116,11 +140,20 @@ export interface DeploymentSummary {
   startedAt: string;
   endedAt?: string;
   reason?: string;
+  /** The approval an execution waits for, with the token that answers it. */
+  pendingApproval?: { taskToken: string; requestedAt: string; timeoutAt: string; onTimeout: string };
 }
 
 export type AuditEventType =
   | 'DeploymentStarted'
   | 'CandidatePrepared'
+  | 'HookRan'
+  | 'ApprovalRequested'
+  | 'ApprovalDecided'
+  | 'SegmentRouted'
+  | 'VersionStopped'
+  | 'VersionStarted'
+  | 'ExperimentConcluded'
   | 'TrafficShifted'
   | 'HealthChecked'
   | 'Promoted'

@@ -20,7 +20,7 @@ export function makeCheckAlarmsHandler(deps: TaskDeps, logger?: Logger) {
         deployment.deploymentId,
         auditEvent(deployment, 'HealthChecked', `step-${progress.stepIndex + 1}#checked`, now, {
           detail: {
-            step: progress.stepIndex + 1,
+            step: progress.trafficStep,
             healthy: check.healthy,
             alarms: observations,
             reasons: check.reasons,

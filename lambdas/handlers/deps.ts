@@ -2,6 +2,7 @@ import type { ProviderFactory } from '../adapters/traffic/providers.ts';
 import type { Deployment } from '../domain/types.ts';
 import type { AlarmSource } from '../ports/alarms.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { HookRunner } from '../ports/hooks.ts';
 import type { Store } from '../ports/store.ts';
 import type { TrafficTarget } from '../ports/traffic.ts';
 
@@ -11,6 +12,7 @@ export interface TaskDeps {
   providers: ProviderFactory;
   alarms: AlarmSource;
   clock: Clock;
+  hooks: HookRunner;
 }
 
 export function targetOf(deployment: Deployment): TrafficTarget {

@@ -25,7 +25,8 @@ export function makeRecordEventHandler(deps: TaskDeps, logger?: Logger) {
     const status = STATUS[type];
     const now = deps.clock.now();
     const cause = state.outcome?.cause;
-    const liveVersion = status === 'SUCCEEDED' ? deployment.candidateVersion : deployment.stableVersion;
+    const liveVersion =
+      status === 'SUCCEEDED' && deployment.promotes ? deployment.candidateVersion : deployment.stableVersion;
     await deps.store.appendAuditEvent(
       deployment.deploymentId,
       auditEvent(deployment, type, 'closed', now, {

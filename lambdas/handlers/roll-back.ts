@@ -9,7 +9,17 @@ import { parseTaskState } from './state.ts';
 
 /** Why the execution came to the rollback path: a failed check, a task error, or a request. */
 export function rollbackReason(state: TaskState): string {
-  const step = state.progress.stepIndex + 1;
+  const step = state.progress.trafficStep;
+  const current = state.progress.step;
+  if (state.approval && !state.approval.approved) {
+    return `approval denied${state.approval.by ? ` by ${state.approval.by}` : ''}${state.approval.reason ? `: ${state.approval.reason}` : ''}`;
+  }
+  if (state.error?.Error === 'States.Timeout' && current?.kind === 'approval') {
+    return `approval timed out after ${current.timeoutSeconds}s`;
+  }
+  if (state.hook && !state.hook.passed) {
+    return `hook failed after ${state.hook.attempt} attempt${state.hook.attempt === 1 ? '' : 's'}: ${state.hook.detail}`;
+  }
   if (state.check && !state.check.healthy) {
     return `step ${step} unhealthy: ${state.check.reasons.join('; ')}`;
   }
@@ -31,7 +41,11 @@ function summarizeCause(cause: string): string {
   }
 }
 
-/** Roll back: all traffic back to the stable version, read back to be sure, and say why. */
+/**
+ * Roll back: all traffic back to the stable version (any segment removed, a stopped stable
+ * version started again), read back to be sure, and say why. Also ends an A/B analysis that
+ * never promotes: the same traffic move, recorded as the experiment's conclusion.
+ */
 export function makeRollBackHandler(deps: TaskDeps, logger?: Logger) {
   return taskHandler(
     { name: 'roll-back', parse: parseTaskState, logger },
@@ -39,7 +53,11 @@ export function makeRollBackHandler(deps: TaskDeps, logger?: Logger) {
       const { deployment } = state;
       const target = targetOf(deployment);
       const provider = deps.providers(deployment.provider);
-      const reason = rollbackReason(state);
+      const concluding =
+        state.progress.step?.kind === 'done' && !state.error && state.check?.healthy !== false;
+      const reason = concluding
+        ? `analysis complete after ${state.progress.trafficStep} step(s): ${deployment.stableVersion} keeps all traffic`
+        : rollbackReason(state);
       await provider.rollback(target);
       const weights = await provider.getWeights(target);
       if (!sameWeights(weights, { [deployment.stableVersion]: 100 })) {
@@ -49,16 +67,24 @@ export function makeRollBackHandler(deps: TaskDeps, logger?: Logger) {
       }
       await deps.store.appendAuditEvent(
         deployment.deploymentId,
-        auditEvent(deployment, 'RolledBack', 'rolled-back', deps.clock.now(), {
-          rollback: true,
-          detail: { reason, fromStep: state.progress.stepIndex + 1, weights },
-        }),
+        auditEvent(
+          deployment,
+          concluding ? 'ExperimentConcluded' : 'RolledBack',
+          'rolled-back',
+          deps.clock.now(),
+          {
+            rollback: !concluding,
+            detail: { reason, fromStep: state.progress.trafficStep, weights },
+          },
+        ),
       );
       await deps.store.updateDeployment(deployment.deploymentId, { weights, reason });
       return {
         ...state,
         progress: { ...state.progress, weights },
-        outcome: { status: 'ROLLED_BACK', error: 'Stepwise.RolledBack', cause: reason },
+        outcome: concluding
+          ? { status: 'SUCCEEDED', cause: reason }
+          : { status: 'ROLLED_BACK', error: 'Stepwise.RolledBack', cause: reason },
       };
     },
   );

@@ -1,23 +1,25 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { WeightsMismatchError } from '../domain/errors.ts';
+import { InvalidInputError, WeightsMismatchError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
-import { nextStep, sameWeights, splitWeights } from '../domain/plan.ts';
+import { sameWeights, splitWeights } from '../domain/plan.ts';
 import type { TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import { type TaskDeps, targetOf } from './deps.ts';
 import { parseTaskState } from './state.ts';
 
 /**
- * Shift traffic: move the next step's share to the candidate, read it back, and compute when the
- * bake is over (`checkAt`, which the Bake state waits for). The step comes from the input alone,
- * so a retry lands on the same step and writes nothing new.
+ * Shift traffic: apply the current setWeight step, read it back, and note when traffic moved
+ * (alarms are judged from then). The weight comes from the input alone, so a retry writes nothing new.
  */
 export function makeShiftTrafficHandler(deps: TaskDeps, logger?: Logger) {
   return taskHandler(
     { name: 'shift-traffic', parse: parseTaskState, logger },
     async (state): Promise<TaskState> => {
-      const { deployment } = state;
-      const { index, step, isFinal } = nextStep(deployment.plan, state.progress);
+      const { deployment, progress } = state;
+      const step = progress.step;
+      if (step?.kind !== 'setWeight') {
+        throw new InvalidInputError(`progress.step must be a setWeight step, got ${step?.kind ?? 'none'}`);
+      }
       const target = targetOf(deployment);
       const provider = deps.providers(deployment.provider);
       const wanted = splitWeights(deployment.stableVersion, deployment.candidateVersion, step.weight);
@@ -29,24 +31,20 @@ export function makeShiftTrafficHandler(deps: TaskDeps, logger?: Logger) {
         );
       }
       const now = deps.clock.now();
-      const checkAt = new Date(now.getTime() + step.bakeSeconds * 1000);
+      const trafficStep = progress.trafficStep + 1;
       await deps.store.appendAuditEvent(
         deployment.deploymentId,
-        auditEvent(deployment, 'TrafficShifted', `step-${index + 1}#shifted`, now, {
-          detail: { step: index + 1, weight: step.weight, weights: actual, bakeSeconds: step.bakeSeconds },
+        auditEvent(deployment, 'TrafficShifted', `step-${progress.stepIndex + 1}#shifted`, now, {
+          detail: { step: trafficStep, label: step.label, weight: step.weight, weights: actual },
         }),
       );
-      await deps.store.updateDeployment(deployment.deploymentId, { currentStep: index + 1, weights: actual });
+      await deps.store.updateDeployment(deployment.deploymentId, {
+        currentStep: trafficStep,
+        weights: actual,
+      });
       return {
-        deployment,
-        progress: {
-          stepIndex: index,
-          stepCount: deployment.plan.steps.length,
-          weights: actual,
-          isFinalStep: isFinal,
-          stepStartedAt: now.toISOString(),
-          checkAt: checkAt.toISOString(),
-        },
+        ...state,
+        progress: { ...progress, trafficStep, weights: actual, stepStartedAt: now.toISOString() },
       };
     },
   );

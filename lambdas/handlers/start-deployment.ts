@@ -1,9 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { InvalidInputError, ServiceNotFoundError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
-import { initialProgress, validatePlan } from '../domain/plan.ts';
+import { initialProgress } from '../domain/plan.ts';
 import { deploymentRequestSchema, validator } from '../domain/schemas.ts';
-import type { Deployment, DeploymentRequest, TaskState } from '../domain/types.ts';
+import { isTrafficStep } from '../domain/steps.ts';
+import { expandPlan, promotesCandidate } from '../domain/strategies.ts';
+import type { Deployment, DeploymentRequest, Plan, TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import type { TaskDeps } from './deps.ts';
 
@@ -14,48 +16,75 @@ const LOCK_MARGIN_SECONDS = 3600;
 
 const parse = validator<DeploymentRequest>(deploymentRequestSchema, 'deployment');
 
+/** Seconds the plan waits at most: pauses and approval timeouts. */
+function planSeconds(plan: Plan): number {
+  return plan.steps.reduce(
+    (sum, s) => sum + (s.kind === 'pause' ? s.seconds : s.kind === 'approval' ? s.timeoutSeconds : 0),
+    0,
+  );
+}
+
 /**
- * Start deployment: validate the request, snapshot the service's config into the execution, take
- * the service lock, create the summary and open the audit trail. Re-running it for the same
- * deployment id changes nothing.
+ * Start deployment: validate the request, expand the strategy's plan, snapshot the service's
+ * config into the execution, take the service lock, create the summary and open the audit
+ * trail. Re-running it for the same deployment id changes nothing.
  */
 export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
   return taskHandler({ name: 'start-deployment', parse, logger }, async (request): Promise<TaskState> => {
     const config = await deps.store.getServiceConfig(request.service);
     if (!config) throw new ServiceNotFoundError(`service ${request.service} is not registered`);
-    const plan = validatePlan(request.plan ?? config.plan, request.plan ? 'deployment.plan' : 'service.plan');
+    const strategy = request.strategy ?? config.strategy;
+    if (request.plan && !request.strategy) {
+      throw new InvalidInputError(
+        'deployment.plan needs deployment.strategy: a plan is written for one strategy',
+      );
+    }
+    if (request.strategy && request.strategy !== config.strategy && !request.plan) {
+      throw new InvalidInputError(
+        `deployment.strategy ${request.strategy} differs from the service's (${config.strategy}): give its plan too`,
+      );
+    }
+    const plan: Plan = {
+      steps: expandPlan(
+        strategy,
+        request.plan ?? config.plan,
+        request.gate ? { approvalGate: request.gate } : {},
+      ),
+    };
     deps.providers(config.provider);
+    const existing = await deps.store.getDeployment(request.deploymentId);
+    if (existing && existing.status !== 'IN_PROGRESS') {
+      throw new InvalidInputError(`deployment ${request.deploymentId} already ended (${existing.status})`);
+    }
     const status = await deps.store.getServiceStatus(request.service);
-    const stableVersion = status?.liveVersion ?? BASELINE_VERSION;
+    const stableVersion = existing?.stableVersion ?? status?.liveVersion ?? BASELINE_VERSION;
     if (stableVersion === request.artifact.image) {
       throw new InvalidInputError(
         `artifact.image ${request.artifact.image} is already live on ${request.service}`,
       );
     }
 
-    const existing = await deps.store.getDeployment(request.deploymentId);
-    if (existing && existing.status !== 'IN_PROGRESS') {
-      throw new InvalidInputError(`deployment ${request.deploymentId} already ended (${existing.status})`);
-    }
     const now = deps.clock.now();
-    const planSeconds = plan.steps.reduce((sum, s) => sum + s.bakeSeconds, 0);
     await deps.store.acquireLock(
       request.service,
       request.deploymentId,
       now,
-      planSeconds + LOCK_MARGIN_SECONDS,
+      planSeconds(plan) + LOCK_MARGIN_SECONDS,
     );
     try {
+      const { plan: _requested, ...rest } = request;
       const deployment: Deployment = {
-        ...request,
+        ...rest,
+        strategy,
         environment: config.environment,
         provider: config.provider,
         plan,
         alarms: config.alarms,
         insufficientData: config.insufficientData,
-        stableVersion: existing?.stableVersion ?? stableVersion,
+        stableVersion,
         candidateVersion: request.artifact.image,
         startedAt: existing?.startedAt ?? now.toISOString(),
+        promotes: promotesCandidate(plan.steps),
       };
       const progress = initialProgress(plan, deployment.stableVersion);
       await deps.store.createDeployment({
@@ -68,7 +97,7 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
         candidateVersion: deployment.candidateVersion,
         status: 'IN_PROGRESS',
         currentStep: 0,
-        stepCount: progress.stepCount,
+        stepCount: plan.steps.filter(isTrafficStep).length,
         weights: progress.weights,
         trigger: deployment.trigger,
         commitSha: deployment.commitSha,
@@ -77,7 +106,7 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
       await deps.store.appendAuditEvent(
         deployment.deploymentId,
         auditEvent(deployment, 'DeploymentStarted', 'started', now, {
-          detail: { strategy: deployment.strategy, plan, stableVersion: deployment.stableVersion },
+          detail: { strategy, plan: request.plan ?? config.plan, steps: plan.steps.length, stableVersion },
         }),
       );
       return { deployment, progress };

@@ -16,7 +16,8 @@ function correlationKeys(input: unknown): Record<string, unknown> {
   const deployment = value?.deployment ?? value?.state?.deployment ?? value;
   return {
     deploymentId: deployment?.deploymentId,
-    service: deployment?.service,
+    // `service` is Powertools' own key (the function's service name): the deployed service gets its own.
+    targetService: deployment?.service,
     strategy: deployment?.strategy,
     step: typeof value?.progress?.stepIndex === 'number' ? value.progress.stepIndex + 1 : undefined,
   };
@@ -27,7 +28,7 @@ export interface TaskHandlerOptions<I> {
   name: string;
   /** Parses and validates the raw event; throws InvalidInputError naming the bad field. */
   parse: (event: unknown) => I;
-  /** Default: a Powertools Logger named `stepwise-<name>`. */
+  /** Default: a Powertools Logger whose service name is POWERTOOLS_SERVICE_NAME, or `stepwise-<name>`. */
   logger?: Logger;
 }
 
@@ -40,7 +41,9 @@ export function taskHandler<I, O>(
   options: TaskHandlerOptions<I>,
   run: (input: I, logger: Logger) => Promise<O>,
 ): MiddyfiedHandler<unknown, O, Error, Context> {
-  const logger = options.logger ?? new Logger({ serviceName: `stepwise-${options.name}` });
+  const logger =
+    options.logger ??
+    new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? `stepwise-${options.name}` });
   return middy<unknown, O, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .before((request) => {

@@ -1,3 +1,4 @@
+import type { SegmentMatch } from '../domain/steps.ts';
 import type {
   AuditEvent,
   AuditEventInput,
@@ -18,6 +19,10 @@ export interface ServiceStatus {
 export interface RouteRecord {
   service: string;
   weights: Weights;
+  /** Requests matching this rule go to `segment.version`, whatever the weights. */
+  segment?: { match: SegmentMatch; version: string };
+  /** Versions that are stopped: requests routed to them fail. */
+  stopped?: string[];
   updatedAt: string;
 }
 

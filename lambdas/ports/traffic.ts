@@ -1,3 +1,4 @@
+import type { SegmentMatch } from '../domain/steps.ts';
 import type { Weights } from '../domain/types.ts';
 
 /** What a provider needs to know about the deployment it acts for. */
@@ -20,6 +21,14 @@ export interface TrafficProvider {
   getWeights(target: TrafficTarget): Promise<Weights>;
   /** Gives the candidate all traffic and makes it the stable version. */
   promote(target: TrafficTarget): Promise<void>;
-  /** Gives the stable version all traffic and retires the candidate. */
+  /** Gives the stable version all traffic and retires the candidate (clearing any segment, restarting a stopped stable). */
   rollback(target: TrafficTarget): Promise<void>;
+  /** Routes only requests that match to the candidate; undefined removes the rule. */
+  setSegment(target: TrafficTarget, match: SegmentMatch | undefined): Promise<void>;
+  /** Reads the segment rule back. */
+  getSegment(target: TrafficTarget): Promise<SegmentMatch | undefined>;
+  /** Stops a version: it keeps its routes but serves nothing (recreate). */
+  stopVersion(target: TrafficTarget, version: string): Promise<void>;
+  /** Starts a version with all traffic (recreate). */
+  startVersion(target: TrafficTarget, version: string): Promise<void>;
 }

@@ -31,8 +31,8 @@ describe('npx stepwise', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('stable      baseline (simulated)');
-    expect(run.stdout).toMatch(/step 1\/4 {2}shop:1\.0 10% · baseline \(simulated\) 90%/);
-    expect(run.stdout).toMatch(/step 4\/4 {2}shop:1\.0 100%/);
+    expect(run.stdout).toMatch(/step 1 {2}shop:1\.0 10% · baseline \(simulated\) 90%\n {12}bake 2m\n/);
+    expect(run.stdout).toMatch(/step 4 {2}shop:1\.0 100%/);
     expect(run.stdout).toContain('✓ healthy   checkout-error-rate OK · checkout-p99-latency OK');
     expect(run.stdout).toContain('SUCCEEDED  checkout is on shop:1.0 (100%)');
     succeeded = { deploymentId: /deployment {2}(\S+)/.exec(run.stdout)?.[1] ?? '' };
@@ -117,6 +117,18 @@ describe('npx stepwise', () => {
     [
       ['deploy', '--service', 'checkout', '--image', 'x', '--strategy', 'yolo'],
       /--strategy 'yolo' is not known/,
+    ],
+    [
+      ['deploy', '--service', 'checkout', '--image', 'x', '--approve', 'maybe'],
+      /--approve must be auto, deny or after=/,
+    ],
+    [
+      ['deploy', '--service', 'checkout', '--image', 'x', '--strategy', 'linear', '--steps', '10,100'],
+      /--steps is for the canary strategy/,
+    ],
+    [
+      ['deploy', '--service', 'checkout', '--image', 'x', '--plan', 'missing.json'],
+      /--plan missing\.json cannot be read: ENOENT/,
     ],
     [['launch'], /unknown command 'launch'/],
   ])('refuses %j with one line naming the problem, exit 1, and runs nothing', (args, message) => {

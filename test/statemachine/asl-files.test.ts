@@ -32,7 +32,8 @@ describe('state machine files', () => {
         );
         expect(retry?.length, `${name} has Retry`).toBeGreaterThan(0);
         expect(caught, `${name} catches States.ALL`).toContain('States.ALL');
-        expect(state.TimeoutSeconds, `${name} has a timeout`).toBeGreaterThan(0);
+        const timeout = state.TimeoutSeconds ?? (state.TimeoutSecondsPath ? 1 : 0);
+        expect(timeout, `${name} has a timeout`).toBeGreaterThan(0);
       }
     });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultPlan } from '../../lambdas/domain/plan.ts';
+import { defaultStrategyPlan } from '../../lambdas/domain/strategies.ts';
 import type { AuditEvent, Weights } from '../../lambdas/domain/types.ts';
 import { parseFaults } from '../../local/faults.ts';
 import {
@@ -30,7 +30,8 @@ function deploy(inject: string[] = [], overrides: Partial<LocalDeployOptions> = 
   return runtime.deploy({
     service: `svc-${serial}`,
     image: 'shop:2.0',
-    plan: defaultPlan(300),
+    strategy: 'canary',
+    plan: defaultStrategyPlan('canary', 300),
     alarms: DEFAULT_ALARMS,
     insufficientData: 'healthy',
     faults: parseFaults(inject, TASK_NAMES),
@@ -146,7 +147,7 @@ describe('canary.asl.json on the embedded engine', () => {
     const second = await deploy(['errors=50%'], {
       service: first.service,
       image: 'shop:2.1',
-      plan: defaultPlan(60),
+      plan: defaultStrategyPlan('canary', 60),
     });
     expect(second.fromBaseline).toBe(false);
     expect(second.stableVersion).toBe('shop:2.0');

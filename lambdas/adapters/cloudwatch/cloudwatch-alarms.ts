@@ -69,6 +69,7 @@ export class CloudWatchAlarmSource implements AlarmSource {
         const out = await this.client.send(
           new DescribeAlarmHistoryCommand({
             AlarmName: name,
+            AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
             HistoryItemType: 'StateUpdate',
             StartDate: since,
             EndDate: new Date(),

@@ -76,10 +76,18 @@ export class DefaultHookRunner implements HookRunner {
     try {
       answer = JSON.parse(text || '{}');
     } catch {
-      return { passed: false, detail: `${hook.functionName} answered non-JSON: ${text.slice(0, 200)}`, durationMs };
+      return {
+        passed: false,
+        detail: `${hook.functionName} answered non-JSON: ${text.slice(0, 200)}`,
+        durationMs,
+      };
     }
     const passed = answer.passed === true;
     const message = typeof answer.message === 'string' ? `: ${answer.message}` : '';
-    return { passed, detail: `${hook.functionName} answered passed=${String(answer.passed)}${message}`, durationMs };
+    return {
+      passed,
+      detail: `${hook.functionName} answered passed=${String(answer.passed)}${message}`,
+      durationMs,
+    };
   }
 }

@@ -1,12 +1,14 @@
 import { assertValidWeights, sameWeights } from '../../domain/plan.ts';
+import type { SegmentMatch } from '../../domain/steps.ts';
 import type { Weights } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { Store } from '../../ports/store.ts';
+import type { RouteRecord, Store } from '../../ports/store.ts';
 import type { TrafficProvider, TrafficTarget } from '../../ports/traffic.ts';
 
 /**
  * A provider whose "load balancer" is a routes item in the store: it moves no real traffic, so
  * it serves dry runs on AWS and the simulated fleet locally, which routes requests by it.
+ * Every method reads the routes first and writes only when something changes.
  */
 export class SimulatedTrafficProvider implements TrafficProvider {
   private readonly store: Store;
@@ -17,33 +19,82 @@ export class SimulatedTrafficProvider implements TrafficProvider {
     this.clock = clock;
   }
 
+  private async routes(target: TrafficTarget): Promise<RouteRecord> {
+    return (
+      (await this.store.getRoutes(target.service)) ?? {
+        service: target.service,
+        weights: { [target.stableVersion]: 100 },
+        updatedAt: this.clock.now().toISOString(),
+      }
+    );
+  }
+
+  private write(routes: RouteRecord) {
+    return this.store.putRoutes({ ...routes, updatedAt: this.clock.now().toISOString() });
+  }
+
+  /** Adds the candidate at 0 % and forgets versions that no longer take traffic. */
   async prepare(target: TrafficTarget): Promise<void> {
-    const current = await this.getWeights(target);
-    if (target.candidateVersion in current) return;
-    await this.write(target.service, { ...current, [target.candidateVersion]: 0 });
+    const routes = await this.routes(target);
+    const weights = Object.fromEntries(
+      Object.entries({
+        ...routes.weights,
+        [target.candidateVersion]: routes.weights[target.candidateVersion] ?? 0,
+      }).filter(
+        ([version, w]) => w > 0 || version === target.stableVersion || version === target.candidateVersion,
+      ),
+    );
+    if (JSON.stringify(weights) === JSON.stringify(routes.weights)) return;
+    await this.write({ ...routes, weights });
   }
 
   async setWeights(target: TrafficTarget, weights: Weights): Promise<void> {
     assertValidWeights(weights);
-    const current = await this.getWeights(target);
-    if (sameWeights(current, weights)) return;
-    await this.write(target.service, weights);
+    const routes = await this.routes(target);
+    if (sameWeights(routes.weights, weights)) return;
+    await this.write({ ...routes, weights });
   }
 
   async getWeights(target: TrafficTarget): Promise<Weights> {
-    const routes = await this.store.getRoutes(target.service);
-    return routes?.weights ?? { [target.stableVersion]: 100 };
+    return (await this.routes(target)).weights;
   }
 
   async promote(target: TrafficTarget): Promise<void> {
-    await this.setWeights(target, { [target.candidateVersion]: 100 });
+    const routes = await this.routes(target);
+    const weights = { [target.candidateVersion]: 100 };
+    if (sameWeights(routes.weights, weights) && !routes.segment && !routes.stopped?.length) return;
+    await this.write({ service: target.service, weights, updatedAt: routes.updatedAt });
   }
 
   async rollback(target: TrafficTarget): Promise<void> {
-    await this.setWeights(target, { [target.stableVersion]: 100 });
+    const routes = await this.routes(target);
+    const weights = { [target.stableVersion]: 100 };
+    if (sameWeights(routes.weights, weights) && !routes.segment && !routes.stopped?.length) return;
+    await this.write({ service: target.service, weights, updatedAt: routes.updatedAt });
   }
 
-  private write(service: string, weights: Weights) {
-    return this.store.putRoutes({ service, weights, updatedAt: this.clock.now().toISOString() });
+  async setSegment(target: TrafficTarget, match: SegmentMatch | undefined): Promise<void> {
+    const routes = await this.routes(target);
+    const segment = match ? { match, version: target.candidateVersion } : undefined;
+    if (JSON.stringify(routes.segment) === JSON.stringify(segment)) return;
+    await this.write({ ...routes, segment });
+  }
+
+  async getSegment(target: TrafficTarget): Promise<SegmentMatch | undefined> {
+    return (await this.routes(target)).segment?.match;
+  }
+
+  async stopVersion(target: TrafficTarget, version: string): Promise<void> {
+    const routes = await this.routes(target);
+    if (routes.stopped?.includes(version)) return;
+    await this.write({ ...routes, stopped: [...(routes.stopped ?? []), version] });
+  }
+
+  async startVersion(target: TrafficTarget, version: string): Promise<void> {
+    const routes = await this.routes(target);
+    const weights = { [version]: 100 };
+    const stopped = (routes.stopped ?? []).filter((v) => v !== version);
+    if (sameWeights(routes.weights, weights) && stopped.length === (routes.stopped ?? []).length) return;
+    await this.write({ ...routes, weights, stopped });
   }
 }

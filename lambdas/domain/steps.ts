@@ -1,0 +1,59 @@
+import type { Hook } from './hooks.ts';
+
+/** Which requests a segment routes to the candidate: a header or a cookie with a given value. */
+export type SegmentMatch = { header: string; value: string } | { cookie: string; value: string };
+
+/**
+ * One step of a normalized plan. Every strategy expands its settings into a list of these; its
+ * state machine walks the list with the Next step task and a Choice on `kind`.
+ */
+export type Step =
+  /** Route `weight` percent of traffic (or of capacity, for rolling) to the candidate. */
+  | { kind: 'setWeight'; weight: number; label?: string }
+  /** Wait; `label` says what for (bake, termination wait, startup, analysis). */
+  | { kind: 'pause'; seconds: number; label?: string }
+  /** Judge health from the service's alarms since traffic last moved. */
+  | { kind: 'check' }
+  /** A manual gate: wait for a decision, at most `timeoutSeconds`, then roll back or continue. */
+  | { kind: 'approval'; timeoutSeconds: number; onTimeout: 'rollback' | 'continue' }
+  /** Run a hook (HTTP smoke test or Lambda), with its own retries. */
+  | { kind: 'hook'; hook: Hook }
+  /** Route only requests matching `match` to the candidate (dark launch / A/B). */
+  | { kind: 'segment'; match: SegmentMatch }
+  /** Recreate: stop the stable version (downtime starts). */
+  | { kind: 'stopStable' }
+  /** Recreate: start the candidate with all traffic (downtime ends). */
+  | { kind: 'startCandidate' };
+
+export type StepKind = Step['kind'];
+
+/** Steps that move traffic; their ordinal is what `@step=N` and the reports call "step N". */
+export const TRAFFIC_KINDS: StepKind[] = ['setWeight', 'segment', 'startCandidate'];
+
+export function isTrafficStep(step: Step): boolean {
+  return TRAFFIC_KINDS.includes(step.kind);
+}
+
+/** A one-line description of a step, for progress output, phases and the audit trail. */
+export function describeStep(step: Step): string {
+  switch (step.kind) {
+    case 'setWeight':
+      return `${step.label ?? 'set weight'} ${step.weight}%`;
+    case 'pause':
+      return `${step.label ?? 'pause'} ${step.seconds}s`;
+    case 'check':
+      return 'check alarms';
+    case 'approval':
+      return `approval (timeout ${step.timeoutSeconds}s, then ${step.onTimeout})`;
+    case 'hook':
+      return `${step.hook.phase} hook ${step.hook.name}`;
+    case 'segment':
+      return 'header' in step.match
+        ? `segment ${step.match.header}: ${step.match.value}`
+        : `segment cookie ${step.match.cookie}=${step.match.value}`;
+    case 'stopStable':
+      return 'stop the stable version';
+    case 'startCandidate':
+      return 'start the candidate';
+  }
+}

@@ -1,0 +1,44 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { InvalidInputError } from '../domain/errors.ts';
+import { auditEvent } from '../domain/events.ts';
+import { taskStateSchema, validator } from '../domain/schemas.ts';
+import type { TaskState } from '../domain/types.ts';
+import { taskHandler } from '../middleware/task-handler.ts';
+import type { TaskDeps } from './deps.ts';
+
+const parse = validator<{ state: TaskState; taskToken: string }>(
+  {
+    type: 'object',
+    required: ['state', 'taskToken'],
+    additionalProperties: false,
+    properties: { state: taskStateSchema, taskToken: { type: 'string', minLength: 1 } },
+  },
+  'input',
+);
+
+/**
+ * Request approval: called with `.waitForTaskToken`; it records who may answer (the task token
+ * on the deployment summary) and returns. The execution waits until someone calls
+ * SendTaskSuccess with `{ "approved": true | false, "by": ... }` or the step's timeout passes.
+ */
+export function makeRequestApprovalHandler(deps: TaskDeps, logger?: Logger) {
+  return taskHandler({ name: 'request-approval', parse, logger }, async ({ state, taskToken }) => {
+    const { deployment, progress } = state;
+    const step = progress.step;
+    if (step?.kind !== 'approval') {
+      throw new InvalidInputError(`progress.step must be an approval step, got ${step?.kind ?? 'none'}`);
+    }
+    const now = deps.clock.now();
+    const timeoutAt = new Date(now.getTime() + step.timeoutSeconds * 1000).toISOString();
+    await deps.store.updateDeployment(deployment.deploymentId, {
+      pendingApproval: { taskToken, requestedAt: now.toISOString(), timeoutAt, onTimeout: step.onTimeout },
+    });
+    await deps.store.appendAuditEvent(
+      deployment.deploymentId,
+      auditEvent(deployment, 'ApprovalRequested', `step-${progress.stepIndex + 1}#approval`, now, {
+        detail: { timeoutAt, onTimeout: step.onTimeout },
+      }),
+    );
+    return { requested: true, timeoutAt };
+  });
+}

@@ -1,0 +1,39 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HookFault } from './faults.ts';
+
+export interface TestRoute {
+  /** Base URL on 127.0.0.1, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  /** Requests it answered, with the phase the hook runner named. */
+  requests: { path: string; phase: string | undefined; status: number }[];
+  close(): Promise<void>;
+}
+
+/**
+ * The candidate's test route, as a real HTTP server on loopback: the smoke-test hooks call it
+ * with fetch exactly as they would call a test listener on AWS. `GET /health` answers 200, or
+ * 503 for the hook phases that `--inject hook=fail[@phase]` names.
+ */
+export async function startTestRoute(faults: HookFault[]): Promise<TestRoute> {
+  const requests: TestRoute['requests'] = [];
+  const server = createServer((req, res) => {
+    const phase = req.headers['x-stepwise-phase'] as string | undefined;
+    const failing = faults.some((f) => f.phase === undefined || f.phase === phase);
+    const status = req.url !== '/health' ? 404 : failing ? 503 : 200;
+    requests.push({ path: req.url ?? '', phase, status });
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ status: status === 200 ? 'ok' : 'unavailable' }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
