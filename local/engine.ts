@@ -19,6 +19,28 @@ export function loadDefinition(strategy: string): StateMachineDefinition {
   return JSON.parse(readFileSync(aslPath(strategy), 'utf8')) as StateMachineDefinition;
 }
 
+/** Long enough never to fire before the local runtime's own decision. */
+const LOCAL_CALLBACK_TIMEOUT_SECONDS = 7 * 86_400;
+
+/**
+ * The one place the local engine needs the definition adjusted: aws-local-stepfunctions resolves
+ * a Task's `TimeoutSecondsPath` against the input after `Parameters`, where AWS resolves it
+ * against the state input, so the same path cannot work in both. Locally the only such tasks are
+ * approval callbacks, whose timeout the runtime enforces itself on the virtual clock; the path is
+ * replaced by a fixed wall-clock timeout that never fires first. Everything else runs as written.
+ */
+function forLocalEngine(states: States): States {
+  return Object.fromEntries(
+    Object.entries(states).map(([name, state]) => {
+      if (state.Type === 'Task' && state.TimeoutSecondsPath) {
+        const { TimeoutSecondsPath: _path, ...rest } = state;
+        return [name, { ...rest, TimeoutSeconds: LOCAL_CALLBACK_TIMEOUT_SECONDS }];
+      }
+      return [name, state];
+    }),
+  ) as States;
+}
+
 /**
  * Invokes the function a Task names (its `${Placeholder}` FunctionName) with the task's Payload.
  * For a `.waitForTaskToken` task it returns what the callback would send (SendTaskSuccess output).
@@ -84,7 +106,10 @@ export async function runExecution(
   const waits: string[] = [];
   const callbacks = new Set<string>();
   collectStates(definition.States, tasks, waits, callbacks);
-  const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+  const machine = new StateMachine(
+    { ...definition, States: forLocalEngine(definition.States) },
+    { validationOptions: { checkArn: false } },
+  );
   const taskResourceLocalHandlers = Object.fromEntries(
     tasks.map((name) => [
       name,

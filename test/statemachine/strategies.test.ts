@@ -1,0 +1,279 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultStrategyPlan, type StrategyName } from '../../lambdas/domain/strategies.ts';
+import type { Weights } from '../../lambdas/domain/types.ts';
+import { parseFaults } from '../../local/faults.ts';
+import {
+  type ApprovalMode,
+  DEFAULT_ALARMS,
+  type DeploymentReport,
+  LocalRuntime,
+  TASK_NAMES,
+} from '../../local/runtime.ts';
+
+/**
+ * Every strategy's state machine on the embedded engine, with the real handlers, an in-memory
+ * dynalite, the simulated fleet and CloudWatch, and a real HTTP test route for hooks. Each row
+ * injects one failure at one phase; every run must end with the invariants of architecture.md.
+ */
+let runtime: LocalRuntime;
+let serial = 0;
+
+beforeAll(async () => {
+  runtime = await LocalRuntime.open(undefined);
+});
+
+afterAll(async () => {
+  await runtime.close();
+});
+
+interface Run {
+  strategy: StrategyName;
+  plan?: unknown;
+  inject?: string[];
+  approve?: ApprovalMode;
+}
+
+/** Deploys shop:1.0 all at once first, so each run starts from a real last good version. */
+async function deploy(run: Run): Promise<DeploymentReport> {
+  serial += 1;
+  const service = `${run.strategy}-${serial}`;
+  const base = {
+    service,
+    alarms: DEFAULT_ALARMS,
+    insufficientData: 'healthy' as const,
+    requestsPerMinute: 1000,
+    principal: 'tester@ci',
+  };
+  const first = await runtime.deploy({
+    ...base,
+    image: 'shop:1.0',
+    strategy: 'all-at-once',
+    plan: defaultStrategyPlan('all-at-once', 60),
+    faults: parseFaults([], TASK_NAMES),
+  });
+  expect(first.status, `first deployment of ${service}: ${first.reason}`).toBe('SUCCEEDED');
+  return runtime.deploy({
+    ...base,
+    strategy: run.strategy,
+    plan: run.plan ?? defaultStrategyPlan(run.strategy, 120),
+    image: 'shop:1.1',
+    faults: parseFaults(run.inject ?? [], TASK_NAMES),
+    ...(run.approve ? { approve: run.approve } : {}),
+  });
+}
+
+const sum = (w: Weights) => Object.values(w).reduce((a, b) => a + b, 0);
+
+/** Invariants 1 and 4: one version holds all traffic, weights were always whole and summed to 100, the trail is closed. */
+async function expectSettled(report: DeploymentReport, live: string) {
+  expect(report.finalWeights[live], `final weights ${JSON.stringify(report.finalWeights)}`).toBe(100);
+  expect(sum(report.finalWeights)).toBe(100);
+  for (const step of report.steps) expect(sum(step.weights), `step ${step.step}`).toBe(100);
+  expect(report.auditChainIntact).toBe(true);
+  const events = await runtime.store.listAuditEvents(report.deploymentId);
+  expect(events[0]?.type).toBe('DeploymentStarted');
+  expect(['DeploymentSucceeded', 'DeploymentRolledBack']).toContain(events.at(-1)?.type);
+  const summary = await runtime.store.getDeployment(report.deploymentId);
+  expect(summary?.status).not.toBe('IN_PROGRESS');
+  expect(summary?.endedAt).toBeDefined();
+  expect((await runtime.store.getServiceStatus(report.service))?.liveVersion).toBe(live);
+  return events;
+}
+
+const HEALTHY: [StrategyName, string][] = [
+  ['canary', '10% → 25% → 50% → 100%'],
+  ['linear', '25% → 50% → 75% → 100%'],
+  ['all-at-once', '100%'],
+  ['blue-green', 'switch 100%'],
+  ['rolling', 'batch 1/4 25% → batch 2/4 50% → batch 3/4 75% → batch 4/4 100%'],
+  ['recreate', 'start'],
+];
+
+describe.each(HEALTHY)('%s, healthy', (strategy, shape) => {
+  it(`succeeds and leaves the new version with all traffic (${shape})`, async () => {
+    const report = await deploy({ strategy });
+    expect(report.status, report.reason).toBe('SUCCEEDED');
+    await expectSettled(report, 'shop:1.1');
+    expect(
+      report.phases.every((p) => !['unhealthy', 'failed', 'denied', 'timed out'].includes(p.verdict)),
+    ).toBe(true);
+  });
+});
+
+const FAILURES: [StrategyName, string, Run][] = [
+  ['canary', 'errors at step 2', { strategy: 'canary', inject: ['errors=10%@step=2'] }],
+  [
+    'canary',
+    'a failed post-traffic hook in the plan',
+    {
+      strategy: 'canary',
+      plan: {
+        steps: [
+          { setWeight: 20 },
+          {
+            hook: {
+              name: 'probe',
+              http: { url: 'http://127.0.0.1:9/unreachable' },
+              retries: 1,
+              timeoutSeconds: 1,
+            },
+          },
+          { setWeight: 100 },
+        ],
+      },
+    },
+  ],
+  ['linear', 'errors at the last increment', { strategy: 'linear', inject: ['errors=10%@step=4'] }],
+  ['all-at-once', 'errors after the switch', { strategy: 'all-at-once', inject: ['errors=10%'] }],
+  [
+    'blue-green',
+    'a failing pre-traffic smoke test',
+    { strategy: 'blue-green', inject: ['hook=fail@pre-traffic'] },
+  ],
+  [
+    'blue-green',
+    'a denied approval before the switch',
+    { strategy: 'blue-green', approve: { mode: 'deny' } },
+  ],
+  ['blue-green', 'errors after the switch', { strategy: 'blue-green', inject: ['errors=10%'] }],
+  [
+    'blue-green',
+    'a failing post-traffic smoke test',
+    { strategy: 'blue-green', inject: ['hook=fail@post-traffic'] },
+  ],
+  ['rolling', 'errors at batch 3', { strategy: 'rolling', inject: ['errors=10%@batch=3'] }],
+  ['recreate', 'errors once the new version runs', { strategy: 'recreate', inject: ['latency=900ms'] }],
+  [
+    'recreate',
+    'a failing post-start smoke test',
+    { strategy: 'recreate', inject: ['hook=fail@post-traffic'] },
+  ],
+  ['ab-segment', 'errors in the segment', { strategy: 'ab-segment', inject: ['errors=10%'] }],
+  [
+    'ab-segment',
+    'errors in the weighted phase after the segment',
+    {
+      strategy: 'ab-segment',
+      plan: {
+        match: { cookie: 'beta', value: '1' },
+        bakeSeconds: 120,
+        after: {
+          steps: [
+            { weight: 50, bakeSeconds: 120 },
+            { weight: 100, bakeSeconds: 120 },
+          ],
+        },
+      },
+      inject: ['errors=10%@step=3'],
+    },
+  ],
+  [
+    'linear',
+    'a task that fails for good mid-rollout',
+    { strategy: 'linear', inject: ['fail=check-alarms@step=2'] },
+  ],
+];
+
+describe.each(FAILURES)('%s, %s', (_strategy, _phase, run) => {
+  it('rolls back to 100 % on the old version with a complete audit trail', async () => {
+    const report = await deploy(run);
+    expect(report.status, report.reason).toBe('ROLLED_BACK');
+    expect(report.reason).toBeTruthy();
+    const events = await expectSettled(report, 'shop:1.0');
+    expect(events.filter((e) => e.type === 'RolledBack')).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({
+      type: 'DeploymentRolledBack',
+      rollback: true,
+      status: 'ROLLED_BACK',
+    });
+  });
+});
+
+describe('hooks', () => {
+  it('retries a failing hook as configured, then fails cleanly with the last answer', async () => {
+    const report = await deploy({ strategy: 'blue-green', inject: ['hook=fail@pre-traffic'] });
+    const events = await runtime.store.listAuditEvents(report.deploymentId);
+    const attempts = events.filter((e) => e.type === 'HookRan');
+    expect(attempts.map((e) => e.detail?.attempt)).toEqual([1, 2, 3]);
+    expect(report.reason).toMatch(
+      /^hook failed after 3 attempts: smoke-test-pre-traffic: GET http:\/\/127\.0\.0\.1:\d+\/health answered 503, expected 200$/,
+    );
+    expect(report.steps).toHaveLength(0);
+    expect(report.phases[0]).toMatchObject({ kind: 'hook', verdict: 'failed' });
+  });
+});
+
+describe('approvals', () => {
+  const gated = { steps: [{ setWeight: 10 }, { approval: { timeoutSeconds: 600 } }, { setWeight: 100 }] };
+
+  it('rolls back when nobody approves within the timeout', async () => {
+    const report = await deploy({ strategy: 'canary', plan: gated });
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(report.reason).toBe('approval timed out after 600s');
+    expect(report.simulatedSeconds).toBeGreaterThanOrEqual(600);
+  });
+
+  it('continues after a timeout when the gate says so', async () => {
+    const plan = {
+      steps: [
+        { setWeight: 10 },
+        { approval: { timeoutSeconds: 600, onTimeout: 'continue' } },
+        { setWeight: 100 },
+      ],
+    };
+    const report = await deploy({ strategy: 'canary', plan });
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.phases.find((p) => p.kind === 'approval')?.verdict).toBe('timed out');
+  });
+
+  it('passes when approved in time, and records who decided', async () => {
+    const report = await deploy({
+      strategy: 'canary',
+      plan: gated,
+      approve: { mode: 'after', seconds: 120 },
+    });
+    expect(report.status).toBe('SUCCEEDED');
+    const events = await runtime.store.listAuditEvents(report.deploymentId);
+    const decisions = events.filter((e) => e.type === 'ApprovalDecided');
+    expect(decisions.length).toBeGreaterThanOrEqual(2);
+    expect(decisions[0]?.detail).toMatchObject({ approved: true, waitedSeconds: 120 });
+  });
+
+  it('puts --approve before the first production traffic', async () => {
+    const report = await deploy({ strategy: 'linear', approve: { mode: 'auto' } });
+    expect(report.phases[0]).toMatchObject({ kind: 'approval', verdict: 'approved' });
+    expect(report.phases[1]?.kind).toBe('setWeight');
+  });
+});
+
+describe('recreate', () => {
+  it('measures the downtime between stopping the old version and starting the new one', async () => {
+    const report = await deploy({ strategy: 'recreate', plan: { startupSeconds: 45, bakeSeconds: 120 } });
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.downtimeSeconds).toBe(45);
+    const events = await runtime.store.listAuditEvents(report.deploymentId);
+    expect(events.find((e) => e.type === 'VersionStarted')?.detail).toMatchObject({ downtimeSeconds: 45 });
+  });
+});
+
+describe('ab-segment', () => {
+  it('stops after the analysis period with the stable version keeping all traffic', async () => {
+    const report = await deploy({ strategy: 'ab-segment' });
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.reason).toMatch(/^analysis complete/);
+    const events = await expectSettled(report, 'shop:1.0');
+    expect(events.map((e) => e.type)).toContain('SegmentRouted');
+    expect(events.map((e) => e.type)).toContain('ExperimentConcluded');
+  });
+
+  it('promotes after a healthy weighted phase', async () => {
+    const plan = {
+      match: { header: 'x-beta', value: 'yes' },
+      bakeSeconds: 60,
+      after: { steps: [{ weight: 100, bakeSeconds: 60 }] },
+    };
+    const report = await deploy({ strategy: 'ab-segment', plan });
+    expect(report.status).toBe('SUCCEEDED');
+    await expectSettled(report, 'shop:1.1');
+  });
+});
