@@ -8,7 +8,7 @@ import type { Strategy } from './strategy.ts';
 
 export interface StrategyStateMachineProps {
   readonly strategy: Strategy;
-  /** The task functions; the strategy picks the ones its definition invokes. */
+  /** The task functions; the strategy takes the ones its definition names by placeholder. */
   readonly tasks: TaskFunctions;
   /** @default RetentionDays.THREE_MONTHS, as long as Step Functions keeps a closed execution's history. */
   readonly logRetention?: RetentionDays;
@@ -46,8 +46,9 @@ export class StrategyStateMachine extends Construct {
       tracingEnabled: true,
     });
 
-    // A definition read from a file gets no automatic grants: invoke exactly the strategy's functions,
-    // unqualified, as the ASL names them. Its own policy keeps it apart from the statements CDK adds.
+    // A definition read from a file gets no automatic grants: invoke exactly the functions the ASL names,
+    // unqualified, as it names them (plain lambda:invoke and the approval's .waitForTaskToken both call
+    // lambda:InvokeFunction). Its own policy keeps it apart from the statements CDK adds.
     const invoke = new Policy(this, 'InvokeTasks', {
       roles: [this.stateMachine.role],
       statements: [

@@ -3,47 +3,49 @@ import { join, relative } from 'node:path';
 import { PROJECT_ROOT, STATE_MACHINES_DIR } from '../project-paths.ts';
 import type { TaskFunction } from '../tasks/task-function.ts';
 import type { TaskFunctions } from '../tasks/task-functions.ts';
-import { checkSubstitutions } from './placeholders.ts';
+import { checkSubstitutions, findPlaceholders } from './placeholders.ts';
 
 export interface StrategyProps {
   /** Lowercase kebab-case; names the ASL file (`statemachines/<name>.asl.json`) and the state machine. */
   readonly name: string;
-  /** Ids of the tasks (`TASKS[].id`) whose functions the definition invokes. */
-  readonly tasks: readonly string[];
+  /** @default `statemachines/<name>.asl.json` */
+  readonly definitionFile?: string;
 }
 
 /** What a strategy gives its state machine once bound to the task functions. */
 export interface StrategyConfig {
   /** The ASL text exactly as in the file. */
   readonly definition: string;
-  /** `${Placeholder}` → function ARN, one per task the strategy uses. */
+  /** `${Placeholder}` → function ARN, one per placeholder of the definition. */
   readonly definitionSubstitutions: Record<string, string>;
-  /** The functions the state machine invokes, so that it can be granted exactly those. */
+  /** The functions the definition invokes, in order of first use, so that exactly those can be granted. */
   readonly functions: readonly TaskFunction[];
 }
 
 /**
- * A rollout strategy, in the way CodeDeploy's `TrafficRouting` is a class: it binds a strategy name
- * to its Amazon States Language file and the tasks that file invokes, and checks at synth that the
- * file's placeholders and the substitutions match. One subclass per strategy (see canary.ts).
+ * A rollout strategy, in the way CodeDeploy's `TrafficRouting` is a class: it binds a strategy name to
+ * its Amazon States Language file. Which tasks it runs is not listed here but read from the file: every
+ * `${...}` placeholder must be the `placeholder` of a task (`TASKS`), and the state machine gets exactly
+ * those functions. One subclass per strategy (strategies.ts).
  */
 export abstract class Strategy {
   readonly name: string;
-  readonly tasks: readonly string[];
-  /** Absolute path of `statemachines/<name>.asl.json`. */
+  /** Absolute path of the ASL file, `statemachines/<name>.asl.json` unless given. */
   readonly definitionFile: string;
 
   protected constructor(props: StrategyProps) {
     if (!/^[a-z][a-z0-9-]*$/.test(props.name)) {
       throw new Error(`strategy name must be lowercase kebab-case, got "${props.name}"`);
     }
-    if (props.tasks.length === 0) throw new Error(`strategy ${props.name} lists no tasks`);
     this.name = props.name;
-    this.tasks = props.tasks;
-    this.definitionFile = join(STATE_MACHINES_DIR, `${props.name}.asl.json`);
+    this.definitionFile = props.definitionFile ?? join(STATE_MACHINES_DIR, `${props.name}.asl.json`);
   }
 
-  /** Reads the ASL file and maps each of the strategy's tasks to its function's ARN. */
+  /**
+   * Reads the ASL file and maps each of its placeholders to the function of the task that owns it.
+   * Throws naming the file for a missing or invalid file, a file with no task placeholder, and any
+   * placeholder that is no task's.
+   */
   bind(functions: TaskFunctions): StrategyConfig {
     const source = relative(PROJECT_ROOT, this.definitionFile);
     let definition: string;
@@ -55,10 +57,21 @@ export abstract class Strategy {
         cause: error,
       });
     }
-    const bound = this.tasks.map((id) => functions.get(id));
+    const placeholders = findPlaceholders(definition);
+    if (placeholders.length === 0) throw new Error(`strategy ${this.name}: ${source} invokes no task`);
+    const unknown = placeholders.filter((placeholder) => !functions.findByPlaceholder(placeholder));
+    if (unknown.length > 0) {
+      throw new Error(
+        `strategy ${this.name}: ${source} uses ${unknown.map((name) => `\${${name}}`).join(', ')}, ` +
+          `which no task has as its placeholder (task placeholders: ${functions.all.map((f) => f.task.placeholder).join(', ')})`,
+      );
+    }
+    const bound = placeholders.map((placeholder) => functions.findByPlaceholder(placeholder) as TaskFunction);
     const definitionSubstitutions = Object.fromEntries(
       bound.map((taskFunction) => [taskFunction.task.placeholder, taskFunction.function.functionArn]),
     );
+    // Holds by construction today; kept so that a future substitution added here (a table name, a
+    // topic) cannot drift from the file unnoticed.
     checkSubstitutions(definition, definitionSubstitutions, source);
     return { definition, definitionSubstitutions, functions: bound };
   }

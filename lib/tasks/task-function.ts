@@ -1,13 +1,23 @@
 import { basename, extname, join } from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { TaskDefinition } from '../../lambdas/tasks.ts';
+import { HOOK_FUNCTION_PREFIX, type TaskDefinition } from '../../lambdas/tasks.ts';
 import { ENTRIES_DIR, PROJECT_ROOT } from '../project-paths.ts';
+
+/**
+ * The Lambda hooks a task with `invokesHooks` may call: functions of this account and region whose
+ * name starts with `HOOK_FUNCTION_PREFIX`, and their versions and aliases (`*` also matches `:alias`).
+ * Pseudo parameters rather than the stack's env, so the ARN (and its cdk-nag finding) is the same
+ * whether or not the stack is bound to an account.
+ */
+const HOOK_FUNCTION_ARNS = `arn:${Aws.PARTITION}:lambda:${Aws.REGION}:${Aws.ACCOUNT_ID}:function:${HOOK_FUNCTION_PREFIX}*`;
+/** `HOOK_FUNCTION_ARNS` as cdk-nag names it in an AwsSolutions-IAM5 finding. */
+const HOOK_FUNCTION_ARNS_FINDING = `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${HOOK_FUNCTION_PREFIX}*`;
 
 export type TaskLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -32,7 +42,8 @@ export interface TaskFunctionProps {
 /**
  * One Lambda function for one state-machine task, with its own role and log group. The role holds
  * exactly what the task's `TASKS` entry lists: its DynamoDB actions on the table (not its indexes),
- * its CloudWatch reads if any, and writes to its own log group.
+ * its CloudWatch reads if any, invoking `stepwise-hook-*` functions if it runs hooks, and writes to
+ * its own log group. A task without DynamoDB actions gets no table statement at all.
  */
 export class TaskFunction extends Construct {
   readonly task: TaskDefinition;
@@ -71,6 +82,15 @@ export class TaskFunction extends Construct {
     if (task.cloudwatch?.length) {
       statements.push(
         new PolicyStatement({ sid: 'ReadAlarms', actions: [...task.cloudwatch], resources: ['*'] }),
+      );
+    }
+    if (task.invokesHooks) {
+      statements.push(
+        new PolicyStatement({
+          sid: 'InvokeHooks',
+          actions: ['lambda:InvokeFunction'],
+          resources: [HOOK_FUNCTION_ARNS],
+        }),
       );
     }
     // Inline, so the permissions exist as soon as the role does; no AWSLambdaBasicExecutionRole,
@@ -123,6 +143,14 @@ export class TaskFunction extends Construct {
       reason:
         'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
     });
+    if (task.invokesHooks) {
+      Validations.of(this.role.node.findChild('Resource')).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${HOOK_FUNCTION_ARNS_FINDING}]`,
+        reason:
+          `Lambda hooks are named by each service configuration, not known at deploy time; the grant is limited to ` +
+          `functions named ${HOOK_FUNCTION_PREFIX}* in this account and region (HOOK_FUNCTION_PREFIX), qualified or not.`,
+      });
+    }
     if (task.cloudwatch?.length) {
       Validations.of(this.role.node.findChild('Resource')).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',

@@ -31,6 +31,11 @@ export class TaskFunctions extends Construct {
     this.all = [...this.byId.values()];
   }
 
+  /** The function whose task a definition names as `${placeholder}`, if any. */
+  findByPlaceholder(placeholder: string): TaskFunction | undefined {
+    return this.all.find((taskFunction) => taskFunction.task.placeholder === placeholder);
+  }
+
   /** The function of task `id`; throws naming the known ids when there is none. */
   get(id: string): TaskFunction {
     const found = this.byId.get(id);

@@ -2,7 +2,7 @@ import { Validations } from 'aws-cdk-lib';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { TASKS } from '../../lambdas/tasks.ts';
+import { HOOK_FUNCTION_PREFIX, TASKS } from '../../lambdas/tasks.ts';
 import { buildStepwise } from './support.ts';
 
 describe('cdk-nag AwsSolutions', () => {
@@ -24,7 +24,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => app.synth()).toThrow(/AwsSolutions-DDB3/);
   });
 
-  it('is acknowledged only for wildcard resources X-Ray, log delivery and alarm reads need, each with a reason', () => {
+  it('is acknowledged only for wildcard resources X-Ray, log delivery, alarm reads and hooks need, each with a reason', () => {
     const { app } = buildStepwise();
     const acknowledged = app.node.findAll().flatMap((construct) =>
       construct.node.metadata
@@ -37,14 +37,17 @@ describe('cdk-nag AwsSolutions', () => {
           })),
         ),
     );
+    const everything = (at: string) => `${at} Annotation::AwsSolutions-IAM5[Resource::*]`;
     expect(acknowledged.map(({ at, id }) => `${at} ${id}`).sort()).toEqual(
       [
-        ...TASKS.map((task) => `StepwiseStack/Tasks/${task.id}/Role/DefaultPolicy`),
-        'StepwiseStack/Tasks/CheckAlarms/Role/Resource',
-        'StepwiseStack/Canary/StateMachine/Role/DefaultPolicy',
-      ]
-        .map((at) => `${at} Annotation::AwsSolutions-IAM5[Resource::*]`)
-        .sort(),
+        ...TASKS.map((task) => everything(`StepwiseStack/Tasks/${task.id}/Role/DefaultPolicy`)),
+        everything('StepwiseStack/Tasks/CheckAlarms/Role/Resource'),
+        'StepwiseStack/Tasks/RunHook/Role/Resource Annotation::AwsSolutions-IAM5[Resource::' +
+          `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${HOOK_FUNCTION_PREFIX}*]`,
+        ...['Canary', 'Linear', 'AllAtOnce', 'BlueGreen', 'Rolling', 'Recreate', 'AbSegment'].map((id) =>
+          everything(`StepwiseStack/${id}/StateMachine/Role/DefaultPolicy`),
+        ),
+      ].sort(),
     );
     for (const { reason } of acknowledged) expect(reason.length).toBeGreaterThan(40);
   });

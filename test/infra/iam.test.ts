@@ -1,9 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { TASKS } from '../../lambdas/tasks.ts';
+import { HOOK_FUNCTION_PREFIX, TASKS } from '../../lambdas/tasks.ts';
 import { actionsOf, resourcesOf, roleStatements, synthStepwise } from './support.ts';
 
 const { stack, template, logicalId } = synthStepwise();
 const tableArn = { 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] };
+const hookArns = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':lambda:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:function:${HOOK_FUNCTION_PREFIX}*`,
+    ],
+  ],
+};
 
 /** Everything a task function's role allows, from the template. */
 function statementsOf(taskId: string) {
@@ -35,10 +49,32 @@ describe.each(TASKS)('the $id function', (task) => {
     );
   });
 
+  it('has no statement without actions or resources', () => {
+    for (const statement of statements) {
+      expect(actionsOf(statement).length).toBeGreaterThan(0);
+      expect(resourcesOf(statement).length).toBeGreaterThan(0);
+    }
+  });
+
+  it(
+    task.invokesHooks ? 'may invoke stepwise-hook-* functions only' : 'may invoke no Lambda function',
+    () => {
+      const lambda = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('lambda:')));
+      expect(
+        lambda.map((s) => ({ effect: s.Effect, actions: actionsOf(s), resources: resourcesOf(s) })),
+      ).toEqual(
+        task.invokesHooks
+          ? [{ effect: 'Allow', actions: ['lambda:InvokeFunction'], resources: [hookArns] }]
+          : [],
+      );
+    },
+  );
+
   it('may otherwise only write its own logs and send traces', () => {
     const listed = new Set([
       ...task.dynamodb.map((a) => `dynamodb:${a}`),
       ...(task.cloudwatch ?? []),
+      ...(task.invokesHooks ? ['lambda:InvokeFunction'] : []),
       'logs:CreateLogStream',
       'logs:PutLogEvents',
       'xray:PutTraceSegments',
@@ -55,6 +91,18 @@ describe.each(TASKS)('the $id function', (task) => {
     const fn = template.findResources('AWS::Lambda::Function')[logicalId(stack.tasks.get(task.id).function)];
     const role = template.findResources('AWS::IAM::Role')[fn?.Properties.Role['Fn::GetAtt'][0]];
     expect(role?.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+});
+
+describe('hook invocation', () => {
+  it('belongs to RunHook alone', () => {
+    expect(TASKS.filter((task) => task.invokesHooks).map((task) => task.id)).toEqual(['RunHook']);
+    const invokers = TASKS.filter((task) =>
+      statementsOf(task.id)
+        .flatMap(actionsOf)
+        .some((a) => a.startsWith('lambda:')),
+    );
+    expect(invokers.map((task) => task.id)).toEqual(['RunHook']);
   });
 });
 

@@ -1,50 +1,88 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { STRATEGIES } from '../../lambdas/domain/strategy-names.ts';
 import { TASKS } from '../../lambdas/tasks.ts';
 import { STATE_MACHINES_DIR } from '../../lib/project-paths.ts';
 import { findPlaceholders } from '../../lib/strategies/placeholders.ts';
-import { actionsOf, resourcesOf, roleStatements, synthStepwise } from './support.ts';
+import { STRATEGY_CONSTRUCTS } from '../../lib/strategies/strategies.ts';
+import {
+  type AslState,
+  actionsOf,
+  allStates,
+  resourcesOf,
+  roleStatements,
+  synthStepwise,
+} from './support.ts';
 
 const { stack, template, logicalId } = synthStepwise();
-const aslText = readFileSync(join(STATE_MACHINES_DIR, 'canary.asl.json'), 'utf8');
-const asl = JSON.parse(aslText) as {
-  States: Record<string, { Type: string; TimeoutSeconds?: number; Parameters?: { FunctionName?: string } }>;
-};
-const stateMachineId = logicalId(stack.canary.stateMachine);
-const stateMachine = template.findResources('AWS::StepFunctions::StateMachine')[stateMachineId];
+const stateMachines = template.findResources('AWS::StepFunctions::StateMachine');
+const outputs = template.findOutputs('*');
 const asSet = (values: unknown[]) => new Set(values.map((value) => JSON.stringify(value)));
 const functionArn = (taskId: string) => ({
   'Fn::GetAtt': [logicalId(stack.tasks.get(taskId).function), 'Arn'],
 });
-/** The task functions the ASL calls, by placeholder: what the state machine must reach. */
-const called = findPlaceholders(aslText).map((placeholder) => {
-  const task = TASKS.find((t) => t.placeholder === placeholder);
-  if (!task) throw new Error(`no task has placeholder ${placeholder}`);
-  return { placeholder, arn: functionArn(task.id) };
+
+/** A strategy as its file describes it: the definition, and the tasks its placeholders name. */
+function strategyFile(name: string) {
+  const text = readFileSync(join(STATE_MACHINES_DIR, `${name}.asl.json`), 'utf8');
+  const tasks = findPlaceholders(text).map((placeholder) => {
+    const task = TASKS.find((t) => t.placeholder === placeholder);
+    if (!task) throw new Error(`${name}.asl.json: no task has placeholder ${placeholder}`);
+    return task;
+  });
+  const asl = JSON.parse(text) as { States: Record<string, AslState> };
+  return { text, tasks, states: allStates(asl.States) };
+}
+
+describe('the state machines', () => {
+  it('are one per strategy', () => {
+    expect(Object.keys(stateMachines)).toHaveLength(STRATEGIES.length);
+    expect(Object.keys(stack.stateMachines).sort()).toEqual([...STRATEGIES].sort());
+  });
+
+  it('keep their construct ids, Canary for canary', () => {
+    expect(Object.values(stack.stateMachines).map((sm) => sm.node.path)).toEqual([
+      'StepwiseStack/Canary',
+      'StepwiseStack/Linear',
+      'StepwiseStack/AllAtOnce',
+      'StepwiseStack/BlueGreen',
+      'StepwiseStack/Rolling',
+      'StepwiseStack/Recreate',
+      'StepwiseStack/AbSegment',
+    ]);
+  });
+
+  it('use every task between them', () => {
+    const used = new Set(STRATEGIES.flatMap((name) => strategyFile(name).tasks.map((task) => task.id)));
+    expect(TASKS.filter((task) => !used.has(task.id)).map((task) => task.id)).toEqual([]);
+  });
 });
 
-describe('the canary state machine', () => {
-  it('is the only state machine in the stack', () => {
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-  });
+describe.each(STRATEGIES)('the %s state machine', (name) => {
+  const { id } = STRATEGY_CONSTRUCTS[name];
+  const construct = stack.stateMachines[name];
+  const stateMachineId = logicalId(construct.stateMachine);
+  const stateMachine = stateMachines[stateMachineId];
+  const file = strategyFile(name);
+  const roleId = stateMachine?.Properties.RoleArn['Fn::GetAtt'][0];
 
-  it('has statemachines/canary.asl.json as its definition, unchanged', () => {
+  it(`has statemachines/${name}.asl.json as its definition, unchanged`, () => {
     expect(typeof stateMachine?.Properties.DefinitionString).toBe('string');
-    expect(JSON.parse(stateMachine?.Properties.DefinitionString)).toEqual(JSON.parse(aslText));
+    expect(JSON.parse(stateMachine?.Properties.DefinitionString)).toEqual(JSON.parse(file.text));
   });
 
-  it('substitutes each task placeholder with the ARN of that task function', () => {
-    expect(called).toHaveLength(TASKS.length);
+  it('substitutes exactly its placeholders, each with the ARN of that task function', () => {
+    expect(file.tasks.length).toBeGreaterThan(0);
     expect(stateMachine?.Properties.DefinitionSubstitutions).toEqual(
-      Object.fromEntries(called.map(({ placeholder, arn }) => [placeholder, arn])),
+      Object.fromEntries(file.tasks.map((task) => [task.placeholder, functionArn(task.id)])),
     );
   });
 
   it('is a Standard state machine named after the stack and the strategy', () => {
     expect(stateMachine?.Properties).toMatchObject({
       StateMachineType: 'STANDARD',
-      StateMachineName: 'Stepwise-canary',
+      StateMachineName: `Stepwise-${name}`,
     });
   });
 
@@ -56,23 +94,23 @@ describe('the canary state machine', () => {
         Destinations: [
           {
             CloudWatchLogsLogGroup: {
-              LogGroupArn: { 'Fn::GetAtt': [logicalId(stack.canary.logGroup), 'Arn'] },
+              LogGroupArn: { 'Fn::GetAtt': [logicalId(construct.logGroup), 'Arn'] },
             },
           },
         ],
       },
       TracingConfiguration: { Enabled: true },
     });
-    template.hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: '/aws/vendedlogs/states/Stepwise-canary',
+    const logGroup = template.findResources('AWS::Logs::LogGroup')[logicalId(construct.logGroup)];
+    expect(logGroup?.Properties).toMatchObject({
+      LogGroupName: `/aws/vendedlogs/states/Stepwise-${name}`,
       RetentionInDays: 90,
     });
   });
 
-  it('has a role that may invoke exactly the task functions, unqualified', () => {
-    const roleId = stateMachine?.Properties.RoleArn['Fn::GetAtt'][0];
+  it('has a role that may invoke exactly the functions its definition names, unqualified', () => {
     const invoke = roleStatements(template, roleId).filter((s) =>
-      actionsOf(s).includes('lambda:InvokeFunction'),
+      actionsOf(s).some((a) => a.startsWith('lambda:')),
     );
     expect(
       invoke.map((s) => ({ effect: s.Effect, actions: actionsOf(s), resources: asSet(resourcesOf(s)) })),
@@ -80,48 +118,58 @@ describe('the canary state machine', () => {
       {
         effect: 'Allow',
         actions: ['lambda:InvokeFunction'],
-        resources: asSet(called.map(({ arn }) => arn)),
+        resources: asSet(file.tasks.map((task) => functionArn(task.id))),
       },
     ]);
   });
 
-  it('has a role that may deliver logs and traces, and the state machine waits for its invoke policy', () => {
-    const roleId = stateMachine?.Properties.RoleArn['Fn::GetAtt'][0];
+  it('has a role that may deliver logs and traces, and waits for its invoke policy', () => {
     const actions = roleStatements(template, roleId).flatMap(actionsOf);
     expect(actions).toEqual(expect.arrayContaining(['logs:CreateLogDelivery', 'xray:PutTraceSegments']));
-    const invokePolicyId = logicalId(stack.canary.node.findChild('InvokeTasks'));
-    expect(template.findResources('AWS::StepFunctions::StateMachine')[stateMachineId]?.DependsOn).toContain(
-      invokePolicyId,
+    const invokePolicyId = logicalId(construct.node.findChild('InvokeTasks'));
+    expect(stateMachine?.DependsOn).toContain(invokePolicyId);
+  });
+
+  it('has a role of its own', () => {
+    const others = STRATEGIES.filter((other) => other !== name).map(
+      (other) => stateMachines[logicalId(stack.stateMachines[other].stateMachine)]?.Properties.RoleArn,
+    );
+    expect(others.map((arn) => JSON.stringify(arn))).not.toContain(
+      JSON.stringify(stateMachine?.Properties.RoleArn),
     );
   });
-});
 
-describe('the canary tasks', () => {
-  const tasksIn = (placeholder: string) =>
-    Object.entries(asl.States).filter(([, state]) => state.Parameters?.FunctionName === `\${${placeholder}}`);
-
-  it.each(TASKS.map((task) => [task.id, task.placeholder]))(
-    '%s times out before any Task state that calls it does',
-    (id, placeholder) => {
-      const fn = template.findResources('AWS::Lambda::Function')[logicalId(stack.tasks.get(id).function)];
-      const states = tasksIn(placeholder);
-      expect(states.length).toBeGreaterThan(0);
-      for (const [, state] of states) {
-        expect(state.TimeoutSeconds).toBeDefined();
-        expect(fn?.Properties.Timeout).toBeLessThan(state.TimeoutSeconds as number);
+  it('calls each function through a Task state that times out after the function does', () => {
+    for (const task of file.tasks) {
+      const fn =
+        template.findResources('AWS::Lambda::Function')[logicalId(stack.tasks.get(task.id).function)];
+      const states = file.states.filter(([, s]) => s.Parameters?.FunctionName === `\${${task.placeholder}}`);
+      expect(states.length, task.id).toBeGreaterThan(0);
+      // A callback (.waitForTaskToken) state's timeout bounds the whole wait, not the invocation.
+      for (const [stateName, state] of states.filter(([, s]) => !s.Resource?.endsWith('.waitForTaskToken'))) {
+        expect(state.TimeoutSeconds, stateName).toBeDefined();
+        expect(fn?.Properties.Timeout, stateName).toBeLessThan(state.TimeoutSeconds as number);
       }
-    },
-  );
-});
+    }
+  });
 
-describe('stack outputs', () => {
-  it('give the table name, the state machine ARN and its executions in the console', () => {
-    const outputs = template.findOutputs('*');
-    expect(outputs.TableName?.Value).toEqual({ Ref: logicalId(stack.table) });
-    expect(outputs.StateMachineArn?.Value).toEqual({ Ref: stateMachineId });
-    const url = JSON.stringify(outputs.ExecutionsConsoleUrl?.Value);
+  it(`is in the outputs ${id}StateMachineArn and ${id}ExecutionsConsoleUrl`, () => {
+    expect(outputs[`${id}StateMachineArn`]?.Value).toEqual({ Ref: stateMachineId });
+    const url = JSON.stringify(outputs[`${id}ExecutionsConsoleUrl`]?.Value);
     expect(url).toContain('.console.aws.amazon.com/states/home?region=');
     expect(url).toContain('#/statemachines/view/');
     expect(url).toContain(JSON.stringify({ Ref: stateMachineId }));
+  });
+});
+
+describe('stack outputs', () => {
+  it('are the table name, and two per strategy plus the canary under its first names', () => {
+    expect(outputs.TableName?.Value).toEqual({ Ref: logicalId(stack.table) });
+    expect(Object.keys(outputs)).toHaveLength(1 + 2 * STRATEGIES.length + 2);
+  });
+
+  it('keep StateMachineArn and ExecutionsConsoleUrl for the canary', () => {
+    expect(outputs.StateMachineArn?.Value).toEqual(outputs.CanaryStateMachineArn?.Value);
+    expect(outputs.ExecutionsConsoleUrl?.Value).toEqual(outputs.CanaryExecutionsConsoleUrl?.Value);
   });
 });

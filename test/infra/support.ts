@@ -52,3 +52,23 @@ export const actionsOf = (statement: Statement): string[] =>
 
 export const resourcesOf = (statement: Statement): unknown[] =>
   Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+
+export interface AslState {
+  Type: string;
+  Resource?: string;
+  TimeoutSeconds?: number;
+  Parameters?: { FunctionName?: string };
+  Branches?: { States: Record<string, AslState> }[];
+  Iterator?: { States: Record<string, AslState> };
+  ItemProcessor?: { States: Record<string, AslState> };
+}
+
+/** Every state of a definition by name, including those inside Parallel branches and Map iterators. */
+export function allStates(states: Record<string, AslState>): [string, AslState][] {
+  return Object.entries(states).flatMap(([name, state]) => [
+    [name, state] as [string, AslState],
+    ...[...(state.Branches ?? []), state.Iterator, state.ItemProcessor]
+      .filter((inner) => inner !== undefined)
+      .flatMap((inner) => allStates(inner.States)),
+  ]);
+}
