@@ -41,7 +41,8 @@ export const TASKS: TaskDefinition[] = [
     id: 'NextStep',
     placeholder: 'NextStepFunctionArn',
     entry: 'next-step.ts',
-    dynamodb: [],
+    // Reads the summary for a promote-now or abort request.
+    dynamodb: ['GetItem'],
   },
   {
     id: 'ShiftTraffic',

@@ -25,10 +25,17 @@ export interface HookFault {
   phase?: HookPhase;
 }
 
+/** Someone asks for a promote-now or abort once the rollout reaches traffic step `step`. */
+export interface ControlFault {
+  action: 'promote' | 'abort';
+  step: number;
+}
+
 export interface Faults {
   behaviour: BehaviourFault[];
   tasks: TaskFault[];
   hooks: HookFault[];
+  controls: ControlFault[];
 }
 
 export const INJECT_GRAMMAR = `--inject KIND=VALUE[@WHERE]   (repeatable)
@@ -37,6 +44,7 @@ export const INJECT_GRAMMAR = `--inject KIND=VALUE[@WHERE]   (repeatable)
     hook=fail                   the simulated test route fails the smoke-test hooks (503)
     throttle=TASK               TASK fails once with Lambda.TooManyRequestsException (retried)
     fail=TASK                   TASK fails for good (the rollback path runs)
+    control=abort|promote       someone aborts (rolls back) or promotes now, from step N (default 1)
   WHERE:
     @step=N or @batch=N         from traffic step N on (errors, latency) / only at step N (tasks)
     @pre-traffic, @post-traffic only that hook phase (hook)
@@ -44,10 +52,10 @@ export const INJECT_GRAMMAR = `--inject KIND=VALUE[@WHERE]   (repeatable)
 
 /** Parses `--inject` values; throws naming the bad one. */
 export function parseFaults(values: string[], taskNames: string[]): Faults {
-  const faults: Faults = { behaviour: [], tasks: [], hooks: [] };
+  const faults: Faults = { behaviour: [], tasks: [], hooks: [], controls: [] };
   for (const raw of values) {
     const match =
-      /^(errors|latency|throttle|fail|hook)=([^@]+)(?:@(?:(?:step|batch)=(\d+)|(pre-traffic|post-traffic)))?$/.exec(
+      /^(errors|latency|throttle|fail|hook|control)=([^@]+)(?:@(?:(?:step|batch)=(\d+)|(pre-traffic|post-traffic)))?$/.exec(
         raw.trim(),
       );
     if (!match) {
@@ -59,7 +67,12 @@ export function parseFaults(values: string[], taskNames: string[]): Faults {
       throw new InvalidInputError(`--inject '${raw}': step must be 1 or more`);
     if (phase && kind !== 'hook')
       throw new InvalidInputError(`--inject '${raw}': @${phase} goes with hook=fail`);
-    if (kind === 'hook') {
+    if (kind === 'control') {
+      if (value !== 'abort' && value !== 'promote') {
+        throw new InvalidInputError(`--inject '${raw}': control takes abort or promote`);
+      }
+      faults.controls.push({ action: value, step: step ?? 1 });
+    } else if (kind === 'hook') {
       if (value !== 'fail') throw new InvalidInputError(`--inject '${raw}': hook takes fail`);
       if (step !== undefined)
         throw new InvalidInputError(`--inject '${raw}': hook takes @pre-traffic or @post-traffic`);

@@ -113,7 +113,7 @@ export interface StepReport {
 
 /** One step of the plan that ran, in order, with how it went. */
 export interface PhaseReport {
-  kind: Step['kind'];
+  kind: Step['kind'] | 'abort' | 'promote';
   phase: string;
   verdict: string;
 }
@@ -291,6 +291,7 @@ export class LocalRuntime {
       const due = (payload as Progressed)?.progress?.checkAt;
       if (due) clock.advanceTo(new Date(due));
       const step = stepOf(name, payload);
+      if (name === 'next-step') await this.injectControl(payload as TaskState, step, options.faults, clock);
       for (const fault of options.faults.tasks) {
         if (fault.task !== name || (fault.step !== undefined && fault.step !== step)) continue;
         const key = `${fault.kind}:${name}:${step}`;
@@ -357,6 +358,20 @@ export class LocalRuntime {
       simulatedSeconds: Math.round((clock.now().getTime() - startedAt.getTime()) / 1000),
       wallMs: Date.now() - wallStart,
     };
+  }
+
+  /**
+   * Asks for a promote-now or abort once the rollout has reached the step `--inject control=…@step=N`
+   * names, through the same summary field the API writes; Next step then honours it.
+   */
+  private async injectControl(state: TaskState, step: number, faults: Faults, clock: VirtualClock) {
+    const control = faults.controls.find((c) => step >= c.step);
+    if (!control) return;
+    const id = state.deployment.deploymentId;
+    if ((await this.store.getDeployment(id))?.control) return;
+    await this.store.updateDeployment(id, {
+      control: { action: control.action, by: 'local:--inject', at: clock.now().toISOString() },
+    });
   }
 
   /**
@@ -467,8 +482,17 @@ class ReportBuilder {
         });
         return;
       case 'Next step':
-        if (step && step.kind !== 'done')
+        if (step?.kind === 'abort')
+          this.phases.push({ kind: 'abort', phase: 'abort', verdict: `aborted by ${step.by}` });
+        else if (step?.kind === 'done' && step.promotedBy) {
+          this.phases.push({
+            kind: 'promote',
+            phase: 'promote now',
+            verdict: `promoted by ${step.promotedBy}`,
+          });
+        } else if (step && step.kind !== 'done') {
           this.phases.push({ kind: step.kind, phase: describeStep(step), verdict: 'started' });
+        }
         return;
       case 'Check alarms': {
         const check = state.check;

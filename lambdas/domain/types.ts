@@ -72,8 +72,8 @@ export interface Progress {
   /** Index of the current step in `plan.steps`; -1 before the first. */
   stepIndex: number;
   stepCount: number;
-  /** The current step, or `{ kind: 'done' }` past the last one. */
-  step?: Step | { kind: 'done' };
+  /** The current step; `done` past the last one (or on promote-now); `abort` when an abort was asked for. */
+  step?: Step | { kind: 'done'; promotedBy?: string } | { kind: 'abort'; by: string };
   /** How many steps that move traffic have run (what reports call "step N"). */
   trafficStep: number;
   weights: Weights;
@@ -119,6 +119,13 @@ export interface TaskState {
   outcome?: { status: DeploymentStatus; error?: string; cause?: string };
 }
 
+/** A request to cut a running deployment short: promote it now, or abort (which rolls back). */
+export interface DeploymentControl {
+  action: 'promote' | 'abort';
+  by: string;
+  at: string;
+}
+
 export type DeploymentStatus = 'IN_PROGRESS' | 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED';
 
 /** The deployment summary kept beside the audit trail. */
@@ -140,6 +147,8 @@ export interface DeploymentSummary {
   startedAt: string;
   endedAt?: string;
   reason?: string;
+  /** Promote-now or abort, asked for while the deployment runs; honoured at the next step. */
+  control?: DeploymentControl;
   /** The approval an execution waits for, with the token that answers it. */
   pendingApproval?: { taskToken: string; requestedAt: string; timeoutAt: string; onTimeout: string };
 }

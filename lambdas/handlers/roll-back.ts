@@ -11,6 +11,7 @@ import { parseTaskState } from './state.ts';
 export function rollbackReason(state: TaskState): string {
   const step = state.progress.trafficStep;
   const current = state.progress.step;
+  if (current?.kind === 'abort') return `aborted by ${current.by}`;
   if (state.approval && !state.approval.approved) {
     return `approval denied${state.approval.by ? ` by ${state.approval.by}` : ''}${state.approval.reason ? `: ${state.approval.reason}` : ''}`;
   }

@@ -277,3 +277,24 @@ describe('ab-segment', () => {
     await expectSettled(report, 'shop:1.1');
   });
 });
+
+describe('promote-now and abort', () => {
+  it.each(['canary', 'linear', 'rolling', 'blue-green'] as StrategyName[])(
+    'an abort asked for during a %s rollout rolls back at the next step',
+    async (strategy) => {
+      const report = await deploy({ strategy, inject: ['control=abort@step=1'] });
+      expect(report.status).toBe('ROLLED_BACK');
+      expect(report.reason).toBe('aborted by local:--inject');
+      expect(report.phases.at(-1)).toMatchObject({ kind: 'abort' });
+      await expectSettled(report, 'shop:1.0');
+    },
+  );
+
+  it('a promote-now skips the rest of the plan and gives the candidate all traffic', async () => {
+    const report = await deploy({ strategy: 'canary', inject: ['control=promote@step=1'] });
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.steps).toHaveLength(1);
+    expect(report.phases.at(-1)).toMatchObject({ kind: 'promote', verdict: 'promoted by local:--inject' });
+    await expectSettled(report, 'shop:1.1');
+  });
+});
