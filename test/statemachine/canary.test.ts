@@ -1,33 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultStrategyPlan } from '../../lambdas/domain/strategies.ts';
-import type { AuditEvent, Weights } from '../../lambdas/domain/types.ts';
+import type { AuditEvent } from '../../lambdas/domain/types.ts';
 import { parseFaults } from '../../local/faults.ts';
 import {
   DEFAULT_ALARMS,
   type DeploymentReport,
   type LocalDeployOptions,
-  LocalRuntime,
   TASK_NAMES,
 } from '../../local/runtime.ts';
+import { sumOf, useLocalRuntime } from './support.ts';
 
 /**
  * Runs statemachines/canary.asl.json on the embedded engine with the real task handlers, an
  * in-memory dynalite, and the simulated fleet and CloudWatch.
  */
-let runtime: LocalRuntime;
+const local = useLocalRuntime();
 let serial = 0;
-
-beforeAll(async () => {
-  runtime = await LocalRuntime.open(undefined);
-});
-
-afterAll(async () => {
-  await runtime.close();
-});
 
 function deploy(inject: string[] = [], overrides: Partial<LocalDeployOptions> = {}) {
   serial += 1;
-  return runtime.deploy({
+  return local().deploy({
     service: `svc-${serial}`,
     image: 'shop:2.0',
     strategy: 'canary',
@@ -41,7 +33,7 @@ function deploy(inject: string[] = [], overrides: Partial<LocalDeployOptions> = 
   });
 }
 
-const sum = (w: Weights) => Object.values(w).reduce((a, b) => a + b, 0);
+const sum = sumOf;
 
 function expectWeightsAlwaysValid(report: DeploymentReport) {
   for (const step of report.steps) {
@@ -52,7 +44,7 @@ function expectWeightsAlwaysValid(report: DeploymentReport) {
 }
 
 async function trail(report: DeploymentReport): Promise<AuditEvent[]> {
-  return runtime.store.listAuditEvents(report.deploymentId);
+  return local().store.listAuditEvents(report.deploymentId);
 }
 
 describe('canary.asl.json on the embedded engine', () => {
@@ -79,10 +71,10 @@ describe('canary.asl.json on the embedded engine', () => {
       'DeploymentSucceeded',
     ]);
     expect(report.auditChainIntact).toBe(true);
-    const summary = await runtime.store.getDeployment(report.deploymentId);
+    const summary = await local().store.getDeployment(report.deploymentId);
     expect(summary).toMatchObject({ status: 'SUCCEEDED', currentStep: 4, weights: { 'shop:2.0': 100 } });
     expect(summary?.endedAt).toBeDefined();
-    expect((await runtime.store.getServiceStatus(report.service))?.liveVersion).toBe('shop:2.0');
+    expect((await local().store.getServiceStatus(report.service))?.liveVersion).toBe('shop:2.0');
   });
 
   it.each([1, 2, 3, 4])('rolls back when an alarm fires at step %i', async (step) => {
@@ -103,8 +95,8 @@ describe('canary.asl.json on the embedded engine', () => {
     expect(events.slice(-2).map((e) => e.type)).toEqual(['RolledBack', 'DeploymentRolledBack']);
     expect(events.at(-1)).toMatchObject({ status: 'ROLLED_BACK', rollback: true });
     expect(report.auditChainIntact).toBe(true);
-    expect(await runtime.store.getDeployment(report.deploymentId)).toMatchObject({ status: 'ROLLED_BACK' });
-    expect(await runtime.store.getServiceStatus(report.service)).toBeUndefined();
+    expect(await local().store.getDeployment(report.deploymentId)).toMatchObject({ status: 'ROLLED_BACK' });
+    expect(await local().store.getServiceStatus(report.service)).toBeUndefined();
   });
 
   it('rolls back on latency from the step the fault starts at', async () => {
@@ -154,7 +146,7 @@ describe('canary.asl.json on the embedded engine', () => {
     expect(second.status).toBe('ROLLED_BACK');
     expect(second.finalWeights).toEqual({ 'shop:2.0': 100, 'shop:2.1': 0 });
 
-    const history = await runtime.store.listDeployments(first.service, 10);
+    const history = await local().store.listDeployments(first.service, 10);
     expect(history.map((d) => [d.candidateVersion, d.status])).toEqual([
       ['shop:2.1', 'ROLLED_BACK'],
       ['shop:2.0', 'SUCCEEDED'],
@@ -168,7 +160,7 @@ describe('canary.asl.json on the embedded engine', () => {
     expect(again.error).toBe('Stepwise.InvalidInput');
     expect(again.reason).toMatch(/already live/);
     expect(again.auditEvents).toBe(0);
-    expect(await runtime.store.getDeployment(again.deploymentId)).toBeUndefined();
+    expect(await local().store.getDeployment(again.deploymentId)).toBeUndefined();
   });
 
   it('treats INSUFFICIENT_DATA by the service policy', async () => {

@@ -1,30 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultStrategyPlan, type StrategyName } from '../../lambdas/domain/strategies.ts';
-import type { Weights } from '../../lambdas/domain/types.ts';
 import { parseFaults } from '../../local/faults.ts';
-import {
-  type ApprovalMode,
-  DEFAULT_ALARMS,
-  type DeploymentReport,
-  LocalRuntime,
-  TASK_NAMES,
-} from '../../local/runtime.ts';
+import { type ApprovalMode, DEFAULT_ALARMS, type DeploymentReport, TASK_NAMES } from '../../local/runtime.ts';
+import { sumOf, useLocalRuntime } from './support.ts';
 
 /**
  * Every strategy's state machine on the embedded engine, with the real handlers, an in-memory
  * dynalite, the simulated fleet and CloudWatch, and a real HTTP test route for hooks. Each row
  * injects one failure at one phase; every run must end with the invariants of architecture.md.
  */
-let runtime: LocalRuntime;
+const local = useLocalRuntime();
 let serial = 0;
-
-beforeAll(async () => {
-  runtime = await LocalRuntime.open(undefined);
-});
-
-afterAll(async () => {
-  await runtime.close();
-});
 
 interface Run {
   strategy: StrategyName;
@@ -44,7 +30,7 @@ async function deploy(run: Run): Promise<DeploymentReport> {
     requestsPerMinute: 1000,
     principal: 'tester@ci',
   };
-  const first = await runtime.deploy({
+  const first = await local().deploy({
     ...base,
     image: 'shop:1.0',
     strategy: 'all-at-once',
@@ -52,7 +38,7 @@ async function deploy(run: Run): Promise<DeploymentReport> {
     faults: parseFaults([], TASK_NAMES),
   });
   expect(first.status, `first deployment of ${service}: ${first.reason}`).toBe('SUCCEEDED');
-  return runtime.deploy({
+  return local().deploy({
     ...base,
     strategy: run.strategy,
     plan: run.plan ?? defaultStrategyPlan(run.strategy, 120),
@@ -62,7 +48,7 @@ async function deploy(run: Run): Promise<DeploymentReport> {
   });
 }
 
-const sum = (w: Weights) => Object.values(w).reduce((a, b) => a + b, 0);
+const sum = sumOf;
 
 /** Invariants 1 and 4: one version holds all traffic, weights were always whole and summed to 100, the trail is closed. */
 async function expectSettled(report: DeploymentReport, live: string) {
@@ -70,13 +56,13 @@ async function expectSettled(report: DeploymentReport, live: string) {
   expect(sum(report.finalWeights)).toBe(100);
   for (const step of report.steps) expect(sum(step.weights), `step ${step.step}`).toBe(100);
   expect(report.auditChainIntact).toBe(true);
-  const events = await runtime.store.listAuditEvents(report.deploymentId);
+  const events = await local().store.listAuditEvents(report.deploymentId);
   expect(events[0]?.type).toBe('DeploymentStarted');
   expect(['DeploymentSucceeded', 'DeploymentRolledBack']).toContain(events.at(-1)?.type);
-  const summary = await runtime.store.getDeployment(report.deploymentId);
+  const summary = await local().store.getDeployment(report.deploymentId);
   expect(summary?.status).not.toBe('IN_PROGRESS');
   expect(summary?.endedAt).toBeDefined();
-  expect((await runtime.store.getServiceStatus(report.service))?.liveVersion).toBe(live);
+  expect((await local().store.getServiceStatus(report.service))?.liveVersion).toBe(live);
   return events;
 }
 
@@ -192,7 +178,7 @@ describe.each(FAILURES)('%s, %s', (_strategy, _phase, run) => {
 describe('hooks', () => {
   it('retries a failing hook as configured, then fails cleanly with the last answer', async () => {
     const report = await deploy({ strategy: 'blue-green', inject: ['hook=fail@pre-traffic'] });
-    const events = await runtime.store.listAuditEvents(report.deploymentId);
+    const events = await local().store.listAuditEvents(report.deploymentId);
     const attempts = events.filter((e) => e.type === 'HookRan');
     expect(attempts.map((e) => e.detail?.attempt)).toEqual([1, 2, 3]);
     expect(report.reason).toMatch(
@@ -233,7 +219,7 @@ describe('approvals', () => {
       approve: { mode: 'after', seconds: 120 },
     });
     expect(report.status).toBe('SUCCEEDED');
-    const events = await runtime.store.listAuditEvents(report.deploymentId);
+    const events = await local().store.listAuditEvents(report.deploymentId);
     const decisions = events.filter((e) => e.type === 'ApprovalDecided');
     expect(decisions.length).toBeGreaterThanOrEqual(2);
     expect(decisions[0]?.detail).toMatchObject({ approved: true, waitedSeconds: 120 });
@@ -251,7 +237,7 @@ describe('recreate', () => {
     const report = await deploy({ strategy: 'recreate', plan: { startupSeconds: 45, bakeSeconds: 120 } });
     expect(report.status).toBe('SUCCEEDED');
     expect(report.downtimeSeconds).toBe(45);
-    const events = await runtime.store.listAuditEvents(report.deploymentId);
+    const events = await local().store.listAuditEvents(report.deploymentId);
     expect(events.find((e) => e.type === 'VersionStarted')?.detail).toMatchObject({ downtimeSeconds: 45 });
   });
 });
