@@ -85,6 +85,14 @@ export function progressLines(event: ProgressEvent, candidate: string): string[]
       return [`  ↩ rolled back: ${formatWeights(event.weights, candidate)}`];
     case 'concluded':
       return [`  ■ ${event.reason}`];
+    case 'ring':
+      return progressLines(event.event, candidate)
+        .filter((line) => line.trim() !== '')
+        .map((line) => `  │ ${event.name.padEnd(10)}${line}`);
+    case 'ring-ended':
+      return [
+        `  ring ${event.name} (${event.service}): ${event.status}${event.reason ? ` — ${event.reason}` : ''}`,
+      ];
   }
 }
 
@@ -96,9 +104,11 @@ const VERB: Record<DeploymentReport['status'], string> = {
 
 export function summaryLines(report: DeploymentReport): string[] {
   const live = Object.entries(report.finalWeights).find(([, w]) => w === 100)?.[0];
-  const where = live
-    ? `${report.service} is on ${live} (100%)`
-    : `traffic is split: ${JSON.stringify(report.finalWeights)}`;
+  const where = report.rings
+    ? report.rings.map((r) => `${r.service} on ${r.liveVersion}`).join(', ')
+    : live
+      ? `${report.service} is on ${live} (100%)`
+      : `traffic is split: ${JSON.stringify(report.finalWeights)}`;
   const chain = report.auditChainIntact ? 'hash chain intact' : 'HASH CHAIN BROKEN';
   const lines = [
     '',

@@ -42,15 +42,18 @@ function forLocalEngine(states: States): States {
 }
 
 /**
- * Invokes the function a Task names (its `${Placeholder}` FunctionName) with the task's Payload.
- * For a `.waitForTaskToken` task it returns what the callback would send (SendTaskSuccess output).
+ * What a Task asks for: a Lambda invocation (`lambda`), the same with a task token whose answer
+ * the invoker returns as SendTaskSuccess would (`callback`), or a child execution of another
+ * state machine that it waits for (`execution`, for `states:startExecution.sync:2`).
  */
-export type LocalInvoker = (
-  functionName: string,
-  payload: unknown,
-  stateName: string,
-  callback: boolean,
-) => Promise<unknown>;
+export type TaskRequest =
+  | { kind: 'lambda' | 'callback'; functionName: string; payload: unknown; stateName: string }
+  | { kind: 'execution'; stateMachineArn: string; name: string; input: unknown; stateName: string };
+
+/** Runs a task locally; for `execution` it returns what `.sync:2` returns (`{ Output, Status, ... }`). */
+export type LocalInvoker = (request: TaskRequest) => Promise<unknown>;
+
+const START_EXECUTION_SYNC = 'arn:aws:states:::states:startExecution.sync:2';
 
 export interface EngineEvent {
   type: string;
@@ -75,17 +78,16 @@ export interface ExecutionResult {
 type States = StateMachineDefinition['States'];
 
 /** Task and Wait state names at every level (Map and Parallel states nest their own). */
-function collectStates(states: States, tasks: string[], waits: string[], callbacks: Set<string>): void {
+function collectStates(states: States, tasks: Map<string, string>, waits: string[]): void {
   for (const [name, state] of Object.entries(states)) {
-    if (state.Type === 'Task') tasks.push(name);
-    if (state.Type === 'Task' && state.Resource.endsWith('.waitForTaskToken')) callbacks.add(name);
+    if (state.Type === 'Task') tasks.set(name, state.Resource);
     if (state.Type === 'Wait') waits.push(name);
     if (state.Type === 'Map') {
       const inner = state.ItemProcessor ?? state.Iterator;
-      if (inner) collectStates(inner.States, tasks, waits, callbacks);
+      if (inner) collectStates(inner.States, tasks, waits);
     }
     if (state.Type === 'Parallel') {
-      for (const branch of state.Branches) collectStates(branch.States, tasks, waits, callbacks);
+      for (const branch of state.Branches) collectStates(branch.States, tasks, waits);
     }
   }
 }
@@ -101,25 +103,44 @@ export async function runExecution(
   input: unknown,
   invoke: LocalInvoker,
   onEvent: (event: EngineEvent) => void = () => undefined,
+  executionName = `local-${Date.now().toString(36)}`,
 ): Promise<ExecutionResult> {
-  const tasks: string[] = [];
+  const tasks = new Map<string, string>();
   const waits: string[] = [];
-  const callbacks = new Set<string>();
-  collectStates(definition.States, tasks, waits, callbacks);
+  collectStates(definition.States, tasks, waits);
   const machine = new StateMachine(
     { ...definition, States: forLocalEngine(definition.States) },
     { validationOptions: { checkArn: false } },
   );
   const taskResourceLocalHandlers = Object.fromEntries(
-    tasks.map((name) => [
-      name,
+    [...tasks].map(([stateName, resource]) => [
+      stateName,
       async (parameters: unknown) => {
-        const { FunctionName, Payload } = parameters as { FunctionName?: string; Payload?: unknown };
-        if (typeof FunctionName !== 'string') {
-          throw new Error(`task ${name}: only ${LAMBDA_INVOKE} tasks with a FunctionName run locally`);
+        if (resource === START_EXECUTION_SYNC) {
+          const { StateMachineArn, Name, Input } = parameters as {
+            StateMachineArn: string;
+            Name: string;
+            Input: unknown;
+          };
+          return (await invoke({
+            kind: 'execution',
+            stateMachineArn: StateMachineArn,
+            name: Name,
+            input: Input,
+            stateName,
+          })) as never;
         }
-        const callback = callbacks.has(name);
-        const result = await invoke(FunctionName, Payload, name, callback);
+        const { FunctionName, Payload } = parameters as { FunctionName?: string; Payload?: unknown };
+        if (typeof FunctionName !== 'string' || !resource.startsWith(LAMBDA_INVOKE)) {
+          throw new Error(`task ${stateName}: ${resource} does not run locally`);
+        }
+        const callback = resource.endsWith('.waitForTaskToken');
+        const result = await invoke({
+          kind: callback ? 'callback' : 'lambda',
+          functionName: FunctionName,
+          payload: Payload,
+          stateName,
+        });
         // A callback task's result is what SendTaskSuccess sent; a plain invoke's is Lambda's envelope.
         return (
           callback ? result : { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' }
@@ -131,11 +152,16 @@ export async function runExecution(
     overrides: {
       taskResourceLocalHandlers,
       waitTimeOverrides: Object.fromEntries(waits.map((w) => [w, 0])),
-      retryIntervalOverrides: Object.fromEntries(tasks.map((t) => [t, 0])),
+      retryIntervalOverrides: Object.fromEntries([...tasks.keys()].map((t) => [t, 0])),
     },
     // $$.Task.Token for .waitForTaskToken tasks; the local invoker answers them directly.
     context: {
-      Execution: { Input: input as never, StartTime: new Date().toISOString() },
+      Execution: {
+        Id: `arn:aws:states:local:000000000000:execution:local:${executionName}`,
+        Name: executionName,
+        Input: input as never,
+        StartTime: new Date().toISOString(),
+      },
       Task: { Token: `local-${Date.now().toString(36)}` },
     },
   });

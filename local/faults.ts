@@ -9,6 +9,8 @@ export interface BehaviourFault {
   value: number;
   /** First step (1-based) at which the fault is active; 1 when not given. */
   fromStep: number;
+  /** Only in deployments of this service (unscoped when absent). */
+  service?: string;
 }
 
 /** A task misbehaves: `throttle` fails once with a transient Lambda error, `fail` fails for good. */
@@ -18,17 +20,20 @@ export interface TaskFault {
   task: string;
   /** Only on this step (1-based); any step when not given. */
   step?: number;
+  service?: string;
 }
 
 /** A hook phase's smoke test fails: the simulated test route answers 503 to it. */
 export interface HookFault {
   phase?: HookPhase;
+  service?: string;
 }
 
 /** Someone asks for a promote-now or abort once the rollout reaches traffic step `step`. */
 export interface ControlFault {
   action: 'promote' | 'abort';
   step: number;
+  service?: string;
 }
 
 export interface Faults {
@@ -38,64 +43,87 @@ export interface Faults {
   controls: ControlFault[];
 }
 
-export const INJECT_GRAMMAR = `--inject KIND=VALUE[@WHERE]   (repeatable)
+export const INJECT_GRAMMAR = `--inject KIND=VALUE[@WHERE...]   (repeatable)
     errors=8%                   the new version fails 8% of its requests
     latency=900ms               the new version's p99 latency is 900 ms higher
     hook=fail                   the simulated test route fails the smoke-test hooks (503)
     throttle=TASK               TASK fails once with Lambda.TooManyRequestsException (retried)
     fail=TASK                   TASK fails for good (the rollback path runs)
     control=abort|promote       someone aborts (rolls back) or promotes now, from step N (default 1)
-  WHERE:
-    @step=N or @batch=N         from traffic step N on (errors, latency) / only at step N (tasks)
+  WHERE (any that fit, e.g. errors=10%@step=2@service=checkout-eu):
+    @step=N or @batch=N         from traffic step N on (errors, latency, control) / only at step N (tasks)
     @pre-traffic, @post-traffic only that hook phase (hook)
+    @service=NAME               only in deployments of that service (a ring's service)
   TASK is one of: TASK_NAMES`;
 
 /** Parses `--inject` values; throws naming the bad one. */
 export function parseFaults(values: string[], taskNames: string[]): Faults {
   const faults: Faults = { behaviour: [], tasks: [], hooks: [], controls: [] };
   for (const raw of values) {
-    const match =
-      /^(errors|latency|throttle|fail|hook|control)=([^@]+)(?:@(?:(?:step|batch)=(\d+)|(pre-traffic|post-traffic)))?$/.exec(
-        raw.trim(),
+    const match = /^(errors|latency|throttle|fail|hook|control)=([^@]+)((?:@[^@]+)*)$/.exec(raw.trim());
+    if (!match) throw new InvalidInputError(`--inject '${raw}' is not KIND=VALUE[@WHERE] (see --help)`);
+    const [, kind, value = '', where = ''] = match;
+    let step: number | undefined;
+    let phase: HookPhase | undefined;
+    let service: string | undefined;
+    for (const part of where.split('@').slice(1)) {
+      const at = /^(?:(?:step|batch)=(\d+)|(pre-traffic|post-traffic)|service=([a-z0-9][a-z0-9-]*))$/.exec(
+        part,
       );
-    if (!match) {
-      throw new InvalidInputError(`--inject '${raw}' is not KIND=VALUE[@WHERE] (see --help)`);
+      if (!at)
+        throw new InvalidInputError(
+          `--inject '${raw}': @${part} is not @step=N, @batch=N, @pre-traffic, @post-traffic or @service=NAME`,
+        );
+      if (at[1] !== undefined) step = Number(at[1]);
+      if (at[2] !== undefined) phase = at[2] as HookPhase;
+      if (at[3] !== undefined) service = at[3];
     }
-    const [, kind, value = '', stepText, phase] = match;
-    const step = stepText === undefined ? undefined : Number(stepText);
     if (step !== undefined && step < 1)
       throw new InvalidInputError(`--inject '${raw}': step must be 1 or more`);
     if (phase && kind !== 'hook')
       throw new InvalidInputError(`--inject '${raw}': @${phase} goes with hook=fail`);
+    const scope = service ? { service } : {};
     if (kind === 'control') {
       if (value !== 'abort' && value !== 'promote') {
         throw new InvalidInputError(`--inject '${raw}': control takes abort or promote`);
       }
-      faults.controls.push({ action: value, step: step ?? 1 });
+      faults.controls.push({ action: value, step: step ?? 1, ...scope });
     } else if (kind === 'hook') {
       if (value !== 'fail') throw new InvalidInputError(`--inject '${raw}': hook takes fail`);
       if (step !== undefined)
         throw new InvalidInputError(`--inject '${raw}': hook takes @pre-traffic or @post-traffic`);
-      faults.hooks.push(phase ? { phase: phase as HookPhase } : {});
+      faults.hooks.push({ ...(phase ? { phase } : {}), ...scope });
     } else if (kind === 'errors') {
       const pct = /^(\d+(?:\.\d+)?)%$/.exec(value);
       if (!pct || Number(pct[1]) > 100) {
         throw new InvalidInputError(`--inject '${raw}': errors must be a percentage like 8%`);
       }
-      faults.behaviour.push({ kind: 'errors', value: Number(pct[1]) / 100, fromStep: step ?? 1 });
+      faults.behaviour.push({ kind: 'errors', value: Number(pct[1]) / 100, fromStep: step ?? 1, ...scope });
     } else if (kind === 'latency') {
       const ms = parseDurationSeconds(value, `--inject '${raw}' latency`) * 1000;
-      faults.behaviour.push({ kind: 'latency', value: ms, fromStep: step ?? 1 });
+      faults.behaviour.push({ kind: 'latency', value: ms, fromStep: step ?? 1, ...scope });
     } else {
       if (!taskNames.includes(value)) {
         throw new InvalidInputError(
           `--inject '${raw}': unknown task '${value}'; tasks: ${taskNames.join(', ')}`,
         );
       }
-      faults.tasks.push({ kind: kind as TaskFault['kind'], task: value, step });
+      faults.tasks.push({ kind: kind as TaskFault['kind'], task: value, step, ...scope });
     }
   }
   return faults;
+}
+
+/** The faults that apply to deployments of one service: the unscoped ones and those scoped to it. */
+export function faultsFor(faults: Faults, service: string): Faults {
+  const mine = <T extends { service?: string }>(list: T[]) =>
+    list.filter((f) => !f.service || f.service === service);
+  return {
+    behaviour: mine(faults.behaviour),
+    tasks: mine(faults.tasks),
+    hooks: mine(faults.hooks),
+    controls: mine(faults.controls),
+  };
 }
 
 export function injectGrammar(taskNames: string[]): string {

@@ -7,7 +7,12 @@ import { makeProviderFactory } from '../lambdas/adapters/traffic/providers.ts';
 import { verifyChain } from '../lambdas/domain/audit.ts';
 import { auditEvent } from '../lambdas/domain/events.ts';
 import { describeStep, type Step } from '../lambdas/domain/steps.ts';
-import { type StrategyName, withSmokeTests } from '../lambdas/domain/strategies.ts';
+import {
+  defaultStrategyPlan,
+  isStrategy,
+  type StrategyName,
+  withSmokeTests,
+} from '../lambdas/domain/strategies.ts';
 import type {
   AlarmObservation,
   ApprovalGate,
@@ -22,8 +27,14 @@ import { BASELINE_VERSION } from '../lambdas/handlers/start-deployment.ts';
 import type { TrafficProvider, TrafficTarget } from '../lambdas/ports/traffic.ts';
 import { TASKS, type TaskDefinition } from '../lambdas/tasks.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb-server.ts';
-import { type EngineEvent, loadDefinition, runExecution } from './engine.ts';
-import type { Faults } from './faults.ts';
+import {
+  type EngineEvent,
+  type ExecutionResult,
+  loadDefinition,
+  runExecution,
+  type TaskRequest,
+} from './engine.ts';
+import { type Faults, faultsFor } from './faults.ts';
 import {
   type SimulatedAlarmDefinition,
   SimulatedCloudWatch,
@@ -100,7 +111,21 @@ export type ProgressEvent =
   | { kind: 'failed-task'; state: string; error: string }
   | { kind: 'promoted'; weights: Weights }
   | { kind: 'rolled-back'; reason: string; weights: Weights }
-  | { kind: 'concluded'; reason: string };
+  | { kind: 'concluded'; reason: string }
+  /** Something that happened in a ring's child execution. */
+  | { kind: 'ring'; name: string; service: string; event: ProgressEvent }
+  | { kind: 'ring-ended'; name: string; service: string; status: RingReport['status']; reason?: string };
+
+/** How one ring of a ring rollout ended, and where its service's traffic is now. */
+export interface RingReport {
+  name: string;
+  service: string;
+  status: 'running' | 'succeeded' | 'failed' | 'rolled back' | 'rollback failed';
+  reason?: string;
+  candidateVersion: string;
+  liveVersion: string;
+  finalWeights: Weights;
+}
 
 export interface StepReport {
   step: number;
@@ -134,6 +159,8 @@ export interface DeploymentReport {
   finalWeights: Weights;
   /** Recreate: seconds no version served between stopping the old and starting the new. */
   downtimeSeconds?: number;
+  /** Ring: each ring, in order. */
+  rings?: RingReport[];
   reason?: string;
   error?: string;
   auditEvents: number;
@@ -172,6 +199,16 @@ export function newDeploymentId(now: Date): string {
 type Progressed = { progress?: TaskState['progress']; state?: { progress?: TaskState['progress'] } };
 
 /** The traffic step a task works on, for `--inject …@step=N`: a shift moves into the next one. */
+/** The strategy a child execution runs: its state machine ARN (or, locally, its placeholder) names it. */
+function strategyOfArn(arn: string): StrategyName {
+  const placeholder = /^\$\{(\w+)StateMachineArn\}$/.exec(arn)?.[1];
+  const name = placeholder
+    ? placeholder.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()
+    : (arn.split(':').at(-1)?.replace(/^.*?-/, '') ?? '');
+  if (!isStrategy(name)) throw new Error(`no local state machine for ${arn}`);
+  return name;
+}
+
 function stepOf(task: string, payload: unknown): number {
   const p = payload as Progressed;
   const done = p?.progress?.trafficStep ?? p?.state?.progress?.trafficStep ?? 0;
@@ -226,85 +263,8 @@ export class LocalRuntime {
     const clock = new VirtualClock(new Date());
     const startedAt = clock.now();
     const deploymentId = newDeploymentId(startedAt);
-    const alarmNames = [`${options.service}-error-rate`, `${options.service}-p99-latency`];
-    const config: ServiceConfig = {
-      service: options.service,
-      environment: 'local',
-      provider: 'simulated',
-      alarms: alarmNames,
-      insufficientData: options.insufficientData,
-      strategy: options.strategy,
-      plan: withSmokeTests(options.strategy, options.plan, testRouteUrl),
-    };
-    await this.store.putServiceConfig(config);
-
-    const status = await this.store.getServiceStatus(options.service);
-    const stableVersion = status?.liveVersion ?? BASELINE_VERSION;
-    const fleet = new SimulatedFleet({
-      stableVersion,
-      candidateVersion: options.image,
-      requestsPerMinute: options.requestsPerMinute,
-      segmentShare: 0.05,
-      faults: options.faults.behaviour,
-      startedAt,
-    });
-    const alarm = (
-      name: string,
-      metric: 'ErrorRate' | 'LatencyP99',
-      threshold: number,
-    ): SimulatedAlarmDefinition => ({
-      name,
-      metric,
-      version: options.image,
-      threshold,
-      comparison: 'GreaterThanThreshold',
-      periodSeconds: options.alarms.periodSeconds,
-      evaluationPeriods: options.alarms.evaluationPeriods,
-      datapointsToAlarm: options.alarms.datapointsToAlarm,
-      treatMissingData: options.alarms.treatMissingData,
-    });
-    const cloudwatch = new SimulatedCloudWatch(
-      fleet,
-      clock,
-      [
-        alarm(alarmNames[0] as string, 'ErrorRate', options.alarms.errorRatePercent),
-        alarm(alarmNames[1] as string, 'LatencyP99', options.alarms.latencyMs),
-      ],
-      startedAt,
-    );
-    const storeProviders = makeProviderFactory({ store: this.store, clock });
-    const providers = (kind: string) => routedThroughFleet(storeProviders(kind), fleet, clock, this.store);
-    const deps = { store: this.store, clock, alarms: cloudwatch, providers, hooks: new DefaultHookRunner() };
-    const handlers = new Map(
-      TASKS.map((t) => {
-        const make = HANDLER_FACTORIES[t.id];
-        if (!make) throw new Error(`task ${t.id} has no handler factory`);
-        return [`\${${t.placeholder}}`, { task: t, run: make(deps, silentLogger()) }];
-      }),
-    );
-
-    const fired = new Set<string>();
-    const invoke = async (functionName: string, payload: unknown, _state: string, callback: boolean) => {
-      const entry = handlers.get(functionName);
-      if (!entry) throw new Error(`no local handler for ${functionName}`);
-      const name = taskName(entry.task);
-      const due = (payload as Progressed)?.progress?.checkAt;
-      if (due) clock.advanceTo(new Date(due));
-      const step = stepOf(name, payload);
-      if (name === 'next-step') await this.injectControl(payload as TaskState, step, options.faults, clock);
-      for (const fault of options.faults.tasks) {
-        if (fault.task !== name || (fault.step !== undefined && fault.step !== step)) continue;
-        const key = `${fault.kind}:${name}:${step}`;
-        if (fault.kind === 'throttle' && !fired.has(key)) {
-          fired.add(key);
-          throw injected('Lambda.TooManyRequestsException', `injected throttle in ${name} at step ${step}`);
-        }
-        if (fault.kind === 'fail')
-          throw injected('Stepwise.InjectedFault', `injected failure in ${name} at step ${step}`);
-      }
-      const result = await entry.run(payload, lambdaContext(entry.task));
-      return callback ? this.decideApproval(payload as { state: TaskState }, options.approve, clock) : result;
-    };
+    await this.register(options.service, options.strategy, options.plan, options, testRouteUrl);
+    if (options.strategy === 'ring') await this.registerRings(options, testRouteUrl);
 
     const request: DeploymentRequest = {
       deploymentId,
@@ -316,21 +276,15 @@ export class LocalRuntime {
       ...(options.commitSha ? { commitSha: options.commitSha } : {}),
     };
     const report = new ReportBuilder(options.image, options.onProgress);
-    const execution = await runExecution(loadDefinition(options.strategy), request, invoke, (e) =>
-      report.on(e),
-    );
+    const run = await this.execute({ options, clock, fired: new Set() }, options.strategy, request, report);
+    const { execution, stableVersion } = run;
     const summary = await this.store.getDeployment(deploymentId);
     const events = await this.store.listAuditEvents(deploymentId);
-    const target: TrafficTarget = {
-      service: options.service,
-      stableVersion,
-      candidateVersion: options.image,
-    };
-    const routed = await storeProviders('simulated').getWeights(target);
-    const finalWeights = {
-      [stableVersion]: routed[stableVersion] ?? 0,
-      [options.image]: routed[options.image] ?? 0,
-    };
+    const routed = (await this.store.getRoutes(options.service))?.weights ?? { [stableVersion]: 100 };
+    const finalWeights =
+      options.strategy === 'ring'
+        ? {}
+        : { [stableVersion]: routed[stableVersion] ?? 0, [options.image]: routed[options.image] ?? 0 };
     const outcome: DeploymentOutcome =
       execution.status === 'SUCCEEDED'
         ? 'SUCCEEDED'
@@ -349,15 +303,192 @@ export class LocalRuntime {
       steps: report.steps,
       phases: report.phases,
       finalWeights,
+      ...(options.strategy === 'ring' ? { rings: await this.ringReports(options, report) } : {}),
       ...(summary?.downtimeSeconds !== undefined ? { downtimeSeconds: summary.downtimeSeconds } : {}),
       ...(reason ? { reason } : {}),
       ...(outcome === 'FAILED' && execution.error ? { error: execution.error } : {}),
       auditEvents: events.length,
       auditChainIntact: verifyChain(events).intact,
-      stateTransitions: execution.stateTransitions,
+      stateTransitions: run.stateTransitions,
       simulatedSeconds: Math.round((clock.now().getTime() - startedAt.getTime()) / 1000),
       wallMs: Date.now() - wallStart,
     };
+  }
+
+  /** Writes a service's config the way the CLI flags describe it (local services are registered by deploying them). */
+  private async register(
+    service: string,
+    strategy: StrategyName,
+    plan: unknown,
+    options: LocalDeployOptions,
+    testRouteUrl: string,
+  ): Promise<void> {
+    const config: ServiceConfig = {
+      service,
+      environment: 'local',
+      provider: 'simulated',
+      alarms: [`${service}-error-rate`, `${service}-p99-latency`],
+      insufficientData: options.insufficientData,
+      strategy,
+      plan: withSmokeTests(strategy, plan, testRouteUrl),
+    };
+    await this.store.putServiceConfig(config);
+  }
+
+  /** A ring's service that was never deployed here is registered with its ring's strategy, or canary. */
+  private async registerRings(options: LocalDeployOptions, testRouteUrl: string): Promise<void> {
+    const rings =
+      (options.plan as { rings?: { service: string; strategy?: StrategyName; plan?: unknown }[] }).rings ??
+      [];
+    for (const ring of rings) {
+      if (await this.store.getServiceConfig(ring.service)) continue;
+      const strategy = ring.strategy ?? 'canary';
+      await this.register(
+        ring.service,
+        strategy,
+        ring.plan ?? defaultStrategyPlan(strategy),
+        options,
+        testRouteUrl,
+      );
+    }
+  }
+
+  /** Where each ring's service ended up. */
+  private async ringReports(options: LocalDeployOptions, report: ReportBuilder): Promise<RingReport[]> {
+    return Promise.all(
+      report.rings.map(async (ring) => {
+        const weights = (await this.store.getRoutes(ring.service))?.weights ?? {};
+        const live = Object.entries(weights).find(([, w]) => w === 100)?.[0];
+        return {
+          ...ring,
+          finalWeights: weights,
+          liveVersion: live ?? 'split',
+          candidateVersion: options.image,
+        };
+      }),
+    );
+  }
+
+  /**
+   * Runs one execution of a strategy's state machine for one service: its own simulated fleet and
+   * CloudWatch, the shared store and clock. A ring's child executions come back here.
+   */
+  private async execute(
+    ctx: { options: LocalDeployOptions; clock: VirtualClock; fired: Set<string> },
+    strategy: StrategyName,
+    request: DeploymentRequest,
+    report: ReportBuilder,
+  ): Promise<{ execution: ExecutionResult; stableVersion: string; stateTransitions: number }> {
+    const { options, clock } = ctx;
+    const service = request.service;
+    const image = request.artifact.image;
+    const faults = faultsFor(options.faults, service);
+    const startedAt = clock.now();
+    const stableVersion = (await this.store.getServiceStatus(service))?.liveVersion ?? BASELINE_VERSION;
+    const fleet = new SimulatedFleet({
+      stableVersion,
+      candidateVersion: image,
+      requestsPerMinute: options.requestsPerMinute,
+      segmentShare: 0.05,
+      faults: faults.behaviour,
+      startedAt,
+    });
+    const alarm = (metric: 'ErrorRate' | 'LatencyP99', threshold: number): SimulatedAlarmDefinition => ({
+      name: `${service}-${metric === 'ErrorRate' ? 'error-rate' : 'p99-latency'}`,
+      metric,
+      version: image,
+      threshold,
+      comparison: 'GreaterThanThreshold',
+      periodSeconds: options.alarms.periodSeconds,
+      evaluationPeriods: options.alarms.evaluationPeriods,
+      datapointsToAlarm: options.alarms.datapointsToAlarm,
+      treatMissingData: options.alarms.treatMissingData,
+    });
+    const cloudwatch = new SimulatedCloudWatch(
+      fleet,
+      clock,
+      [alarm('ErrorRate', options.alarms.errorRatePercent), alarm('LatencyP99', options.alarms.latencyMs)],
+      startedAt,
+    );
+    const storeProviders = makeProviderFactory({ store: this.store, clock });
+    const providers = (kind: string) => routedThroughFleet(storeProviders(kind), fleet, clock, this.store);
+    const deps = { store: this.store, clock, alarms: cloudwatch, providers, hooks: new DefaultHookRunner() };
+    const handlers = new Map(
+      TASKS.map((t) => {
+        const make = HANDLER_FACTORIES[t.id];
+        if (!make) throw new Error(`task ${t.id} has no handler factory`);
+        return [`\${${t.placeholder}}`, { task: t, run: make(deps, silentLogger()) }];
+      }),
+    );
+
+    let childTransitions = 0;
+    const invoke = async (task: TaskRequest): Promise<unknown> => {
+      if (task.kind === 'execution') {
+        const child = await this.runChild(ctx, task, report);
+        childTransitions += child.stateTransitions;
+        return child.result;
+      }
+      const entry = handlers.get(task.functionName);
+      if (!entry) throw new Error(`no local handler for ${task.functionName}`);
+      const name = taskName(entry.task);
+      const payload = task.payload;
+      const due = (payload as Progressed)?.progress?.checkAt;
+      if (due) clock.advanceTo(new Date(due));
+      const step = stepOf(name, payload);
+      if (name === 'next-step') await this.injectControl(payload as TaskState, step, faults, clock);
+      for (const fault of faults.tasks) {
+        if (fault.task !== name || (fault.step !== undefined && fault.step !== step)) continue;
+        const key = `${request.deploymentId}:${fault.kind}:${name}:${step}`;
+        if (fault.kind === 'throttle' && !ctx.fired.has(key)) {
+          ctx.fired.add(key);
+          throw injected('Lambda.TooManyRequestsException', `injected throttle in ${name} at step ${step}`);
+        }
+        if (fault.kind === 'fail') {
+          throw injected('Stepwise.InjectedFault', `injected failure in ${name} at step ${step}`);
+        }
+      }
+      const result = await entry.run(payload, lambdaContext(entry.task));
+      return task.kind === 'callback'
+        ? this.decideApproval(payload as { state: TaskState }, options.approve, clock)
+        : result;
+    };
+    const execution = await runExecution(
+      loadDefinition(strategy),
+      request,
+      invoke,
+      (e) => report.on(e),
+      request.deploymentId,
+    );
+    return { execution, stableVersion, stateTransitions: execution.stateTransitions + childTransitions };
+  }
+
+  /**
+   * `states:startExecution.sync:2` locally: runs the child's strategy in-process and answers as
+   * Step Functions does: the child's output on success, a `States.TaskFailed` error whose cause
+   * is the child's error and cause otherwise.
+   */
+  private async runChild(
+    ctx: { options: LocalDeployOptions; clock: VirtualClock; fired: Set<string> },
+    task: Extract<TaskRequest, { kind: 'execution' }>,
+    parent: ReportBuilder,
+  ): Promise<{ result: unknown; stateTransitions: number }> {
+    const strategy = strategyOfArn(task.stateMachineArn);
+    const request = task.input as DeploymentRequest;
+    const report = parent.child(request.service);
+    const { execution, stateTransitions } = await this.execute(ctx, strategy, request, report);
+    parent.childEnded(request.service, execution.status === 'SUCCEEDED', execution.cause);
+    if (execution.status !== 'SUCCEEDED') {
+      throw injected(
+        'States.TaskFailed',
+        JSON.stringify({ Error: execution.error, Cause: execution.cause, Status: execution.status }),
+      );
+    }
+    const result = {
+      ExecutionArn: `arn:aws:states:local:000000000000:execution:stepwise-${strategy}:${task.name}`,
+      Output: execution.output,
+      Status: 'SUCCEEDED',
+    };
+    return { result, stateTransitions };
   }
 
   /**
@@ -433,12 +564,38 @@ function routedThroughFleet(
 class ReportBuilder {
   readonly steps: StepReport[] = [];
   readonly phases: PhaseReport[] = [];
+  readonly rings: Omit<RingReport, 'finalWeights' | 'liveVersion' | 'candidateVersion'>[] = [];
+  private nextRing: { name: string; service: string } | undefined;
+  private restoring = new Set<string>();
   private readonly candidate: string;
   private readonly emit: (event: ProgressEvent) => void;
 
   constructor(candidate: string, emit: ((event: ProgressEvent) => void) | undefined) {
     this.candidate = candidate;
     this.emit = emit ?? (() => undefined);
+  }
+
+  /** A report for a child execution of `service`, whose progress shows under its ring. */
+  child(service: string): ReportBuilder {
+    const done = this.rings.find((r) => r.service === service && r.status === 'succeeded');
+    if (done) this.restoring.add(service);
+    else this.rings.push({ name: this.nextRing?.name ?? service, service, status: 'running' });
+    const ring = this.rings.find((r) => r.service === service) ?? { name: service };
+    return new ReportBuilder(this.candidate, (event) =>
+      this.emit({ kind: 'ring', name: ring.name, service, event }),
+    );
+  }
+
+  childEnded(service: string, succeeded: boolean, cause: string | undefined): void {
+    const ring = this.rings.findLast((r) => r.service === service);
+    if (!ring) return;
+    if (this.restoring.delete(service)) ring.status = succeeded ? 'rolled back' : 'rollback failed';
+    else {
+      ring.status = succeeded ? 'succeeded' : 'failed';
+      if (!succeeded && cause) ring.reason = cause;
+      this.verdict(ring.status);
+    }
+    this.emit({ kind: 'ring-ended', name: ring.name, service, status: ring.status, reason: ring.reason });
   }
 
   private verdict(verdict: string): void {
@@ -491,6 +648,7 @@ class ReportBuilder {
             verdict: `promoted by ${step.promotedBy}`,
           });
         } else if (step && step.kind !== 'done') {
+          if (step.kind === 'ring') this.nextRing = { name: step.ring.name, service: step.ring.service };
           this.phases.push({ kind: step.kind, phase: describeStep(step), verdict: 'started' });
         }
         return;

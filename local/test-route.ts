@@ -19,7 +19,11 @@ export async function startTestRoute(faults: HookFault[]): Promise<TestRoute> {
   const requests: TestRoute['requests'] = [];
   const server = createServer((req, res) => {
     const phase = req.headers['x-stepwise-phase'] as string | undefined;
-    const failing = faults.some((f) => f.phase === undefined || f.phase === phase);
+    const service = req.headers['x-stepwise-service'] as string | undefined;
+    const failing = faults.some(
+      (f) =>
+        (f.phase === undefined || f.phase === phase) && (f.service === undefined || f.service === service),
+    );
     const status = req.url !== '/health' ? 404 : failing ? 503 : 200;
     requests.push({ path: req.url ?? '', phase, status });
     res.writeHead(status, { 'content-type': 'application/json' });

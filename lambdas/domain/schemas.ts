@@ -27,7 +27,8 @@ export const deploymentRequestSchema = {
       required: ['image'],
       additionalProperties: false,
       properties: {
-        image: { type: 'string', minLength: 1, maxLength: 512, pattern: '^\\S+$' },
+        // The simulated baseline can be deployed back (a ring rollout restoring a ring that had no history).
+        image: { type: 'string', minLength: 1, maxLength: 512, pattern: '^(\\S+|baseline \\(simulated\\))$' },
         digest: { type: 'string', pattern: '^sha256:[a-f0-9]{64}$' },
       },
     },
@@ -45,6 +46,8 @@ export const deploymentRequestSchema = {
     },
     trigger,
     commitSha: { type: 'string', pattern: '^[0-9a-f]{7,40}$' },
+    // Step Functions adds it to a child execution's input (a ring's deployment) to link it to its parent.
+    AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: { type: 'string' },
   },
 } as const;
 

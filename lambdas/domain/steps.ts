@@ -1,5 +1,14 @@
 import type { Hook } from './hooks.ts';
 
+/** One ring of a ring rollout: a deployment of `service` with its own strategy, run as a child execution. */
+export interface RingSpec {
+  name: string;
+  service: string;
+  /** Filled from the ring's service config when the plan leaves it out. */
+  strategy?: string;
+  plan?: unknown;
+}
+
 /** Which requests a segment routes to the candidate: a header or a cookie with a given value. */
 export type SegmentMatch = { header: string; value: string } | { cookie: string; value: string };
 
@@ -23,12 +32,14 @@ export type Step =
   /** Recreate: stop the stable version (downtime starts). */
   | { kind: 'stopStable' }
   /** Recreate: start the candidate with all traffic (downtime ends). */
-  | { kind: 'startCandidate' };
+  | { kind: 'startCandidate' }
+  /** Ring: deploy one ring as a child execution of its own strategy's state machine, and wait for it. */
+  | { kind: 'ring'; ring: RingSpec };
 
 export type StepKind = Step['kind'];
 
 /** Steps that move traffic; their ordinal is what `@step=N` and the reports call "step N". */
-export const TRAFFIC_KINDS: StepKind[] = ['setWeight', 'segment', 'startCandidate'];
+export const TRAFFIC_KINDS: StepKind[] = ['setWeight', 'segment', 'startCandidate', 'ring'];
 
 export function isTrafficStep(step: Step): boolean {
   return TRAFFIC_KINDS.includes(step.kind);
@@ -55,5 +66,7 @@ export function describeStep(step: Step): string {
       return 'stop the stable version';
     case 'startCandidate':
       return 'start the candidate';
+    case 'ring':
+      return `ring ${step.ring.name}: ${step.ring.service}${step.ring.strategy ? ` (${step.ring.strategy})` : ''}`;
   }
 }

@@ -120,6 +120,27 @@ export const PLAN_SCHEMAS: Record<StrategyName, object> = {
     },
     ['bakeSeconds'],
   ),
+  ring: obj(
+    {
+      rings: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 20,
+        items: obj(
+          {
+            name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,30}$' },
+            service: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
+            strategy: { type: 'string', enum: STRATEGIES.filter((s) => s !== 'ring') },
+            plan: { type: 'object' },
+            gate: obj({ approval: approvalSchema, bakeSeconds: seconds }),
+          },
+          ['name', 'service'],
+        ),
+      },
+      onFailure: { type: 'string', enum: ['rollback', 'keep'] },
+    },
+    ['rings'],
+  ),
   'ab-segment': obj(
     {
       match: matchSchema,
@@ -155,6 +176,10 @@ export function defaultStrategyPlan(strategy: StrategyName, bakeSeconds = DEFAUL
         bakeSeconds,
         after: { analysisSeconds: bakeSeconds },
       };
+    case 'ring':
+      throw new InvalidInputError(
+        'the ring strategy has no default plan: list its rings (services) in a plan',
+      );
   }
 }
 
@@ -385,6 +410,41 @@ export function expandPlan(strategy: StrategyName, raw: unknown, options: Expand
       ];
       break;
     }
+    case 'ring': {
+      const p = plan as unknown as {
+        rings: {
+          name: string;
+          service: string;
+          strategy?: StrategyName;
+          plan?: unknown;
+          gate?: {
+            approval?: { timeoutSeconds: number; onTimeout?: 'rollback' | 'continue' };
+            bakeSeconds?: number;
+          };
+        }[];
+      };
+      const names = new Set<string>();
+      steps = p.rings.flatMap((ring, i): Step[] => {
+        if (names.has(ring.name))
+          throw new InvalidInputError(`plan.rings[${i}].name ${ring.name} is used twice`);
+        names.add(ring.name);
+        if (ring.plan && !ring.strategy) {
+          throw new InvalidInputError(
+            `plan.rings[${i}].plan needs plan.rings[${i}].strategy: a plan is written for one strategy`,
+          );
+        }
+        if (ring.plan && ring.strategy) expandPlan(ring.strategy, ring.plan);
+        const gate: Step[] = [
+          ...(ring.gate?.approval ? [approvalStep(ring.gate.approval)] : []),
+          ...(ring.gate?.bakeSeconds
+            ? [{ kind: 'pause' as const, seconds: ring.gate.bakeSeconds, label: 'gate' }]
+            : []),
+        ];
+        const spec = { name: ring.name, service: ring.service, strategy: ring.strategy, plan: ring.plan };
+        return [...gate, { kind: 'ring', ring: spec }];
+      });
+      break;
+    }
     case 'ab-segment': {
       const p = plan as unknown as {
         match: { header?: string; cookie?: string; value: string };
@@ -417,6 +477,12 @@ export function expandPlan(strategy: StrategyName, raw: unknown, options: Expand
     }
   }
   return withGate(steps, options.approvalGate);
+}
+
+/** What a ring rollout does with rings that already finished when a later one fails. */
+export function ringOnFailure(strategy: StrategyName, plan: unknown): 'rollback' | 'keep' {
+  if (strategy !== 'ring') return 'rollback';
+  return (plan as { onFailure?: 'rollback' | 'keep' }).onFailure ?? 'rollback';
 }
 
 /** Whether a plan's last traffic step gives the candidate everything (ab-segment analysis ends short of it). */

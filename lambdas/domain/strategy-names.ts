@@ -7,6 +7,7 @@ export const STRATEGIES = [
   'rolling',
   'recreate',
   'ab-segment',
+  'ring',
 ] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 

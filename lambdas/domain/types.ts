@@ -63,6 +63,17 @@ export interface Deployment extends Omit<DeploymentRequest, 'plan'> {
   startedAt: string;
   /** False when the plan ends short of full traffic (ab-segment analysis): the stable version stays live. */
   promotes: boolean;
+  /** Ring rollouts: roll back the rings that finished when a later one fails, or keep them. */
+  ringOnFailure?: 'rollback' | 'keep';
+}
+
+/** A ring that finished: what its child execution deployed, and what to restore if a later ring fails. */
+export interface CompletedRing {
+  name: string;
+  service: string;
+  deploymentId: string;
+  version: string;
+  previousVersion: string;
 }
 
 /** Percent of traffic per version, keyed by version name. Integers 0..100 summing to 100. */
@@ -83,6 +94,10 @@ export interface Progress {
   checkAt?: string;
   /** Attempts made by the current hook. */
   hookAttempt?: number;
+  /** Ring: the rings that finished, in order. */
+  completedRings?: CompletedRing[];
+  /** Ring: the state machine the current ring's child execution runs. */
+  childStateMachineArn?: string;
   /** Recreate: when the stable version stopped serving. */
   downSince?: string;
   downtimeSeconds?: number;
@@ -112,6 +127,10 @@ export interface TaskState {
   progress: Progress;
   check?: HealthCheck;
   hook?: { passed: boolean; attempt: number; retriesLeft: number; detail: string };
+  /** Ring: each strategy's state machine ARN (a Pass state fills it from the definition's substitutions). */
+  stateMachines?: Record<string, string>;
+  /** Ring: what the child execution of the current ring returned (its final deployment state). */
+  ringResult?: { deploymentId: string; service: string; version: string; previousVersion: string };
   /** Set by an approval's callback (SendTaskSuccess output). */
   approval?: { approved: boolean; by?: string; reason?: string };
   /** Set by a Catch: the error that sent the execution to the rollback path. */

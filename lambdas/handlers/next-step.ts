@@ -1,9 +1,20 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { InvalidInputError } from '../domain/errors.ts';
 import { advance } from '../domain/plan.ts';
 import type { TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import type { TaskDeps } from './deps.ts';
 import { parseTaskState } from './state.ts';
+
+/** A ring whose child execution just succeeded joins the completed rings (once, even on a retry). */
+function recordRing(state: TaskState): TaskState['progress'] {
+  const { progress, ringResult } = state;
+  const step = progress.step;
+  if (!ringResult || step?.kind !== 'ring') return progress;
+  const completed = progress.completedRings ?? [];
+  if (completed.some((r) => r.deploymentId === ringResult.deploymentId)) return progress;
+  return { ...progress, completedRings: [...completed, { name: step.ring.name, ...ringResult }] };
+}
 
 /**
  * Next step: move the plan's cursor. The state machine's Choice then routes on
@@ -23,7 +34,18 @@ export function makeNextStepHandler(deps: TaskDeps, logger?: Logger) {
       if (control?.action === 'promote') {
         return { ...rest, progress: { ...state.progress, step: { kind: 'done', promotedBy: control.by } } };
       }
-      return { ...rest, progress: advance(state.deployment.plan, state.progress, deps.clock.now()) };
+      const progress = advance(state.deployment.plan, recordRing(state), deps.clock.now());
+      const { ringResult: _done, ...next } = rest;
+      if (progress.step?.kind === 'ring') {
+        const strategy = progress.step.ring.strategy ?? '';
+        const arn = state.stateMachines?.[strategy];
+        if (!arn)
+          throw new InvalidInputError(
+            `no state machine for ring ${progress.step.ring.name}'s strategy ${strategy}`,
+          );
+        return { ...next, progress: { ...progress, childStateMachineArn: arn } };
+      }
+      return { ...next, progress };
     },
   );
 }

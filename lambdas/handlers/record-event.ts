@@ -4,6 +4,7 @@ import { recordEventSchema, validator } from '../domain/schemas.ts';
 import type { DeploymentStatus, TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import type { TaskDeps } from './deps.ts';
+import { rollbackReason } from './roll-back.ts';
 
 type ClosingEvent = 'DeploymentSucceeded' | 'DeploymentRolledBack' | 'DeploymentFailed';
 
@@ -24,7 +25,7 @@ export function makeRecordEventHandler(deps: TaskDeps, logger?: Logger) {
     const { deployment } = state;
     const status = STATUS[type];
     const now = deps.clock.now();
-    const cause = state.outcome?.cause;
+    const cause = state.outcome?.cause ?? (state.error ? rollbackReason(state) : undefined);
     const liveVersion =
       status === 'SUCCEEDED' && deployment.promotes ? deployment.candidateVersion : deployment.stableVersion;
     await deps.store.appendAuditEvent(

@@ -12,6 +12,9 @@ export function rollbackReason(state: TaskState): string {
   const step = state.progress.trafficStep;
   const current = state.progress.step;
   if (current?.kind === 'abort') return `aborted by ${current.by}`;
+  if (current?.kind === 'ring' && state.error) {
+    return `ring ${current.ring.name} (${current.ring.service}) failed: ${childCause(state.error.Cause)}`;
+  }
   if (state.approval && !state.approval.approved) {
     return `approval denied${state.approval.by ? ` by ${state.approval.by}` : ''}${state.approval.reason ? `: ${state.approval.reason}` : ''}`;
   }
@@ -30,6 +33,16 @@ export function rollbackReason(state: TaskState): string {
     return `task failed with ${state.error.Error}${cause} (${where})`;
   }
   return `rollback requested at step ${step}`;
+}
+
+/** A child execution's failure Cause is its DescribeExecution output: its own error and cause are what matter. */
+function childCause(cause: string | undefined): string {
+  try {
+    const parsed = JSON.parse(cause ?? '') as { Error?: string; Cause?: string };
+    return [parsed.Error, parsed.Cause].filter(Boolean).join(': ') || (cause ?? 'unknown');
+  } catch {
+    return cause ?? 'unknown';
+  }
 }
 
 /** A Lambda error's Cause is a JSON document; its message is what a reader wants. */

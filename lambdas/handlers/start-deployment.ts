@@ -3,8 +3,9 @@ import { InvalidInputError, ServiceNotFoundError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { initialProgress } from '../domain/plan.ts';
 import { deploymentRequestSchema, validator } from '../domain/schemas.ts';
+import type { Step } from '../domain/steps.ts';
 import { isTrafficStep } from '../domain/steps.ts';
-import { expandPlan, promotesCandidate } from '../domain/strategies.ts';
+import { expandPlan, promotesCandidate, ringOnFailure } from '../domain/strategies.ts';
 import type { Deployment, DeploymentRequest, Plan, TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import type { TaskDeps } from './deps.ts';
@@ -21,6 +22,38 @@ function planSeconds(plan: Plan): number {
   return plan.steps.reduce(
     (sum, s) => sum + (s.kind === 'pause' ? s.seconds : s.kind === 'approval' ? s.timeoutSeconds : 0),
     0,
+  );
+}
+
+/**
+ * A ring names a service; its strategy and plan default to that service's registered ones, so
+ * each ring deploys the way its service always does. A ring whose service is not registered is
+ * refused here, before anything moves.
+ */
+async function resolveRings(deps: TaskDeps, steps: Step[]): Promise<Step[]> {
+  return Promise.all(
+    steps.map(async (step): Promise<Step> => {
+      if (step.kind !== 'ring' || (step.ring.strategy && step.ring.plan)) return step;
+      const config = await deps.store.getServiceConfig(step.ring.service);
+      if (!config) {
+        throw new ServiceNotFoundError(
+          `ring ${step.ring.name}: service ${step.ring.service} is not registered`,
+        );
+      }
+      if (config.strategy === 'ring') {
+        throw new InvalidInputError(
+          `ring ${step.ring.name}: service ${step.ring.service} is itself a ring rollout`,
+        );
+      }
+      const strategy = step.ring.strategy ?? config.strategy;
+      const plan = step.ring.plan ?? (strategy === config.strategy ? config.plan : undefined);
+      if (plan === undefined) {
+        throw new InvalidInputError(
+          `ring ${step.ring.name}: strategy ${strategy} differs from ${step.ring.service}'s, give its plan too`,
+        );
+      }
+      return { kind: 'ring', ring: { ...step.ring, strategy, plan } };
+    }),
   );
 }
 
@@ -44,11 +77,11 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
         `deployment.strategy ${request.strategy} differs from the service's (${config.strategy}): give its plan too`,
       );
     }
+    const rawPlan = request.plan ?? config.plan;
     const plan: Plan = {
-      steps: expandPlan(
-        strategy,
-        request.plan ?? config.plan,
-        request.gate ? { approvalGate: request.gate } : {},
+      steps: await resolveRings(
+        deps,
+        expandPlan(strategy, rawPlan, request.gate ? { approvalGate: request.gate } : {}),
       ),
     };
     deps.providers(config.provider);
@@ -85,8 +118,12 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
         candidateVersion: request.artifact.image,
         startedAt: existing?.startedAt ?? now.toISOString(),
         promotes: promotesCandidate(plan.steps),
+        ...(strategy === 'ring' ? { ringOnFailure: ringOnFailure(strategy, rawPlan) } : {}),
       };
-      const progress = initialProgress(plan, deployment.stableVersion);
+      const progress = {
+        ...initialProgress(plan, deployment.stableVersion),
+        ...(strategy === 'ring' ? { completedRings: [] } : {}),
+      };
       await deps.store.createDeployment({
         deploymentId: deployment.deploymentId,
         service: deployment.service,

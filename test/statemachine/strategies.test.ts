@@ -284,3 +284,93 @@ describe('promote-now and abort', () => {
     await expectSettled(report, 'shop:1.1');
   });
 });
+
+describe('ring', () => {
+  /** Three ring services with shop:1.0 live, then a ring rollout of shop:1.1 over them. */
+  async function ringRollout(
+    inject: (serviceOf: (ring: string) => string) => string[],
+    onFailure: 'rollback' | 'keep' = 'rollback',
+  ) {
+    serial += 1;
+    const serviceOf = (ring: string) => `ring${serial}-${ring}`;
+    const services = ['internal', 'eu', 'us'].map((name) => ({ name, service: serviceOf(name) }));
+    const base = {
+      alarms: DEFAULT_ALARMS,
+      insufficientData: 'healthy' as const,
+      requestsPerMinute: 1000,
+      principal: 'tester@ci',
+    };
+    for (const { service } of services) {
+      const first = await local().deploy({
+        ...base,
+        service,
+        image: 'shop:1.0',
+        strategy: 'all-at-once',
+        plan: { bakeSeconds: 60 },
+        faults: parseFaults([], TASK_NAMES),
+      });
+      expect(first.status).toBe('SUCCEEDED');
+    }
+    const plan = {
+      rings: services.map((s, i) => ({ ...s, ...(i > 0 ? { gate: { bakeSeconds: 300 } } : {}) })),
+      onFailure,
+    };
+    const report = await local().deploy({
+      ...base,
+      service: `ring${serial}`,
+      image: 'shop:1.1',
+      strategy: 'ring',
+      plan,
+      faults: parseFaults(inject(serviceOf), TASK_NAMES),
+    });
+    const live = await Promise.all(
+      services.map(async (s) => (await local().store.getServiceStatus(s.service))?.liveVersion),
+    );
+    return { report, live, services };
+  }
+
+  it('deploys every ring in order, each as its own execution with its own strategy', async () => {
+    const { report, live } = await ringRollout(() => []);
+    expect(report.status, report.reason).toBe('SUCCEEDED');
+    expect(live).toEqual(['shop:1.1', 'shop:1.1', 'shop:1.1']);
+    expect(report.rings?.map((r) => [r.name, r.status, r.liveVersion])).toEqual([
+      ['internal', 'succeeded', 'shop:1.1'],
+      ['eu', 'succeeded', 'shop:1.1'],
+      ['us', 'succeeded', 'shop:1.1'],
+    ]);
+    expect(report.phases.filter((p) => p.kind === 'pause').map((p) => p.phase)).toEqual([
+      'gate 300s',
+      'gate 300s',
+    ]);
+  });
+
+  it.each([
+    ['the first', 'internal', 0],
+    ['the last', 'us', 2],
+  ])('stops at %s ring that fails and rolls the finished rings back', async (_which, failing, index) => {
+    const { report, live, services } = await ringRollout((serviceOf) => [
+      `errors=10%@service=${serviceOf(failing)}`,
+    ]);
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(live).toEqual(['shop:1.0', 'shop:1.0', 'shop:1.0']);
+    expect(report.reason).toMatch(
+      new RegExp(
+        `^ring ${failing} \\(${services[index]?.service}\\) failed: Stepwise.RolledBack: step 1 unhealthy`,
+      ),
+    );
+    const statuses = report.rings?.map((r) => r.status);
+    expect(statuses?.at(-1)).toBe('failed');
+    expect(statuses?.slice(0, -1).every((s) => s === 'rolled back')).toBe(true);
+    expect(report.rings).toHaveLength(index + 1);
+  });
+
+  it('keeps the finished rings when the plan says so, and fails with Stepwise.RingFailed', async () => {
+    const { report, live } = await ringRollout(
+      (serviceOf) => [`errors=10%@service=${serviceOf('us')}`],
+      'keep',
+    );
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toBe('Stepwise.RingFailed');
+    expect(live).toEqual(['shop:1.1', 'shop:1.1', 'shop:1.0']);
+  });
+});

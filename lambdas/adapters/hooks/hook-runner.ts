@@ -29,6 +29,7 @@ export class DefaultHookRunner implements HookRunner {
         signal: AbortSignal.timeout(hook.timeoutSeconds * 1000),
         headers: {
           'x-stepwise-deployment': context.deploymentId,
+          'x-stepwise-service': context.service,
           'x-stepwise-phase': context.phase,
           'x-stepwise-attempt': String(context.attempt),
         },
