@@ -3,19 +3,22 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll } from 'vitest';
 import { DynamoDbStore } from '../../lambdas/adapters/dynamodb/dynamodb-store.ts';
 import { makeProviderFactory } from '../../lambdas/adapters/traffic/providers.ts';
+import type { Hook, HookContext, HookResult } from '../../lambdas/domain/hooks.ts';
+import type { StepKind } from '../../lambdas/domain/steps.ts';
 import type {
   AuditEventInput,
   DeploymentRequest,
   DeploymentSummary,
-  Plan,
   ServiceConfig,
   TaskState,
 } from '../../lambdas/domain/types.ts';
 import type { TaskDeps } from '../../lambdas/handlers/deps.ts';
+import { makeNextStepHandler } from '../../lambdas/handlers/next-step.ts';
 import { makePrepareCandidateHandler } from '../../lambdas/handlers/prepare-candidate.ts';
 import { makeStartDeploymentHandler } from '../../lambdas/handlers/start-deployment.ts';
 import type { AlarmSource } from '../../lambdas/ports/alarms.ts';
 import type { Clock } from '../../lambdas/ports/clock.ts';
+import type { HookRunner } from '../../lambdas/ports/hooks.ts';
 import type { RouteRecord, Store } from '../../lambdas/ports/store.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../../local/dynamodb-server.ts';
 
@@ -53,7 +56,8 @@ export function lambdaContext(): Context {
   };
 }
 
-export const plan = (...weights: number[]): Plan => ({
+/** A canary plan as users write it: one `{ weight, bakeSeconds }` step per weight, baking 300 s each. */
+export const canaryPlan = (...weights: number[]) => ({
   steps: weights.map((weight) => ({ weight, bakeSeconds: 300 })),
 });
 
@@ -64,7 +68,8 @@ export function serviceConfig(overrides: Partial<ServiceConfig> = {}): ServiceCo
     provider: 'simulated',
     alarms: ['shop-error-rate'],
     insufficientData: 'healthy',
-    plan: plan(10, 50, 100),
+    strategy: 'canary',
+    plan: canaryPlan(10, 50, 100),
     ...overrides,
   };
 }
@@ -74,7 +79,6 @@ export function deploymentRequest(overrides: Partial<DeploymentRequest> = {}): D
     deploymentId: 'dep-1',
     service: 'shop',
     artifact: { image: 'shop:2.0' },
-    strategy: 'canary',
     trigger: { source: 'cli', principal: 'tester@ci' },
     ...overrides,
   };
@@ -120,12 +124,35 @@ export const noAlarms: AlarmSource = {
   observe: () => Promise.reject(new Error('this task does not read alarms')),
 };
 
+/** A hook runner for handlers that must not run hooks. */
+export const noHooks: HookRunner = {
+  run: () => Promise.reject(new Error('this task does not run hooks')),
+};
+
+/** A hook runner that answers from a script, one result per attempt, and remembers what it ran. */
+export class ScriptedHookRunner implements HookRunner {
+  readonly runs: { hook: Hook; context: HookContext }[] = [];
+  private readonly results: boolean[];
+
+  /** `results[i]` is whether attempt i + 1 passes; attempts past the script repeat the last. */
+  constructor(...results: boolean[]) {
+    this.results = results;
+  }
+
+  async run(hook: Hook, context: HookContext): Promise<HookResult> {
+    this.runs.push({ hook, context });
+    const passed = this.results[Math.min(this.runs.length, this.results.length) - 1] ?? true;
+    return { passed, detail: passed ? 'answered 200' : 'answered 503, expected 200', durationMs: 5 };
+  }
+}
+
 export function taskDeps(
   store: Store,
   clock: Clock = fixedClock(),
   alarms: AlarmSource = noAlarms,
+  hooks: HookRunner = noHooks,
 ): TaskDeps {
-  return { store, clock, alarms, providers: makeProviderFactory({ store, clock }) };
+  return { store, clock, alarms, hooks, providers: makeProviderFactory({ store, clock }) };
 }
 
 /** A task handler as Lambda calls it: the middy handler with an event and a context. */
@@ -137,7 +164,7 @@ export function invoke(handler: Invocable, event: unknown): Promise<TaskState> {
 
 /**
  * Registers a service and runs Start deployment and Prepare candidate for it, as the state
- * machine would: the state that the first Shift traffic receives.
+ * machine would: the state that the first Next step receives.
  */
 export async function preparedDeployment(
   deps: TaskDeps,
@@ -147,6 +174,26 @@ export async function preparedDeployment(
   await deps.store.putServiceConfig(serviceConfig({ ...config, service: request.service }));
   const started = await invoke(makeStartDeploymentHandler(deps, silentLogger()), deploymentRequest(request));
   return invoke(makePrepareCandidateHandler(deps, silentLogger()), started);
+}
+
+/** Runs Next step once, as the state machine does after every step. */
+export function nextStep(deps: TaskDeps, state: TaskState): Promise<TaskState> {
+  return invoke(makeNextStepHandler(deps, silentLogger()), state);
+}
+
+/**
+ * Runs Next step until the current step is of `kind` (skipping the steps in between without
+ * running them), as a state machine would reach it: the state that kind's task receives.
+ */
+export async function stepTo(deps: TaskDeps, state: TaskState, kind: StepKind | 'done'): Promise<TaskState> {
+  let next = state;
+  do {
+    next = await nextStep(deps, next);
+    if (next.progress.step?.kind === 'done' && kind !== 'done') {
+      throw new Error(`the plan has no further ${kind} step`);
+    }
+  } while (next.progress.step?.kind !== kind);
+  return next;
 }
 
 /**

@@ -79,6 +79,20 @@ describe('CloudWatchAlarmSource', () => {
     });
   });
 
+  it('reads the history of composite alarms too, which CloudWatch leaves out unless asked', async () => {
+    cloudwatch.on(DescribeAlarmsCommand).resolves({
+      CompositeAlarms: [{ AlarmName: 'service-health', StateValue: StateValue.OK }],
+    });
+    cloudwatch
+      .on(DescribeAlarmHistoryCommand, {
+        AlarmName: 'service-health',
+        AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+      })
+      .resolves({ AlarmHistoryItems: [transition('service-health', StateValue.OK, StateValue.ALARM)] });
+    const [observed] = await source.observe(['service-health'], T0);
+    expect(observed).toMatchObject({ state: 'OK', firedDuringWindow: true });
+  });
+
   it('reports a name CloudWatch does not return as NOT_FOUND', async () => {
     cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [alarm('errors', StateValue.OK)] });
     const observed = await source.observe(['errors', 'erors'], T0);

@@ -1,64 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../lambdas/domain/errors.ts';
 import {
+  advance,
   assertValidWeights,
-  defaultPlan,
   initialProgress,
-  nextStep,
   parseDurationSeconds,
   parseWeights,
   sameWeights,
   splitWeights,
-  validatePlan,
 } from '../../../lambdas/domain/plan.ts';
 import type { Plan } from '../../../lambdas/domain/types.ts';
-import { plan } from '../fixtures.ts';
-
-describe('validatePlan', () => {
-  it('accepts the default plan and returns it', () => {
-    const p = defaultPlan();
-    expect(validatePlan(p)).toBe(p);
-    expect(p.steps.map((s) => s.weight)).toEqual([10, 25, 50, 100]);
-  });
-
-  it('accepts a single step straight to 100 with no bake', () => {
-    expect(() => validatePlan({ steps: [{ weight: 100, bakeSeconds: 0 }] })).not.toThrow();
-  });
-
-  it('refuses a plan with no steps', () => {
-    expect(() => validatePlan({ steps: [] })).toThrow('plan.steps must list at least one step');
-  });
-
-  it.each([
-    [0, 'plan.steps[0].weight must be an integer from 1 to 100, got 0'],
-    [101, 'plan.steps[0].weight must be an integer from 1 to 100, got 101'],
-    [12.5, 'plan.steps[0].weight must be an integer from 1 to 100, got 12.5'],
-  ])('refuses a weight of %s and names the step', (weight, message) => {
-    expect(() => validatePlan({ steps: [{ weight, bakeSeconds: 60 }] })).toThrow(message);
-  });
-
-  it('refuses weights that do not increase, naming the step and the one before it', () => {
-    expect(() => validatePlan(plan(10, 50, 50, 100))).toThrow(
-      'plan.steps[2].weight must be greater than the step before it (50), got 50',
-    );
-  });
-
-  it.each([-1, 86_401, 1.5])('refuses a bake of %s seconds', (bakeSeconds) => {
-    expect(() => validatePlan({ steps: [{ weight: 100, bakeSeconds }] })).toThrow(
-      `plan.steps[0].bakeSeconds must be an integer from 0 to 86400, got ${bakeSeconds}`,
-    );
-  });
-
-  it('refuses a plan that does not end at 100', () => {
-    expect(() => validatePlan(plan(10, 50))).toThrow('plan.steps must end at weight 100, the last is 50');
-  });
-
-  it('names the field it was given, with an InvalidInputError', () => {
-    const bad: Plan = { steps: [{ weight: 100, bakeSeconds: -5 }] };
-    expect(() => validatePlan(bad, 'deployment.plan')).toThrow(/^deployment\.plan\.steps\[0\]\.bakeSeconds/);
-    expect(() => validatePlan(bad)).toThrow(InvalidInputError);
-  });
-});
+import { T0 } from '../fixtures.ts';
 
 describe('splitWeights', () => {
   it('puts the percent on the candidate and the rest on the stable version', () => {
@@ -74,6 +26,7 @@ describe('splitWeights', () => {
   });
 
   it('refuses a candidate that is already the stable version', () => {
+    expect(() => splitWeights('v1', 'v1', 10)).toThrow(InvalidInputError);
     expect(() => splitWeights('v1', 'v1', 10)).toThrow(
       'the candidate version is already the stable version (v1)',
     );
@@ -116,42 +69,79 @@ describe('sameWeights', () => {
   });
 });
 
-describe('nextStep', () => {
-  const p = plan(10, 50, 100);
-
-  it('starts at the first step before any shift', () => {
-    const next = nextStep(p, initialProgress(p, 'v1'));
-    expect(next).toEqual({ index: 0, step: { weight: 10, bakeSeconds: 300 }, isFinal: false });
-  });
-
-  it('marks the last step as final', () => {
-    const next = nextStep(p, { ...initialProgress(p, 'v1'), stepIndex: 1 });
-    expect(next.index).toBe(2);
-    expect(next.step.weight).toBe(100);
-    expect(next.isFinal).toBe(true);
-  });
-
-  it('computes the same step from the same input every time', () => {
-    const progress = { ...initialProgress(p, 'v1'), stepIndex: 0 };
-    expect(nextStep(p, progress)).toEqual(nextStep(p, progress));
-    expect(nextStep(p, progress).index).toBe(1);
-  });
-
-  it('refuses to go past the last step', () => {
-    expect(() => nextStep(p, { ...initialProgress(p, 'v1'), stepIndex: 2 })).toThrow(
-      'plan has 3 steps, there is no step 4',
-    );
+describe('initialProgress', () => {
+  it('puts all traffic on the stable version, before the first step and before any traffic step', () => {
+    const plan: Plan = { steps: [{ kind: 'setWeight', weight: 100 }, { kind: 'check' }] };
+    expect(initialProgress(plan, 'v1')).toEqual({
+      stepIndex: -1,
+      stepCount: 2,
+      trafficStep: 0,
+      weights: { v1: 100 },
+    });
   });
 });
 
-describe('initialProgress', () => {
-  it('puts all traffic on the stable version before the first step', () => {
-    expect(initialProgress(plan(10, 100), 'v1')).toEqual({
-      stepIndex: -1,
-      stepCount: 2,
-      weights: { v1: 100 },
-      isFinalStep: false,
+describe('advance', () => {
+  const plan: Plan = {
+    steps: [
+      { kind: 'setWeight', weight: 10 },
+      { kind: 'pause', seconds: 300, label: 'bake' },
+      { kind: 'check' },
+      { kind: 'setWeight', weight: 100 },
+    ],
+  };
+  const start = initialProgress(plan, 'v1');
+
+  it('moves the cursor to the first step from the start', () => {
+    expect(advance(plan, start, T0)).toEqual({
+      ...start,
+      stepIndex: 0,
+      step: { kind: 'setWeight', weight: 10 },
     });
+  });
+
+  it('gives a pause the time it is due, counted from now', () => {
+    const next = advance(plan, { ...start, stepIndex: 0 }, T0);
+    expect(next.step).toEqual({ kind: 'pause', seconds: 300, label: 'bake' });
+    expect(next.checkAt).toBe(new Date(T0.getTime() + 300_000).toISOString());
+  });
+
+  it('drops the due time and the hook attempts of the step it leaves', () => {
+    const atPause = advance(plan, { ...start, stepIndex: 0, hookAttempt: 3 }, T0);
+    expect(atPause.hookAttempt).toBeUndefined();
+    const atCheck = advance(plan, atPause, T0);
+    expect(atCheck).toEqual({ ...start, stepIndex: 2, step: { kind: 'check' } });
+    expect(atCheck).not.toHaveProperty('checkAt');
+  });
+
+  it('keeps what the steps so far recorded: weights, traffic step, when traffic moved', () => {
+    const progress = {
+      ...start,
+      stepIndex: 2,
+      trafficStep: 1,
+      weights: { v1: 90, v2: 10 },
+      stepStartedAt: T0.toISOString(),
+    };
+    expect(advance(plan, progress, T0)).toEqual({ ...progress, stepIndex: 3, step: plan.steps[3] });
+  });
+
+  it('computes the same next step from the same input every time, whatever the time', () => {
+    const progress = { ...start, stepIndex: 2 };
+    expect(advance(plan, progress, T0)).toEqual(advance(plan, progress, new Date(T0.getTime() + 60_000)));
+  });
+
+  it('says done past the last step, and stays done', () => {
+    const done = advance(plan, { ...start, stepIndex: 3 }, T0);
+    expect(done.step).toEqual({ kind: 'done' });
+    expect(done.stepIndex).toBe(4);
+    expect(advance(plan, done, T0)).toMatchObject({ stepIndex: 4, step: { kind: 'done' } });
+  });
+
+  it('does not change the progress it is given', () => {
+    const progress = { ...start, stepIndex: 0, checkAt: T0.toISOString() };
+    const copy = structuredClone(progress);
+    advance(plan, progress, T0);
+    expect(progress).toEqual(copy);
   });
 });
 

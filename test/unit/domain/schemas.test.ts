@@ -6,9 +6,10 @@ import {
   serviceConfigSchema,
   validator,
 } from '../../../lambdas/domain/schemas.ts';
+import { STRATEGIES } from '../../../lambdas/domain/strategy-names.ts';
 import type { DeploymentRequest, ServiceConfig } from '../../../lambdas/domain/types.ts';
 import { parseTaskState } from '../../../lambdas/handlers/state.ts';
-import { deploymentRequest, plan, serviceConfig } from '../fixtures.ts';
+import { canaryPlan, deploymentRequest, serviceConfig } from '../fixtures.ts';
 
 const parseRequest = validator<DeploymentRequest>(deploymentRequestSchema, 'deployment');
 const parseConfig = validator<ServiceConfig>(serviceConfigSchema, 'service');
@@ -27,7 +28,9 @@ function messageOf(run: () => unknown): string {
 describe('the deployment request validator', () => {
   it('returns a valid request as it is', () => {
     const request = deploymentRequest({
-      plan: plan(10, 100),
+      strategy: 'linear',
+      plan: { stepPercent: 50, intervalSeconds: 60 },
+      gate: { timeoutSeconds: 600, onTimeout: 'continue' },
       commitSha: 'abc1234',
       artifact: { image: 'shop:2.0', digest: `sha256:${'a'.repeat(64)}` },
     });
@@ -50,14 +53,23 @@ describe('the deployment request validator', () => {
     expect(messageOf(() => parseRequest(request))).toMatch(/^artifact\.image must match pattern/);
   });
 
-  it('names a bad plan step with its index', () => {
-    const request = { ...deploymentRequest(), plan: plan(10, 20, 200) };
-    expect(messageOf(() => parseRequest(request))).toMatch(/^plan\.steps\[2\]\.weight must be <= 100/);
+  it('leaves the content of a plan to the strategy, but wants an object', () => {
+    expect(
+      parseRequest({ ...deploymentRequest(), strategy: 'canary', plan: canaryPlan(10, 200) }),
+    ).toBeTruthy();
+    expect(messageOf(() => parseRequest({ ...deploymentRequest(), plan: [10, 100] }))).toBe(
+      'plan must be object, got [10,100]',
+    );
   });
 
   it('shows the bad value it refused', () => {
-    const request = { ...deploymentRequest(), plan: plan(10, 20, 200) };
-    expect(messageOf(() => parseRequest(request))).toBe('plan.steps[2].weight must be <= 100, got 200');
+    const request = { ...deploymentRequest(), gate: { timeoutSeconds: 0, onTimeout: 'rollback' } };
+    expect(messageOf(() => parseRequest(request))).toBe('gate.timeoutSeconds must be >= 1, got 0');
+  });
+
+  it('names a missing field of the approval gate', () => {
+    const request = { ...deploymentRequest(), gate: { timeoutSeconds: 600 } };
+    expect(messageOf(() => parseRequest(request))).toBe('gate.onTimeout is required');
   });
 
   it('names an unknown field', () => {
@@ -66,14 +78,11 @@ describe('the deployment request validator', () => {
     );
   });
 
-  it('names an unknown field inside a plan step', () => {
-    const request = { ...deploymentRequest(), plan: { steps: [{ weight: 100, bakeSeconds: 0, pause: 1 }] } };
-    expect(messageOf(() => parseRequest(request))).toBe('plan.steps[0].pause is not a known field');
-  });
-
   it('lists the allowed values of an enum', () => {
-    const request = { ...deploymentRequest(), strategy: 'blue-green' };
-    expect(messageOf(() => parseRequest(request))).toMatch(/^strategy must be one of canary/);
+    const request = { ...deploymentRequest(), strategy: 'shadow' };
+    expect(messageOf(() => parseRequest(request))).toBe(
+      `strategy must be one of ${STRATEGIES.join(', ')}, got "shadow"`,
+    );
   });
 
   it('names the root when the value is not an object at all', () => {
@@ -96,6 +105,19 @@ describe('the service config validator', () => {
     expect(messageOf(() => parseConfig(config))).toMatch(/^alarms\[1\] must NOT have fewer than 1 character/);
   });
 
+  it('names a missing strategy', () => {
+    const { strategy: _, ...config } = serviceConfig();
+    expect(messageOf(() => parseConfig(config))).toBe('strategy is required');
+  });
+
+  it('accepts every strategy, with its plan as an object', () => {
+    const config = serviceConfig({ strategy: 'recreate', plan: { bakeSeconds: 60 } });
+    expect(parseConfig(config)).toBe(config);
+    expect(messageOf(() => parseConfig({ ...config, plan: 'recreate' }))).toBe(
+      'plan must be object, got "recreate"',
+    );
+  });
+
   it('names a bad insufficientData policy', () => {
     const config = { ...serviceConfig(), insufficientData: 'maybe' };
     expect(messageOf(() => parseConfig(config))).toMatch(
@@ -110,20 +132,52 @@ describe('the task state parser', () => {
     expect(messageOf(() => parseTaskState(state))).toBe('deployment.plan is required');
   });
 
+  const deployment = {
+    deploymentId: 'd',
+    service: 's',
+    strategy: 'canary',
+    plan: { steps: [{ kind: 'setWeight', weight: 100 }] },
+    stableVersion: 'v1',
+    candidateVersion: 'v2',
+    provider: 'simulated',
+    alarms: [],
+  };
+
+  it('accepts a state with its traffic step', () => {
+    const state = {
+      deployment,
+      progress: { stepIndex: 0, stepCount: 1, trafficStep: 1, weights: { v2: 100 } },
+    };
+    expect(parseTaskState(state)).toBe(state);
+  });
+
+  it('names a missing traffic step', () => {
+    const state = { deployment, progress: { stepIndex: 0, stepCount: 1, weights: { v1: 100 } } };
+    expect(messageOf(() => parseTaskState(state))).toBe('progress.trafficStep is required');
+  });
+
   it('names a weight out of range', () => {
     const state = {
-      deployment: {
-        deploymentId: 'd',
-        service: 's',
-        plan: plan(100),
-        stableVersion: 'v1',
-        candidateVersion: 'v2',
-        provider: 'simulated',
-        alarms: [],
-      },
-      progress: { stepIndex: 0, stepCount: 1, weights: { v1: 150 } },
+      deployment,
+      progress: { stepIndex: 0, stepCount: 1, trafficStep: 0, weights: { v1: 150 } },
     };
-    expect(messageOf(() => parseTaskState(state))).toMatch(/^progress\.weights\.v1 must be <= 100/);
+    expect(messageOf(() => parseTaskState(state))).toBe('progress.weights.v1 must be <= 100, got 150');
+  });
+
+  it('names an unknown strategy', () => {
+    const state = {
+      deployment: { ...deployment, strategy: 'shadow' },
+      progress: { stepIndex: 0, stepCount: 1, trafficStep: 0, weights: { v1: 100 } },
+    };
+    expect(messageOf(() => parseTaskState(state))).toMatch(/^deployment\.strategy must be one of canary/);
+  });
+
+  it('names a plan that is not a list of steps', () => {
+    const state = {
+      deployment: { ...deployment, plan: canaryPlan(100).steps },
+      progress: { stepIndex: 0, stepCount: 1, trafficStep: 0, weights: { v1: 100 } },
+    };
+    expect(messageOf(() => parseTaskState(state))).toMatch(/^deployment\.plan must be object/);
   });
 });
 

@@ -13,8 +13,10 @@ import { makeShiftTrafficHandler } from '../../../lambdas/handlers/shift-traffic
 import {
   fixedClock,
   invoke,
+  nextStep,
   preparedDeployment,
   silentLogger,
+  stepTo,
   T0,
   taskDeps,
   unique,
@@ -38,7 +40,9 @@ async function baked(insufficientData: InsufficientDataPolicy = 'healthy'): Prom
     { service: unique('svc'), deploymentId: unique('dep') },
     { alarms: ['errors', 'latency'], insufficientData },
   );
-  return invoke(makeShiftTrafficHandler(setup, silentLogger()), prepared);
+  const atWeight = await stepTo(setup, prepared, 'setWeight');
+  const shifted = await invoke(makeShiftTrafficHandler(setup, silentLogger()), atWeight);
+  return stepTo(setup, shifted, 'check');
 }
 
 function check(state: TaskState) {
@@ -78,7 +82,7 @@ describe('check-alarms', () => {
     expect(next.progress).toEqual(state.progress);
     const [event] = await checkedEvents(state);
     expect(event).toMatchObject({
-      key: 'step-1#checked',
+      key: 'step-3#checked',
       at: BAKE_OVER.toISOString(),
       detail: { step: 1, healthy: false, reasons: ['alarm errors is in ALARM: errors ALARM'] },
     });
@@ -94,9 +98,8 @@ describe('check-alarms', () => {
       ['errors', 'OK'],
       ['latency', 'OK'],
     ]);
-    expect(cloudwatch).toHaveReceivedCommandWith(DescribeAlarmHistoryCommand, {
-      StartDate: new Date(state.progress.stepStartedAt ?? ''),
-    });
+    expect(state.progress.stepStartedAt).toBe(T0.toISOString());
+    expect(cloudwatch).toHaveReceivedCommandWith(DescribeAlarmHistoryCommand, { StartDate: T0 });
     const [event] = await checkedEvents(state);
     expect(event?.detail).toMatchObject({ healthy: true });
   });
@@ -115,6 +118,18 @@ describe('check-alarms', () => {
     alarmsAre(StateValue.INSUFFICIENT_DATA);
     expect((await check(await baked('healthy'))).check?.healthy).toBe(true);
     expect((await check(await baked('unhealthy'))).check?.healthy).toBe(false);
+  });
+
+  it('records the traffic step it judged, counting only steps that moved traffic', async () => {
+    alarmsAre(StateValue.OK);
+    const setup = taskDeps(local.store());
+    let state = await nextStep(setup, await baked());
+    state = await invoke(makeShiftTrafficHandler(setup, silentLogger()), state);
+    state = await stepTo(setup, state, 'check');
+    await check(state);
+
+    const events = await checkedEvents(state);
+    expect(events.map((e) => [e.key, e.detail?.step])).toEqual([['step-6#checked', 2]]);
   });
 
   it('records one HealthChecked event when retried', async () => {

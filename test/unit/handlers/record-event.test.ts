@@ -69,6 +69,25 @@ describe('record-event', () => {
     });
   });
 
+  it('keeps the stable version live when a deployment that does not promote succeeds', async () => {
+    const state = await prepared();
+    const experiment = { ...state, deployment: { ...state.deployment, promotes: false } };
+    const cause = 'analysis complete after 1 step(s)';
+    await record('DeploymentSucceeded', { ...experiment, outcome: { status: 'SUCCEEDED', cause } });
+
+    const [event] = await closing(state);
+    expect(event).toMatchObject({
+      type: 'DeploymentSucceeded',
+      status: 'SUCCEEDED',
+      rollback: false,
+      detail: { liveVersion: state.deployment.stableVersion, reason: cause },
+    });
+    expect(await local.store().getDeployment(state.deployment.deploymentId)).toMatchObject({
+      status: 'SUCCEEDED',
+      reason: cause,
+    });
+  });
+
   it('records a rollback with its reason, and the stable version as live', async () => {
     const state = await prepared();
     const cause = 'step 1 unhealthy: alarm errors is in ALARM';

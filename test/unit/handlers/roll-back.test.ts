@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskState } from '../../../lambdas/domain/types.ts';
+import { makeRecreateStepHandler } from '../../../lambdas/handlers/recreate-step.ts';
 import { makeRollBackHandler, rollbackReason } from '../../../lambdas/handlers/roll-back.ts';
+import { makeRouteSegmentHandler } from '../../../lambdas/handlers/route-segment.ts';
 import { makeShiftTrafficHandler } from '../../../lambdas/handlers/shift-traffic.ts';
 import { BASELINE_VERSION } from '../../../lambdas/handlers/start-deployment.ts';
 import {
   invoke,
   preparedDeployment,
   silentLogger,
+  stepTo,
   T0,
   taskDeps,
   unique,
@@ -16,13 +19,36 @@ import {
 const local = useLocalDynamoDb();
 const CANDIDATE = 'shop:2.0';
 
-/** A deployment with traffic shifted `steps` times. */
+/** A canary deployment (10, 50, 100) with traffic shifted `steps` times, the cursor on the last shift. */
 async function shifted(steps: number): Promise<TaskState> {
   const deps = taskDeps(local.store());
   let state = await preparedDeployment(deps, { service: unique('svc'), deploymentId: unique('dep') });
-  for (let i = 0; i < steps; i++) state = await invoke(makeShiftTrafficHandler(deps, silentLogger()), state);
+  for (let i = 0; i < steps; i++) {
+    state = await stepTo(deps, state, 'setWeight');
+    state = await invoke(makeShiftTrafficHandler(deps, silentLogger()), state);
+  }
   return state;
 }
+
+/** An ab-segment deployment whose segment was routed and whose plan has run to its end. */
+async function experimentDone(): Promise<TaskState> {
+  const deps = taskDeps(local.store());
+  const prepared = await preparedDeployment(
+    deps,
+    { service: unique('svc'), deploymentId: unique('dep') },
+    {
+      strategy: 'ab-segment',
+      plan: { match: { header: 'x-beta', value: 'yes' }, bakeSeconds: 60, after: { analysisSeconds: 600 } },
+    },
+  );
+  const routed = await invoke(
+    makeRouteSegmentHandler(deps, silentLogger()),
+    await stepTo(deps, prepared, 'segment'),
+  );
+  return stepTo(deps, routed, 'done');
+}
+
+const trailOf = (state: TaskState) => local.store().listAuditEvents(state.deployment.deploymentId);
 
 const unhealthy = (state: TaskState): TaskState => ({
   ...state,
@@ -93,9 +119,97 @@ describe('roll-back', () => {
     expect(next.progress.weights).toEqual({ [BASELINE_VERSION]: 100, [CANDIDATE]: 0 });
     expect(next.outcome?.cause).toBe('task failed with States.Timeout (before any traffic moved)');
   });
+
+  it('removes the segment and starts a stopped stable version again', async () => {
+    const deps = taskDeps(local.store());
+    const prepared = await preparedDeployment(
+      deps,
+      { service: unique('svc'), deploymentId: unique('dep') },
+      { strategy: 'recreate', plan: { bakeSeconds: 60 } },
+    );
+    const stopped = await invoke(
+      makeRecreateStepHandler(deps, silentLogger()),
+      await stepTo(deps, prepared, 'stopStable'),
+    );
+    expect((await local.store().getRoutes(stopped.deployment.service))?.stopped).toEqual([BASELINE_VERSION]);
+
+    await rollBack({ ...stopped, error: { Error: 'Stepwise.ProviderFailed' } });
+
+    const routes = await local.store().getRoutes(stopped.deployment.service);
+    expect(routes).toMatchObject({ weights: { [BASELINE_VERSION]: 100 } });
+    expect(routes?.stopped ?? []).toEqual([]);
+    expect(routes?.segment).toBeUndefined();
+  });
+
+  it('concludes an experiment that ran to its end: the stable version keeps all traffic, and it succeeded', async () => {
+    const state = await experimentDone();
+    const next = await rollBack(state);
+
+    const cause = `analysis complete after 1 step(s): ${BASELINE_VERSION} keeps all traffic`;
+    expect(next.outcome).toEqual({ status: 'SUCCEEDED', cause });
+    expect(next.progress.weights).toEqual({ [BASELINE_VERSION]: 100 });
+    const routes = await local.store().getRoutes(state.deployment.service);
+    expect(routes?.segment).toBeUndefined();
+    const trail = await trailOf(state);
+    expect(trail.find((e) => e.key === 'rolled-back')).toMatchObject({
+      type: 'ExperimentConcluded',
+      rollback: false,
+      detail: { reason: cause, fromStep: 1 },
+    });
+  });
+
+  it('rolls back, not concludes, when a task failed after the plan ran to its end', async () => {
+    const state = await stepTo(taskDeps(local.store()), await shifted(3), 'done');
+    const next = await rollBack({ ...state, error: { Error: 'Stepwise.WeightsMismatch' } });
+
+    expect(next.outcome).toMatchObject({ status: 'ROLLED_BACK', error: 'Stepwise.RolledBack' });
+    const trail = await trailOf(state);
+    expect(trail.filter((e) => e.key === 'rolled-back').map((e) => e.type)).toEqual(['RolledBack']);
+  });
 });
 
 describe('rollbackReason', () => {
+  it('says who aborted the deployment', async () => {
+    const state = await shifted(1);
+    const aborted = {
+      ...state,
+      progress: { ...state.progress, step: { kind: 'abort' as const, by: 'bob@ops' } },
+    };
+    expect(rollbackReason(aborted)).toBe('aborted by bob@ops');
+  });
+
+  it('says who denied an approval, and why', async () => {
+    const state = await shifted(0);
+    expect(
+      rollbackReason({ ...state, approval: { approved: false, by: 'alice', reason: 'not today' } }),
+    ).toBe('approval denied by alice: not today');
+    expect(rollbackReason({ ...state, approval: { approved: false } })).toBe('approval denied');
+  });
+
+  it('says an approval timed out, and after how long', async () => {
+    const deps = taskDeps(local.store());
+    const prepared = await preparedDeployment(deps, {
+      service: unique('svc'),
+      deploymentId: unique('dep'),
+      gate: { timeoutSeconds: 900, onTimeout: 'rollback' },
+    });
+    const waiting = await stepTo(deps, prepared, 'approval');
+    expect(rollbackReason({ ...waiting, error: { Error: 'States.Timeout' } })).toBe(
+      'approval timed out after 900s',
+    );
+  });
+
+  it('says a hook failed, after how many attempts and with what', async () => {
+    const state = await shifted(1);
+    const hook = { passed: false, attempt: 3, retriesLeft: 0, detail: 'smoke: GET /health answered 503' };
+    expect(rollbackReason({ ...state, hook })).toBe(
+      'hook failed after 3 attempts: smoke: GET /health answered 503',
+    );
+    expect(rollbackReason({ ...state, hook: { ...hook, attempt: 1 } })).toBe(
+      'hook failed after 1 attempt: smoke: GET /health answered 503',
+    );
+  });
+
   it('quotes the message of a Lambda error cause, with the step traffic was at', async () => {
     const state = await shifted(1);
     const cause = JSON.stringify({ errorType: 'Stepwise.ProviderFailed', errorMessage: 'target group gone' });

@@ -5,11 +5,13 @@ import type { TaskDeps } from '../../../lambdas/handlers/deps.ts';
 import { makeShiftTrafficHandler } from '../../../lambdas/handlers/shift-traffic.ts';
 import { BASELINE_VERSION } from '../../../lambdas/handlers/start-deployment.ts';
 import {
+  canaryPlan,
   fixedClock,
   invoke,
-  plan,
+  nextStep,
   preparedDeployment,
   silentLogger,
+  stepTo,
   T0,
   taskDeps,
   unique,
@@ -30,12 +32,19 @@ function shift(state: TaskState, deps: TaskDeps = taskDeps(local.store())) {
   return invoke(makeShiftTrafficHandler(deps, silentLogger()), state);
 }
 
-async function prepared(stepWeights = [10, 50, 100]) {
+async function prepared(
+  config: Parameters<typeof preparedDeployment>[2] = { plan: canaryPlan(10, 50, 100) },
+) {
   return preparedDeployment(
     taskDeps(local.store()),
     { service: unique('svc'), deploymentId: unique('dep') },
-    { plan: plan(...stepWeights) },
+    config,
   );
+}
+
+/** A prepared canary deployment whose cursor is on its first setWeight step. */
+async function atFirstWeight(config?: Parameters<typeof preparedDeployment>[2]) {
+  return stepTo(taskDeps(local.store()), await prepared(config), 'setWeight');
 }
 
 async function shiftedEvents(deploymentId: string) {
@@ -43,17 +52,15 @@ async function shiftedEvents(deploymentId: string) {
 }
 
 describe('shift-traffic', () => {
-  it("moves the first step's share to the candidate and says when the bake is over", async () => {
-    const state = await prepared();
+  it("moves the step's share to the candidate, counts the traffic step and notes when traffic moved", async () => {
+    const state = await atFirstWeight();
     const next = await shift(state);
 
     expect(next.progress).toEqual({
-      stepIndex: 0,
-      stepCount: 3,
+      ...state.progress,
+      trafficStep: 1,
       weights: { [BASELINE_VERSION]: 90, [CANDIDATE]: 10 },
-      isFinalStep: false,
       stepStartedAt: T0.toISOString(),
-      checkAt: new Date(T0.getTime() + 300_000).toISOString(),
     });
     const provider = taskDeps(local.store()).providers('simulated');
     expect(await provider.getWeights({ ...state.deployment })).toEqual({
@@ -63,13 +70,13 @@ describe('shift-traffic', () => {
   });
 
   it('records the shift in the trail and the summary', async () => {
-    const state = await prepared();
+    const state = await atFirstWeight();
     await shift(state);
 
     const [event] = await shiftedEvents(state.deployment.deploymentId);
     expect(event).toMatchObject({
       key: 'step-1#shifted',
-      detail: { step: 1, weight: 10, weights: { [BASELINE_VERSION]: 90, [CANDIDATE]: 10 }, bakeSeconds: 300 },
+      detail: { step: 1, weight: 10, weights: { [BASELINE_VERSION]: 90, [CANDIDATE]: 10 } },
     });
     expect(await local.store().getDeployment(state.deployment.deploymentId)).toMatchObject({
       currentStep: 1,
@@ -77,44 +84,72 @@ describe('shift-traffic', () => {
     });
   });
 
+  it("records the step's label, as a rolling batch has", async () => {
+    const state = await atFirstWeight({ strategy: 'rolling', plan: { instances: 4, batchSize: 1 } });
+    await shift(state);
+    const [event] = await shiftedEvents(state.deployment.deploymentId);
+    expect(event?.detail).toMatchObject({ step: 1, label: 'batch 1/4', weight: 25 });
+  });
+
   it('lands on the same step and leaves one TrafficShifted event when run twice with the same input', async () => {
-    const state = await prepared();
+    const state = await atFirstWeight();
     const first = await shift(state);
     const routesAfterFirst = await local.store().getRoutes(state.deployment.service);
 
     const retried = await shift(state, taskDeps(local.store(), fixedClock(new Date(T0.getTime() + 5_000))));
 
-    expect(retried.progress.stepIndex).toBe(first.progress.stepIndex);
+    expect(retried.progress.trafficStep).toBe(first.progress.trafficStep);
     expect(retried.progress.weights).toEqual(first.progress.weights);
     expect(await shiftedEvents(state.deployment.deploymentId)).toHaveLength(1);
     expect(await local.store().getRoutes(state.deployment.service)).toEqual(routesAfterFirst);
   });
 
-  it('walks the plan step by step from its own output', async () => {
-    let state = await prepared();
+  it('walks the plan with Next step, shifting at each setWeight, to all traffic on the candidate', async () => {
+    const deps = taskDeps(local.store());
+    let state = await nextStep(deps, await prepared());
     const weights: number[] = [];
-    do {
-      state = await shift(state);
-      weights.push(state.progress.weights[CANDIDATE] ?? -1);
-    } while (!state.progress.isFinalStep);
+    while (state.progress.step?.kind !== 'done') {
+      if (state.progress.step?.kind === 'setWeight') {
+        state = await shift(state);
+        weights.push(state.progress.weights[CANDIDATE] ?? -1);
+      }
+      state = await nextStep(deps, state);
+    }
 
     expect(weights).toEqual([10, 50, 100]);
-    expect(state.progress.weights).toEqual({ [BASELINE_VERSION]: 0, [CANDIDATE]: 100 });
+    expect(state.progress).toMatchObject({
+      trafficStep: 3,
+      weights: { [BASELINE_VERSION]: 0, [CANDIDATE]: 100 },
+    });
     const events = await shiftedEvents(state.deployment.deploymentId);
-    expect(events.map((e) => e.key)).toEqual(['step-1#shifted', 'step-2#shifted', 'step-3#shifted']);
+    expect(events.map((e) => [e.key, e.detail?.step])).toEqual([
+      ['step-1#shifted', 1],
+      ['step-4#shifted', 2],
+      ['step-7#shifted', 3],
+    ]);
   });
 
-  it('refuses to shift past the last step', async () => {
-    const state = await prepared([100]);
-    const last = await shift(state);
-    await expect(shift(last)).rejects.toMatchObject({
+  it('refuses a current step that is not a setWeight, and moves nothing', async () => {
+    const deps = taskDeps(local.store());
+    const atPause = await stepTo(deps, await prepared(), 'pause');
+    await expect(shift(atPause)).rejects.toMatchObject({
       name: 'Stepwise.InvalidInput',
-      message: 'plan has 1 steps, there is no step 2',
+      message: 'progress.step must be a setWeight step, got pause',
+    });
+    expect(await local.store().getRoutes(atPause.deployment.service)).toMatchObject({
+      weights: { [BASELINE_VERSION]: 100, [CANDIDATE]: 0 },
+    });
+  });
+
+  it('refuses a state whose cursor is on no step yet', async () => {
+    await expect(shift(await prepared())).rejects.toMatchObject({
+      name: 'Stepwise.InvalidInput',
+      message: 'progress.step must be a setWeight step, got none',
     });
   });
 
   it('fails with WeightsMismatch and records nothing when the weights read back differ', async () => {
-    const state = await prepared();
+    const state = await atFirstWeight();
     const deps = taskDeps(local.store());
     const drifting: TaskDeps = { ...deps, providers: () => new DriftingProvider(deps.store, deps.clock) };
 
@@ -126,7 +161,7 @@ describe('shift-traffic', () => {
   });
 
   it('refuses a state without a deployment, naming the field', async () => {
-    const state = await prepared();
+    const state = await atFirstWeight();
     const { deployment: _, ...noDeployment } = state;
     await expect(shift(noDeployment as TaskState)).rejects.toMatchObject({
       name: 'Stepwise.InvalidInput',

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { expandPlan } from '../../../lambdas/domain/strategies.ts';
 import { makeRecordEventHandler } from '../../../lambdas/handlers/record-event.ts';
 import { BASELINE_VERSION, makeStartDeploymentHandler } from '../../../lambdas/handlers/start-deployment.ts';
 import type { Clock } from '../../../lambdas/ports/clock.ts';
 import {
+  canaryPlan,
   deploymentRequest,
   fixedClock,
   invoke,
-  plan,
   serviceConfig,
   silentLogger,
   T0,
@@ -34,20 +35,22 @@ describe('start-deployment', () => {
     const state = await start(request);
     expect(state.deployment).toEqual({
       ...request,
+      strategy: 'canary',
       environment: 'prod',
       provider: 'simulated',
-      plan: plan(10, 50, 100),
+      plan: { steps: expandPlan('canary', canaryPlan(10, 50, 100)) },
       alarms: ['a', 'b'],
       insufficientData: 'unhealthy',
       stableVersion: BASELINE_VERSION,
       candidateVersion: 'shop:2.0',
       startedAt: T0.toISOString(),
+      promotes: true,
     });
     expect(state.progress).toEqual({
       stepIndex: -1,
-      stepCount: 3,
+      stepCount: 9,
+      trafficStep: 0,
       weights: { [BASELINE_VERSION]: 100 },
-      isFinalStep: false,
     });
     expect(state.deployment.service).toBe(service);
   });
@@ -61,6 +64,7 @@ describe('start-deployment', () => {
     );
     expect(await local.store().getDeployment(request.deploymentId)).toMatchObject({
       status: 'IN_PROGRESS',
+      strategy: 'canary',
       currentStep: 0,
       stepCount: 3,
       stableVersion: BASELINE_VERSION,
@@ -69,7 +73,46 @@ describe('start-deployment', () => {
     });
     const trail = await local.store().listAuditEvents(request.deploymentId);
     expect(trail).toHaveLength(1);
-    expect(trail[0]).toMatchObject({ type: 'DeploymentStarted', seq: 1, status: 'IN_PROGRESS' });
+    expect(trail[0]).toMatchObject({
+      type: 'DeploymentStarted',
+      seq: 1,
+      status: 'IN_PROGRESS',
+      detail: {
+        strategy: 'canary',
+        plan: canaryPlan(10, 50, 100),
+        steps: 9,
+        stableVersion: BASELINE_VERSION,
+      },
+    });
+  });
+
+  it('holds the lock for as long as the plan can wait, approval timeouts included, and an hour more', async () => {
+    const { service, request } = await registered();
+    await start({ ...request, gate: { timeoutSeconds: 600, onTimeout: 'rollback' } });
+    const waits = 3 * 300 + 600 + 3600;
+    const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+
+    await expect(local.store().acquireLock(service, 'next', at(waits - 1), 60)).rejects.toThrow('locked');
+    await expect(local.store().acquireLock(service, 'next', at(waits + 1), 60)).resolves.toBeUndefined();
+  });
+
+  it('holds the lock through every attempt and retry wait its hooks may take', async () => {
+    const hook = {
+      name: 'smoke',
+      http: { url: 'http://shop/health' },
+      retries: 10,
+      retryIntervalSeconds: 3600,
+    };
+    const { service, request } = await registered({
+      strategy: 'blue-green',
+      plan: { bakeSeconds: 0, preTrafficHooks: [hook] },
+    });
+    await start(request);
+    // 11 attempts of up to 10 s and 10 waits of an hour before the switch: the execution can still be here.
+    const hookSeconds = 11 * 10 + 10 * 3600;
+    const stillRunning = new Date(T0.getTime() + (hookSeconds + 60) * 1000);
+
+    await expect(local.store().acquireLock(service, 'next', stillRunning, 60)).rejects.toThrow('locked');
   });
 
   it("uses the service's live version as the stable version", async () => {
@@ -82,9 +125,79 @@ describe('start-deployment', () => {
 
   it('uses the plan of the request over the plan of the service', async () => {
     const { request } = await registered();
-    const state = await start({ ...request, plan: plan(20, 100) });
-    expect(state.deployment.plan).toEqual(plan(20, 100));
-    expect(state.progress.stepCount).toBe(2);
+    const state = await start({ ...request, strategy: 'canary', plan: canaryPlan(20, 100) });
+    expect(state.deployment.plan).toEqual({ steps: expandPlan('canary', canaryPlan(20, 100)) });
+    expect(state.progress.stepCount).toBe(6);
+  });
+
+  it("uses the service's plan when the request names the service's own strategy", async () => {
+    const { request } = await registered();
+    const state = await start({ ...request, strategy: 'canary' });
+    expect(state.deployment.plan).toEqual({ steps: expandPlan('canary', canaryPlan(10, 50, 100)) });
+  });
+
+  it('deploys with another strategy when the request gives it with its plan', async () => {
+    const { request } = await registered();
+    const state = await start({ ...request, strategy: 'all-at-once', plan: { bakeSeconds: 60 } });
+    expect(state.deployment.strategy).toBe('all-at-once');
+    expect(state.deployment.plan.steps.map((s) => s.kind)).toEqual(['setWeight', 'pause', 'check']);
+    expect(await local.store().getDeployment(request.deploymentId)).toMatchObject({
+      strategy: 'all-at-once',
+      stepCount: 1,
+    });
+  });
+
+  it('expands the strategy configured for the service', async () => {
+    const { request } = await registered({
+      strategy: 'recreate',
+      plan: { startupSeconds: 10, bakeSeconds: 60 },
+    });
+    const state = await start(request);
+    expect(state.deployment.strategy).toBe('recreate');
+    expect(state.deployment.plan.steps.map((s) => s.kind)).toEqual([
+      'stopStable',
+      'pause',
+      'startCandidate',
+      'pause',
+      'check',
+    ]);
+  });
+
+  it('puts an approval gate before the first traffic step when the request asks for one', async () => {
+    const { request } = await registered();
+    const state = await start({ ...request, gate: { timeoutSeconds: 600, onTimeout: 'continue' } });
+    expect(state.deployment.plan.steps.slice(0, 2)).toEqual([
+      { kind: 'approval', timeoutSeconds: 600, onTimeout: 'continue' },
+      { kind: 'setWeight', weight: 10 },
+    ]);
+  });
+
+  it('marks a plan that never gives the candidate all traffic as not promoting it', async () => {
+    const { request } = await registered({
+      strategy: 'ab-segment',
+      plan: { match: { header: 'x-beta', value: 'yes' }, bakeSeconds: 60, after: { analysisSeconds: 600 } },
+    });
+    const state = await start(request);
+    expect(state.deployment.promotes).toBe(false);
+    expect(await local.store().getDeployment(request.deploymentId)).toMatchObject({ stepCount: 1 });
+  });
+
+  it('refuses a plan without the strategy it is written for, and writes nothing', async () => {
+    const { service, request } = await registered();
+    await expect(start({ ...request, plan: canaryPlan(20, 100) })).rejects.toMatchObject({
+      name: 'Stepwise.InvalidInput',
+      message: 'deployment.plan needs deployment.strategy: a plan is written for one strategy',
+    });
+    expect(await local.store().getDeployment(request.deploymentId)).toBeUndefined();
+    await expect(local.store().acquireLock(service, 'other', T0, 60)).resolves.toBeUndefined();
+  });
+
+  it("refuses another strategy than the service's without its plan", async () => {
+    const { request } = await registered();
+    await expect(start({ ...request, strategy: 'linear' })).rejects.toMatchObject({
+      name: 'Stepwise.InvalidInput',
+      message: "deployment.strategy linear differs from the service's (canary): give its plan too",
+    });
   });
 
   it('refuses a service that is not registered, and writes nothing', async () => {
@@ -108,11 +221,23 @@ describe('start-deployment', () => {
     await expect(local.store().acquireLock(service, 'other', T0, 60)).resolves.toBeUndefined();
   });
 
-  it('refuses a plan override whose weights do not increase, naming the step', async () => {
-    const { request } = await registered();
-    await expect(start({ ...request, plan: plan(50, 20, 100) })).rejects.toMatchObject({
+  it('refuses a plan override whose weights go down, and writes nothing', async () => {
+    const { service, request } = await registered();
+    await expect(
+      start({ ...request, strategy: 'canary', plan: canaryPlan(50, 20, 100) }),
+    ).rejects.toMatchObject({
       name: 'Stepwise.InvalidInput',
-      message: expect.stringContaining('deployment.plan.steps[1].weight must be greater than'),
+      message: 'plan.steps weights must not decrease: 20 after 50',
+    });
+    expect(await local.store().getDeployment(request.deploymentId)).toBeUndefined();
+    await expect(local.store().acquireLock(service, 'other', T0, 60)).resolves.toBeUndefined();
+  });
+
+  it('refuses a service whose registered plan does not fit its strategy, naming the field', async () => {
+    const { request } = await registered({ strategy: 'rolling', plan: { instances: 2, batchSize: 3 } });
+    await expect(start(request)).rejects.toMatchObject({
+      name: 'Stepwise.InvalidInput',
+      message: 'plan.batchSize (3) cannot exceed plan.instances (2)',
     });
   });
 

@@ -7,7 +7,7 @@ const parse = (...values: string[]) => parseFaults(values, TASKS);
 
 describe('parseFaults', () => {
   it('reads nothing as no faults', () => {
-    expect(parse()).toEqual({ behaviour: [], tasks: [] });
+    expect(parse()).toEqual({ behaviour: [], tasks: [], hooks: [], controls: [] });
   });
 
   it('reads an error rate as a fraction, from step 1', () => {
@@ -30,6 +30,28 @@ describe('parseFaults', () => {
     expect(parse('fail=roll-back@step=2').tasks).toEqual([{ kind: 'fail', task: 'roll-back', step: 2 }]);
   });
 
+  it('reads @batch=N as @step=N', () => {
+    expect(parse('errors=8%@batch=3').behaviour).toEqual([{ kind: 'errors', value: 0.08, fromStep: 3 }]);
+    expect(parse('fail=shift-traffic@batch=2').tasks).toEqual([
+      { kind: 'fail', task: 'shift-traffic', step: 2 },
+    ]);
+  });
+
+  it('reads a failing smoke test, in every hook phase or in one', () => {
+    expect(parse('hook=fail').hooks).toEqual([{}]);
+    expect(parse('hook=fail@pre-traffic', 'hook=fail@post-traffic').hooks).toEqual([
+      { phase: 'pre-traffic' },
+      { phase: 'post-traffic' },
+    ]);
+  });
+
+  it('reads a promote-now or an abort, from the step given or the first', () => {
+    expect(parse('control=abort@step=2', 'control=promote').controls).toEqual([
+      { action: 'abort', step: 2 },
+      { action: 'promote', step: 1 },
+    ]);
+  });
+
   it('reads several faults at once, tolerating surrounding spaces', () => {
     const faults = parse(
       ' errors=8% ',
@@ -42,9 +64,22 @@ describe('parseFaults', () => {
   });
 
   it.each([
-    ['cpu=90%', "--inject 'cpu=90%' is not KIND=VALUE[@step=N] (see --help)"],
-    ['errors', "--inject 'errors' is not KIND=VALUE[@step=N] (see --help)"],
-    ['errors=8%@step=two', "--inject 'errors=8%@step=two' is not KIND=VALUE[@step=N] (see --help)"],
+    ['cpu=90%', "--inject 'cpu=90%' is not KIND=VALUE[@WHERE] (see --help)"],
+    ['errors', "--inject 'errors' is not KIND=VALUE[@WHERE] (see --help)"],
+    ['errors@step=2', "--inject 'errors@step=2' is not KIND=VALUE[@WHERE] (see --help)"],
+    [
+      'errors=8%@step=two',
+      "--inject 'errors=8%@step=two': @step=two is not @step=N, @batch=N, @pre-traffic, @post-traffic or @service=NAME",
+    ],
+    [
+      'hook=fail@canary',
+      "--inject 'hook=fail@canary': @canary is not @step=N, @batch=N, @pre-traffic, @post-traffic or @service=NAME",
+    ],
+    ['hook=pass', "--inject 'hook=pass': hook takes fail"],
+    ['hook=fail@step=2', "--inject 'hook=fail@step=2': hook takes @pre-traffic or @post-traffic"],
+    ['errors=8%@pre-traffic', "--inject 'errors=8%@pre-traffic': @pre-traffic goes with hook=fail"],
+    ['control=pause', "--inject 'control=pause': control takes abort or promote"],
+    ['errors=8%@batch=0', "--inject 'errors=8%@batch=0': step must be 1 or more"],
     ['errors=8', "--inject 'errors=8': errors must be a percentage like 8%"],
     ['errors=120%', "--inject 'errors=120%': errors must be a percentage like 8%"],
     ['errors=8%@step=0', "--inject 'errors=8%@step=0': step must be 1 or more"],
@@ -60,6 +95,12 @@ describe('parseFaults', () => {
 });
 
 describe('injectGrammar', () => {
+  it('explains hook faults and the @batch alias', () => {
+    expect(injectGrammar(TASKS)).toContain('hook=fail');
+    expect(injectGrammar(TASKS)).toContain('@step=N or @batch=N');
+    expect(injectGrammar(TASKS)).toContain('@pre-traffic, @post-traffic');
+  });
+
   it('lists the task names', () => {
     expect(injectGrammar(TASKS)).toContain(
       'TASK is one of: start-deployment, shift-traffic, check-alarms, roll-back',

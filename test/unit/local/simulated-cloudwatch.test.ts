@@ -6,7 +6,7 @@ import {
   type SimulatedAlarmDefinition,
   SimulatedCloudWatch,
 } from '../../../local/simulated-cloudwatch.ts';
-import { HEALTHY, SimulatedFleet } from '../../../local/simulated-fleet.ts';
+import { SimulatedFleet } from '../../../local/simulated-fleet.ts';
 import { VirtualClock } from '../../../local/virtual-clock.ts';
 import { T0 } from '../fixtures.ts';
 
@@ -14,20 +14,23 @@ const STABLE = 'v1';
 const CANDIDATE = 'v2';
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
-/** A candidate that fails 8% of requests from step 2 (50%) on, and is healthy at step 1 (10%). */
+/** A candidate that fails 8% of requests from the second traffic step on, and is healthy at the first. */
 const FAULTY_FROM_STEP_2: BehaviourFault[] = [{ kind: 'errors', value: 0.08, fromStep: 2 }];
+/** A candidate that fails 8% of requests as soon as it takes any. */
+const FAULTY: BehaviourFault[] = [{ kind: 'errors', value: 0.08, fromStep: 1 }];
 
+/** A fleet routed `candidatePercent` to the candidate from each `seconds` on; each increase is a traffic step. */
 function fleet(routes: [seconds: number, candidatePercent: number][], faults = FAULTY_FROM_STEP_2) {
   const f = new SimulatedFleet({
     stableVersion: STABLE,
     candidateVersion: CANDIDATE,
     requestsPerMinute: 600,
-    stepWeights: [10, 50, 100],
+    segmentShare: 0.05,
     faults,
     startedAt: T0,
   });
   for (const [seconds, percent] of routes) {
-    f.route(at(seconds), { [STABLE]: 100 - percent, [CANDIDATE]: percent });
+    f.route(at(seconds), { weights: { [STABLE]: 100 - percent, [CANDIDATE]: percent } });
   }
   return f;
 }
@@ -47,44 +50,9 @@ function alarm(overrides: Partial<SimulatedAlarmDefinition> = {}): SimulatedAlar
   };
 }
 
-describe('SimulatedFleet', () => {
-  it('gives a version with 0% traffic no datapoints, as CloudWatch has none', () => {
-    const f = fleet([[0, 0]]);
-    expect(f.datapoint('ErrorRate', CANDIDATE, T0, 60)).toBeUndefined();
-    expect(f.datapoint('LatencyP99', CANDIDATE, T0, 60)).toBeUndefined();
-    expect(f.datapoint('RequestCount', CANDIDATE, T0, 60)).toBe(0);
-  });
-
-  it("computes a version's metrics from its share of requests and its behaviour at that step", () => {
-    const f = fleet([
-      [0, 10],
-      [60, 50],
-    ]);
-    expect(f.datapoint('RequestCount', CANDIDATE, T0, 60)).toBeCloseTo(60);
-    expect(f.datapoint('ErrorRate', CANDIDATE, T0, 60)).toBeCloseTo(100 * HEALTHY.errorRate);
-    expect(f.datapoint('ErrorRate', CANDIDATE, at(60), 60)).toBeCloseTo(8);
-    expect(f.datapoint('ErrorRate', STABLE, at(60), 60)).toBeCloseTo(100 * HEALTHY.errorRate);
-  });
-
-  it('weights a period that spans a route change by the requests on each side', () => {
-    const f = fleet([
-      [0, 50],
-      [30, 100],
-    ]);
-    // 150 requests at 8% then 300 at 8%: the fault holds at both steps.
-    expect(f.datapoint('RequestCount', CANDIDATE, T0, 60)).toBeCloseTo(450);
-    expect(f.datapoint('ErrorRate', CANDIDATE, T0, 60)).toBeCloseTo(8);
-  });
-
-  it('adds latency faults to the healthy p99', () => {
-    const f = fleet([[0, 10]], [{ kind: 'latency', value: 900, fromStep: 1 }]);
-    expect(f.datapoint('LatencyP99', CANDIDATE, T0, 60)).toBeCloseTo(HEALTHY.latencyP99Ms + 900);
-  });
-});
-
 describe('evaluateAlarm', () => {
   describe('threshold and comparison', () => {
-    const faulty = fleet([[0, 50]]);
+    const faulty = fleet([[0, 50]], FAULTY);
     const healthy = fleet([[0, 10]]);
 
     it('goes to ALARM when the datapoint crosses the threshold, and says so', () => {
@@ -116,12 +84,11 @@ describe('evaluateAlarm', () => {
     it('stays OK with one breaching datapoint out of three', () => {
       const f = fleet([
         [0, 10],
-        [60, 50],
-        [120, 10],
+        [120, 50],
       ]);
       const evaluation = evaluateAlarm(twoOfThree, f, at(180), 'OK');
       expect(evaluation.state).toBe('OK');
-      expect(evaluation.reason).toContain('1 out of the last 3 datapoints [0.2, 8.0, 0.2] was');
+      expect(evaluation.reason).toContain('1 out of the last 3 datapoints [0.2, 0.2, 8.0] was');
     });
 
     it('goes to ALARM with two breaching datapoints out of three', () => {
@@ -135,12 +102,15 @@ describe('evaluateAlarm', () => {
     });
 
     it('evaluates only the last N complete periods', () => {
-      const f = fleet([
-        [0, 50],
-        [60, 10],
-      ]);
-      expect(evaluateAlarm(alarm(), f, at(60), 'OK').state).toBe('ALARM');
-      expect(evaluateAlarm(alarm(), f, at(120), 'ALARM').state).toBe('OK');
+      const withdrawnAfterAMinute = fleet(
+        [
+          [0, 50],
+          [60, 0],
+        ],
+        FAULTY,
+      );
+      expect(evaluateAlarm(alarm(), withdrawnAfterAMinute, at(60), 'OK').state).toBe('ALARM');
+      expect(evaluateAlarm(alarm(), withdrawnAfterAMinute, at(120), 'ALARM').state).toBe('OK');
     });
   });
 
@@ -192,10 +162,13 @@ describe('evaluateAlarm', () => {
     });
 
     it('missing: some data in the range is evaluated as it is', () => {
-      const lateTraffic = fleet([
-        [0, 0],
-        [60, 50],
-      ]);
+      const lateTraffic = fleet(
+        [
+          [0, 0],
+          [60, 50],
+        ],
+        FAULTY,
+      );
       const evaluation = evaluateAlarm(
         alarm({ treatMissingData: 'missing', evaluationPeriods: 2 }),
         lateTraffic,
@@ -209,12 +182,12 @@ describe('evaluateAlarm', () => {
 });
 
 describe('SimulatedCloudWatch', () => {
-  /** Healthy at 10%, faulty at 50% from 2 to 4 minutes, healthy at 10% again after. */
+  /** Healthy at 10%, faulty at 50% from 2 to 4 minutes, then withdrawn (no data, not breaching). */
   const firedAndRecovered = () =>
     fleet([
       [0, 10],
       [120, 50],
-      [240, 10],
+      [240, 0],
     ]);
 
   function cloudwatch(now: number, alarms = [alarm()]) {
