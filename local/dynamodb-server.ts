@@ -5,6 +5,7 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
   ResourceNotFoundException,
+  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { TABLE_KEYS } from '../lambdas/adapters/dynamodb/table.ts';
@@ -88,5 +89,10 @@ async function ensureTable(client: DynamoDBClient, tableName: string): Promise<v
         },
       ],
     }),
+  );
+  // dynalite reports a new table CREATING for a moment even with createTableMs 0: wait for ACTIVE.
+  await waitUntilTableExists(
+    { client, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.2 },
+    { TableName: tableName },
   );
 }

@@ -212,7 +212,7 @@ function strategyOfArn(arn: string): StrategyName {
 function stepOf(task: string, payload: unknown): number {
   const p = payload as Progressed;
   const done = p?.progress?.trafficStep ?? p?.state?.progress?.trafficStep ?? 0;
-  return task === 'shift-traffic' || task === 'route-segment' ? done + 1 : done;
+  return ['shift-traffic', 'route-segment', 'recreate-step'].includes(task) ? done + 1 : done;
 }
 
 /** A failure the rehearsal asked for, named like the real one so Retry and Catch treat it alike. */

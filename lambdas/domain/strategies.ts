@@ -10,6 +10,9 @@ export { isStrategy, STRATEGIES, type StrategyName } from './strategy-names.ts';
 
 const seconds = { type: 'integer', minimum: 0, maximum: MAX_BAKE_SECONDS } as const;
 
+/** The state machines time out after 14 days; a plan must leave a day for its tasks and rollback. */
+export const MAX_PLAN_SECONDS = 13 * 86_400;
+
 const approvalSchema = {
   type: 'object',
   additionalProperties: false,
@@ -43,7 +46,8 @@ const hookSchema = {
       required: ['functionName'],
       properties: { functionName: { type: 'string', minLength: 1, maxLength: 170 } },
     },
-    timeoutSeconds: { type: 'integer', minimum: 1, maximum: 900 },
+    // One attempt runs inside one Lambda invocation (60 s): leave it room.
+    timeoutSeconds: { type: 'integer', minimum: 1, maximum: 50 },
     retries: { type: 'integer', minimum: 0, maximum: 10 },
     retryIntervalSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
   },
@@ -360,6 +364,8 @@ export function expandPlan(strategy: StrategyName, raw: unknown, options: Expand
           }),
         ),
         { kind: 'pause', seconds: p.terminationWaitSeconds ?? 0, label: 'termination wait' },
+        // Until the old version is retired a switch back is still instant: judge the wait too.
+        { kind: 'check' },
       ];
       break;
     }
@@ -433,7 +439,15 @@ export function expandPlan(strategy: StrategyName, raw: unknown, options: Expand
             `plan.rings[${i}].plan needs plan.rings[${i}].strategy: a plan is written for one strategy`,
           );
         }
-        if (ring.plan && ring.strategy) expandPlan(ring.strategy, ring.plan);
+        if (ring.plan && ring.strategy) {
+          try {
+            expandPlan(ring.strategy, ring.plan);
+          } catch (error) {
+            throw new InvalidInputError(
+              `plan.rings[${i}].plan (${ring.strategy}): ${(error as Error).message}`,
+            );
+          }
+        }
         const gate: Step[] = [
           ...(ring.gate?.approval ? [approvalStep(ring.gate.approval)] : []),
           ...(ring.gate?.bakeSeconds
@@ -476,7 +490,17 @@ export function expandPlan(strategy: StrategyName, raw: unknown, options: Expand
       break;
     }
   }
-  return withGate(steps, options.approvalGate);
+  const gated = withGate(steps, options.approvalGate);
+  const waits = gated.reduce(
+    (sum, s) => sum + (s.kind === 'pause' ? s.seconds : s.kind === 'approval' ? s.timeoutSeconds : 0),
+    0,
+  );
+  if (waits > MAX_PLAN_SECONDS) {
+    throw new InvalidInputError(
+      `plan waits up to ${waits}s in pauses and approvals, more than the ${MAX_PLAN_SECONDS}s (13 days) one execution may run`,
+    );
+  }
+  return gated;
 }
 
 /** What a ring rollout does with rings that already finished when a later one fails. */

@@ -26,7 +26,8 @@ export function makeNextStepHandler(deps: TaskDeps, logger?: Logger) {
   return taskHandler(
     { name: 'next-step', parse: parseTaskState, logger },
     async (state): Promise<TaskState> => {
-      const { check: _check, hook: _hook, approval: _approval, ...rest } = state;
+      // What the last step left behind (a verdict, a hook result, an approval, a timeout that was let through) is done with.
+      const { check: _check, hook: _hook, approval: _approval, error: _error, ...rest } = state;
       const control = (await deps.store.getDeployment(state.deployment.deploymentId))?.control;
       if (control?.action === 'abort') {
         return { ...rest, progress: { ...state.progress, step: { kind: 'abort', by: control.by } } };

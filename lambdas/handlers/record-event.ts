@@ -26,8 +26,10 @@ export function makeRecordEventHandler(deps: TaskDeps, logger?: Logger) {
     const status = STATUS[type];
     const now = deps.clock.now();
     const cause = state.outcome?.cause ?? (state.error ? rollbackReason(state) : undefined);
+    const step = state.progress.step;
+    const promoted = deployment.promotes || (step?.kind === 'done' && Boolean(step.promotedBy));
     const liveVersion =
-      status === 'SUCCEEDED' && deployment.promotes ? deployment.candidateVersion : deployment.stableVersion;
+      status === 'SUCCEEDED' && promoted ? deployment.candidateVersion : deployment.stableVersion;
     await deps.store.appendAuditEvent(
       deployment.deploymentId,
       auditEvent(deployment, type, 'closed', now, {

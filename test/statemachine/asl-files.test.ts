@@ -37,10 +37,30 @@ describe('state machine files', () => {
       }
     });
 
-    it('names every Lambda through a placeholder substitution and never hard-codes an ARN', () => {
-      for (const [name, state] of states.filter(([, s]) => s.Type === 'Task')) {
-        const fn = (state.Parameters as { FunctionName?: string }).FunctionName;
-        expect(fn, name).toMatch(/^\$\{[A-Za-z]+FunctionArn\}$/);
+    it('names every Lambda and child state machine through a placeholder substitution, never a hard-coded ARN', () => {
+      const tasks = (list: [string, Record<string, unknown>][]): [string, Record<string, unknown>][] =>
+        list.flatMap(([name, state]) => {
+          const inner = (
+            state.ItemProcessor as { States?: Record<string, Record<string, unknown>> } | undefined
+          )?.States;
+          return [
+            ...(state.Type === 'Task' ? [[name, state] as [string, Record<string, unknown>]] : []),
+            ...(inner ? tasks(Object.entries(inner)) : []),
+          ];
+        });
+      for (const [name, state] of tasks(states)) {
+        const parameters = state.Parameters as {
+          FunctionName?: string;
+          StateMachineArn?: string;
+          'StateMachineArn.$'?: string;
+        };
+        if (String(state.Resource).startsWith('arn:aws:states:::lambda:invoke')) {
+          expect(parameters.FunctionName, name).toMatch(/^\$\{[A-Za-z]+FunctionArn\}$/);
+        } else {
+          expect(state.Resource, name).toBe('arn:aws:states:::states:startExecution.sync:2');
+          const arn = parameters.StateMachineArn ?? parameters['StateMachineArn.$'];
+          expect(arn, name).toMatch(/^(\$\{[A-Za-z]+StateMachineArn\}|\$\.[\w.]+)$/);
+        }
       }
     });
 

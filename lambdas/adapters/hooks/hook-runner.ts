@@ -64,8 +64,16 @@ export class DefaultHookRunner implements HookRunner {
           InvocationType: 'RequestResponse',
           Payload: new TextEncoder().encode(JSON.stringify({ ...context, hook: hook.name })),
         }),
+        { abortSignal: AbortSignal.timeout(hook.timeoutSeconds * 1000) },
       );
     } catch (error) {
+      if ((error as Error).name === 'AbortError' || (error as Error).name === 'TimeoutError') {
+        return {
+          passed: false,
+          detail: `${hook.functionName} did not answer within ${hook.timeoutSeconds}s`,
+          durationMs: Date.now() - started,
+        };
+      }
       rethrowAws(error, `invoking hook ${hook.name}`);
     }
     const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
