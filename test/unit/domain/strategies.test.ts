@@ -265,7 +265,7 @@ describe('expandPlan: all-at-once', () => {
 });
 
 describe('expandPlan: blue-green', () => {
-  it('runs pre-traffic hooks, asks for approval, switches, bakes, runs post-traffic hooks, then waits to retire', () => {
+  it('runs pre-traffic hooks, asks for approval, switches, bakes, runs post-traffic hooks, then judges the wait to retire', () => {
     const steps = expandPlan('blue-green', {
       preTrafficHooks: [smokeTest],
       approval: { timeoutSeconds: 3600 },
@@ -283,6 +283,7 @@ describe('expandPlan: blue-green', () => {
         hook: expect.objectContaining({ name: 'verify', phase: 'post-traffic', type: 'lambda' }),
       },
       { kind: 'pause', seconds: 900, label: 'termination wait' },
+      { kind: 'check' },
     ]);
   });
 
@@ -291,6 +292,7 @@ describe('expandPlan: blue-green', () => {
       { kind: 'setWeight', weight: 100, label: 'switch' },
       ...bake(60),
       { kind: 'pause', seconds: 0, label: 'termination wait' },
+      { kind: 'check' },
     ]);
   });
 
