@@ -146,7 +146,12 @@ function describe(error: ErrorObject): string {
 }
 
 /** Compiles a schema once; the returned function throws InvalidInputError naming the bad field. */
-export function validator<T>(schema: object, root: string): (value: unknown) => T {
+export function validator<T>(
+  schema: object,
+  root: string,
+  /** Name fields from the root (`plan.steps[0].weight`) rather than within it (`steps[0].weight`). */
+  options: { pathFromRoot?: boolean } = {},
+): (value: unknown) => T {
   const check: ValidateFunction = ajv.compile(schema);
   return (value) => {
     if (check(value)) return value as T;
@@ -156,6 +161,8 @@ export function validator<T>(schema: object, root: string): (value: unknown) => 
       error.keyword === 'required' || error.keyword === 'additionalProperties'
         ? ''
         : `, got ${JSON.stringify(error.data)}`;
-    throw new InvalidInputError(`${fieldOf(error, root)} ${describe(error)}${shown}`);
+    const field = fieldOf(error, root);
+    const named = options.pathFromRoot && field !== root ? `${root}.${field.replace(/^\[/, '[')}` : field;
+    throw new InvalidInputError(`${named.replace(`${root}.[`, `${root}[`)} ${describe(error)}${shown}`);
   };
 }

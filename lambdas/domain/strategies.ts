@@ -156,7 +156,10 @@ export const PLAN_SCHEMAS: Record<StrategyName, object> = {
 };
 
 const planValidators = Object.fromEntries(
-  STRATEGIES.map((s) => [s, validator<Record<string, unknown>>(PLAN_SCHEMAS[s], 'plan')]),
+  STRATEGIES.map((s) => [
+    s,
+    validator<Record<string, unknown>>(PLAN_SCHEMAS[s], 'plan', { pathFromRoot: true }),
+  ]),
 ) as Record<StrategyName, (v: unknown) => Record<string, unknown>>;
 
 /** The plan a strategy uses when the service config gives none. */
@@ -388,14 +391,15 @@ export function expandPlan(strategy: StrategyName, raw: unknown, options: Expand
       }
       const batches = Math.ceil(p.instances / p.batchSize);
       steps = [];
+      let previous = 0;
       for (let b = 1; b <= batches; b++) {
         const replaced = Math.min(b * p.batchSize, p.instances);
+        // Weights are whole percents: batches smaller than 1 % of the fleet are judged together.
+        const weight = Math.round((100 * replaced) / p.instances);
+        if (weight <= previous) continue;
+        previous = weight;
         steps.push(
-          {
-            kind: 'setWeight',
-            weight: Math.round((100 * replaced) / p.instances),
-            label: `batch ${b}/${batches}`,
-          },
+          { kind: 'setWeight', weight, label: `batch ${b}/${batches}` },
           ...bake(p.bakeSeconds ?? 0),
         );
       }

@@ -22,14 +22,15 @@ export function makeRecreateStepHandler(deps: TaskDeps, logger?: Logger) {
       const key = `step-${progress.stepIndex + 1}#${step?.kind}`;
       if (step?.kind === 'stopStable') {
         await provider.stopVersion(target, deployment.stableVersion);
-        const downSince = progress.downSince ?? now.toISOString();
-        await deps.store.appendAuditEvent(
+        // On a retry the stored event wins: downtime counts from the first stop, not the retry.
+        const stopped = await deps.store.appendAuditEvent(
           deployment.deploymentId,
           auditEvent(deployment, 'VersionStopped', key, now, {
             version: deployment.stableVersion,
-            detail: { downSince },
+            detail: { downSince: progress.downSince ?? now.toISOString() },
           }),
         );
+        const downSince = String(stopped.detail?.downSince ?? now.toISOString());
         return { ...state, progress: { ...progress, downSince } };
       }
       if (step?.kind === 'startCandidate') {

@@ -5,7 +5,13 @@ import { initialProgress } from '../domain/plan.ts';
 import { deploymentRequestSchema, validator } from '../domain/schemas.ts';
 import type { Step } from '../domain/steps.ts';
 import { isTrafficStep } from '../domain/steps.ts';
-import { expandPlan, promotesCandidate, ringOnFailure } from '../domain/strategies.ts';
+import {
+  expandPlan,
+  isStrategy,
+  promotesCandidate,
+  ringOnFailure,
+  type StrategyName,
+} from '../domain/strategies.ts';
 import type { Deployment, DeploymentRequest, Plan, TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import type { TaskDeps } from './deps.ts';
@@ -17,12 +23,31 @@ const LOCK_MARGIN_SECONDS = 3600;
 
 const parse = validator<DeploymentRequest>(deploymentRequestSchema, 'deployment');
 
-/** Seconds the plan waits at most: pauses and approval timeouts. */
+/** Seconds a step can keep the execution busy: pauses, approval timeouts, every hook attempt and retry wait, a ring's own plan. */
+function stepSeconds(step: Step): number {
+  switch (step.kind) {
+    case 'pause':
+      return step.seconds;
+    case 'approval':
+      return step.timeoutSeconds;
+    case 'hook': {
+      const { retries, timeoutSeconds, retryIntervalSeconds } = step.hook;
+      return (retries + 1) * timeoutSeconds + retries * retryIntervalSeconds;
+    }
+    case 'ring':
+      return isStrategy(step.ring.strategy ?? '') && step.ring.plan
+        ? expandPlan(step.ring.strategy as StrategyName, step.ring.plan).reduce(
+            (sum, s) => sum + stepSeconds(s),
+            0,
+          )
+        : 0;
+    default:
+      return 0;
+  }
+}
+
 function planSeconds(plan: Plan): number {
-  return plan.steps.reduce(
-    (sum, s) => sum + (s.kind === 'pause' ? s.seconds : s.kind === 'approval' ? s.timeoutSeconds : 0),
-    0,
-  );
+  return plan.steps.reduce((sum, s) => sum + stepSeconds(s), 0);
 }
 
 /**
