@@ -2,14 +2,17 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { STRATEGIES, type StrategyName } from '../lambdas/domain/strategy-names.ts';
 import { StepwiseTable } from './storage/stepwise-table.ts';
-import { STRATEGY_CONSTRUCTS } from './strategies/strategies.ts';
+import { inCreationOrder, STRATEGY_CONSTRUCTS, stateMachinePlaceholder } from './strategies/strategies.ts';
+import type { Strategy } from './strategies/strategy.ts';
 import { StrategyStateMachine } from './strategies/strategy-state-machine.ts';
 import { TaskFunctions } from './tasks/task-functions.ts';
 
 /**
  * Stepwise on AWS: the table, one Lambda function per task, and one state machine per strategy
  * (`STRATEGIES`), each named `<stack name>-<strategy>` and allowed to invoke only the functions its
- * ASL file names. Construct ids are a contract: renaming one replaces its resources (the table is
+ * ASL file names. A definition may also start other strategies' state machines as child executions,
+ * naming each `${<Id>StateMachineArn}` (ring does): it is created after them and may start only those.
+ * Construct ids are a contract: renaming one replaces its resources (the table is
  * retained, not replaced in place).
  *
  * Outputs: `TableName`, and per strategy `<Id>StateMachineArn` and `<Id>ExecutionsConsoleUrl` (`Id` as
@@ -31,10 +34,18 @@ export class StepwiseStack extends Stack {
       value: this.table.tableName,
     });
 
+    // A strategy that starts other strategies' state machines (ring) is created after them, and may start them.
+    const strategies = new Map(STRATEGIES.map((name) => [name, STRATEGY_CONSTRUCTS[name].create()]));
+    const created: Record<string, StrategyStateMachine> = {};
     const stateMachines: Partial<Record<StrategyName, StrategyStateMachine>> = {};
-    for (const name of STRATEGIES) {
-      const { id: strategyId, create } = STRATEGY_CONSTRUCTS[name];
-      const strategy = new StrategyStateMachine(this, strategyId, { strategy: create(), tasks: this.tasks });
+    for (const name of inCreationOrder(STRATEGIES, (name) => strategies.get(name)?.placeholders() ?? [])) {
+      const { id: strategyId } = STRATEGY_CONSTRUCTS[name];
+      const strategy = new StrategyStateMachine(this, strategyId, {
+        strategy: strategies.get(name) as Strategy,
+        tasks: this.tasks,
+        stateMachines: { ...created },
+      });
+      created[stateMachinePlaceholder(strategyId)] = strategy;
       stateMachines[name] = strategy;
       new CfnOutput(this, `${strategyId}StateMachineArn`, {
         description: `The ${name} state machine: start one execution per deployment`,
@@ -45,7 +56,10 @@ export class StepwiseStack extends Stack {
         value: strategy.executionsConsoleUrl,
       });
     }
-    this.stateMachines = stateMachines as Record<StrategyName, StrategyStateMachine>;
+    // In STRATEGIES order, whatever order they were created in.
+    this.stateMachines = Object.fromEntries(
+      STRATEGIES.map((name) => [name, stateMachines[name] as StrategyStateMachine]),
+    ) as Record<StrategyName, StrategyStateMachine>;
 
     // The names the stack had when canary was its only strategy; the README and scripts use them.
     new CfnOutput(this, 'StateMachineArn', {

@@ -51,6 +51,17 @@ export class AbSegmentStrategy extends Strategy {
 }
 
 /**
+ * An ordered list of rings (internal → one cell → one region → everything), each deployed with its own
+ * strategy as a child execution of that strategy's state machine, with gates between rings; a failed
+ * ring stops the rollout and the finished rings are rolled back (through the canary) or kept.
+ */
+export class RingStrategy extends Strategy {
+  constructor() {
+    super({ name: 'ring' });
+  }
+}
+
+/**
  * Each strategy's class and the construct id of its state machine. Keyed by `StrategyName`, so a
  * strategy added to `STRATEGIES` does not compile until it has an entry here. The ids are a contract:
  * renaming one replaces that state machine (and loses its execution history in the console).
@@ -63,4 +74,44 @@ export const STRATEGY_CONSTRUCTS: Readonly<Record<StrategyName, { id: string; cr
   rolling: { id: 'Rolling', create: () => new RollingStrategy() },
   recreate: { id: 'Recreate', create: () => new RecreateStrategy() },
   'ab-segment': { id: 'AbSegment', create: () => new AbSegmentStrategy() },
+  ring: { id: 'Ring', create: () => new RingStrategy() },
 };
+
+/**
+ * The placeholder by which a definition names the state machine of the strategy with construct id
+ * `id`, to start it as a child execution: `${<id>StateMachineArn}`, as the stack's output is named.
+ */
+export function stateMachinePlaceholder(id: string): string {
+  return `${id}StateMachineArn`;
+}
+
+/**
+ * `names` reordered so that each strategy comes after every strategy whose state machine its
+ * definition starts (`placeholdersOf` gives a strategy's placeholders), otherwise in the given order.
+ * Placeholders that name no strategy's state machine are left to `Strategy.bind` to refuse. Throws
+ * naming the strategies for a cycle, a strategy starting its own state machine included.
+ */
+export function inCreationOrder(
+  names: readonly StrategyName[],
+  placeholdersOf: (name: StrategyName) => readonly string[],
+): StrategyName[] {
+  const byPlaceholder = new Map(
+    names.map((name) => [stateMachinePlaceholder(STRATEGY_CONSTRUCTS[name].id), name]),
+  );
+  const children = new Map(
+    names.map((name) => [
+      name,
+      placeholdersOf(name).flatMap((placeholder) => byPlaceholder.get(placeholder) ?? []),
+    ]),
+  );
+  const ordered: StrategyName[] = [];
+  const pending = [...names];
+  while (pending.length > 0) {
+    const index = pending.findIndex((name) => children.get(name)?.every((child) => ordered.includes(child)));
+    if (index < 0) {
+      throw new Error(`state machines start one another in a cycle among strategies ${pending.join(', ')}`);
+    }
+    ordered.push(...pending.splice(index, 1));
+  }
+  return ordered;
+}

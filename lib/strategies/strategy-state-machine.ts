@@ -1,33 +1,55 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { TaskFunctions } from '../tasks/task-functions.ts';
-import type { Strategy } from './strategy.ts';
+import type { ChildStateMachine, Strategy } from './strategy.ts';
 
 export interface StrategyStateMachineProps {
   readonly strategy: Strategy;
   /** The task functions; the strategy takes the ones its definition names by placeholder. */
   readonly tasks: TaskFunctions;
+  /**
+   * The state machines the strategy may start as child executions, keyed by the placeholder that
+   * names each (`${CanaryStateMachineArn}`); it takes the ones its definition uses. @default - none
+   */
+  readonly stateMachines?: Readonly<Record<string, ChildStateMachine>>;
   /** @default RetentionDays.THREE_MONTHS, as long as Step Functions keeps a closed execution's history. */
   readonly logRetention?: RetentionDays;
 }
 
 /**
+ * The managed rule Step Functions puts in the account to learn when a child execution started with
+ * `startExecution.sync` ends (Step Functions developer guide, IAM policies for nested executions).
+ */
+const SYNC_EXECUTION_RULE_ARN = `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`;
+
+/** Every execution of the state machine named `name`, in this account and region. */
+const executionArns = (name: string) =>
+  `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${name}:*`;
+/** `executionArns(name)` as cdk-nag names it in an AwsSolutions-IAM5 finding. */
+const executionArnsFinding = (name: string) =>
+  `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}:*`;
+
+/**
  * The Standard state machine of one strategy, named `<stack name>-<strategy>` so the console lists
  * it by name, built from the strategy's ASL file as it is (`fromString`, so the definition is in the
- * template for tests and `cdk diff`). It logs every event with execution data and is traced.
+ * template for tests and `cdk diff`). It logs every event with execution data and is traced. It may
+ * invoke exactly the functions and start exactly the state machines its definition names.
  */
-export class StrategyStateMachine extends Construct {
+export class StrategyStateMachine extends Construct implements ChildStateMachine {
   readonly stateMachine: StateMachine;
   readonly logGroup: LogGroup;
+  /** `<stack name>-<strategy>`, a literal (unlike `stateMachine.stateMachineName`, a token). */
+  readonly stateMachineName: string;
 
   constructor(scope: Construct, id: string, props: StrategyStateMachineProps) {
     super(scope, id);
     const { strategy } = props;
-    const config = strategy.bind(props.tasks);
+    const config = strategy.bind(props.tasks, props.stateMachines);
     const stateMachineName = `${Stack.of(this).stackName}-${strategy.name}`;
+    this.stateMachineName = stateMachineName;
 
     this.logGroup = new LogGroup(this, 'Logs', {
       // The /aws/vendedlogs/ prefix keeps CloudWatch Logs' resource policy from growing per log group.
@@ -62,12 +84,50 @@ export class StrategyStateMachine extends Construct {
     // the construct also holds the role, which the policy itself depends on.
     this.stateMachine.node.findChild('Resource').node.addDependency(invoke);
 
+    const children = config.childStateMachines;
+    if (children.length > 0) {
+      // startExecution.sync:2 from a file: start exactly the state machines the ASL names, and, to wait
+      // for them, describe and stop their executions and keep the managed rule that reports their end.
+      const startChildren = new Policy(this, 'StartChildren', {
+        roles: [this.stateMachine.role],
+        statements: [
+          new PolicyStatement({
+            actions: ['states:StartExecution'],
+            resources: children.map((child) => child.stateMachineArn),
+          }),
+          new PolicyStatement({
+            actions: ['states:DescribeExecution', 'states:StopExecution'],
+            resources: children.map((child) => executionArns(child.stateMachineName)),
+          }),
+          new PolicyStatement({
+            actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+            resources: [SYNC_EXECUTION_RULE_ARN],
+          }),
+        ],
+      });
+      this.stateMachine.node.findChild('Resource').node.addDependency(startChildren);
+      Validations.of(startChildren).acknowledge(
+        ...children.map((child) => ({
+          id: `AwsSolutions-IAM5[Resource::${executionArnsFinding(child.stateMachineName)}]`,
+          reason:
+            `Child executions of ${child.stateMachineName} are named per deployment at run time; ` +
+            'startExecution.sync:2 describes and stops them, so the grant covers the executions of that ' +
+            'one state machine only (Step Functions IAM policies for nested executions).',
+        })),
+      );
+    }
+
     Validations.of(this.stateMachine.role.node.findChild('DefaultPolicy')).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'Added by CDK for logging and tracing: the CloudWatch Logs delivery actions (logs:CreateLogDelivery and ' +
         'related) and X-Ray actions (xray:PutTraceSegments and related) support no resource-level permissions.',
     });
+  }
+
+  /** The state machine's ARN (`Ref`), under the name `ChildStateMachine` gives it. */
+  get stateMachineArn(): string {
+    return this.stateMachine.stateMachineArn;
   }
 
   /** The state machine's page in the Step Functions console, which lists its executions. */

@@ -24,7 +24,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => app.synth()).toThrow(/AwsSolutions-DDB3/);
   });
 
-  it('is acknowledged only for wildcard resources X-Ray, log delivery, alarm reads and hooks need, each with a reason', () => {
+  it('is acknowledged only for wildcard resources X-Ray, log delivery, alarm reads, hooks and child executions need, each with a reason', () => {
     const { app } = buildStepwise();
     const acknowledged = app.node.findAll().flatMap((construct) =>
       construct.node.metadata
@@ -44,8 +44,13 @@ describe('cdk-nag AwsSolutions', () => {
         everything('StepwiseStack/Tasks/CheckAlarms/Role/Resource'),
         'StepwiseStack/Tasks/RunHook/Role/Resource Annotation::AwsSolutions-IAM5[Resource::' +
           `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${HOOK_FUNCTION_PREFIX}*]`,
-        ...['Canary', 'Linear', 'AllAtOnce', 'BlueGreen', 'Rolling', 'Recreate', 'AbSegment'].map((id) =>
-          everything(`StepwiseStack/${id}/StateMachine/Role/DefaultPolicy`),
+        ...['Canary', 'Linear', 'AllAtOnce', 'BlueGreen', 'Rolling', 'Recreate', 'AbSegment', 'Ring'].map(
+          (id) => everything(`StepwiseStack/${id}/StateMachine/Role/DefaultPolicy`),
+        ),
+        ...['canary', 'linear', 'all-at-once', 'blue-green', 'rolling', 'recreate', 'ab-segment'].map(
+          (child) =>
+            'StepwiseStack/Ring/StartChildren Annotation::AwsSolutions-IAM5[Resource::' +
+            `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Stepwise-${child}:*]`,
         ),
       ].sort(),
     );

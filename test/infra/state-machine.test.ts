@@ -5,7 +5,7 @@ import { STRATEGIES } from '../../lambdas/domain/strategy-names.ts';
 import { TASKS } from '../../lambdas/tasks.ts';
 import { STATE_MACHINES_DIR } from '../../lib/project-paths.ts';
 import { findPlaceholders } from '../../lib/strategies/placeholders.ts';
-import { STRATEGY_CONSTRUCTS } from '../../lib/strategies/strategies.ts';
+import { STRATEGY_CONSTRUCTS, stateMachinePlaceholder } from '../../lib/strategies/strategies.ts';
 import {
   type AslState,
   actionsOf,
@@ -23,17 +23,50 @@ const functionArn = (taskId: string) => ({
   'Fn::GetAtt': [logicalId(stack.tasks.get(taskId).function), 'Arn'],
 });
 
-/** A strategy as its file describes it: the definition, and the tasks its placeholders name. */
+/** The strategy whose state machine a definition names by `placeholder` (`${CanaryStateMachineArn}`), if any. */
+const strategyOf = (placeholder: string) =>
+  STRATEGIES.find((name) => stateMachinePlaceholder(STRATEGY_CONSTRUCTS[name].id) === placeholder);
+
+/**
+ * A strategy as its file describes it: the definition, the tasks its placeholders name and the
+ * strategies whose state machines it starts.
+ */
 function strategyFile(name: string) {
   const text = readFileSync(join(STATE_MACHINES_DIR, `${name}.asl.json`), 'utf8');
-  const tasks = findPlaceholders(text).map((placeholder) => {
-    const task = TASKS.find((t) => t.placeholder === placeholder);
-    if (!task) throw new Error(`${name}.asl.json: no task has placeholder ${placeholder}`);
-    return task;
-  });
+  const placeholders = findPlaceholders(text);
+  for (const placeholder of placeholders) {
+    if (!TASKS.some((t) => t.placeholder === placeholder) && !strategyOf(placeholder)) {
+      throw new Error(
+        `${name}.asl.json: ${placeholder} is neither a task's nor a state machine's placeholder`,
+      );
+    }
+  }
+  const tasks = TASKS.filter((t) => placeholders.includes(t.placeholder));
+  const children = placeholders.flatMap((placeholder) => strategyOf(placeholder) ?? []);
   const asl = JSON.parse(text) as { States: Record<string, AslState> };
-  return { text, tasks, states: allStates(asl.States) };
+  return { text, placeholders, tasks, children, states: allStates(asl.States) };
 }
+
+/** The stack's state machine of strategy `name`, as a definition substitution refers to it. */
+const stateMachineArn = (name: (typeof STRATEGIES)[number]) => ({
+  Ref: logicalId(stack.stateMachines[name].stateMachine),
+});
+
+/** Every execution of the state machine named `name`, as the template writes the ARN. */
+const executionArns = (name: string) => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':states:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:execution:${name}:*`,
+    ],
+  ],
+});
 
 describe('the state machines', () => {
   it('are one per strategy', () => {
@@ -50,7 +83,27 @@ describe('the state machines', () => {
       'StepwiseStack/Rolling',
       'StepwiseStack/Recreate',
       'StepwiseStack/AbSegment',
+      'StepwiseStack/Ring',
     ]);
+  });
+
+  it('start other strategies’ state machines in ring only, which starts each of the seven others', () => {
+    const starters = STRATEGIES.filter((name) => strategyFile(name).children.length > 0);
+    expect(starters).toEqual(['ring']);
+    expect([...strategyFile('ring').children].sort()).toEqual(
+      STRATEGIES.filter((name) => name !== 'ring').sort(),
+    );
+  });
+
+  it('are created after the state machines they start', () => {
+    const created = stack.node.children.map((child) => child.node.id);
+    for (const name of STRATEGIES) {
+      for (const child of strategyFile(name).children) {
+        expect(created.indexOf(STRATEGY_CONSTRUCTS[child].id), `${child} before ${name}`).toBeLessThan(
+          created.indexOf(STRATEGY_CONSTRUCTS[name].id),
+        );
+      }
+    }
   });
 
   it('use every task between them', () => {
@@ -72,10 +125,19 @@ describe.each(STRATEGIES)('the %s state machine', (name) => {
     expect(JSON.parse(stateMachine?.Properties.DefinitionString)).toEqual(JSON.parse(file.text));
   });
 
-  it('substitutes exactly its placeholders, each with the ARN of that task function', () => {
+  it('substitutes exactly its placeholders, each with the ARN of that task function or state machine', () => {
     expect(file.tasks.length).toBeGreaterThan(0);
     expect(stateMachine?.Properties.DefinitionSubstitutions).toEqual(
-      Object.fromEntries(file.tasks.map((task) => [task.placeholder, functionArn(task.id)])),
+      Object.fromEntries([
+        ...file.tasks.map((task) => [task.placeholder, functionArn(task.id)]),
+        ...file.children.map((child) => [
+          stateMachinePlaceholder(STRATEGY_CONSTRUCTS[child].id),
+          stateMachineArn(child),
+        ]),
+      ]),
+    );
+    expect(Object.keys(stateMachine?.Properties.DefinitionSubstitutions).sort()).toEqual(
+      [...file.placeholders].sort(),
     );
   });
 
@@ -122,6 +184,68 @@ describe.each(STRATEGIES)('the %s state machine', (name) => {
       },
     ]);
   });
+
+  it(
+    file.children.length > 0
+      ? 'has a role that may start exactly the state machines its definition names, and wait for them'
+      : 'has a role that may start no state machine and use no EventBridge rule',
+    () => {
+      const statements = roleStatements(template, roleId);
+      const only = (prefix: string) =>
+        statements
+          .filter((s) => actionsOf(s).some((a) => a.startsWith(prefix)))
+          .map((s) => ({
+            effect: s.Effect,
+            actions: [...actionsOf(s)].sort(),
+            resources: asSet(resourcesOf(s)),
+          }));
+      expect(only('states:')).toEqual(
+        file.children.length === 0
+          ? []
+          : [
+              {
+                effect: 'Allow',
+                actions: ['states:StartExecution'],
+                resources: asSet(file.children.map(stateMachineArn)),
+              },
+              {
+                effect: 'Allow',
+                actions: ['states:DescribeExecution', 'states:StopExecution'],
+                resources: asSet(file.children.map((child) => executionArns(`Stepwise-${child}`))),
+              },
+            ],
+      );
+      expect(only('events:')).toEqual(
+        file.children.length === 0
+          ? []
+          : [
+              {
+                effect: 'Allow',
+                actions: ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'],
+                resources: asSet([
+                  {
+                    'Fn::Join': [
+                      '',
+                      [
+                        'arn:',
+                        { Ref: 'AWS::Partition' },
+                        ':events:',
+                        { Ref: 'AWS::Region' },
+                        ':',
+                        { Ref: 'AWS::AccountId' },
+                        ':rule/StepFunctionsGetEventsForStepFunctionsExecutionRule',
+                      ],
+                    ],
+                  },
+                ]),
+              },
+            ],
+      );
+      if (file.children.length > 0) {
+        expect(stateMachine?.DependsOn).toContain(logicalId(construct.node.findChild('StartChildren')));
+      }
+    },
+  );
 
   it('has a role that may deliver logs and traces, and waits for its invoke policy', () => {
     const actions = roleStatements(template, roleId).flatMap(actionsOf);
