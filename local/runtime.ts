@@ -424,9 +424,10 @@ export class LocalRuntime {
     let childTransitions = 0;
     const invoke = async (task: TaskRequest): Promise<unknown> => {
       if (task.kind === 'execution') {
-        const child = await this.runChild(ctx, task, report);
-        childTransitions += child.stateTransitions;
-        return child.result;
+        // A failed child's transitions count too: Step Functions bills them like any other.
+        return this.runChild(ctx, task, report, (n) => {
+          childTransitions += n;
+        });
       }
       const entry = handlers.get(task.functionName);
       if (!entry) throw new Error(`no local handler for ${task.functionName}`);
@@ -471,11 +472,13 @@ export class LocalRuntime {
     ctx: { options: LocalDeployOptions; clock: VirtualClock; fired: Set<string> },
     task: Extract<TaskRequest, { kind: 'execution' }>,
     parent: ReportBuilder,
-  ): Promise<{ result: unknown; stateTransitions: number }> {
+    countTransitions: (n: number) => void,
+  ): Promise<unknown> {
     const strategy = strategyOfArn(task.stateMachineArn);
     const request = task.input as DeploymentRequest;
     const report = parent.child(request.service);
     const { execution, stateTransitions } = await this.execute(ctx, strategy, request, report);
+    countTransitions(stateTransitions);
     parent.childEnded(request.service, execution.status === 'SUCCEEDED', execution.cause);
     if (execution.status !== 'SUCCEEDED') {
       throw injected(
@@ -488,7 +491,7 @@ export class LocalRuntime {
       Output: execution.output,
       Status: 'SUCCEEDED',
     };
-    return { result, stateTransitions };
+    return result;
   }
 
   /**
