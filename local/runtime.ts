@@ -551,7 +551,11 @@ function routedThroughFleet(
     if (routes) fleet.route(clock.now(), routes);
   };
   return {
-    prepare: (t) => inner.prepare(t).then(() => after(t)),
+    prepare: async (t) => {
+      const result = await inner.prepare(t);
+      await after(t);
+      return result;
+    },
     setWeights: (t, w) => inner.setWeights(t, w).then(() => after(t)),
     getWeights: (t) => inner.getWeights(t),
     promote: (t) => inner.promote(t).then(() => after(t)),

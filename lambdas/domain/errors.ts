@@ -31,6 +31,11 @@ export class WeightsMismatchError extends StepwiseError {
   override name = 'Stepwise.WeightsMismatch';
 }
 
+/** The candidate did not become ready (stable, healthy targets) within the provider's timeout. */
+export class CandidateNotReadyError extends StepwiseError {
+  override name = 'Stepwise.CandidateNotReady';
+}
+
 /** The traffic provider refused or failed an operation for good. */
 export class ProviderError extends StepwiseError {
   override name = 'Stepwise.ProviderFailed';

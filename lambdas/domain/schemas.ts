@@ -113,6 +113,7 @@ export const serviceConfigSchema = {
     service: { type: 'string', pattern: SERVICE_NAME_PATTERN },
     environment: { type: 'string', minLength: 1, maxLength: 64 },
     provider: { type: 'string', minLength: 1 },
+    providerConfig: { type: 'object' },
     alarms: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 255 } },
     insufficientData: { type: 'string', enum: ['healthy', 'unhealthy'] },
     strategy: { type: 'string', enum: STRATEGIES },

@@ -28,6 +28,8 @@ export interface ServiceConfig {
   environment: string;
   /** Traffic provider kind; only `simulated` exists so far. */
   provider: string;
+  /** The provider's resource identifiers (cluster, listener, function, ...), in its own schema. */
+  providerConfig?: Record<string, unknown>;
   /** CloudWatch alarm names whose state gates every step. */
   alarms: string[];
   insufficientData: InsufficientDataPolicy;
@@ -55,6 +57,7 @@ export interface Deployment extends Omit<DeploymentRequest, 'plan'> {
   strategy: StrategyName;
   environment: string;
   provider: string;
+  providerConfig?: Record<string, unknown>;
   plan: Plan;
   alarms: string[];
   insufficientData: InsufficientDataPolicy;
@@ -94,6 +97,8 @@ export interface Progress {
   checkAt?: string;
   /** Attempts made by the current hook. */
   hookAttempt?: number;
+  /** While the candidate comes up: since when, and what the provider last said. */
+  preparing?: { since: string; ready: boolean; detail?: string };
   /** Ring: the rings that finished, in order. */
   completedRings?: CompletedRing[];
   /** Ring: the state machine the current ring's child execution runs. */

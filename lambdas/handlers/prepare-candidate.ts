@@ -1,24 +1,63 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { CandidateNotReadyError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import type { TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import { type TaskDeps, targetOf } from './deps.ts';
 import { parseTaskState } from './state.ts';
 
-/** Prepare candidate: bring the new version up beside the stable one, with no traffic. */
+/** How long a candidate may take to become ready when the provider config does not say. */
+export const DEFAULT_READY_TIMEOUT_SECONDS = 900;
+/** How long the state machine waits between readiness checks. */
+export const READY_POLL_SECONDS = 15;
+
+/**
+ * Prepare candidate: bring the new version up beside the stable one, with no traffic. A provider
+ * that needs time (new tasks starting, a function update) answers `ready: false`; the state
+ * machine waits until `progress.checkAt` and asks again, until the provider config's
+ * `readyTimeoutSeconds` (default 900) runs out, which rolls back.
+ */
 export function makePrepareCandidateHandler(deps: TaskDeps, logger?: Logger) {
   return taskHandler(
     { name: 'prepare-candidate', parse: parseTaskState, logger },
     async (state): Promise<TaskState> => {
-      const { deployment } = state;
-      const provider = deps.providers(deployment.provider);
-      await provider.prepare(targetOf(deployment));
+      const { deployment, progress } = state;
+      const provider = deps.providers(deployment.provider, deployment.providerConfig);
+      const now = deps.clock.now();
+      const since = progress.preparing?.since ?? now.toISOString();
+      const result = await provider.prepare(targetOf(deployment));
+      if (!result.ready) {
+        const timeout = Number(
+          deployment.providerConfig?.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_SECONDS,
+        );
+        const waited = (now.getTime() - new Date(since).getTime()) / 1000;
+        if (waited >= timeout) {
+          throw new CandidateNotReadyError(
+            `${deployment.candidateVersion} was not ready after ${Math.round(waited)}s: ${result.detail ?? 'no detail'}`,
+          );
+        }
+        const checkAt = new Date(now.getTime() + READY_POLL_SECONDS * 1000).toISOString();
+        return {
+          ...state,
+          progress: { ...progress, checkAt, preparing: { since, ready: false, detail: result.detail } },
+        };
+      }
       const weights = await provider.getWeights(targetOf(deployment));
       await deps.store.appendAuditEvent(
         deployment.deploymentId,
-        auditEvent(deployment, 'CandidatePrepared', 'prepared', deps.clock.now(), { detail: { weights } }),
+        auditEvent(deployment, 'CandidatePrepared', 'prepared', now, {
+          detail: {
+            weights,
+            detail: result.detail,
+            waitedSeconds: Math.round((now.getTime() - new Date(since).getTime()) / 1000),
+          },
+        }),
       );
-      return { ...state, progress: { ...state.progress, weights } };
+      const { checkAt: _checkAt, ...rest } = progress;
+      return {
+        ...state,
+        progress: { ...rest, weights, preparing: { since, ready: true, detail: result.detail } },
+      };
     },
   );
 }

@@ -14,7 +14,7 @@ export function makePromoteHandler(deps: TaskDeps, logger?: Logger) {
     async (state): Promise<TaskState> => {
       const { deployment } = state;
       const target = targetOf(deployment);
-      const provider = deps.providers(deployment.provider);
+      const provider = deps.providers(deployment.provider, deployment.providerConfig);
       await provider.promote(target);
       const weights = await provider.getWeights(target);
       if (!sameWeights(weights, { [deployment.candidateVersion]: 100 })) {

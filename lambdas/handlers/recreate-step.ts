@@ -17,7 +17,7 @@ export function makeRecreateStepHandler(deps: TaskDeps, logger?: Logger) {
       const { deployment, progress } = state;
       const step = progress.step;
       const target = targetOf(deployment);
-      const provider = deps.providers(deployment.provider);
+      const provider = deps.providers(deployment.provider, deployment.providerConfig);
       const now = deps.clock.now();
       const key = `step-${progress.stepIndex + 1}#${step?.kind}`;
       if (step?.kind === 'stopStable') {

@@ -66,7 +66,7 @@ export function makeRollBackHandler(deps: TaskDeps, logger?: Logger) {
     async (state): Promise<TaskState> => {
       const { deployment } = state;
       const target = targetOf(deployment);
-      const provider = deps.providers(deployment.provider);
+      const provider = deps.providers(deployment.provider, deployment.providerConfig);
       const concluding =
         state.progress.step?.kind === 'done' && !state.error && state.check?.healthy !== false;
       const reason = concluding

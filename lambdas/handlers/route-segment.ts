@@ -17,7 +17,7 @@ export function makeRouteSegmentHandler(deps: TaskDeps, logger?: Logger) {
         throw new InvalidInputError(`progress.step must be a segment step, got ${step?.kind ?? 'none'}`);
       }
       const target = targetOf(deployment);
-      const provider = deps.providers(deployment.provider);
+      const provider = deps.providers(deployment.provider, deployment.providerConfig);
       await provider.setSegment(target, step.match);
       const actual = await provider.getSegment(target);
       if (JSON.stringify(actual) !== JSON.stringify(step.match)) {

@@ -21,7 +21,7 @@ export function makeShiftTrafficHandler(deps: TaskDeps, logger?: Logger) {
         throw new InvalidInputError(`progress.step must be a setWeight step, got ${step?.kind ?? 'none'}`);
       }
       const target = targetOf(deployment);
-      const provider = deps.providers(deployment.provider);
+      const provider = deps.providers(deployment.provider, deployment.providerConfig);
       const wanted = splitWeights(deployment.stableVersion, deployment.candidateVersion, step.weight);
       await provider.setWeights(target, wanted);
       const actual = await provider.getWeights(target);

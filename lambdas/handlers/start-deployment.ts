@@ -109,7 +109,7 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
         expandPlan(strategy, rawPlan, request.gate ? { approvalGate: request.gate } : {}),
       ),
     };
-    deps.providers(config.provider);
+    deps.providers(config.provider, config.providerConfig);
     const existing = await deps.store.getDeployment(request.deploymentId);
     if (existing && existing.status !== 'IN_PROGRESS') {
       throw new InvalidInputError(`deployment ${request.deploymentId} already ended (${existing.status})`);
@@ -136,6 +136,7 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
         strategy,
         environment: config.environment,
         provider: config.provider,
+        ...(config.providerConfig ? { providerConfig: config.providerConfig } : {}),
         plan,
         alarms: config.alarms,
         insufficientData: config.insufficientData,

@@ -8,13 +8,22 @@ export interface TrafficTarget {
   candidateVersion: string;
 }
 
+/** Whether the candidate can take traffic yet, and what it is waiting for if not. */
+export interface PrepareResult {
+  ready: boolean;
+  detail?: string;
+}
+
 /**
  * Moves traffic between the stable and the candidate version of one service. Every method is
  * idempotent: calling it twice has the effect of calling it once.
  */
 export interface TrafficProvider {
-  /** Brings the candidate up beside the stable version, with no traffic. */
-  prepare(target: TrafficTarget): Promise<void>;
+  /**
+   * Brings the candidate up beside the stable version, with no traffic. Called again until it
+   * answers `ready` (the state machine waits between calls; a provider never sleeps).
+   */
+  prepare(target: TrafficTarget): Promise<PrepareResult>;
   /** Routes traffic by `weights` (version → percent); no write when already there. */
   setWeights(target: TrafficTarget, weights: Weights): Promise<void>;
   /** Reads the weights back from where traffic is routed. */

@@ -12,8 +12,11 @@ export interface ProviderDeps {
   clock: Clock;
 }
 
-/** The provider for a service's configured kind. An unknown kind is an error, never a default. */
-export type ProviderFactory = (kind: string) => TrafficProvider;
+/**
+ * The provider for a service's configured kind and resource identifiers (`providerConfig` in the
+ * registry). An unknown kind is an error, never a default.
+ */
+export type ProviderFactory = (kind: string, config?: Record<string, unknown>) => TrafficProvider;
 
 export function makeProviderFactory(deps: ProviderDeps): ProviderFactory {
   return (kind) => {

@@ -3,7 +3,7 @@ import type { SegmentMatch } from '../../domain/steps.ts';
 import type { Weights } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { RouteRecord, Store } from '../../ports/store.ts';
-import type { TrafficProvider, TrafficTarget } from '../../ports/traffic.ts';
+import type { PrepareResult, TrafficProvider, TrafficTarget } from '../../ports/traffic.ts';
 
 /**
  * A provider whose "load balancer" is a routes item in the store: it moves no real traffic, so
@@ -34,7 +34,7 @@ export class SimulatedTrafficProvider implements TrafficProvider {
   }
 
   /** Adds the candidate at 0 % and forgets versions that no longer take traffic. */
-  async prepare(target: TrafficTarget): Promise<void> {
+  async prepare(target: TrafficTarget): Promise<PrepareResult> {
     const routes = await this.routes(target);
     const weights = Object.fromEntries(
       Object.entries({
@@ -44,8 +44,8 @@ export class SimulatedTrafficProvider implements TrafficProvider {
         ([version, w]) => w > 0 || version === target.stableVersion || version === target.candidateVersion,
       ),
     );
-    if (JSON.stringify(weights) === JSON.stringify(routes.weights)) return;
-    await this.write({ ...routes, weights });
+    if (JSON.stringify(weights) !== JSON.stringify(routes.weights)) await this.write({ ...routes, weights });
+    return { ready: true, detail: 'simulated: the candidate is up at once' };
   }
 
   async setWeights(target: TrafficTarget, weights: Weights): Promise<void> {
