@@ -36,6 +36,16 @@ export class CandidateNotReadyError extends StepwiseError {
   override name = 'Stepwise.CandidateNotReady';
 }
 
+/** A resource the provider config names (cluster, service, listener, function, alias, flag) does not exist. */
+export class ResourceNotFoundError extends StepwiseError {
+  override name = 'Stepwise.ResourceNotFound';
+}
+
+/** The resource is busy or was changed by someone else (an update in progress, a version conflict). */
+export class ConflictError extends StepwiseError {
+  override name = 'Stepwise.Conflict';
+}
+
 /** The traffic provider refused or failed an operation for good. */
 export class ProviderError extends StepwiseError {
   override name = 'Stepwise.ProviderFailed';
