@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../lambdas/domain/errors.ts';
+import { config } from './config.ts';
 import { deploy } from './deploy.ts';
 import { UsageError } from './errors.ts';
 import { audit, history } from './history.ts';
@@ -12,6 +13,7 @@ Commands:
   deploy    run a rollout locally (try: deploy --service checkout --image shop:1.1 --inject errors=8%)
   history   list a service's past deployments
   audit     print and verify a deployment's audit trail
+  config    validate the service registry (stepwise.config.json)
 
 Run 'npx stepwise <command> --help' for a command's options.`;
 
@@ -19,6 +21,7 @@ const COMMANDS: Record<string, (argv: string[], out: (line: string) => void) => 
   deploy,
   history,
   audit,
+  config,
 };
 
 /** Node's parseArgs messages carry a hint about '--' that only confuses here: keep the first sentence. */

@@ -140,6 +140,16 @@ describe('npx stepwise', () => {
     expect(stepwise('history', '--service', 'checkout').stdout.trim().split('\n')).toHaveLength(3);
   });
 
+  it('validates the service registry, and names the field when it is wrong', () => {
+    const example = fileURLToPath(new URL('../../examples/stepwise.config.json', import.meta.url));
+    const ok = stepwise('config', 'validate', example);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/3 services, valid/);
+    const missing = stepwise('config', 'validate');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toBe('stepwise config: stepwise.config.json cannot be read: ENOENT');
+  });
+
   it('documents the fault grammar in --help', () => {
     const run = stepwise('deploy', '--help');
     expect(run.code).toBe(0);

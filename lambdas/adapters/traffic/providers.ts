@@ -30,3 +30,13 @@ export function makeProviderFactory(deps: ProviderDeps): ProviderFactory {
     }
   };
 }
+
+/** Each provider kind's check of its resource identifiers (the registry's `provider` object, less `kind`). */
+export const PROVIDER_CONFIG_CHECKS: Record<ProviderKind, (config: Record<string, unknown>) => void> = {
+  simulated: (config) => {
+    const unknown = Object.keys(config).filter((k) => k !== 'readyTimeoutSeconds');
+    if (unknown.length > 0) {
+      throw new InvalidInputError(`providerConfig.${unknown[0]} is not a field of the simulated provider`);
+    }
+  },
+};
