@@ -19,6 +19,8 @@ export interface TaskDefinition {
   cloudwatch?: ('cloudwatch:DescribeAlarms' | 'cloudwatch:DescribeAlarmHistory')[];
   /** May invoke Lambda hook functions, which must be named `stepwise-hook-*` (IAM is scoped to that prefix). */
   invokesHooks?: boolean;
+  /** Calls the service's traffic provider: gets the provider's permissions on the registered resources. */
+  usesProvider?: boolean;
 }
 
 /** Lambda hooks must carry this name prefix: the RunHook role may invoke nothing else. */
@@ -36,6 +38,7 @@ export const TASKS: TaskDefinition[] = [
     placeholder: 'PrepareCandidateFunctionArn',
     entry: 'prepare-candidate.ts',
     dynamodb: ['GetItem', 'PutItem', 'Query'],
+    usesProvider: true,
   },
   {
     id: 'NextStep',
@@ -49,6 +52,7 @@ export const TASKS: TaskDefinition[] = [
     placeholder: 'ShiftTrafficFunctionArn',
     entry: 'shift-traffic.ts',
     dynamodb: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
+    usesProvider: true,
   },
   {
     id: 'CheckAlarms',
@@ -75,24 +79,28 @@ export const TASKS: TaskDefinition[] = [
     placeholder: 'RouteSegmentFunctionArn',
     entry: 'route-segment.ts',
     dynamodb: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
+    usesProvider: true,
   },
   {
     id: 'RecreateStep',
     placeholder: 'RecreateStepFunctionArn',
     entry: 'recreate-step.ts',
     dynamodb: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
+    usesProvider: true,
   },
   {
     id: 'Promote',
     placeholder: 'PromoteFunctionArn',
     entry: 'promote.ts',
     dynamodb: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
+    usesProvider: true,
   },
   {
     id: 'RollBack',
     placeholder: 'RollBackFunctionArn',
     entry: 'roll-back.ts',
     dynamodb: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
+    usesProvider: true,
   },
   {
     id: 'RecordEvent',
