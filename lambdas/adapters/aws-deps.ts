@@ -1,5 +1,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { loadConfig } from '../config.ts';
 import type { TaskDeps } from '../handlers/deps.ts';
@@ -7,17 +9,23 @@ import { systemClock } from '../ports/clock.ts';
 import { CloudWatchAlarmSource } from './cloudwatch/cloudwatch-alarms.ts';
 import { DynamoDbStore } from './dynamodb/dynamodb-store.ts';
 import { DefaultHookRunner } from './hooks/hook-runner.ts';
-import { makeProviderFactory } from './traffic/providers.ts';
+import { type AwsProviderClients, makeProviderFactory } from './traffic/providers.ts';
 
 /** Wires the AWS adapters for a Lambda task, from the environment. */
 export function awsTaskDeps(env: NodeJS.ProcessEnv = process.env): TaskDeps {
   const config = loadConfig(env);
   const store = new DynamoDbStore(new DynamoDBClient({}), config.TABLE_NAME);
+  const lambda = new LambdaClient({});
+  let clients: AwsProviderClients | undefined;
+  const aws = () => {
+    clients ??= { ecs: new ECSClient({}), elbv2: new ElasticLoadBalancingV2Client({}), lambda };
+    return clients;
+  };
   return {
     store,
     clock: systemClock,
     alarms: new CloudWatchAlarmSource(new CloudWatchClient({})),
-    providers: makeProviderFactory({ store, clock: systemClock }),
-    hooks: new DefaultHookRunner({ lambda: new LambdaClient({}) }),
+    providers: makeProviderFactory({ store, clock: systemClock, aws }),
+    hooks: new DefaultHookRunner({ lambda }),
   };
 }

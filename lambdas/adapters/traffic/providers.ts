@@ -1,15 +1,31 @@
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { InvalidInputError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
 import type { TrafficProvider } from '../../ports/traffic.ts';
+import { parseEcsAlbConfig } from './ecs-alb/config.ts';
+import { EcsAlbTrafficProvider } from './ecs-alb/ecs-alb-provider.ts';
+import { parseLambdaAliasConfig } from './lambda-alias/config.ts';
+import { LambdaAliasTrafficProvider } from './lambda-alias/lambda-alias-provider.ts';
 import { SimulatedTrafficProvider } from './simulated-provider.ts';
 
-export const PROVIDER_KINDS = ['simulated'] as const;
+export const PROVIDER_KINDS = ['simulated', 'ecs-alb', 'lambda-alias'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
+/** The AWS clients the real providers use, made once per Lambda container. */
+export interface AwsProviderClients {
+  ecs: ECSClient;
+  elbv2: ElasticLoadBalancingV2Client;
+  lambda: LambdaClient;
+}
 
 export interface ProviderDeps {
   store: Store;
   clock: Clock;
+  /** The AWS clients, asked for only when a real provider is used (the local runtime has none). */
+  aws?: () => AwsProviderClients;
 }
 
 /**
@@ -19,10 +35,21 @@ export interface ProviderDeps {
 export type ProviderFactory = (kind: string, config?: Record<string, unknown>) => TrafficProvider;
 
 export function makeProviderFactory(deps: ProviderDeps): ProviderFactory {
-  return (kind) => {
+  const aws = () => {
+    if (!deps.aws)
+      throw new InvalidInputError('this runtime has no AWS clients: only the simulated provider runs here');
+    return deps.aws();
+  };
+  return (kind, config = {}) => {
     switch (kind) {
       case 'simulated':
         return new SimulatedTrafficProvider(deps.store, deps.clock);
+      case 'ecs-alb': {
+        const { ecs, elbv2 } = aws();
+        return new EcsAlbTrafficProvider(config, { ecs, elbv2 });
+      }
+      case 'lambda-alias':
+        return new LambdaAliasTrafficProvider(aws().lambda, config);
       default:
         throw new InvalidInputError(
           `unknown traffic provider '${kind}'; known providers: ${PROVIDER_KINDS.join(', ')}`,
@@ -38,5 +65,11 @@ export const PROVIDER_CONFIG_CHECKS: Record<ProviderKind, (config: Record<string
     if (unknown.length > 0) {
       throw new InvalidInputError(`providerConfig.${unknown[0]} is not a field of the simulated provider`);
     }
+  },
+  'ecs-alb': (config) => {
+    parseEcsAlbConfig(config);
+  },
+  'lambda-alias': (config) => {
+    parseLambdaAliasConfig(config);
   },
 };

@@ -24,11 +24,18 @@ describe('makeProviderFactory', () => {
 
   it('refuses an unknown provider kind, naming it and listing the known ones', () => {
     const providers = makeProviderFactory({ store, clock: fixedClock() });
-    expect(() => providers('ecs-alb')).toThrow(InvalidInputError);
-    expect(() => providers('ecs-alb')).toThrow(
-      `unknown traffic provider 'ecs-alb'; known providers: ${PROVIDER_KINDS.join(', ')}`,
+    expect(() => providers('nginx-ingress')).toThrow(InvalidInputError);
+    expect(() => providers('nginx-ingress')).toThrow(
+      `unknown traffic provider 'nginx-ingress'; known providers: ${PROVIDER_KINDS.join(', ')}`,
     );
     expect(PROVIDER_KINDS).toContain('simulated');
+  });
+
+  it('refuses a real provider where no AWS clients are wired (the local runtime), before any call', () => {
+    const providers = makeProviderFactory({ store, clock: fixedClock() });
+    expect(() => providers('lambda-alias', { functionName: 'f', alias: 'live' })).toThrow(
+      'this runtime has no AWS clients: only the simulated provider runs here',
+    );
   });
 });
 
