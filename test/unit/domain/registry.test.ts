@@ -56,6 +56,14 @@ describe('validateRegistry', () => {
       'services[0].plan is required: a ring rollout lists its rings',
     ],
     [
+      { services: [service({ provider: { kind: 'lambda-alias', functionName: 'checkout' } })] },
+      'services[0].provider: providerConfig.alias is required',
+    ],
+    [
+      { services: [service({ provider: { kind: 'ecs-alb', cluster: 'shop' } })] },
+      'services[0].provider: providerConfig.',
+    ],
+    [
       { services: [service({ strategy: 'ring', plan: { rings: [{ name: 'a', service: 'elsewhere' }] } })] },
       'services[0].plan.rings[0].service elsewhere is not declared in this file',
     ],
