@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { DynamoDbStore } from '../lambdas/adapters/dynamodb/dynamodb-store.ts';
 import { DefaultHookRunner } from '../lambdas/adapters/hooks/hook-runner.ts';
-import { makeProviderFactory } from '../lambdas/adapters/traffic/providers.ts';
+import { type AwsProviderClients, makeProviderFactory } from '../lambdas/adapters/traffic/providers.ts';
 import { verifyChain } from '../lambdas/domain/audit.ts';
 import { auditEvent } from '../lambdas/domain/events.ts';
 import { describeStep, type Step } from '../lambdas/domain/steps.ts';
@@ -94,6 +94,8 @@ export interface LocalDeployOptions {
   requestsPerMinute: number;
   /** Who started it, for the audit trail. */
   principal: string;
+  /** A real provider and its identifiers (needs the runtime opened with AWS clients); `simulated` by default. */
+  provider?: { kind: string } & Record<string, unknown>;
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -231,14 +233,21 @@ export class LocalRuntime {
   readonly store: DynamoDbStore;
   private readonly db: LocalDynamoDb;
 
-  private constructor(db: LocalDynamoDb) {
+  private readonly aws: (() => AwsProviderClients) | undefined;
+
+  private constructor(db: LocalDynamoDb, aws: (() => AwsProviderClients) | undefined) {
     this.db = db;
     this.store = new DynamoDbStore(db.client, db.tableName);
+    this.aws = aws;
   }
 
   /** Opens the local state under `dir` (in memory when undefined). */
-  static async open(dir: string | undefined): Promise<LocalRuntime> {
-    return new LocalRuntime(await startLocalDynamoDb(dir));
+  static async open(
+    dir: string | undefined,
+    /** AWS clients for real providers (tests hand in mocked ones); without them only `simulated` runs. */
+    options: { aws?: () => AwsProviderClients } = {},
+  ): Promise<LocalRuntime> {
+    return new LocalRuntime(await startLocalDynamoDb(dir), options.aws);
   }
 
   get endpoint(): string {
@@ -326,7 +335,8 @@ export class LocalRuntime {
     const config: ServiceConfig = {
       service,
       environment: 'local',
-      provider: 'simulated',
+      provider: options.provider?.kind ?? 'simulated',
+      ...(options.provider ? { providerConfig: providerConfigOf(options.provider) } : {}),
       alarms: [`${service}-error-rate`, `${service}-p99-latency`],
       insufficientData: options.insufficientData,
       strategy,
@@ -410,8 +420,13 @@ export class LocalRuntime {
       [alarm('ErrorRate', options.alarms.errorRatePercent), alarm('LatencyP99', options.alarms.latencyMs)],
       startedAt,
     );
-    const storeProviders = makeProviderFactory({ store: this.store, clock });
-    const providers = (kind: string) => routedThroughFleet(storeProviders(kind), fleet, clock, this.store);
+    const storeProviders = makeProviderFactory({
+      store: this.store,
+      clock,
+      ...(this.aws ? { aws: this.aws } : {}),
+    });
+    const providers = (kind: string, config?: Record<string, unknown>) =>
+      routedThroughFleet(storeProviders(kind, config), fleet, clock);
     const deps = { store: this.store, clock, alarms: cloudwatch, providers, hooks: new DefaultHookRunner() };
     const handlers = new Map(
       TASKS.map((t) => {
@@ -544,11 +559,23 @@ function routedThroughFleet(
   inner: TrafficProvider,
   fleet: SimulatedFleet,
   clock: VirtualClock,
-  store: DynamoDbStore,
 ): TrafficProvider {
+  // Read back through the provider itself, so a real provider (over mocked AWS clients) drives the fleet too.
   const after = async (target: TrafficTarget) => {
-    const routes = await store.getRoutes(target.service);
-    if (routes) fleet.route(clock.now(), routes);
+    const [weights, match] = await Promise.all([inner.getWeights(target), inner.getSegment(target)]);
+    fleet.route(clock.now(), {
+      weights,
+      ...(match ? { segment: { match, version: target.candidateVersion } } : {}),
+      ...(stoppedVersions.get(target.service)?.size
+        ? { stopped: [...(stoppedVersions.get(target.service) ?? [])] }
+        : {}),
+    });
+  };
+  const stoppedVersions = new Map<string, Set<string>>();
+  const stopped = (service: string) => {
+    const set = stoppedVersions.get(service) ?? new Set<string>();
+    stoppedVersions.set(service, set);
+    return set;
   };
   return {
     prepare: async (t) => {
@@ -559,12 +586,30 @@ function routedThroughFleet(
     setWeights: (t, w) => inner.setWeights(t, w).then(() => after(t)),
     getWeights: (t) => inner.getWeights(t),
     promote: (t) => inner.promote(t).then(() => after(t)),
-    rollback: (t) => inner.rollback(t).then(() => after(t)),
+    rollback: (t) =>
+      inner.rollback(t).then(() => {
+        stopped(t.service).clear();
+        return after(t);
+      }),
     setSegment: (t, m) => inner.setSegment(t, m).then(() => after(t)),
     getSegment: (t) => inner.getSegment(t),
-    stopVersion: (t, v) => inner.stopVersion(t, v).then(() => after(t)),
-    startVersion: (t, v) => inner.startVersion(t, v).then(() => after(t)),
+    stopVersion: (t, v) =>
+      inner.stopVersion(t, v).then(() => {
+        stopped(t.service).add(v);
+        return after(t);
+      }),
+    startVersion: (t, v) =>
+      inner.startVersion(t, v).then(() => {
+        stopped(t.service).delete(v);
+        return after(t);
+      }),
   };
+}
+
+/** The registry's provider object less its kind: the provider's resource identifiers. */
+function providerConfigOf(provider: { kind: string } & Record<string, unknown>): Record<string, unknown> {
+  const { kind: _kind, ...config } = provider;
+  return config;
 }
 
 /** Turns the engine's event log into what a person watching wants to know, and the JSON report. */
