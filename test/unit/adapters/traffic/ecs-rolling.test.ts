@@ -1,0 +1,702 @@
+import {
+  ClientException,
+  ClusterNotFoundException,
+  type Deployment,
+  type DeploymentConfiguration,
+  DescribeServicesCommand,
+  type DescribeServicesCommandInput,
+  DescribeTaskDefinitionCommand,
+  type DescribeTaskDefinitionCommandInput,
+  ECSClient,
+  InvalidParameterException,
+  ListTaskDefinitionsCommand,
+  type ListTaskDefinitionsCommandInput,
+  RegisterTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandInput,
+  ServerException,
+  type Service,
+  type Tag,
+  TagResourceCommand,
+  type TagResourceCommandInput,
+  type TaskDefinition,
+  UntagResourceCommand,
+  type UntagResourceCommandInput,
+  UpdateInProgressException,
+  UpdateServiceCommand,
+  type UpdateServiceCommandInput,
+} from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  COPIED_FROM_TAG,
+  EcsRollingTrafficProvider,
+  ROLLOUT_TAGS,
+} from '../../../../lambdas/adapters/traffic/ecs-rolling/ecs-rolling-provider.ts';
+import {
+  ConflictError,
+  InvalidInputError,
+  ProviderError,
+  ResourceNotFoundError,
+  TransientError,
+} from '../../../../lambdas/domain/errors.ts';
+import type { TrafficTarget } from '../../../../lambdas/ports/traffic.ts';
+
+const ARN = 'arn:aws:ecs:eu-west-1:123456789012';
+const REPO = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/web';
+const V1 = `${REPO}:1.0.0`;
+const V2 = `${REPO}:1.1.0`;
+const target: TrafficTarget = { service: 'web', stableVersion: V1, candidateVersion: V2 };
+const config = { cluster: 'prod', service: 'web' };
+
+const meta = { $metadata: {} };
+const throttling = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+
+/**
+ * A small ECS: one service, its deployments and tags, and the task definition revisions of its
+ * family. `replace(n)` and `settle()` play the scheduler's part between calls.
+ */
+class FakeEcs {
+  readonly serviceArn = `${ARN}:service/prod/web`;
+  desiredCount = 4;
+  controller = 'ECS';
+  deploymentConfiguration: DeploymentConfiguration = {
+    maximumPercent: 200,
+    minimumHealthyPercent: 100,
+    deploymentCircuitBreaker: { enable: false, rollback: false },
+  };
+  deployments: Deployment[] = [];
+  tags = new Map<string, string>();
+  revisions = new Map<string, { definition: TaskDefinition; tags: Tag[] }>();
+  missing = false;
+  private sequence = 0;
+  private failures = new Map<string, Error>();
+
+  constructor() {
+    const stable = this.addRevision(
+      {
+        family: 'web',
+        cpu: '512',
+        memory: '1024',
+        networkMode: 'awsvpc',
+        requiresCompatibilities: ['FARGATE'],
+        taskRoleArn: `${ARN.replace(':ecs:eu-west-1', ':iam:')}:role/web-task`,
+        executionRoleArn: `${ARN.replace(':ecs:eu-west-1', ':iam:')}:role/web-exec`,
+        containerDefinitions: [
+          {
+            name: 'log-router',
+            image: 'public.ecr.aws/aws-observability/aws-for-fluent-bit:2',
+            essential: false,
+          },
+          { name: 'web', image: V1, essential: true, portMappings: [{ containerPort: 8080 }] },
+          { name: 'envoy', image: 'public.ecr.aws/appmesh/aws-appmesh-envoy:v1', essential: true },
+        ],
+      },
+      [
+        { key: 'team', value: 'shop' },
+        { key: 'aws:cloudformation:stack-name', value: 'shop' },
+      ],
+    );
+    this.deployments = [this.deployment(stable, 4, 'COMPLETED')];
+  }
+
+  /** Makes the next call of `command` fail with `error`, once. */
+  failOnce(command: string, error: Error) {
+    this.failures.set(command, error);
+  }
+
+  private maybeFail(command: string) {
+    const error = this.failures.get(command);
+    if (error) {
+      this.failures.delete(command);
+      throw error;
+    }
+  }
+
+  addRevision(definition: TaskDefinition, tags: Tag[] = []): string {
+    const revision =
+      [...this.revisions.values()].filter((r) => r.definition.family === definition.family).length + 1;
+    const taskDefinitionArn = `${ARN}:task-definition/${definition.family}:${revision}`;
+    this.revisions.set(taskDefinitionArn, {
+      definition: { ...structuredClone(definition), taskDefinitionArn, revision, status: 'ACTIVE' },
+      tags,
+    });
+    return taskDefinitionArn;
+  }
+
+  private deployment(
+    taskDefinition: string,
+    running: number,
+    rolloutState: Deployment['rolloutState'],
+  ): Deployment {
+    this.sequence += 1;
+    return {
+      id: `ecs-svc/${this.sequence}`,
+      status: 'PRIMARY',
+      taskDefinition,
+      desiredCount: this.desiredCount,
+      runningCount: running,
+      pendingCount: 0,
+      rolloutState,
+    };
+  }
+
+  get primary(): Deployment {
+    const primary = this.deployments.find((d) => d.status === 'PRIMARY');
+    if (!primary) throw new Error('no primary deployment');
+    return primary;
+  }
+
+  image(revision: string | undefined): string | undefined {
+    return this.revisions.get(revision ?? '')?.definition.containerDefinitions?.find((c) => c.name === 'web')
+      ?.image;
+  }
+
+  service(withTags: boolean): Service {
+    return {
+      serviceArn: this.serviceArn,
+      serviceName: 'web',
+      clusterArn: `${ARN}:cluster/prod`,
+      status: 'ACTIVE',
+      desiredCount: this.desiredCount,
+      runningCount: this.deployments.reduce((n, d) => n + (d.runningCount ?? 0), 0),
+      taskDefinition: this.primary.taskDefinition,
+      deploymentController: { type: this.controller as 'ECS' },
+      deploymentConfiguration: structuredClone(this.deploymentConfiguration),
+      deployments: structuredClone(this.deployments),
+      ...(withTags ? { tags: [...this.tags].map(([key, value]) => ({ key, value })) } : {}),
+    };
+  }
+
+  describeServices(input: DescribeServicesCommandInput) {
+    this.maybeFail('DescribeServices');
+    if (this.missing) return { services: [], failures: [{ arn: this.serviceArn, reason: 'MISSING' }] };
+    expect(input).toMatchObject({ cluster: 'prod', services: ['web'] });
+    return { services: [this.service(input.include?.includes('TAGS') ?? false)], failures: [] };
+  }
+
+  describeTaskDefinition(input: DescribeTaskDefinitionCommandInput) {
+    this.maybeFail('DescribeTaskDefinition');
+    const found = this.revisions.get(input.taskDefinition ?? '');
+    if (!found) throw new ClientException({ message: 'Unable to describe task definition.', ...meta });
+    return {
+      taskDefinition: structuredClone(found.definition),
+      ...(input.include?.includes('TAGS') ? { tags: structuredClone(found.tags) } : {}),
+    };
+  }
+
+  listTaskDefinitions(input: ListTaskDefinitionsCommandInput) {
+    const arns = [...this.revisions.values()]
+      .filter((r) => r.definition.family?.startsWith(input.familyPrefix ?? ''))
+      .sort((a, b) =>
+        a.definition.family === b.definition.family
+          ? (b.definition.revision ?? 0) - (a.definition.revision ?? 0)
+          : (b.definition.family ?? '').localeCompare(a.definition.family ?? ''),
+      )
+      .map((r) => r.definition.taskDefinitionArn ?? '');
+    return { taskDefinitionArns: arns };
+  }
+
+  register(input: RegisterTaskDefinitionCommandInput) {
+    this.maybeFail('RegisterTaskDefinition');
+    const { tags, ...definition } = input;
+    const arn = this.addRevision(definition as TaskDefinition, tags ?? []);
+    return { taskDefinition: structuredClone(this.revisions.get(arn)?.definition), tags };
+  }
+
+  update(input: UpdateServiceCommandInput) {
+    this.maybeFail('UpdateService');
+    expect(input).toMatchObject({ cluster: 'prod', service: 'web' });
+    if (input.deploymentConfiguration)
+      this.deploymentConfiguration = structuredClone(input.deploymentConfiguration);
+    if (input.desiredCount !== undefined) {
+      this.desiredCount = input.desiredCount;
+      this.primary.desiredCount = input.desiredCount;
+    }
+    if (input.taskDefinition && input.taskDefinition !== this.primary.taskDefinition) {
+      if (!this.revisions.has(input.taskDefinition)) {
+        throw new ClientException({ message: 'TaskDefinition not found.', ...meta });
+      }
+      for (const d of this.deployments) d.status = 'ACTIVE';
+      this.deployments.unshift(this.deployment(input.taskDefinition, 0, 'IN_PROGRESS'));
+    }
+    return { service: this.service(false) };
+  }
+
+  tag(input: TagResourceCommandInput) {
+    this.maybeFail('TagResource');
+    expect(input.resourceArn).toBe(this.serviceArn);
+    for (const t of input.tags ?? []) this.tags.set(t.key ?? '', t.value ?? '');
+    return {};
+  }
+
+  untag(input: UntagResourceCommandInput) {
+    expect(input.resourceArn).toBe(this.serviceArn);
+    for (const key of input.tagKeys ?? []) this.tags.delete(key);
+    return {};
+  }
+
+  /** The scheduler starts `n` more tasks of the primary revision and stops as many older ones. */
+  replace(n: number) {
+    const primary = this.primary;
+    for (let i = 0; i < n; i++) {
+      primary.runningCount = (primary.runningCount ?? 0) + 1;
+      const old = this.deployments.find((d) => d !== primary && (d.runningCount ?? 0) > 0);
+      if (old) old.runningCount = (old.runningCount ?? 0) - 1;
+    }
+    this.deployments = this.deployments.filter((d) => d === primary || (d.runningCount ?? 0) > 0);
+    if (this.deployments.length === 1 && primary.runningCount === primary.desiredCount) {
+      primary.rolloutState = 'COMPLETED';
+    }
+  }
+
+  /** The scheduler reaches steady state: every task on the primary revision, at the desired count. */
+  settle() {
+    const primary = this.primary;
+    primary.runningCount = this.desiredCount;
+    primary.rolloutState = 'COMPLETED';
+    this.deployments = [primary];
+  }
+
+  /** The deployment circuit breaker fails the candidate's deployment, and with rollback returns to `revision`. */
+  breakCircuit(rollbackTo?: string) {
+    this.primary.rolloutState = 'FAILED';
+    this.primary.rolloutStateReason = 'ECS deployment circuit breaker: tasks failed to start.';
+    if (rollbackTo) {
+      for (const d of this.deployments) d.status = 'ACTIVE';
+      this.deployments.unshift(this.deployment(rollbackTo, 0, 'IN_PROGRESS'));
+    }
+  }
+}
+
+const ecs = mockClient(ECSClient);
+let fake: FakeEcs;
+let provider: EcsRollingTrafficProvider;
+const STABLE_REVISION = `${ARN}:task-definition/web:1`;
+const CANDIDATE_REVISION = `${ARN}:task-definition/web:2`;
+
+beforeEach(() => {
+  ecs.reset();
+  fake = new FakeEcs();
+  ecs.on(DescribeServicesCommand).callsFake((input) => fake.describeServices(input));
+  ecs.on(DescribeTaskDefinitionCommand).callsFake((input) => fake.describeTaskDefinition(input));
+  ecs.on(ListTaskDefinitionsCommand).callsFake((input) => fake.listTaskDefinitions(input));
+  ecs.on(RegisterTaskDefinitionCommand).callsFake((input) => fake.register(input));
+  ecs.on(UpdateServiceCommand).callsFake((input) => fake.update(input));
+  ecs.on(TagResourceCommand).callsFake((input) => fake.tag(input));
+  ecs.on(UntagResourceCommand).callsFake((input) => fake.untag(input));
+  provider = new EcsRollingTrafficProvider(new ECSClient({ region: 'eu-west-1' }), config);
+});
+
+/** No call that changes something, only reads. */
+function expectNoWrites() {
+  expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+  expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+  expect(ecs).not.toHaveReceivedCommand(TagResourceCommand);
+  expect(ecs).not.toHaveReceivedCommand(UntagResourceCommand);
+}
+
+describe('EcsRollingTrafficProvider config', () => {
+  const client = new ECSClient({ region: 'eu-west-1' });
+
+  it('names a missing field', () => {
+    expect(() => new EcsRollingTrafficProvider(client, { cluster: 'prod' })).toThrow(
+      new InvalidInputError('providerConfig.service is required'),
+    );
+    expect(() => new EcsRollingTrafficProvider(client, undefined)).toThrow(
+      'providerConfig.cluster is required',
+    );
+  });
+
+  it('names an unknown field', () => {
+    expect(() => new EcsRollingTrafficProvider(client, { ...config, listener: 'arn' })).toThrow(
+      'providerConfig.listener is not a known field',
+    );
+  });
+
+  it('names a bad value and shows it', () => {
+    expect(() => new EcsRollingTrafficProvider(client, { ...config, maximumPercent: 90 })).toThrow(
+      'providerConfig.maximumPercent must be >= 100, got 90',
+    );
+    expect(() => new EcsRollingTrafficProvider(client, { ...config, container: 'web app' })).toThrow(
+      /^providerConfig\.container must match pattern/,
+    );
+  });
+
+  it('refuses a deployment configuration that can never replace a task', () => {
+    expect(
+      () =>
+        new EcsRollingTrafficProvider(client, { ...config, minimumHealthyPercent: 100, maximumPercent: 100 }),
+    ).toThrow(
+      /providerConfig\.maximumPercent \(100\) must be greater than providerConfig\.minimumHealthyPercent/,
+    );
+  });
+});
+
+describe('EcsRollingTrafficProvider.prepare', () => {
+  it('registers a copy of the service revision with only the image changed, and runs nothing', async () => {
+    const result = await provider.prepare(target);
+
+    expect(result.ready).toBe(true);
+    const copy = fake.revisions.get(CANDIDATE_REVISION);
+    const base = fake.revisions.get(STABLE_REVISION);
+    expect(copy?.definition.containerDefinitions).toEqual(
+      base?.definition.containerDefinitions?.map((c) => (c.name === 'web' ? { ...c, image: V2 } : c)),
+    );
+    expect(copy?.definition).toMatchObject({
+      family: 'web',
+      cpu: '512',
+      memory: '1024',
+      networkMode: 'awsvpc',
+      taskRoleArn: base?.definition.taskRoleArn,
+      executionRoleArn: base?.definition.executionRoleArn,
+    });
+    expect(copy?.tags).toEqual([
+      { key: 'team', value: 'shop' },
+      { key: COPIED_FROM_TAG, value: STABLE_REVISION },
+    ]);
+    expect(Object.fromEntries(fake.tags)).toEqual({
+      [ROLLOUT_TAGS.stable]: STABLE_REVISION,
+      [ROLLOUT_TAGS.candidate]: CANDIDATE_REVISION,
+      [ROLLOUT_TAGS.image]: V2,
+      [ROLLOUT_TAGS.released]: '0',
+    });
+    expect(fake.primary.taskDefinition).toBe(STABLE_REVISION);
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+    expect(await provider.getWeights(target)).toEqual({ [V1]: 100, [V2]: 0 });
+  });
+
+  it('registers once when asked again', async () => {
+    await provider.prepare(target);
+    ecs.resetHistory();
+    expect(await provider.prepare(target)).toMatchObject({ ready: true });
+    expectNoWrites();
+  });
+
+  it('reuses the copy it registered when recording the rollout failed', async () => {
+    fake.failOnce('TagResource', throttling());
+    await expect(provider.prepare(target)).rejects.toThrow(TransientError);
+    await provider.prepare(target);
+    expect(ecs).toHaveReceivedCommandTimes(RegisterTaskDefinitionCommand, 1);
+    expect(fake.tags.get(ROLLOUT_TAGS.candidate)).toBe(CANDIDATE_REVISION);
+  });
+
+  it('changes the named container', async () => {
+    provider = new EcsRollingTrafficProvider(new ECSClient({ region: 'eu-west-1' }), {
+      ...config,
+      container: 'envoy',
+    });
+    const envoyTarget = { ...target, stableVersion: 'public.ecr.aws/appmesh/aws-appmesh-envoy:v1' };
+    await provider.prepare(envoyTarget);
+    const containers = fake.revisions.get(CANDIDATE_REVISION)?.definition.containerDefinitions;
+    expect(containers?.find((c) => c.name === 'envoy')?.image).toBe(V2);
+    expect(containers?.find((c) => c.name === 'web')?.image).toBe(V1);
+  });
+
+  it('says so when the service ran another image than the stable version', async () => {
+    const result = await provider.prepare({ ...target, stableVersion: 'baseline (simulated)' });
+    expect(result.detail).toContain(
+      `the service ran ${V1}, not baseline (simulated): rollback restores what ran`,
+    );
+  });
+
+  it('names a container that is not in the task definition', async () => {
+    provider = new EcsRollingTrafficProvider(new ECSClient({ region: 'eu-west-1' }), {
+      ...config,
+      container: 'api',
+    });
+    await expect(provider.prepare(target)).rejects.toThrow(
+      new ResourceNotFoundError(`container api not found in task definition ${STABLE_REVISION}`),
+    );
+  });
+
+  it('refuses a service that already runs the candidate it did not prepare', async () => {
+    await expect(provider.prepare({ ...target, candidateVersion: V1, stableVersion: V2 })).rejects.toThrow(
+      ConflictError,
+    );
+    expectNoWrites();
+  });
+
+  it('refuses a service that does not deploy with ECS rolling updates', async () => {
+    fake.controller = 'CODE_DEPLOY';
+    await expect(provider.prepare(target)).rejects.toThrow(
+      new ProviderError(
+        'ECS service web deploys with CODE_DEPLOY; the ecs-rolling provider needs ECS rolling updates',
+      ),
+    );
+  });
+});
+
+describe('EcsRollingTrafficProvider rolling', () => {
+  it('prepares, shifts batch by batch and promotes: the service ends on the candidate revision', async () => {
+    provider = new EcsRollingTrafficProvider(new ECSClient({ region: 'eu-west-1' }), {
+      ...config,
+      minimumHealthyPercent: 75,
+      maximumPercent: 125,
+      circuitBreaker: true,
+    });
+    await provider.prepare(target);
+
+    // The first shift starts ECS's rolling update; nothing of it runs yet.
+    await expect(provider.setWeights(target, { [V1]: 75, [V2]: 25 })).rejects.toThrow(
+      new TransientError(`ECS is replacing the tasks of web: 0% of running tasks run ${V2}, waiting for 25%`),
+    );
+    expect(fake.primary.taskDefinition).toBe(CANDIDATE_REVISION);
+    expect(fake.deploymentConfiguration).toEqual({
+      maximumPercent: 125,
+      minimumHealthyPercent: 75,
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+    });
+
+    fake.replace(1);
+    await provider.setWeights(target, { [V1]: 75, [V2]: 25 });
+    expect(await provider.getWeights(target)).toEqual({ [V1]: 75, [V2]: 25 });
+
+    // ECS does not stop at a batch: it finishes while Stepwise bakes, and the weight stays at the released 25.
+    fake.settle();
+    expect(await provider.getWeights(target)).toEqual({ [V1]: 75, [V2]: 25 });
+
+    await provider.setWeights(target, { [V1]: 50, [V2]: 50 });
+    expect(await provider.getWeights(target)).toEqual({ [V1]: 50, [V2]: 50 });
+    await provider.setWeights(target, { [V1]: 0, [V2]: 100 });
+    await provider.promote(target);
+
+    expect(await provider.getWeights(target)).toEqual({ [V1]: 0, [V2]: 100 });
+    expect(fake.primary).toMatchObject({ taskDefinition: CANDIDATE_REVISION, rolloutState: 'COMPLETED' });
+    expect(fake.image(fake.primary.taskDefinition)).toBe(V2);
+    expect(fake.tags.get(ROLLOUT_TAGS.released)).toBe('100');
+    expect(ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, 1);
+  });
+
+  it('promotes only once ECS reports the rollout COMPLETED', async () => {
+    await provider.prepare(target);
+    await expect(provider.setWeights(target, { [V1]: 0, [V2]: 100 })).rejects.toThrow(TransientError);
+    fake.replace(3);
+
+    await expect(provider.promote(target)).rejects.toThrow(
+      new TransientError(
+        `ECS is still rolling web out to ${V2}: 3/4 tasks running, 1 older deployment(s) draining`,
+      ),
+    );
+    fake.replace(1);
+    await provider.promote(target);
+    expect(await provider.getWeights(target)).toEqual({ [V1]: 0, [V2]: 100 });
+  });
+
+  it('prepares, shifts and rolls back: the service ends on the stable revision', async () => {
+    await provider.prepare(target);
+    await expect(provider.setWeights(target, { [V1]: 75, [V2]: 25 })).rejects.toThrow(TransientError);
+    fake.replace(1);
+    await provider.setWeights(target, { [V1]: 75, [V2]: 25 });
+
+    await expect(provider.rollback(target)).rejects.toThrow(
+      new TransientError(`ECS is rolling web back to ${V1}: 1 task(s) still run ${V2}`),
+    );
+    expect(fake.primary.taskDefinition).toBe(STABLE_REVISION);
+    fake.settle();
+    await provider.rollback(target);
+
+    expect(await provider.getWeights(target)).toEqual({ [V1]: 100, [V2]: 0 });
+    expect(fake.image(fake.primary.taskDefinition)).toBe(V1);
+    expect(fake.desiredCount).toBe(4);
+    expect(fake.tags.get(ROLLOUT_TAGS.released)).toBe('0');
+  });
+
+  it('rolls back to the stable revision after ECS completed the rollout', async () => {
+    await provider.prepare(target);
+    await expect(provider.setWeights(target, { [V1]: 0, [V2]: 100 })).rejects.toThrow(TransientError);
+    fake.settle();
+    await expect(provider.rollback(target)).rejects.toThrow(TransientError);
+    fake.settle();
+    await provider.rollback(target);
+    expect(fake.primary.taskDefinition).toBe(STABLE_REVISION);
+    expect(await provider.getWeights(target)).toEqual({ [V1]: 100, [V2]: 0 });
+  });
+
+  it('writes nothing when asked for the same weight again, or to roll back what never started', async () => {
+    await provider.prepare(target);
+    await expect(provider.setWeights(target, { [V1]: 75, [V2]: 25 })).rejects.toThrow(TransientError);
+    fake.replace(2);
+    await provider.setWeights(target, { [V1]: 75, [V2]: 25 });
+    ecs.resetHistory();
+
+    await provider.setWeights(target, { [V1]: 75, [V2]: 25 });
+    expectNoWrites();
+
+    fake = new FakeEcs();
+    await provider.rollback(target);
+    expectNoWrites();
+  });
+
+  it('refuses to shift a candidate that was never prepared', async () => {
+    await expect(provider.setWeights(target, { [V1]: 50, [V2]: 50 })).rejects.toThrow(
+      new ProviderError(
+        `ECS service web has no revision prepared for ${V2}: Prepare candidate must run first`,
+      ),
+    );
+    expectNoWrites();
+  });
+
+  it('refuses weights that name a third version', async () => {
+    await expect(provider.setWeights(target, { [V1]: 50, v9: 50 })).rejects.toThrow(InvalidInputError);
+  });
+
+  it('reports what ECS says when its circuit breaker failed the rollout', async () => {
+    await provider.prepare(target);
+    await expect(provider.setWeights(target, { [V1]: 75, [V2]: 25 })).rejects.toThrow(TransientError);
+    fake.breakCircuit(STABLE_REVISION);
+
+    await expect(provider.setWeights(target, { [V1]: 50, [V2]: 50 })).rejects.toThrow(
+      new ProviderError(
+        `ECS failed the rollout of ${V2} on web: ECS deployment circuit breaker: tasks failed to start.`,
+      ),
+    );
+    await expect(provider.promote(target)).rejects.toThrow(ProviderError);
+    fake.settle();
+    await provider.rollback(target);
+    expect(await provider.getWeights(target)).toEqual({ [V1]: 100, [V2]: 0 });
+  });
+
+  it('does not restart a rollout that someone moved the service off', async () => {
+    await provider.prepare(target);
+    await expect(provider.setWeights(target, { [V1]: 75, [V2]: 25 })).rejects.toThrow(TransientError);
+    fake.update({ cluster: 'prod', service: 'web', taskDefinition: STABLE_REVISION });
+    ecs.resetHistory();
+
+    await expect(provider.setWeights(target, { [V1]: 50, [V2]: 50 })).rejects.toThrow(ConflictError);
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+  });
+
+  it('reads a third image by its name', async () => {
+    const other = fake.addRevision({
+      family: 'web',
+      containerDefinitions: [{ name: 'web', image: `${REPO}:hotfix`, essential: true }],
+    });
+    fake.update({ cluster: 'prod', service: 'web', taskDefinition: other });
+    fake.replace(1);
+    expect(await provider.getWeights(target)).toEqual({ [V1]: 75, [V2]: 0, [`${REPO}:hotfix`]: 25 });
+  });
+});
+
+describe('EcsRollingTrafficProvider recreate', () => {
+  it('stops the stable version, starts the candidate at the remembered count, and promotes', async () => {
+    await provider.prepare(target);
+    await provider.stopVersion(target, V1);
+    expect(fake.desiredCount).toBe(0);
+    expect(fake.tags.get(ROLLOUT_TAGS.desiredCount)).toBe('4');
+    fake.settle();
+
+    ecs.resetHistory();
+    await provider.stopVersion(target, V1);
+    expectNoWrites();
+
+    await provider.startVersion(target, V2);
+    expect(fake.primary).toMatchObject({ taskDefinition: CANDIDATE_REVISION, desiredCount: 4 });
+    expect(fake.tags.has(ROLLOUT_TAGS.desiredCount)).toBe(false);
+    expect(await provider.getWeights(target)).toEqual({ [V1]: 0, [V2]: 100 });
+
+    ecs.resetHistory();
+    await provider.startVersion(target, V2);
+    expectNoWrites();
+
+    fake.settle();
+    await provider.promote(target);
+    expect(await provider.getWeights(target)).toEqual({ [V1]: 0, [V2]: 100 });
+  });
+
+  it('rolls back a stopped stable version to its remembered count', async () => {
+    await provider.prepare(target);
+    await provider.stopVersion(target, V1);
+    fake.settle();
+
+    await provider.rollback(target);
+    expect(fake.primary).toMatchObject({ taskDefinition: STABLE_REVISION, desiredCount: 4 });
+    expect(fake.tags.has(ROLLOUT_TAGS.desiredCount)).toBe(false);
+    fake.settle();
+    expect(await provider.getWeights(target)).toEqual({ [V1]: 100, [V2]: 0 });
+  });
+
+  it('rolls back a started candidate to the stable revision at the same count', async () => {
+    await provider.prepare(target);
+    await provider.stopVersion(target, V1);
+    fake.settle();
+    await provider.startVersion(target, V2);
+    fake.settle();
+
+    await expect(provider.rollback(target)).rejects.toThrow(TransientError);
+    fake.settle();
+    await provider.rollback(target);
+    expect(fake.primary).toMatchObject({ taskDefinition: STABLE_REVISION, desiredCount: 4 });
+    expect(await provider.getWeights(target)).toEqual({ [V1]: 100, [V2]: 0 });
+  });
+
+  it('refuses to start with no count to start at', async () => {
+    await provider.prepare(target);
+    fake.update({ cluster: 'prod', service: 'web', desiredCount: 0 });
+    await expect(provider.startVersion(target, V2)).rejects.toThrow(ProviderError);
+  });
+
+  it('refuses a version that is neither stable nor candidate', async () => {
+    await provider.prepare(target);
+    await expect(provider.stopVersion(target, 'v0')).rejects.toThrow(InvalidInputError);
+  });
+});
+
+describe('EcsRollingTrafficProvider segments', () => {
+  it('refuses a segment and reads none', async () => {
+    await expect(provider.setSegment(target, { header: 'x-beta', value: 'yes' })).rejects.toThrow(
+      ProviderError,
+    );
+    await provider.setSegment(target, undefined);
+    expect(await provider.getSegment(target)).toBeUndefined();
+  });
+});
+
+describe('EcsRollingTrafficProvider errors', () => {
+  it('names a missing service', async () => {
+    fake.missing = true;
+    await expect(provider.getWeights(target)).rejects.toThrow(
+      new ResourceNotFoundError('ECS service web not found in cluster prod (MISSING)'),
+    );
+  });
+
+  it('names a missing cluster', async () => {
+    fake.failOnce(
+      'DescribeServices',
+      new ClusterNotFoundException({ message: 'Cluster not found.', ...meta }),
+    );
+    await expect(provider.prepare(target)).rejects.toThrow(
+      new ResourceNotFoundError('ECS cluster prod not found'),
+    );
+  });
+
+  it('names a missing revision', async () => {
+    fake.revisions.delete(STABLE_REVISION);
+    await expect(provider.prepare(target)).rejects.toThrow(
+      new ResourceNotFoundError(`task definition ${STABLE_REVISION} not found`),
+    );
+  });
+
+  it('turns throttling and ECS server errors into TransientError', async () => {
+    fake.failOnce('DescribeServices', throttling());
+    await expect(provider.getWeights(target)).rejects.toThrow(TransientError);
+    fake.failOnce('DescribeTaskDefinition', new ServerException({ message: 'Service unavailable', ...meta }));
+    await expect(provider.prepare(target)).rejects.toThrow(TransientError);
+  });
+
+  it('turns an update in progress into ConflictError', async () => {
+    await provider.prepare(target);
+    fake.failOnce('UpdateService', new UpdateInProgressException({ message: 'Update in progress', ...meta }));
+    await expect(provider.setWeights(target, { [V1]: 50, [V2]: 50 })).rejects.toThrow(ConflictError);
+  });
+
+  it('turns a refused request into ProviderError', async () => {
+    await provider.prepare(target);
+    fake.failOnce(
+      'UpdateService',
+      new InvalidParameterException({ message: 'maximumPercent is invalid', ...meta }),
+    );
+    await expect(provider.setWeights(target, { [V1]: 50, [V2]: 50 })).rejects.toThrow(
+      new ProviderError('updating ECS service web: InvalidParameterException: maximumPercent is invalid'),
+    );
+  });
+});
