@@ -1,3 +1,4 @@
+import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -18,7 +19,12 @@ export function awsTaskDeps(env: NodeJS.ProcessEnv = process.env): TaskDeps {
   const lambda = new LambdaClient({});
   let clients: AwsProviderClients | undefined;
   const aws = () => {
-    clients ??= { ecs: new ECSClient({}), elbv2: new ElasticLoadBalancingV2Client({}), lambda };
+    clients ??= {
+      ecs: new ECSClient({}),
+      elbv2: new ElasticLoadBalancingV2Client({}),
+      lambda,
+      appconfig: new AppConfigClient({}),
+    };
     return clients;
   };
   return {

@@ -1,3 +1,4 @@
+import type { AppConfigClient } from '@aws-sdk/client-appconfig';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
@@ -5,13 +6,23 @@ import { InvalidInputError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
 import type { TrafficProvider } from '../../ports/traffic.ts';
+import { AppConfigFlagTrafficProvider } from './appconfig-flag/appconfig-flag-provider.ts';
+import { parseAppConfigFlagConfig } from './appconfig-flag/config.ts';
 import { parseEcsAlbConfig } from './ecs-alb/config.ts';
 import { EcsAlbTrafficProvider } from './ecs-alb/ecs-alb-provider.ts';
+import { parseEcsRollingConfig } from './ecs-rolling/config.ts';
+import { EcsRollingTrafficProvider } from './ecs-rolling/ecs-rolling-provider.ts';
 import { parseLambdaAliasConfig } from './lambda-alias/config.ts';
 import { LambdaAliasTrafficProvider } from './lambda-alias/lambda-alias-provider.ts';
 import { SimulatedTrafficProvider } from './simulated-provider.ts';
 
-export const PROVIDER_KINDS = ['simulated', 'ecs-alb', 'lambda-alias'] as const;
+export const PROVIDER_KINDS = [
+  'simulated',
+  'ecs-alb',
+  'ecs-rolling',
+  'lambda-alias',
+  'appconfig-flag',
+] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
 /** The AWS clients the real providers use, made once per Lambda container. */
@@ -19,6 +30,7 @@ export interface AwsProviderClients {
   ecs: ECSClient;
   elbv2: ElasticLoadBalancingV2Client;
   lambda: LambdaClient;
+  appconfig: AppConfigClient;
 }
 
 export interface ProviderDeps {
@@ -48,8 +60,12 @@ export function makeProviderFactory(deps: ProviderDeps): ProviderFactory {
         const { ecs, elbv2 } = aws();
         return new EcsAlbTrafficProvider(config, { ecs, elbv2 });
       }
+      case 'ecs-rolling':
+        return new EcsRollingTrafficProvider(aws().ecs, config);
       case 'lambda-alias':
         return new LambdaAliasTrafficProvider(aws().lambda, config);
+      case 'appconfig-flag':
+        return new AppConfigFlagTrafficProvider(aws().appconfig, config);
       default:
         throw new InvalidInputError(
           `unknown traffic provider '${kind}'; known providers: ${PROVIDER_KINDS.join(', ')}`,
@@ -69,7 +85,13 @@ export const PROVIDER_CONFIG_CHECKS: Record<ProviderKind, (config: Record<string
   'ecs-alb': (config) => {
     parseEcsAlbConfig(config);
   },
+  'ecs-rolling': (config) => {
+    parseEcsRollingConfig(config);
+  },
   'lambda-alias': (config) => {
     parseLambdaAliasConfig(config);
+  },
+  'appconfig-flag': (config) => {
+    parseAppConfigFlagConfig(config);
   },
 };
