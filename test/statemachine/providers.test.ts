@@ -1,0 +1,275 @@
+import { AppConfigClient } from '@aws-sdk/client-appconfig';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { defaultStrategyPlan, type StrategyName } from '../../lambdas/domain/strategies.ts';
+import { READY_POLL_SECONDS } from '../../lambdas/handlers/prepare-candidate.ts';
+import { parseFaults } from '../../local/faults.ts';
+import { DEFAULT_ALARMS, type DeploymentReport, LocalRuntime, TASK_NAMES } from '../../local/runtime.ts';
+import { BLUE, baseConfig, FakeEcsAlb, GREEN, LISTENER, REPO, V2 } from '../fakes/ecs-alb-fake.ts';
+import * as fn from '../fakes/lambda-fake.ts';
+
+/**
+ * The strategies' state machines on the embedded engine with the real ecs-alb and lambda-alias
+ * providers, over mocked SDK clients answered by the small stateful fakes in test/fakes. The
+ * simulated fleet and CloudWatch follow what the provider reads back, so `--inject` faults still
+ * drive the alarms. Runs are a service's first deployment (from the simulated baseline) unless
+ * they say otherwise; the end state is read from the fakes: the listener's weights and the services' desired counts,
+ * or the alias's version and routing config.
+ */
+const ecs = mockClient(ECSClient);
+const elbv2 = mockClient(ElasticLoadBalancingV2Client);
+const lambda = mockClient(LambdaClient);
+// No test here uses appconfig-flag; mocked all the same, so no call can reach AWS.
+const appconfig = mockClient(AppConfigClient);
+
+let runtime: LocalRuntime;
+beforeAll(async () => {
+  runtime = await LocalRuntime.open(undefined, {
+    aws: () => ({
+      ecs: new ECSClient({ region: 'eu-west-1' }),
+      elbv2: new ElasticLoadBalancingV2Client({ region: 'eu-west-1' }),
+      lambda: new LambdaClient({ region: 'eu-west-1' }),
+      appconfig: new AppConfigClient({ region: 'eu-west-1' }),
+    }),
+  });
+});
+afterAll(async () => {
+  await runtime?.close();
+});
+
+beforeEach(() => {
+  ecs.reset();
+  elbv2.reset();
+  lambda.reset();
+  appconfig.reset();
+});
+
+const ECS_ALB = { kind: 'ecs-alb', ...baseConfig };
+const LAMBDA_ALIAS = { kind: 'lambda-alias', ...fn.config };
+
+let serial = 0;
+
+interface Run {
+  strategy: StrategyName;
+  image: string;
+  provider: { kind: string } & Record<string, unknown>;
+  inject?: string[];
+  /** Deploys to this service again instead of a new one. */
+  service?: string;
+}
+
+async function deploy(run: Run): Promise<DeploymentReport> {
+  serial += 1;
+  return runtime.deploy({
+    service: run.service ?? `${run.provider.kind}-${run.strategy}-${serial}`,
+    image: run.image,
+    strategy: run.strategy,
+    plan: defaultStrategyPlan(run.strategy, 120),
+    alarms: DEFAULT_ALARMS,
+    insufficientData: 'healthy',
+    requestsPerMinute: 1000,
+    principal: 'tester@ci',
+    faults: parseFaults(run.inject ?? [], TASK_NAMES),
+    provider: run.provider,
+  });
+}
+
+/** Two ECS services behind one listener; a started ECS deployment settles after `startupReads` DescribeServices. */
+function ecsAlb(startupReads = 0): FakeEcsAlb {
+  const fake = new FakeEcsAlb({ startupReads });
+  fake.install(ecs, elbv2);
+  return fake;
+}
+
+function lambdaFunction(): fn.FakeLambda {
+  const fake = new fn.FakeLambda();
+  fake.install(lambda);
+  return fake;
+}
+
+/** The candidate's share of traffic at each shift, as the state machine read it back from the provider. */
+const candidateShares = (report: DeploymentReport) =>
+  report.steps.map((s) => s.weights[report.candidateVersion]);
+
+async function liveVersion(report: DeploymentReport): Promise<string | undefined> {
+  return (await runtime.store.getServiceStatus(report.service))?.liveVersion;
+}
+
+/** How many times Prepare candidate answered not ready, and the state machine waited and asked again. */
+async function readyWaits(report: DeploymentReport): Promise<number> {
+  const events = await runtime.store.listAuditEvents(report.deploymentId);
+  const prepared = events.find((e) => e.type === 'CandidatePrepared');
+  expect(prepared, 'a CandidatePrepared audit event').toBeDefined();
+  return Number(prepared?.detail?.waitedSeconds) / READY_POLL_SECONDS;
+}
+
+describe('ecs-alb', () => {
+  it.each([
+    ['canary', [10, 25, 50, 100]],
+    ['blue-green', [100]],
+  ] as [StrategyName, number[]][])(
+    '%s, healthy: ends with the candidate target group at 100 and the old service at desired 0',
+    async (strategy, shares) => {
+      const fake = ecsAlb();
+
+      const report = await deploy({ strategy, image: V2, provider: ECS_ALB });
+
+      expect(report.status, report.reason).toBe('SUCCEEDED');
+      expect(candidateShares(report)).toEqual(shares);
+      expect(fake.split(LISTENER)).toEqual({ [BLUE]: 0, [GREEN]: 100 });
+      expect(fake.image(GREEN)).toBe(V2);
+      expect(fake.services[GREEN]?.desiredCount).toBe(3);
+      expect(fake.services[BLUE]?.desiredCount).toBe(0);
+      expect(await liveVersion(report)).toBe(V2);
+    },
+  );
+
+  it.each([
+    ['canary', 'errors at step 2', ['errors=10%@step=2'], [10, 25]],
+    ['blue-green', 'errors after the switch', ['errors=10%'], [100]],
+  ] as [StrategyName, string, string[], number[]][])(
+    '%s, %s: rolls back with the stable target group at 100 and the idle service at desired 0',
+    async (strategy, _fault, inject, shares) => {
+      const fake = ecsAlb();
+
+      const report = await deploy({ strategy, image: V2, provider: ECS_ALB, inject });
+
+      expect(report.status, report.reason).toBe('ROLLED_BACK');
+      expect(report.reason).toMatch(/unhealthy/);
+      expect(candidateShares(report)).toEqual(shares);
+      expect(report.steps.at(-1)?.verdict).toBe('unhealthy');
+      expect(fake.split(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 });
+      expect(fake.services[GREEN]?.desiredCount).toBe(0);
+      expect(fake.services[BLUE]?.desiredCount).toBe(3);
+      expect(await liveVersion(report)).not.toBe(report.candidateVersion);
+    },
+  );
+
+  it('deploys the next version to the other side: back to blue, green at desired 0', async () => {
+    const fake = ecsAlb();
+    const first = await deploy({ strategy: 'canary', image: V2, provider: ECS_ALB });
+    expect(first.status, first.reason).toBe('SUCCEEDED');
+    const next = `${REPO}:1.2`;
+
+    const report = await deploy({
+      strategy: 'canary',
+      image: next,
+      provider: ECS_ALB,
+      service: first.service,
+    });
+
+    expect(report.status, report.reason).toBe('SUCCEEDED');
+    expect(report.stableVersion).toBe(V2);
+    expect(candidateShares(report)).toEqual([10, 25, 50, 100]);
+    expect(fake.split(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 });
+    expect(fake.image(BLUE)).toBe(next);
+    expect(fake.services[GREEN]?.desiredCount).toBe(0);
+    expect(fake.services[BLUE]?.desiredCount).toBe(3);
+  });
+
+  it('waits and asks again while the ECS deployment is in progress, then proceeds', async () => {
+    ecsAlb(0);
+    const quick = await deploy({ strategy: 'canary', image: V2, provider: ECS_ALB });
+    ecs.reset();
+    elbv2.reset();
+    const fake = ecsAlb(6);
+
+    const slow = await deploy({ strategy: 'canary', image: V2, provider: ECS_ALB });
+
+    expect(slow.status, slow.reason).toBe('SUCCEEDED');
+    const [quickWaits, slowWaits] = [await readyWaits(quick), await readyWaits(slow)];
+    expect(quickWaits).toBeGreaterThanOrEqual(1);
+    expect(slowWaits).toBeGreaterThan(quickWaits);
+    // Each extra turn of the loop is three states: Candidate ready?, Wait for candidate, Prepare candidate.
+    expect(slow.stateTransitions - quick.stateTransitions).toBe(3 * (slowWaits - quickWaits));
+    expect(fake.split(LISTENER)).toEqual({ [BLUE]: 0, [GREEN]: 100 });
+    expect(fake.services[BLUE]?.desiredCount).toBe(0);
+  });
+
+  it('rolls back when the candidate is not ready within the provider config’s readyTimeoutSeconds', async () => {
+    const fake = ecsAlb(1000);
+
+    const report = await deploy({
+      strategy: 'canary',
+      image: V2,
+      provider: { ...ECS_ALB, readyTimeoutSeconds: 60 },
+    });
+
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(report.reason).toContain(
+      `Stepwise.CandidateNotReady: ${V2} was not ready after 60s: ${GREEN}: deployment IN_PROGRESS`,
+    );
+    expect(report.steps).toEqual([]);
+    expect(fake.split(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 });
+    expect(fake.services[GREEN]?.desiredCount).toBe(0);
+    expect(fake.services[BLUE]?.desiredCount).toBe(3);
+  });
+
+  it('fails at Prepare, naming the listener, when the listener does not exist, and changes nothing', async () => {
+    const fake = ecsAlb();
+    fake.listeners.delete(LISTENER);
+    const definitions = fake.definitions.size;
+
+    const report = await deploy({ strategy: 'canary', image: V2, provider: ECS_ALB });
+
+    expect(report.status).toBe('FAILED');
+    expect(report.reason).toContain(`${LISTENER}: listener not found (ListenerNotFoundException`);
+    expect(report.steps).toEqual([]);
+    expect(fake.definitions.size).toBe(definitions);
+    expect(fake.services[GREEN]?.desiredCount).toBe(0);
+    expect(fake.services[BLUE]?.desiredCount).toBe(3);
+  });
+});
+
+describe('lambda-alias', () => {
+  const alias = (fake: fn.FakeLambda) => fake.getAlias({ FunctionName: 'checkout', Name: 'live' });
+
+  it('linear, healthy: ends with the alias on the new version and no routing config', async () => {
+    const fake = lambdaFunction();
+
+    const report = await deploy({ strategy: 'linear', image: fn.V2, provider: LAMBDA_ALIAS });
+
+    expect(report.status, report.reason).toBe('SUCCEEDED');
+    expect(candidateShares(report)).toEqual([25, 50, 75, 100]);
+    expect(fake.versions.at(-1)).toMatchObject({ Version: '2', ImageUri: fn.V2 });
+    expect(alias(fake).FunctionVersion).toBe('2');
+    expect(alias(fake).RoutingConfig).toBeUndefined();
+    expect(await liveVersion(report)).toBe(fn.V2);
+  });
+
+  it('linear, errors at step 2: rolls back to the old version with no routing config', async () => {
+    const fake = lambdaFunction();
+
+    const report = await deploy({
+      strategy: 'linear',
+      image: fn.V2,
+      provider: LAMBDA_ALIAS,
+      inject: ['errors=10%@step=2'],
+    });
+
+    expect(report.status, report.reason).toBe('ROLLED_BACK');
+    expect(candidateShares(report)).toEqual([25, 50]);
+    expect(report.steps.at(-1)?.verdict).toBe('unhealthy');
+    expect(alias(fake).FunctionVersion).toBe('1');
+    expect(alias(fake).RoutingConfig).toBeUndefined();
+    expect(await liveVersion(report)).not.toBe(report.candidateVersion);
+  });
+
+  it('fails at Prepare, naming the alias, when the alias does not exist', async () => {
+    const fake = lambdaFunction();
+
+    const report = await deploy({
+      strategy: 'linear',
+      image: fn.V2,
+      provider: { ...LAMBDA_ALIAS, alias: 'gone' },
+    });
+
+    expect(report.status).toBe('FAILED');
+    expect(report.reason).toMatch(/^alias gone of function checkout not found/);
+    expect(fake.versions).toHaveLength(1);
+    expect(alias(fake).FunctionVersion).toBe('1');
+  });
+});
