@@ -234,6 +234,8 @@ export class LocalRuntime {
   private readonly db: LocalDynamoDb;
 
   private readonly aws: (() => AwsProviderClients) | undefined;
+  /** The weights each service's provider last read back: what a report says traffic ended on. */
+  private readonly lastWeights = new Map<string, Weights>();
 
   private constructor(db: LocalDynamoDb, aws: (() => AwsProviderClients) | undefined) {
     this.db = db;
@@ -289,7 +291,8 @@ export class LocalRuntime {
     const { execution, stableVersion } = run;
     const summary = await this.store.getDeployment(deploymentId);
     const events = await this.store.listAuditEvents(deploymentId);
-    const routed = (await this.store.getRoutes(options.service))?.weights ?? { [stableVersion]: 100 };
+    const routed = this.lastWeights.get(options.service) ??
+      (await this.store.getRoutes(options.service))?.weights ?? { [stableVersion]: 100 };
     const finalWeights =
       options.strategy === 'ring'
         ? {}
@@ -367,7 +370,8 @@ export class LocalRuntime {
   private async ringReports(options: LocalDeployOptions, report: ReportBuilder): Promise<RingReport[]> {
     return Promise.all(
       report.rings.map(async (ring) => {
-        const weights = (await this.store.getRoutes(ring.service))?.weights ?? {};
+        const weights =
+          this.lastWeights.get(ring.service) ?? (await this.store.getRoutes(ring.service))?.weights ?? {};
         const live = Object.entries(weights).find(([, w]) => w === 100)?.[0];
         return {
           ...ring,
@@ -426,7 +430,7 @@ export class LocalRuntime {
       ...(this.aws ? { aws: this.aws } : {}),
     });
     const providers = (kind: string, config?: Record<string, unknown>) =>
-      routedThroughFleet(storeProviders(kind, config), fleet, clock);
+      routedThroughFleet(storeProviders(kind, config), fleet, clock, this.lastWeights);
     const deps = { store: this.store, clock, alarms: cloudwatch, providers, hooks: new DefaultHookRunner() };
     const handlers = new Map(
       TASKS.map((t) => {
@@ -559,10 +563,12 @@ function routedThroughFleet(
   inner: TrafficProvider,
   fleet: SimulatedFleet,
   clock: VirtualClock,
+  lastWeights: Map<string, Weights>,
 ): TrafficProvider {
   // Read back through the provider itself, so a real provider (over mocked AWS clients) drives the fleet too.
   const after = async (target: TrafficTarget) => {
     const [weights, match] = await Promise.all([inner.getWeights(target), inner.getSegment(target)]);
+    lastWeights.set(target.service, weights);
     fleet.route(clock.now(), {
       weights,
       ...(match ? { segment: { match, version: target.candidateVersion } } : {}),

@@ -120,6 +120,7 @@ describe('ecs-alb', () => {
       expect(report.status, report.reason).toBe('SUCCEEDED');
       expect(candidateShares(report)).toEqual(shares);
       expect(fake.split(LISTENER)).toEqual({ [BLUE]: 0, [GREEN]: 100 });
+      expect(report.finalWeights[V2]).toBe(100);
       expect(fake.image(GREEN)).toBe(V2);
       expect(fake.services[GREEN]?.desiredCount).toBe(3);
       expect(fake.services[BLUE]?.desiredCount).toBe(0);
@@ -142,6 +143,7 @@ describe('ecs-alb', () => {
       expect(candidateShares(report)).toEqual(shares);
       expect(report.steps.at(-1)?.verdict).toBe('unhealthy');
       expect(fake.split(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 });
+      expect(report.finalWeights[V2]).toBe(0);
       expect(fake.services[GREEN]?.desiredCount).toBe(0);
       expect(fake.services[BLUE]?.desiredCount).toBe(3);
       expect(await liveVersion(report)).not.toBe(report.candidateVersion);
