@@ -26,6 +26,15 @@ export class TransientError extends StepwiseError {
   override name = 'Stepwise.Transient';
 }
 
+/**
+ * The provider is doing what was asked but is not there yet (tasks starting, a rollout draining,
+ * an AppConfig rollback): the state machine asks again every 15 s for up to 10 minutes, a
+ * Retry pause rather than a sleep in a Lambda.
+ */
+export class NotReadyYetError extends TransientError {
+  override name = 'Stepwise.NotReadyYet';
+}
+
 /** Weights read back from the traffic target differ from the ones just written. */
 export class WeightsMismatchError extends StepwiseError {
   override name = 'Stepwise.WeightsMismatch';

@@ -16,6 +16,7 @@ import {
 import {
   ConflictError,
   InvalidInputError,
+  NotReadyYetError,
   ProviderError,
   ResourceNotFoundError,
   TransientError,
@@ -193,7 +194,7 @@ export class AppConfigFlagTrafficProvider implements TrafficProvider {
       );
       // A rollback takes AppConfig moments, and the environment is free after it.
       if (running.State === 'ROLLING_BACK') {
-        throw new TransientError(
+        throw new NotReadyYetError(
           `AppConfig is rolling back deployment ${running.DeploymentNumber} in environment ${EnvironmentId}`,
         );
       }
@@ -212,7 +213,7 @@ export class AppConfigFlagTrafficProvider implements TrafficProvider {
               }),
             ),
           );
-          throw new TransientError(
+          throw new NotReadyYetError(
             `stopped AppConfig deployment ${running.DeploymentNumber} of flag ${flag}; it goes to ${percent}% once AppConfig has rolled that back`,
           );
         }

@@ -25,6 +25,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   ConflictError,
+  NotReadyYetError,
   ProviderError,
   ResourceNotFoundError,
   TransientError,
@@ -237,7 +238,7 @@ export class EcsAlbTrafficProvider implements TrafficProvider {
     if (stable.weight < 100 && stable.desiredCount === 0) {
       const count = Math.max(candidate.desiredCount, 1);
       await this.updateService(stable, { desiredCount: count });
-      throw new TransientError(
+      throw new NotReadyYetError(
         `${stable.service} (${view.names[stable.index]}) had no tasks: started ${count}; traffic stays on ${candidate.service} until one is healthy`,
       );
     }
@@ -246,7 +247,7 @@ export class EcsAlbTrafficProvider implements TrafficProvider {
         (t) => t.TargetHealth?.State === 'healthy',
       );
       if (healthy.length === 0) {
-        throw new TransientError(
+        throw new NotReadyYetError(
           `${stable.service} has no healthy target in ${targetGroupName(stable.targetGroupArn)} yet (${stable.runningCount}/${stable.desiredCount} tasks running); traffic stays on ${candidate.service}`,
         );
       }

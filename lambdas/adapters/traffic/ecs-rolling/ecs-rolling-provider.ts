@@ -19,6 +19,7 @@ import {
 import {
   ConflictError,
   InvalidInputError,
+  NotReadyYetError,
   ProviderError,
   ResourceNotFoundError,
   TransientError,
@@ -171,7 +172,7 @@ export class EcsRollingTrafficProvider implements TrafficProvider {
         target.candidateVersion
       ] ?? 0;
     if (reached < percent) {
-      throw new TransientError(
+      throw new NotReadyYetError(
         `ECS is replacing the tasks of ${this.config.service}: ${reached}% of running tasks run ${target.candidateVersion}, waiting for ${percent}%`,
       );
     }
@@ -204,7 +205,7 @@ export class EcsRollingTrafficProvider implements TrafficProvider {
       (primary.rolloutState ?? 'COMPLETED') === 'COMPLETED' &&
       (primary.runningCount ?? 0) === (primary.desiredCount ?? 0);
     if (!completed) {
-      throw new TransientError(
+      throw new NotReadyYetError(
         `ECS is still rolling ${this.config.service} out to ${target.candidateVersion}: ${primary?.runningCount ?? 0}/${primary?.desiredCount ?? 0} tasks running, ${draining.length} older deployment(s) draining`,
       );
     }
@@ -231,7 +232,7 @@ export class EcsRollingTrafficProvider implements TrafficProvider {
     if (rollout.desiredCount !== undefined) await this.untag(snapshot, [ROLLOUT_TAGS.desiredCount]);
     const left = runningOn(snapshot.service, rollout.candidate);
     if (left > 0) {
-      throw new TransientError(
+      throw new NotReadyYetError(
         `ECS is rolling ${this.config.service} back to ${target.stableVersion}: ${left} task(s) still run ${target.candidateVersion}`,
       );
     }

@@ -187,10 +187,10 @@ describe('EcsAlbTrafficProvider', () => {
     const provider = providerWith();
     await prepared(provider);
     await provider.promote(target);
-    await expect(provider.rollback(target)).rejects.toMatchObject({ name: 'Stepwise.Transient' });
+    await expect(provider.rollback(target)).rejects.toMatchObject({ name: 'Stepwise.NotReadyYet' });
     expect(fake.services[BLUE]?.desiredCount).toBe(3);
     expect(fake.split(LISTENER)).toEqual({ [BLUE]: 0, [GREEN]: 100 });
-    await expect(provider.rollback(target)).rejects.toMatchObject({ name: 'Stepwise.Transient' });
+    await expect(provider.rollback(target)).rejects.toMatchObject({ name: 'Stepwise.NotReadyYet' });
     fake.settle(BLUE);
     await provider.rollback(target);
     expect(fake.split(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 });

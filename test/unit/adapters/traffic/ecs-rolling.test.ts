@@ -35,6 +35,7 @@ import {
 import {
   ConflictError,
   InvalidInputError,
+  NotReadyYetError,
   ProviderError,
   ResourceNotFoundError,
   TransientError,
@@ -438,7 +439,9 @@ describe('EcsRollingTrafficProvider rolling', () => {
 
     // The first shift starts ECS's rolling update; nothing of it runs yet.
     await expect(provider.setWeights(target, { [V1]: 75, [V2]: 25 })).rejects.toThrow(
-      new TransientError(`ECS is replacing the tasks of web: 0% of running tasks run ${V2}, waiting for 25%`),
+      new NotReadyYetError(
+        `ECS is replacing the tasks of web: 0% of running tasks run ${V2}, waiting for 25%`,
+      ),
     );
     expect(fake.primary.taskDefinition).toBe(CANDIDATE_REVISION);
     expect(fake.deploymentConfiguration).toEqual({
@@ -473,7 +476,7 @@ describe('EcsRollingTrafficProvider rolling', () => {
     fake.replace(3);
 
     await expect(provider.promote(target)).rejects.toThrow(
-      new TransientError(
+      new NotReadyYetError(
         `ECS is still rolling web out to ${V2}: 3/4 tasks running, 1 older deployment(s) draining`,
       ),
     );
@@ -489,7 +492,7 @@ describe('EcsRollingTrafficProvider rolling', () => {
     await provider.setWeights(target, { [V1]: 75, [V2]: 25 });
 
     await expect(provider.rollback(target)).rejects.toThrow(
-      new TransientError(`ECS is rolling web back to ${V1}: 1 task(s) still run ${V2}`),
+      new NotReadyYetError(`ECS is rolling web back to ${V1}: 1 task(s) still run ${V2}`),
     );
     expect(fake.primary.taskDefinition).toBe(STABLE_REVISION);
     fake.settle();
