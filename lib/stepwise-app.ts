@@ -1,18 +1,52 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { RegistryFile } from '../lambdas/domain/registry.ts';
+import { DEFAULT_REGISTRY_FILE, loadRegistry } from '../registry/load.ts';
+import { ExampleWorkloadStack } from './example/example-workload-stack.ts';
 import { StepwiseStack } from './stepwise-stack.ts';
 
 export interface StepwiseAppProps {
   /** Context on top of the CLI's (tests pass cdk.json's flags and skip bundling). @default - none */
   readonly context?: Record<string, unknown>;
+  /**
+   * The service registry, already loaded and validated.
+   * @default - the file `registryFile` finds: context `config`, else ./stepwise.config.json, else none
+   */
+  readonly registry?: RegistryFile;
+}
+
+export interface StepwiseAppStacks {
+  readonly app: App;
+  readonly stack: StepwiseStack;
+  /** The example workload, with context `example=true`. */
+  readonly example?: ExampleWorkloadStack;
 }
 
 /**
- * The CDK app: the `StepwiseStack` (stack name from context `stackName`, default `Stepwise`) checked
- * by cdk-nag's AwsSolutions pack. cdk-nag 3 is a policy-validation plugin, not an Aspect: its findings
- * go to the synth's validation report and any unacknowledged one fails the synth.
+ * The registry file the app reads: context `config` (a path, relative to `cwd`), which must exist;
+ * else `stepwise.config.json` in `cwd` if there is one; else none (a Stepwise with no services).
  */
-export function createStepwiseApp(props: StepwiseAppProps = {}): { app: App; stack: StepwiseStack } {
+export function registryFile(config: unknown, cwd = process.cwd()): string | undefined {
+  if (config !== undefined) {
+    if (typeof config !== 'string' || config.length === 0) {
+      throw new Error(`context config must be the path of a registry file, got ${JSON.stringify(config)}`);
+    }
+    return resolve(cwd, config);
+  }
+  const fallback = resolve(cwd, DEFAULT_REGISTRY_FILE);
+  return existsSync(fallback) ? fallback : undefined;
+}
+
+/**
+ * The CDK app: the `StepwiseStack` (stack name from context `stackName`, default `Stepwise`) with the
+ * services of the registry file (`registryFile`), checked by cdk-nag's AwsSolutions pack. With context
+ * `example=true`, also `<stackName>-example`: a sample workload registered with Stepwise. cdk-nag 3 is
+ * a policy-validation plugin, not an Aspect: its findings go to the synth's validation report and any
+ * unacknowledged one fails the synth. Async because a registry may be a TypeScript module.
+ */
+export async function createStepwiseApp(props: StepwiseAppProps = {}): Promise<StepwiseAppStacks> {
   const app = new App({ context: props.context });
   const stackName: unknown = app.node.tryGetContext('stackName') ?? 'Stepwise';
   if (typeof stackName !== 'string' || !/^[A-Za-z][A-Za-z0-9-]{0,63}$/.test(stackName)) {
@@ -20,11 +54,34 @@ export function createStepwiseApp(props: StepwiseAppProps = {}): { app: App; sta
       `context stackName must be letters, digits and dashes, starting with a letter (at most 64), got ${JSON.stringify(stackName)}`,
     );
   }
+  const example = exampleFlag(app.node.tryGetContext('example'));
+  const file = props.registry ? undefined : registryFile(app.node.tryGetContext('config'));
+  const registry = props.registry ?? (file ? await loadRegistry(file) : { services: [] });
+  const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+
   const stack = new StepwiseStack(app, 'StepwiseStack', {
     stackName,
     description: 'Stepwise: progressive delivery with Step Functions (state machines, task functions, table)',
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    env,
+    services: registry.services,
   });
+  const exampleStack = example
+    ? new ExampleWorkloadStack(app, 'StepwiseExampleStack', {
+        stackName: `${stackName}-example`,
+        description:
+          'Stepwise example workload: ECS blue/green behind an ALB and a Lambda alias, registered with Stepwise',
+        env,
+        stepwise: stack,
+        registered: registry.services.map((service) => service.name),
+      })
+    : undefined;
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, stack };
+  return { app, stack, example: exampleStack };
+}
+
+/** Context `example`: `true` from code, `"true"` from `-c example=true`; anything else but false is a mistake. */
+function exampleFlag(value: unknown): boolean {
+  if (value === undefined || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new Error(`context example must be true or false, got ${JSON.stringify(value)}`);
 }

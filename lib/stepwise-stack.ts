@@ -1,17 +1,29 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import type { ServiceEntry } from '../lambdas/domain/registry.ts';
 import { STRATEGIES, type StrategyName } from '../lambdas/domain/strategy-names.ts';
+import { ServiceRegistry } from './registry/service-registry.ts';
 import { StepwiseTable } from './storage/stepwise-table.ts';
 import { inCreationOrder, STRATEGY_CONSTRUCTS, stateMachinePlaceholder } from './strategies/strategies.ts';
 import type { Strategy } from './strategies/strategy.ts';
 import { StrategyStateMachine } from './strategies/strategy-state-machine.ts';
 import { TaskFunctions } from './tasks/task-functions.ts';
 
+export interface StepwiseStackProps extends StackProps {
+  /**
+   * The registered services (the registry file, validated): each one's CONFIG item is written to the
+   * table at deploy time and the provider-calling task roles get its provider's permissions.
+   * @default - none: the stack deploys no service configuration and no provider permissions
+   */
+  readonly services?: readonly ServiceEntry[];
+}
+
 /**
  * Stepwise on AWS: the table, one Lambda function per task, and one state machine per strategy
  * (`STRATEGIES`), each named `<stack name>-<strategy>` and allowed to invoke only the functions its
  * ASL file names. A definition may also start other strategies' state machines as child executions,
  * naming each `${<Id>StateMachineArn}` (ring does): it is created after them and may start only those.
+ * With registered services, `Registry` writes their configuration and grants their providers' permissions.
  * Construct ids are a contract: renaming one replaces its resources (the table is
  * retained, not replaced in place).
  *
@@ -23,11 +35,21 @@ export class StepwiseStack extends Stack {
   readonly table: StepwiseTable;
   readonly tasks: TaskFunctions;
   readonly stateMachines: Readonly<Record<StrategyName, StrategyStateMachine>>;
+  /** The registered services' configuration and provider grants; undefined when none are registered. */
+  readonly registry?: ServiceRegistry;
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
-    super(scope, id, props);
+  constructor(scope: Construct, id: string, props: StepwiseStackProps = {}) {
+    const { services = [], ...stackProps } = props;
+    super(scope, id, stackProps);
     this.table = new StepwiseTable(this, 'Table');
     this.tasks = new TaskFunctions(this, 'Tasks', { table: this.table });
+    if (services.length > 0) {
+      this.registry = new ServiceRegistry(this, 'Registry', {
+        table: this.table,
+        services,
+        providerRoles: this.tasks.providerRoles,
+      });
+    }
 
     new CfnOutput(this, 'TableName', {
       description: 'DynamoDB table: service configuration, locks, deployments and the audit trail',

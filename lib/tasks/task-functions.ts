@@ -1,4 +1,5 @@
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { Role } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { TASKS, type TaskDefinition } from '../../lambdas/tasks.ts';
 import { TaskFunction, type TaskFunctionProps } from './task-function.ts';
@@ -34,6 +35,13 @@ export class TaskFunctions extends Construct {
   /** The function whose task a definition names as `${placeholder}`, if any. */
   findByPlaceholder(placeholder: string): TaskFunction | undefined {
     return this.all.find((taskFunction) => taskFunction.task.placeholder === placeholder);
+  }
+
+  /** The roles of the tasks that call the traffic provider (`usesProvider`): they get the registered services' provider grants. */
+  get providerRoles(): Role[] {
+    return this.all
+      .filter((taskFunction) => taskFunction.task.usesProvider)
+      .map((taskFunction) => taskFunction.role);
   }
 
   /** The function of task `id`; throws naming the known ids when there is none. */

@@ -6,8 +6,8 @@ import { HOOK_FUNCTION_PREFIX, TASKS } from '../../lambdas/tasks.ts';
 import { buildStepwise } from './support.ts';
 
 describe('cdk-nag AwsSolutions', () => {
-  it('finds nothing unacknowledged in the stack', () => {
-    const { app } = buildStepwise();
+  it('finds nothing unacknowledged in the stack', async () => {
+    const { app } = await buildStepwise();
     const findings = new AwsSolutionsChecks()
       .validateScope(app)
       .violations.map(
@@ -18,14 +18,14 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => app.synth()).not.toThrow();
   });
 
-  it('fails the synth on a finding', () => {
-    const { app, stack } = buildStepwise();
+  it('fails the synth on a finding', async () => {
+    const { app, stack } = await buildStepwise();
     new Table(stack, 'Unprotected', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
     expect(() => app.synth()).toThrow(/AwsSolutions-DDB3/);
   });
 
-  it('is acknowledged only for wildcard resources X-Ray, log delivery, alarm reads, hooks and child executions need, each with a reason', () => {
-    const { app } = buildStepwise();
+  it('is acknowledged only for wildcard resources X-Ray, log delivery, alarm reads, hooks and child executions need, each with a reason', async () => {
+    const { app } = await buildStepwise();
     const acknowledged = app.node.findAll().flatMap((construct) =>
       construct.node.metadata
         .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)

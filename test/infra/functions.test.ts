@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TASKS } from '../../lambdas/tasks.ts';
 import { synthStepwise } from './support.ts';
 
-const { stack, template, logicalId } = synthStepwise();
+const { stack, template, logicalId } = await synthStepwise();
 
 describe('the task functions', () => {
   it('are one per task', () => {

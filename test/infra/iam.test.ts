@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HOOK_FUNCTION_PREFIX, TASKS } from '../../lambdas/tasks.ts';
 import { actionsOf, resourcesOf, roleStatements, synthStepwise } from './support.ts';
 
-const { stack, template, logicalId } = synthStepwise();
+const { stack, template, logicalId } = await synthStepwise();
 const tableArn = { 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] };
 const hookArns = {
   'Fn::Join': [

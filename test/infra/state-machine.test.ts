@@ -15,7 +15,7 @@ import {
   synthStepwise,
 } from './support.ts';
 
-const { stack, template, logicalId } = synthStepwise();
+const { stack, template, logicalId } = await synthStepwise();
 const stateMachines = template.findResources('AWS::StepFunctions::StateMachine');
 const outputs = template.findOutputs('*');
 const asSet = (values: unknown[]) => new Set(values.map((value) => JSON.stringify(value)));

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { TABLE_KEYS } from '../../lambdas/adapters/dynamodb/table.ts';
 import { synthStepwise } from './support.ts';
 
-const { stack, template, logicalId } = synthStepwise();
+const { stack, template, logicalId } = await synthStepwise();
 const table = template.findResources('AWS::DynamoDB::GlobalTable')[logicalId(stack.table)];
 
 describe('the table', () => {

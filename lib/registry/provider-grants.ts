@@ -1,0 +1,365 @@
+import { Aws, Fn, Token } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { DEFAULT_DEPLOYMENT_STRATEGY } from '../../lambdas/adapters/traffic/appconfig-flag/config.ts';
+import type { ServiceEntry } from '../../lambdas/domain/registry.ts';
+
+/** A resource with a wildcard (`*`, or an ARN pattern) and why no narrower one would do. */
+export interface WildcardResource {
+  readonly resource: string;
+  readonly reason: string;
+}
+
+/** What the task functions that call a service's traffic provider may do to that service's resources. */
+export interface ProviderGrant {
+  readonly statements: PolicyStatement[];
+  /** Every wildcard resource of `statements`, with its reason (the cdk-nag acknowledgement). */
+  readonly wildcards: WildcardResource[];
+}
+
+/** The grant for one registered service; throws naming the field when an identifier is missing. */
+export type ProviderGrantFor = (entry: ServiceEntry, where: string) => ProviderGrant;
+
+const NONE: ProviderGrant = { statements: [], wildcards: [] };
+
+/**
+ * The IAM each provider kind needs, scoped to the resources a service registers. The actions are
+ * the calls the provider makes (docs/providers/<kind>.md); each resource is the narrowest the
+ * Service Authorization Reference allows for the action. An ARN given in the registry is used as
+ * it is; a name becomes an ARN in the stack's partition, region and account (where the task
+ * functions call the provider).
+ */
+export const PROVIDER_GRANTS: Readonly<Record<string, ProviderGrantFor>> = {
+  // The simulated fleet lives in the table, which every task may already use.
+  simulated: () => NONE,
+  'ecs-alb': ecsAlbGrant,
+  'ecs-rolling': ecsRollingGrant,
+  'lambda-alias': lambdaAliasGrant,
+  'appconfig-flag': appConfigFlagGrant,
+};
+
+/** The grant of `entry`'s provider kind; throws naming the kind when the CDK app has none. */
+export function providerGrant(entry: ServiceEntry, where: string): ProviderGrant {
+  const grant = PROVIDER_GRANTS[entry.provider.kind];
+  if (!grant) {
+    throw new Error(
+      `${where}.kind '${entry.provider.kind}' has no IAM grants in the CDK app; kinds with grants: ${Object.keys(PROVIDER_GRANTS).join(', ')}`,
+    );
+  }
+  return grant(entry, where);
+}
+
+const arn = (service: string, resource: string) =>
+  `arn:${Aws.PARTITION}:${service}:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
+
+/** An `arn:` literal (tokens are names: the example stack passes its resources' names and ARNs as tokens). */
+const isArn = (value: string) => !Token.isUnresolved(value) && value.startsWith('arn:');
+
+function text(entry: ServiceEntry, where: string, field: string): string {
+  const value = entry.provider[field];
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new Error(`${where}.${field} must be a non-empty string, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function optionalText(entry: ServiceEntry, where: string, field: string): string | undefined {
+  return entry.provider[field] === undefined ? undefined : text(entry, where, field);
+}
+
+function texts(entry: ServiceEntry, where: string, field: string, count: number): string[] {
+  const value = entry.provider[field];
+  if (
+    !Array.isArray(value) ||
+    value.length !== count ||
+    !value.every((v) => typeof v === 'string' && v.length > 0)
+  ) {
+    throw new Error(`${where}.${field} must list ${count} names, got ${JSON.stringify(value)}`);
+  }
+  return value as string[];
+}
+
+// ---- ECS ------------------------------------------------------------------------------------------
+
+/** The ARN of ECS service `service` in `cluster` (a name or ARN), in the long format ECS uses since 2021. */
+function ecsServiceArn(cluster: string, service: string): string {
+  if (isArn(service)) return service;
+  if (isArn(cluster)) return `${cluster.replace(':cluster/', ':service/')}/${service}`;
+  return arn('ecs', `service/${cluster}/${service}`);
+}
+
+/** What every ECS provider needs besides its services: a new task definition revision for the candidate. */
+function ecsTaskDefinitionGrant(): ProviderGrant {
+  return {
+    statements: [
+      new PolicyStatement({
+        actions: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
+        resources: ['*'],
+      }),
+      // RegisterTaskDefinition passes the task and execution roles the copied definition names.
+      new PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      }),
+    ],
+    wildcards: [
+      {
+        resource: '*',
+        reason:
+          'ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition support no resource-level permissions ' +
+          '(Service Authorization Reference). iam:PassRole passes the roles that the current task definition of ' +
+          'the service names, unknown at deploy time; it is limited by iam:PassedToService to ecs-tasks.amazonaws.com.',
+      },
+    ],
+  };
+}
+
+function ecsRollingGrant(entry: ServiceEntry, where: string): ProviderGrant {
+  const cluster = text(entry, where, 'cluster');
+  const service = ecsServiceArn(cluster, text(entry, where, 'service'));
+  const taskDefinitions = ecsTaskDefinitionGrant();
+  // The copy takes the family of the revision the service runs, which the registry does not name.
+  const revisions = arn('ecs', 'task-definition/*');
+  return {
+    statements: [
+      // The rollout record is a set of tags on the service, read with DescribeServices include TAGS.
+      new PolicyStatement({
+        actions: [
+          'ecs:DescribeServices',
+          'ecs:UpdateService',
+          'ecs:TagResource',
+          'ecs:UntagResource',
+          'ecs:ListTagsForResource',
+        ],
+        resources: [service],
+      }),
+      new PolicyStatement({ actions: ['ecs:ListTaskDefinitions'], resources: ['*'] }),
+      ...taskDefinitions.statements,
+      // The copy is registered with tags (stepwise:copied-from), which ECS authorizes as TagResource.
+      new PolicyStatement({
+        actions: ['ecs:TagResource'],
+        resources: [revisions],
+        conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+      }),
+      new PolicyStatement({ actions: ['ecs:ListTagsForResource'], resources: [revisions] }),
+    ],
+    wildcards: [
+      ...taskDefinitions.wildcards,
+      {
+        resource: '*',
+        reason:
+          'ecs:ListTaskDefinitions supports no resource-level permissions (Service Authorization Reference).',
+      },
+      {
+        resource: revisions,
+        reason:
+          `The candidate revision of ${entry.name} is a copy in the family of the revision its service runs, ` +
+          'which the registry does not name. Tagging is limited by ecs:CreateAction to tags given at ' +
+          'RegisterTaskDefinition; ListTagsForResource only reads.',
+      },
+    ],
+  };
+}
+
+// ---- ECS behind an ALB ----------------------------------------------------------------------------
+
+/** The rules of listener `listenerArn`: `listener/app/<lb>/<id>/<listener>` → `listener-rule/app/<lb>/<id>/<listener>/*`. */
+function listenerRules(listenerArn: string): string {
+  if (Token.isUnresolved(listenerArn)) {
+    const part = (i: number) => Fn.select(i, Fn.split(':listener/', listenerArn));
+    return `${part(0)}:listener-rule/${part(1)}/*`;
+  }
+  return `${listenerArn.replace(':listener/', ':listener-rule/')}/*`;
+}
+
+function ecsAlbGrant(entry: ServiceEntry, where: string): ProviderGrant {
+  const cluster = text(entry, where, 'cluster');
+  const services = texts(entry, where, 'services', 2);
+  const listenerArn = optionalText(entry, where, 'listenerArn');
+  const ruleArn = optionalText(entry, where, 'ruleArn');
+  const testListenerArn = optionalText(entry, where, 'testListenerArn');
+  const testRuleArn = optionalText(entry, where, 'testRuleArn');
+  if (!listenerArn && !ruleArn) throw new Error(`${where}.listenerArn (or ${where}.ruleArn) is required`);
+
+  const listeners = [listenerArn, testListenerArn].filter((a) => a !== undefined);
+  const rules = [ruleArn, testRuleArn].filter((a) => a !== undefined);
+  const taskDefinitions = ecsTaskDefinitionGrant();
+  const statements = [
+    new PolicyStatement({
+      actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
+      resources: services.map((service) => ecsServiceArn(cluster, service)),
+    }),
+    ...taskDefinitions.statements,
+    new PolicyStatement({
+      actions: [
+        'elasticloadbalancing:DescribeListeners',
+        'elasticloadbalancing:DescribeRules',
+        'elasticloadbalancing:DescribeTargetHealth',
+      ],
+      resources: ['*'],
+    }),
+  ];
+  const wildcards = [
+    ...taskDefinitions.wildcards,
+    {
+      resource: '*',
+      reason:
+        'elasticloadbalancing:DescribeListeners, DescribeRules and DescribeTargetHealth support no ' +
+        'resource-level permissions (Service Authorization Reference); they only read.',
+    },
+  ];
+  if (listeners.length > 0) {
+    statements.push(
+      new PolicyStatement({ actions: ['elasticloadbalancing:ModifyListener'], resources: listeners }),
+    );
+  }
+  if (rules.length > 0) {
+    statements.push(new PolicyStatement({ actions: ['elasticloadbalancing:ModifyRule'], resources: rules }));
+  }
+  if (listenerArn) {
+    // A header segment is a rule Stepwise adds to the production listener and removes afterwards.
+    // CreateRule is authorized on the listener (Service Authorization Reference); the provider's doc
+    // also names the listener's rules for it, which adds nothing beyond them. ModifyRule and
+    // DeleteRule are authorized on the rule, whose ARN ELB assigns at creation.
+    const segmentRules = listenerRules(listenerArn);
+    statements.push(
+      new PolicyStatement({
+        actions: ['elasticloadbalancing:CreateRule'],
+        resources: [listenerArn, segmentRules],
+      }),
+      new PolicyStatement({
+        actions: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule'],
+        resources: [segmentRules],
+      }),
+    );
+    wildcards.push({
+      resource: segmentRules,
+      reason:
+        `The segment rule Stepwise creates on the listener of ${entry.name} gets its ARN from ELB at creation; ` +
+        'the pattern covers only the rules of that one listener.',
+    });
+  }
+  return { statements, wildcards };
+}
+
+// ---- Lambda alias ---------------------------------------------------------------------------------
+
+function lambdaAliasGrant(entry: ServiceEntry, where: string): ProviderGrant {
+  const functionName = text(entry, where, 'functionName');
+  const alias = text(entry, where, 'alias');
+  const functionArn = isArn(functionName) ? functionName : arn('lambda', `function:${functionName}`);
+  const versions = `${functionArn}:*`;
+  const repository = entry.trigger?.repository;
+  const images = repository ? arn('ecr', `repository/${repository}`) : '*';
+  const wildcards: WildcardResource[] = [
+    {
+      resource: versions,
+      reason:
+        `Stepwise reads the state of the versions it publishes of the function of ${entry.name}; Lambda ` +
+        'numbers them at publication. The pattern covers only the versions and aliases of that function.',
+    },
+  ];
+  if (!repository) {
+    wildcards.push({
+      resource: '*',
+      reason:
+        'An image function is updated to the image each deployment names, in a repository the registry does ' +
+        'not name (no trigger repository): ecr:BatchGetImage and ecr:GetDownloadUrlForLayer, read only.',
+    });
+  }
+  return {
+    statements: [
+      // TagResource and ListTags: a .zip function's code is tracked by the stepwise:code tag.
+      new PolicyStatement({
+        actions: [
+          'lambda:GetFunction',
+          'lambda:ListVersionsByFunction',
+          'lambda:UpdateFunctionCode',
+          'lambda:PublishVersion',
+          'lambda:TagResource',
+          'lambda:ListTags',
+        ],
+        resources: [functionArn],
+      }),
+      new PolicyStatement({
+        actions: ['lambda:GetFunctionConfiguration'],
+        resources: [functionArn, versions],
+      }),
+      // Lambda authorizes a call naming an alias against the qualified ARN; granting both forms lets
+      // either evaluation pass (docs/providers/lambda-alias.md).
+      new PolicyStatement({
+        actions: ['lambda:GetAlias', 'lambda:UpdateAlias'],
+        resources: [functionArn, `${functionArn}:${alias}`],
+      }),
+      new PolicyStatement({
+        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+        resources: [images],
+      }),
+    ],
+    wildcards,
+  };
+}
+
+// ---- AppConfig feature flag -----------------------------------------------------------------------
+
+function appConfigFlagGrant(entry: ServiceEntry, where: string): ProviderGrant {
+  const applicationId = text(entry, where, 'applicationId');
+  const environmentId = text(entry, where, 'environmentId');
+  const profileId = text(entry, where, 'configurationProfileId');
+  const strategyId = optionalText(entry, where, 'deploymentStrategyId') ?? DEFAULT_DEPLOYMENT_STRATEGY;
+  const application = arn('appconfig', `application/${applicationId}`);
+  const profile = `${application}/configurationprofile/${profileId}`;
+  const hostedVersions = `${profile}/hostedconfigurationversion/*`;
+  const environment = `${application}/environment/${environmentId}`;
+  const deployments = `${environment}/deployment/*`;
+  // A predefined strategy (AppConfig.AllAtOnce) is named in the account as CDK's own
+  // DeploymentStrategy.fromDeploymentStrategyId names it.
+  const strategy = arn('appconfig', `deploymentstrategy/${strategyId}`);
+  // Each action lists every resource type the Service Authorization Reference marks required for it
+  // (GetHostedConfigurationVersion: application, profile and version; StartDeployment: application,
+  // profile, environment, strategy and deployment), so each statement names the application too.
+  return {
+    statements: [
+      new PolicyStatement({
+        actions: [
+          'appconfig:GetApplication',
+          'appconfig:GetEnvironment',
+          'appconfig:GetConfigurationProfile',
+          'appconfig:GetDeploymentStrategy',
+        ],
+        resources: [application, environment, profile, strategy],
+      }),
+      new PolicyStatement({
+        actions: [
+          'appconfig:ListHostedConfigurationVersions',
+          'appconfig:GetHostedConfigurationVersion',
+          'appconfig:CreateHostedConfigurationVersion',
+        ],
+        resources: [application, profile, hostedVersions],
+      }),
+      new PolicyStatement({
+        actions: [
+          'appconfig:ListDeployments',
+          'appconfig:GetDeployment',
+          'appconfig:StartDeployment',
+          'appconfig:StopDeployment',
+        ],
+        resources: [application, profile, environment, deployments, strategy],
+      }),
+    ],
+    wildcards: [
+      {
+        resource: hostedVersions,
+        reason:
+          `Stepwise creates and reads hosted configuration versions of the profile of ${entry.name}; ` +
+          'AppConfig numbers them at creation. The pattern covers only the versions of that profile.',
+      },
+      {
+        resource: deployments,
+        reason:
+          `Stepwise starts, reads and stops AppConfig deployments in the environment of ${entry.name}; ` +
+          'AppConfig numbers them at creation. The pattern covers only the deployments of that environment.',
+      },
+    ],
+  };
+}

@@ -1,0 +1,190 @@
+import { Validations } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { TASKS } from '../../lambdas/tasks.ts';
+import { REAL_LISTENER, REAL_PROVIDERS, REAL_TEST_LISTENER, writeRegistry } from './registries.ts';
+import {
+  actionsOf,
+  renderCfn,
+  resourcesOf,
+  roleStatements,
+  type Statement,
+  synthStepwise,
+} from './support.ts';
+
+const { stack, template, logicalId } = await synthStepwise({
+  context: { config: writeRegistry(REAL_PROVIDERS) },
+});
+const policyConstruct = stack.registry?.providerAccess;
+if (!policyConstruct) throw new Error('no ProviderAccess policy');
+const policy = template.findResources('AWS::IAM::Policy')[logicalId(policyConstruct)]?.Properties;
+
+/** `arn:<partition>:<service>:<region>:<account>:<resource>` as the stack names it (pseudo parameters). */
+const local = (service: string, resource: string) =>
+  `arn:<Ref:AWS::Partition>:${service}:<Ref:AWS::Region>:<Ref:AWS::AccountId>:${resource}`;
+
+/** One line per action and resource a statement allows: `action on resource [if condition]`. */
+function grants(statements: Statement[]): string[] {
+  return statements
+    .flatMap((statement) => {
+      const condition = (statement as { Condition?: unknown }).Condition;
+      const suffix = condition ? ` if ${JSON.stringify(condition)}` : '';
+      return actionsOf(statement).flatMap((action) =>
+        resourcesOf(statement).map((resource) => `${action} on ${renderCfn(resource)}${suffix}`),
+      );
+    })
+    .sort();
+}
+
+const PASSED_TO_ECS_TASKS = ' if {"StringEquals":{"iam:PassedToService":"ecs-tasks.amazonaws.com"}}';
+const rulesOf = (listener: string) => `${listener.replace(':listener/', ':listener-rule/')}/*`;
+
+/** What each service's provider may do, written out from docs/providers and the Service Authorization Reference. */
+const EXPECTED: Record<string, string[]> = {
+  'ecs-alb (shop-web)': [
+    ...['ecs:DescribeServices', 'ecs:UpdateService'].flatMap((action) =>
+      ['shop-blue', 'shop-green'].map((s) => `${action} on ${local('ecs', `service/prod/${s}`)}`),
+    ),
+    'ecs:DescribeTaskDefinition on *',
+    'ecs:RegisterTaskDefinition on *',
+    `iam:PassRole on *${PASSED_TO_ECS_TASKS}`,
+    'elasticloadbalancing:DescribeListeners on *',
+    'elasticloadbalancing:DescribeRules on *',
+    'elasticloadbalancing:DescribeTargetHealth on *',
+    `elasticloadbalancing:ModifyListener on ${REAL_LISTENER}`,
+    `elasticloadbalancing:ModifyListener on ${REAL_TEST_LISTENER}`,
+    `elasticloadbalancing:CreateRule on ${REAL_LISTENER}`,
+    `elasticloadbalancing:CreateRule on ${rulesOf(REAL_LISTENER)}`,
+    `elasticloadbalancing:ModifyRule on ${rulesOf(REAL_LISTENER)}`,
+    `elasticloadbalancing:DeleteRule on ${rulesOf(REAL_LISTENER)}`,
+  ],
+  'ecs-rolling (billing)': [
+    ...[
+      'ecs:DescribeServices',
+      'ecs:UpdateService',
+      'ecs:TagResource',
+      'ecs:UntagResource',
+      'ecs:ListTagsForResource',
+    ].map((action) => `${action} on arn:aws:ecs:eu-west-1:123456789012:service/prod/billing`),
+    'ecs:DescribeTaskDefinition on *',
+    'ecs:RegisterTaskDefinition on *',
+    'ecs:ListTaskDefinitions on *',
+    `iam:PassRole on *${PASSED_TO_ECS_TASKS}`,
+    `ecs:TagResource on ${local('ecs', 'task-definition/*')} if {"StringEquals":{"ecs:CreateAction":"RegisterTaskDefinition"}}`,
+    `ecs:ListTagsForResource on ${local('ecs', 'task-definition/*')}`,
+  ],
+  'lambda-alias (thumbnails)': [
+    ...[
+      'lambda:GetFunction',
+      'lambda:ListVersionsByFunction',
+      'lambda:UpdateFunctionCode',
+      'lambda:PublishVersion',
+      'lambda:TagResource',
+      'lambda:ListTags',
+      'lambda:GetFunctionConfiguration',
+      'lambda:GetAlias',
+      'lambda:UpdateAlias',
+    ].map((action) => `${action} on ${local('lambda', 'function:thumbnails')}`),
+    `lambda:GetFunctionConfiguration on ${local('lambda', 'function:thumbnails:*')}`,
+    `lambda:GetAlias on ${local('lambda', 'function:thumbnails:live')}`,
+    `lambda:UpdateAlias on ${local('lambda', 'function:thumbnails:live')}`,
+    `ecr:BatchGetImage on ${local('ecr', 'repository/media/thumbnails')}`,
+    `ecr:GetDownloadUrlForLayer on ${local('ecr', 'repository/media/thumbnails')}`,
+  ],
+  'appconfig-flag (new-checkout)': (() => {
+    const application = local('appconfig', 'application/abc1234');
+    const profile = `${application}/configurationprofile/prf9012`;
+    const environment = `${application}/environment/env5678`;
+    const strategy = local('appconfig', 'deploymentstrategy/qk4zs2x');
+    const on = (actions: string[], resources: string[]) =>
+      actions.flatMap((action) => resources.map((resource) => `appconfig:${action} on ${resource}`));
+    return [
+      ...on(
+        ['GetApplication', 'GetEnvironment', 'GetConfigurationProfile', 'GetDeploymentStrategy'],
+        [application, environment, profile, strategy],
+      ),
+      ...on(
+        [
+          'ListHostedConfigurationVersions',
+          'GetHostedConfigurationVersion',
+          'CreateHostedConfigurationVersion',
+        ],
+        [application, profile, `${profile}/hostedconfigurationversion/*`],
+      ),
+      ...on(
+        ['ListDeployments', 'GetDeployment', 'StartDeployment', 'StopDeployment'],
+        [application, profile, environment, `${environment}/deployment/*`, strategy],
+      ),
+    ];
+  })(),
+};
+
+/** Actions the Service Authorization Reference lists with no resource type: `*` is their only resource. */
+const NO_RESOURCE_LEVEL = [
+  'ecs:DescribeTaskDefinition',
+  'ecs:RegisterTaskDefinition',
+  'ecs:ListTaskDefinitions',
+  'elasticloadbalancing:DescribeListeners',
+  'elasticloadbalancing:DescribeRules',
+  'elasticloadbalancing:DescribeTargetHealth',
+];
+
+describe('the provider permissions of registered services', () => {
+  const granted = grants(policy.PolicyDocument.Statement);
+
+  it('are exactly what each provider calls, on exactly the registered resources', () => {
+    expect(granted).toEqual([...new Set(Object.values(EXPECTED).flat())].sort());
+  });
+
+  it('use * only for actions without resource-level permissions, and for iam:PassRole to ECS tasks', () => {
+    const everywhere = granted.filter((line) => / on \*( if |$)/.test(line));
+    expect([...new Set(everywhere.map((line) => line.split(' ')[0]))].sort()).toEqual(
+      [...NO_RESOURCE_LEVEL, 'iam:PassRole'].sort(),
+    );
+    expect(everywhere.filter((line) => line.startsWith('iam:PassRole'))).toEqual([
+      `iam:PassRole on *${PASSED_TO_ECS_TASKS}`,
+    ]);
+  });
+
+  it('go to the tasks that call the traffic provider, and to no other', () => {
+    const providerTasks = TASKS.filter((task) => task.usesProvider);
+    expect(providerTasks.map((task) => task.id)).toEqual([
+      'PrepareCandidate',
+      'ShiftTraffic',
+      'RouteSegment',
+      'RecreateStep',
+      'Promote',
+      'RollBack',
+    ]);
+    expect(policy.Roles).toEqual(
+      providerTasks.map((task) => ({ Ref: logicalId(stack.tasks.get(task.id).role) })),
+    );
+    for (const task of TASKS) {
+      const role = logicalId(stack.tasks.get(task.id).role);
+      const actions = roleStatements(template, role).flatMap(actionsOf);
+      expect(actions.some((a) => /^(ecs|elasticloadbalancing|lambda:Get|appconfig|iam):/.test(a))).toBe(
+        Boolean(task.usesProvider),
+      );
+    }
+  });
+
+  it('are acknowledged for cdk-nag only where a resource has a wildcard, each with a reason', () => {
+    const acknowledged = policyConstruct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
+    const finding = (resource: string) =>
+      `Annotation::AwsSolutions-IAM5[Resource::${resource.replace(/<Ref:([^>]+)>/g, '<$1>')}]`;
+    expect(acknowledged.map(([id]) => id).sort()).toEqual(
+      [
+        '*',
+        rulesOf(REAL_LISTENER),
+        local('ecs', 'task-definition/*'),
+        local('lambda', 'function:thumbnails:*'),
+        `${local('appconfig', 'application/abc1234')}/configurationprofile/prf9012/hostedconfigurationversion/*`,
+        `${local('appconfig', 'application/abc1234')}/environment/env5678/deployment/*`,
+      ]
+        .map(finding)
+        .sort(),
+    );
+    for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(60);
+  });
+});
