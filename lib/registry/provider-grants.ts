@@ -251,6 +251,7 @@ function lambdaAliasGrant(entry: ServiceEntry, where: string): ProviderGrant {
   const versions = `${functionArn}:*`;
   const repository = entry.trigger?.repository;
   const images = repository ? arn('ecr', `repository/${repository}`) : '*';
+  const bucket = optionalText(entry, where, 'artifactBucket');
   const wildcards: WildcardResource[] = [
     {
       resource: versions,
@@ -295,8 +296,25 @@ function lambdaAliasGrant(entry: ServiceEntry, where: string): ProviderGrant {
         actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
         resources: [images],
       }),
+      // Lambda reads a .zip package with the caller's credentials: read on the named bucket's objects only.
+      ...(bucket
+        ? [
+            new PolicyStatement({
+              actions: ['s3:GetObject'],
+              resources: [`arn:${Aws.PARTITION}:s3:::${bucket}/*`],
+            }),
+          ]
+        : []),
     ],
-    wildcards,
+    wildcards: bucket
+      ? [
+          ...wildcards,
+          {
+            resource: `arn:${Aws.PARTITION}:s3:::${bucket}/*`,
+            reason: `.zip artifacts of ${entry.name} are read from any key of its artifact bucket ${bucket}; read only.`,
+          },
+        ]
+      : wildcards,
   };
 }
 

@@ -87,6 +87,7 @@ const EXPECTED: Record<string, string[]> = {
     `lambda:GetFunctionConfiguration on ${local('lambda', 'function:thumbnails:*')}`,
     `lambda:GetAlias on ${local('lambda', 'function:thumbnails:live')}`,
     `lambda:UpdateAlias on ${local('lambda', 'function:thumbnails:live')}`,
+    's3:GetObject on arn:<Ref:AWS::Partition>:s3:::media-artifacts/*',
     `ecr:BatchGetImage on ${local('ecr', 'repository/media/thumbnails')}`,
     `ecr:GetDownloadUrlForLayer on ${local('ecr', 'repository/media/thumbnails')}`,
   ],
@@ -179,6 +180,7 @@ describe('the provider permissions of registered services', () => {
         rulesOf(REAL_LISTENER),
         local('ecs', 'task-definition/*'),
         local('lambda', 'function:thumbnails:*'),
+        'arn:<Ref:AWS::Partition>:s3:::media-artifacts/*',
         `${local('appconfig', 'application/abc1234')}/configurationprofile/prf9012/hostedconfigurationversion/*`,
         `${local('appconfig', 'application/abc1234')}/environment/env5678/deployment/*`,
       ]

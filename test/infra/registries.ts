@@ -45,7 +45,12 @@ export const REAL_PROVIDERS = {
     {
       name: 'thumbnails',
       environment: 'prod',
-      provider: { kind: 'lambda-alias', functionName: 'thumbnails', alias: 'live' },
+      provider: {
+        kind: 'lambda-alias',
+        functionName: 'thumbnails',
+        alias: 'live',
+        artifactBucket: 'media-artifacts',
+      },
       strategy: 'linear',
       plan: { stepPercent: 20, intervalSeconds: 120 },
       alarms: ['thumbnails-errors'],

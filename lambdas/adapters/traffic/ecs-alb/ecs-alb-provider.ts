@@ -28,7 +28,6 @@ import {
   NotReadyYetError,
   ProviderError,
   ResourceNotFoundError,
-  TransientError,
 } from '../../../domain/errors.ts';
 import { assertValidWeights } from '../../../domain/plan.ts';
 import type { SegmentMatch } from '../../../domain/steps.ts';

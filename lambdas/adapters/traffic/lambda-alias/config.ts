@@ -8,6 +8,8 @@ export interface LambdaAliasConfig {
   alias: string;
   /** How long Prepare candidate may wait for the code update and the new version (default 900). */
   readyTimeoutSeconds?: number;
+  /** The S3 bucket .zip artifacts (`s3://bucket/key`) come from: Stepwise is granted read on it, nothing else. */
+  artifactBucket?: string;
 }
 
 /** A function name (64 characters at most) or a full function ARN; never a qualified one. */
@@ -26,6 +28,7 @@ export const lambdaAliasConfigSchema = {
     alias: { type: 'string', pattern: ALIAS_PATTERN },
     // An image function's update can take minutes; an hour means something is stuck.
     readyTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
+    artifactBucket: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' },
   },
 } as const;
 

@@ -272,6 +272,12 @@ export class LambdaAliasTrafficProvider implements TrafficProvider {
   }
 
   private async updateCode(config: FunctionConfiguration, artifact: Artifact): Promise<PrepareResult> {
+    const bucket = this.config.artifactBucket;
+    if (artifact.kind === 'zip' && bucket !== undefined && artifact.bucket !== bucket) {
+      throw new InvalidInputError(
+        `${artifact.name} is not in providerConfig.artifactBucket '${bucket}', the only bucket Stepwise may read .zip packages from`,
+      );
+    }
     const code =
       artifact.kind === 'image'
         ? { ImageUri: artifact.uri }

@@ -141,6 +141,29 @@ describe('LambdaAliasTrafficProvider.prepare', () => {
     expect(lambda).toHaveReceivedCommandTimes(PublishVersionCommand, 1);
   });
 
+  it('refuses a .zip outside providerConfig.artifactBucket before updating anything', async () => {
+    fake.packageType = 'Zip';
+    fake.code = { s3: 's3://artifacts/checkout-1.zip' };
+    const scoped = new LambdaAliasTrafficProvider(new LambdaClient({ region: 'eu-west-1' }), {
+      ...config,
+      artifactBucket: 'artifacts',
+    });
+
+    await expect(
+      scoped.prepare({ ...first, candidateVersion: 's3://elsewhere/checkout-2.zip' }),
+    ).rejects.toThrow(
+      new InvalidInputError(
+        "s3://elsewhere/checkout-2.zip is not in providerConfig.artifactBucket 'artifacts', the only bucket Stepwise may read .zip packages from",
+      ),
+    );
+    expect(lambda).toHaveReceivedCommandTimes(UpdateFunctionCodeCommand, 0);
+    expect(
+      await scoped.prepare({ ...first, candidateVersion: 's3://artifacts/checkout-2.zip' }),
+    ).toMatchObject({
+      ready: false,
+    });
+  });
+
   it('updates again when someone else changed $LATEST between two prepare calls', async () => {
     expect(await provider.prepare(first)).toMatchObject({ ready: false });
     fake.finishUpdate();
