@@ -32,6 +32,8 @@ export const TASKS: TaskDefinition[] = [
     placeholder: 'StartDeploymentFunctionArn',
     entry: 'start-deployment.ts',
     dynamodb: ['GetItem', 'PutItem', 'DeleteItem', 'Query'],
+    // Pre-flight: the service's alarms exist, have actions enabled, and are not already firing.
+    cloudwatch: ['cloudwatch:DescribeAlarms'],
   },
   {
     id: 'PrepareCandidate',

@@ -41,6 +41,8 @@ export interface Faults {
   tasks: TaskFault[];
   hooks: HookFault[];
   controls: ControlFault[];
+  /** The service's alarms are already in ALARM before the deployment starts (pre-flight). */
+  firingAlarms: { service?: string }[];
 }
 
 export const INJECT_GRAMMAR = `--inject KIND=VALUE[@WHERE...]   (repeatable)
@@ -50,6 +52,8 @@ export const INJECT_GRAMMAR = `--inject KIND=VALUE[@WHERE...]   (repeatable)
     throttle=TASK               TASK fails once with Lambda.TooManyRequestsException (retried)
     fail=TASK                   TASK fails for good (the rollback path runs)
     control=abort|promote       someone aborts (rolls back) or promotes now, from step N (default 1)
+    alarms=firing               the service's alarms are in ALARM before it starts (pre-flight blocks
+                                the deployment unless --allow-firing-alarms)
   WHERE (any that fit, e.g. errors=10%@step=2@service=checkout-eu):
     @step=N or @batch=N         from traffic step N on (errors, latency, control) / only at step N (tasks)
     @pre-traffic, @post-traffic only that hook phase (hook)
@@ -58,9 +62,9 @@ export const INJECT_GRAMMAR = `--inject KIND=VALUE[@WHERE...]   (repeatable)
 
 /** Parses `--inject` values; throws naming the bad one. */
 export function parseFaults(values: string[], taskNames: string[]): Faults {
-  const faults: Faults = { behaviour: [], tasks: [], hooks: [], controls: [] };
+  const faults: Faults = { behaviour: [], tasks: [], hooks: [], controls: [], firingAlarms: [] };
   for (const raw of values) {
-    const match = /^(errors|latency|throttle|fail|hook|control)=([^@]+)((?:@[^@]+)*)$/.exec(raw.trim());
+    const match = /^(errors|latency|throttle|fail|hook|control|alarms)=([^@]+)((?:@[^@]+)*)$/.exec(raw.trim());
     if (!match) throw new InvalidInputError(`--inject '${raw}' is not KIND=VALUE[@WHERE] (see --help)`);
     const [, kind, value = '', where = ''] = match;
     let step: number | undefined;
@@ -83,7 +87,11 @@ export function parseFaults(values: string[], taskNames: string[]): Faults {
     if (phase && kind !== 'hook')
       throw new InvalidInputError(`--inject '${raw}': @${phase} goes with hook=fail`);
     const scope = service ? { service } : {};
-    if (kind === 'control') {
+    if (kind === 'alarms') {
+      if (value !== 'firing') throw new InvalidInputError(`--inject '${raw}': alarms takes firing`);
+      if (step !== undefined) throw new InvalidInputError(`--inject '${raw}': alarms=firing takes no @step`);
+      faults.firingAlarms.push(scope);
+    } else if (kind === 'control') {
       if (value !== 'abort' && value !== 'promote') {
         throw new InvalidInputError(`--inject '${raw}': control takes abort or promote`);
       }
@@ -123,6 +131,7 @@ export function faultsFor(faults: Faults, service: string): Faults {
     tasks: mine(faults.tasks),
     hooks: mine(faults.hooks),
     controls: mine(faults.controls),
+    firingAlarms: mine(faults.firingAlarms),
   };
 }
 

@@ -423,6 +423,7 @@ export class LocalRuntime {
       clock,
       [alarm('ErrorRate', options.alarms.errorRatePercent), alarm('LatencyP99', options.alarms.latencyMs)],
       startedAt,
+      faults.firingAlarms.length > 0,
     );
     const storeProviders = makeProviderFactory({
       store: this.store,

@@ -1,4 +1,5 @@
 import type { AlarmObservation, AlarmState } from '../lambdas/domain/types.ts';
+import type { AlarmDescription } from '../lambdas/domain/preflight.ts';
 import type { AlarmSource } from '../lambdas/ports/alarms.ts';
 import type { Clock } from '../lambdas/ports/clock.ts';
 import type { FleetMetric, SimulatedFleet } from './simulated-fleet.ts';
@@ -92,9 +93,18 @@ export class SimulatedCloudWatch implements AlarmSource {
   private readonly clock: Clock;
   private readonly alarms: Map<string, SimulatedAlarmDefinition>;
   private readonly since: Date;
+  private readonly firingBeforeStart: boolean;
 
   /** `since`: when the simulated metrics begin; alarms have no history before it. */
-  constructor(fleet: SimulatedFleet, clock: Clock, alarms: SimulatedAlarmDefinition[], since: Date) {
+  constructor(
+    fleet: SimulatedFleet,
+    clock: Clock,
+    alarms: SimulatedAlarmDefinition[],
+    since: Date,
+    /** Pre-flight finds every alarm already in ALARM (a burning service whose fix is being shipped). */
+    firingBeforeStart = false,
+  ) {
+    this.firingBeforeStart = firingBeforeStart;
     this.fleet = fleet;
     this.clock = clock;
     this.alarms = new Map(alarms.map((a) => [a.name, a]));
@@ -107,6 +117,23 @@ export class SimulatedCloudWatch implements AlarmSource {
       const alarm = this.alarms.get(name);
       if (!alarm) return { name, state: 'NOT_FOUND', firedDuringWindow: false };
       return this.replay(alarm, since, now);
+    });
+  }
+
+  /**
+   * Every simulated alarm exists with its actions enabled; an alarm the rehearsal says is already
+   * firing (`--inject preflight=firing`) is in ALARM before any traffic moves.
+   */
+  async describe(names: string[]): Promise<AlarmDescription[]> {
+    const now = this.clock.now();
+    return names.map((name) => {
+      const alarm = this.alarms.get(name);
+      if (!alarm) return { name, exists: false };
+      if (this.firingBeforeStart) {
+        return { name, exists: true, actionsEnabled: true, state: 'ALARM', reason: 'injected: firing before the deployment' };
+      }
+      const { state, reason } = this.replay(alarm, now, now);
+      return { name, exists: true, actionsEnabled: true, state, ...(reason ? { reason } : {}) };
     });
   }
 

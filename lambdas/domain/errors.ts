@@ -64,3 +64,8 @@ export class ProviderError extends StepwiseError {
 export class AuditTamperedError extends StepwiseError {
   override name = 'Stepwise.AuditTampered';
 }
+
+/** Pre-flight refused the deployment before any traffic moved: an alarm is missing, disabled or already firing. */
+export class PreflightFailedError extends StepwiseError {
+  override name = 'Stepwise.PreflightFailed';
+}

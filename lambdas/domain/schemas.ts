@@ -20,7 +20,8 @@ export const deploymentRequestSchema = {
   required: ['deploymentId', 'service', 'artifact', 'trigger'],
   additionalProperties: false,
   properties: {
-    deploymentId: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+    // An execution name: Step Functions allows 80 characters, without spaces or punctuation but `.`, `-`, `_`.
+    deploymentId: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,80}$' },
     service: { type: 'string', pattern: SERVICE_NAME_PATTERN },
     artifact: {
       type: 'object',
@@ -46,6 +47,8 @@ export const deploymentRequestSchema = {
     },
     trigger,
     commitSha: { type: 'string', pattern: '^[0-9a-f]{7,40}$' },
+    reason: { type: 'string', minLength: 1, maxLength: 500 },
+    allowFiringAlarms: { type: 'boolean' },
     // Step Functions adds it to a child execution's input (a ring's deployment) to link it to its parent.
     AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: { type: 'string' },
   },

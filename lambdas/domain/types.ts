@@ -1,5 +1,6 @@
 import type { Step } from './steps.ts';
 import type { StrategyName } from './strategy-names.ts';
+import type { ServiceTrigger } from './triggers.ts';
 
 /** Who or what asked for a deployment. */
 export interface Trigger {
@@ -36,7 +37,15 @@ export interface ServiceConfig {
   strategy: StrategyName;
   /** The strategy's plan, in the schema of that strategy (see PLAN_SCHEMAS). */
   plan: unknown;
+  /** What starts a deployment on an image push. */
+  trigger?: ServiceTrigger;
+  /** A second deployment while one runs: `queue` it until the first ends (default), or `supersede` the first. */
+  concurrency?: ConcurrencyPolicy;
+  /** Pre-flight with an alarm already in ALARM: `block` the deployment (default), or `proceed`. */
+  firingAlarms?: 'block' | 'proceed';
 }
+
+export type ConcurrencyPolicy = 'queue' | 'supersede';
 
 /** The execution input: what to deploy, where, and how. */
 export interface DeploymentRequest {
@@ -50,6 +59,10 @@ export interface DeploymentRequest {
   gate?: ApprovalGate;
   trigger: Trigger;
   commitSha?: string;
+  /** Why this deployment was asked for, in the caller's words; recorded in the audit trail. */
+  reason?: string;
+  /** Go ahead although an alarm is already in ALARM (shipping the fix for a burning service); audited with who asked. */
+  allowFiringAlarms?: boolean;
 }
 
 /** The deployment as the state machine carries it after Prepare: request plus a config snapshot. */
@@ -150,7 +163,14 @@ export interface DeploymentControl {
   at: string;
 }
 
-export type DeploymentStatus = 'IN_PROGRESS' | 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED';
+/**
+ * QUEUED: accepted, waiting for the service lock (or for its execution to start); IN_PROGRESS:
+ * its execution runs; CANCELLED: it never started (aborted or superseded while queued).
+ */
+export type DeploymentStatus = 'QUEUED' | 'IN_PROGRESS' | 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED' | 'CANCELLED';
+
+/** Statuses after which nothing changes. */
+export const ENDED_STATUSES: readonly DeploymentStatus[] = ['SUCCEEDED', 'ROLLED_BACK', 'FAILED', 'CANCELLED'];
 
 /** The deployment summary kept beside the audit trail. */
 export interface DeploymentSummary {
@@ -174,10 +194,34 @@ export interface DeploymentSummary {
   /** Promote-now or abort, asked for while the deployment runs; honoured at the next step. */
   control?: DeploymentControl;
   /** The approval an execution waits for, with the token that answers it. */
-  pendingApproval?: { taskToken: string; requestedAt: string; timeoutAt: string; onTimeout: string };
+  pendingApproval?: {
+    taskToken: string;
+    requestedAt: string;
+    timeoutAt: string;
+    onTimeout: string;
+    /** The audit key of the decision, so that every way of answering writes the same one event. */
+    decisionKey?: string;
+  };
+  /** The execution that runs it (Step Functions ARN, or the local engine's). */
+  executionArn?: string;
+  /** Why it was asked for, in the caller's words (`reason` says why it ended). */
+  requestReason?: string;
+  /** When it was accepted (before it started, if it queued). */
+  requestedAt?: string;
+  /** The request as accepted, kept while it is queued so that it can start later exactly as asked. */
+  request?: DeploymentRequest;
+  /** The traffic provider and its identifiers when it started: what the reconciler restores traffic with. */
+  provider?: string;
+  providerConfig?: Record<string, unknown>;
 }
 
 export type AuditEventType =
+  | 'DeploymentRequested'
+  | 'DeploymentQueued'
+  | 'DeploymentSuperseded'
+  | 'DeploymentCancelled'
+  | 'ControlRequested'
+  | 'Reconciled'
   | 'DeploymentStarted'
   | 'CandidatePrepared'
   | 'HookRan'

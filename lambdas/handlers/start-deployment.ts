@@ -1,7 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { InvalidInputError, ServiceNotFoundError } from '../domain/errors.ts';
+import { InvalidInputError, PreflightFailedError, ServiceNotFoundError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { initialProgress } from '../domain/plan.ts';
+import { judgePreflight } from '../domain/preflight.ts';
 import { deploymentRequestSchema, validator } from '../domain/schemas.ts';
 import type { Step } from '../domain/steps.ts';
 import { isTrafficStep } from '../domain/steps.ts';
@@ -12,7 +13,7 @@ import {
   ringOnFailure,
   type StrategyName,
 } from '../domain/strategies.ts';
-import type { Deployment, DeploymentRequest, Plan, TaskState } from '../domain/types.ts';
+import type { Deployment, DeploymentRequest, Plan, ServiceConfig, TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import type { TaskDeps } from './deps.ts';
 
@@ -83,6 +84,28 @@ async function resolveRings(deps: TaskDeps, steps: Step[]): Promise<Step[]> {
 }
 
 /**
+ * Pre-flight, before the lock and before any traffic: every alarm exists with its actions enabled,
+ * and none is in ALARM unless the service's config or the caller allows it (who allowed it is
+ * what the audit trail records).
+ */
+async function runPreflight(deps: TaskDeps, config: ServiceConfig, request: DeploymentRequest) {
+  const described = await deps.alarms.describe(config.alarms);
+  const allowedBy = request.allowFiringAlarms
+    ? request.trigger.principal
+    : config.firingAlarms === 'proceed'
+      ? 'service config (firingAlarms: proceed)'
+      : undefined;
+  const verdict = judgePreflight(config.alarms, described, allowedBy !== undefined);
+  if (verdict.blocking.length > 0) {
+    throw new PreflightFailedError(`pre-flight: ${verdict.blocking.join('; ')}`);
+  }
+  return {
+    alarms: Object.fromEntries(described.map((d) => [d.name, d.state ?? 'NOT_FOUND'])),
+    ...(verdict.firingAllowed.length > 0 ? { firingAllowed: verdict.firingAllowed, allowedBy } : {}),
+  };
+}
+
+/**
  * Start deployment: validate the request, expand the strategy's plan, snapshot the service's
  * config into the execution, take the service lock, create the summary and open the audit
  * trail. Re-running it for the same deployment id changes nothing.
@@ -111,9 +134,10 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
     };
     deps.providers(config.provider, config.providerConfig);
     const existing = await deps.store.getDeployment(request.deploymentId);
-    if (existing && existing.status !== 'IN_PROGRESS') {
+    if (existing && existing.status !== 'IN_PROGRESS' && existing.status !== 'QUEUED') {
       throw new InvalidInputError(`deployment ${request.deploymentId} already ended (${existing.status})`);
     }
+    const preflight = await runPreflight(deps, config, request);
     const status = await deps.store.getServiceStatus(request.service);
     const stableVersion = existing?.stableVersion ?? status?.liveVersion ?? BASELINE_VERSION;
     if (stableVersion === request.artifact.image) {
@@ -151,6 +175,11 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
         ...(strategy === 'ring' ? { completedRings: [] } : {}),
       };
       await deps.store.createDeployment({
+        ...(existing?.requestedAt ? { requestedAt: existing.requestedAt } : {}),
+        ...(existing?.executionArn ? { executionArn: existing.executionArn } : {}),
+        ...(request.reason ? { requestReason: request.reason } : {}),
+        provider: config.provider,
+        ...(config.providerConfig ? { providerConfig: config.providerConfig } : {}),
         deploymentId: deployment.deploymentId,
         service: deployment.service,
         environment: deployment.environment,
@@ -169,7 +198,14 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
       await deps.store.appendAuditEvent(
         deployment.deploymentId,
         auditEvent(deployment, 'DeploymentStarted', 'started', now, {
-          detail: { strategy, plan: request.plan ?? config.plan, steps: plan.steps.length, stableVersion },
+          detail: {
+            strategy,
+            plan: request.plan ?? config.plan,
+            steps: plan.steps.length,
+            stableVersion,
+            preflight,
+            ...(request.reason ? { reason: request.reason } : {}),
+          },
         }),
       );
       return { deployment, progress };

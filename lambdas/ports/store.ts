@@ -2,6 +2,7 @@ import type { SegmentMatch } from '../domain/steps.ts';
 import type {
   AuditEvent,
   AuditEventInput,
+  DeploymentControl,
   DeploymentSummary,
   ServiceConfig,
   Weights,
@@ -26,6 +27,25 @@ export interface RouteRecord {
   updatedAt: string;
 }
 
+/** Who holds a service's lock, and until when (epoch seconds) before anyone may take it over. */
+export interface LockRecord {
+  holder: string;
+  acquiredAt: string;
+  expiresAt: number;
+}
+
+/** A deployment waiting for its service's lock. */
+export interface QueueEntry {
+  deploymentId: string;
+  requestedAt: string;
+}
+
+/** One page of a service's history, newest first; `cursor` fetches the next. */
+export interface DeploymentPage {
+  items: DeploymentSummary[];
+  cursor?: string;
+}
+
 /**
  * Configuration, locks, deployments and the audit trail. One DynamoDB table on AWS; the same
  * adapter against dynalite locally. Every write that a retried task may repeat is conditional.
@@ -43,13 +63,32 @@ export interface Store {
   acquireLock(service: string, deploymentId: string, now: Date, ttlSeconds: number): Promise<void>;
   /** Releases the lock if this deployment holds it; a no-op otherwise. */
   releaseLock(service: string, deploymentId: string): Promise<void>;
-  /** Creates the summary once; a second call for the same id leaves the first in place. */
+  /** Who holds the service lock now, if anyone (an expired lock is returned too: check `expiresAt`). */
+  getLock(service: string): Promise<LockRecord | undefined>;
+  /**
+   * Records a requested deployment (status QUEUED) if no deployment has its id; returns false,
+   * changing nothing, when one has: a second delivery of the same request.
+   */
+  requestDeployment(summary: DeploymentSummary): Promise<boolean>;
+  /** Creates the summary once, or fills in the QUEUED one its request left; a second call leaves the first in place. */
   createDeployment(summary: DeploymentSummary): Promise<void>;
+  /** The service's queue, oldest first. */
+  listQueue(service: string): Promise<QueueEntry[]>;
+  enqueue(service: string, entry: QueueEntry): Promise<void>;
+  dequeue(service: string, entry: QueueEntry): Promise<void>;
+  /** Deployments of an image digest (one per service it was deployed to). */
+  findByDigest(digest: string): Promise<string[]>;
+  /** Removes the pending approval if it is still the one with this token; false when it was already answered. */
+  clearPendingApproval(deploymentId: string, taskToken: string): Promise<boolean>;
+  /** Records a promote-now or abort request unless the deployment has ended or one was already made; false then. */
+  requestControl(deploymentId: string, control: DeploymentControl): Promise<boolean>;
   /** Updates fields of a summary. */
   updateDeployment(deploymentId: string, patch: Partial<DeploymentSummary>): Promise<void>;
   getDeployment(deploymentId: string): Promise<DeploymentSummary | undefined>;
   /** A service's deployments, newest first. */
   listDeployments(service: string, limit: number): Promise<DeploymentSummary[]>;
+  /** A page of a service's deployments, newest first, after `cursor` (from the previous page). */
+  pageDeployments(service: string, limit: number, cursor?: string): Promise<DeploymentPage>;
   /** Appends an event to a trail; an event with the same key already there is returned instead. */
   appendAuditEvent(deploymentId: string, event: AuditEventInput): Promise<AuditEvent>;
   /** A trail in sequence order. */

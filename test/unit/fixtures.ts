@@ -119,9 +119,10 @@ export function deploymentSummary(overrides: Partial<DeploymentSummary> = {}): D
   };
 }
 
-/** An alarm source for handlers that must not read alarms. */
+/** An alarm source for handlers that must not watch alarms: pre-flight finds every alarm in place and OK. */
 export const noAlarms: AlarmSource = {
   observe: () => Promise.reject(new Error('this task does not read alarms')),
+  describe: async (names) => names.map((name) => ({ name, exists: true, actionsEnabled: true, state: 'OK' })),
 };
 
 /** A hook runner for handlers that must not run hooks. */
@@ -248,6 +249,15 @@ export class RoutesOnlyStore implements Store {
   updateDeployment = () => this.unused();
   getDeployment = () => this.unused();
   listDeployments = () => this.unused();
+  pageDeployments = () => this.unused();
+  getLock = () => this.unused();
+  requestDeployment = () => this.unused();
+  listQueue = () => this.unused();
+  enqueue = () => this.unused();
+  dequeue = () => this.unused();
+  findByDigest = () => this.unused();
+  clearPendingApproval = () => this.unused();
+  requestControl = () => this.unused();
   appendAuditEvent = () => this.unused();
   listAuditEvents = () => this.unused();
 }

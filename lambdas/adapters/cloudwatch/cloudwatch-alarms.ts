@@ -5,6 +5,7 @@ import {
   DescribeAlarmsCommand,
   type MetricAlarm,
 } from '@aws-sdk/client-cloudwatch';
+import type { AlarmDescription } from '../../domain/preflight.ts';
 import type { AlarmObservation, AlarmState } from '../../domain/types.ts';
 import type { AlarmSource } from '../../ports/alarms.ts';
 import { rethrowAws } from '../aws-errors.ts';
@@ -29,7 +30,8 @@ export class CloudWatchAlarmSource implements AlarmSource {
     this.client = client;
   }
 
-  async observe(names: string[], since: Date): Promise<AlarmObservation[]> {
+  /** The alarms that exist among `names`, by name: DescribeAlarms, 100 names a call. */
+  private async find(names: string[]): Promise<Map<string, MetricAlarm | CompositeAlarm>> {
     const found = new Map<string, MetricAlarm | CompositeAlarm>();
     try {
       for (let i = 0; i < names.length; i += NAMES_PER_CALL) {
@@ -51,6 +53,26 @@ export class CloudWatchAlarmSource implements AlarmSource {
     } catch (e) {
       rethrowAws(e, 'describing alarms');
     }
+    return found;
+  }
+
+  async describe(names: string[]): Promise<AlarmDescription[]> {
+    const found = await this.find(names);
+    return names.map((name) => {
+      const alarm = found.get(name);
+      if (!alarm) return { name, exists: false };
+      return {
+        name,
+        exists: true,
+        actionsEnabled: alarm.ActionsEnabled ?? true,
+        state: (alarm.StateValue ?? 'INSUFFICIENT_DATA') as AlarmState,
+        ...(alarm.StateReason ? { reason: alarm.StateReason } : {}),
+      };
+    });
+  }
+
+  async observe(names: string[], since: Date): Promise<AlarmObservation[]> {
+    const found = await this.find(names);
     return Promise.all(
       names.map(async (name): Promise<AlarmObservation> => {
         const alarm = found.get(name);

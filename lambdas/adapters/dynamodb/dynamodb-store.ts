@@ -8,11 +8,24 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { chainEvent } from '../../domain/audit.ts';
-import { LockHeldError, StepwiseError, TransientError } from '../../domain/errors.ts';
-import type { AuditEvent, AuditEventInput, DeploymentSummary, ServiceConfig } from '../../domain/types.ts';
-import type { RouteRecord, ServiceStatus, Store } from '../../ports/store.ts';
+import { InvalidInputError, LockHeldError, StepwiseError, TransientError } from '../../domain/errors.ts';
+import type {
+  AuditEvent,
+  AuditEventInput,
+  DeploymentControl,
+  DeploymentSummary,
+  ServiceConfig,
+} from '../../domain/types.ts';
+import type {
+  DeploymentPage,
+  LockRecord,
+  QueueEntry,
+  RouteRecord,
+  ServiceStatus,
+  Store,
+} from '../../ports/store.ts';
 import { isConditionFailed, rethrowAws } from '../aws-errors.ts';
-import { deploymentKey, eventSortKey, serviceKey, TABLE_KEYS } from './table.ts';
+import { deploymentKey, digestKey, eventSortKey, queueSortKey, serviceKey, TABLE_KEYS } from './table.ts';
 
 const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'expiresAt'];
 /** Concurrent appenders can race for a sequence number; each lost race re-reads and tries again. */
@@ -111,23 +124,162 @@ export class DynamoDbStore implements Store {
     }
   }
 
+  async getLock(service: string): Promise<LockRecord | undefined> {
+    try {
+      const out = await this.doc.send(
+        new GetCommand({ TableName: this.table, Key: { pk: serviceKey(service), sk: 'LOCK' }, ConsistentRead: true }),
+      );
+      if (!out.Item) return undefined;
+      const { holder, acquiredAt, expiresAt } = out.Item as LockRecord;
+      return { holder, acquiredAt, expiresAt };
+    } catch (e) {
+      rethrowAws(e, 'reading the service lock');
+    }
+  }
+
+  private summaryItem(summary: DeploymentSummary): Record<string, unknown> {
+    return {
+      pk: deploymentKey(summary.deploymentId),
+      sk: 'SUMMARY',
+      gsi1pk: serviceKey(summary.service),
+      gsi1sk: `${summary.requestedAt ?? summary.startedAt}#${summary.deploymentId}`,
+      ...summary,
+    };
+  }
+
+  /** An image digest points at its deployments, for `GET /deployments?digest=`. */
+  private async pointDigest(summary: DeploymentSummary): Promise<void> {
+    const digest = summary.artifact.digest;
+    if (!digest) return;
+    await this.put(
+      { pk: digestKey(digest), sk: deploymentKey(summary.deploymentId), service: summary.service },
+      'indexing the image digest',
+    );
+  }
+
+  async requestDeployment(summary: DeploymentSummary): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: this.summaryItem(summary),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      rethrowAws(e, 'recording the deployment request');
+    }
+    await this.pointDigest(summary);
+    return true;
+  }
+
   async createDeployment(summary: DeploymentSummary): Promise<void> {
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.table,
-          Item: {
-            pk: deploymentKey(summary.deploymentId),
-            sk: 'SUMMARY',
-            gsi1pk: serviceKey(summary.service),
-            gsi1sk: `${summary.startedAt}#${summary.deploymentId}`,
-            ...summary,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          Item: this.summaryItem(summary),
+          ConditionExpression: 'attribute_not_exists(pk) OR #status = :queued',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':queued': 'QUEUED' },
         }),
       );
     } catch (e) {
       if (!isConditionFailed(e)) rethrowAws(e, 'creating the deployment summary');
+      return;
+    }
+    await this.pointDigest(summary);
+  }
+
+  async listQueue(service: string): Promise<QueueEntry[]> {
+    try {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :queue)',
+          ExpressionAttributeValues: { ':pk': serviceKey(service), ':queue': 'QUEUE#' },
+          ConsistentRead: true,
+        }),
+      );
+      return (out.Items ?? []).map((i) => ({
+        deploymentId: i.deploymentId as string,
+        requestedAt: i.requestedAt as string,
+      }));
+    } catch (e) {
+      rethrowAws(e, 'reading the queue');
+    }
+  }
+
+  enqueue(service: string, entry: QueueEntry): Promise<void> {
+    return this.put(
+      { pk: serviceKey(service), sk: queueSortKey(entry.requestedAt, entry.deploymentId), ...entry },
+      'queueing the deployment',
+    );
+  }
+
+  async dequeue(service: string, entry: QueueEntry): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: serviceKey(service), sk: queueSortKey(entry.requestedAt, entry.deploymentId) },
+        }),
+      );
+    } catch (e) {
+      rethrowAws(e, 'leaving the queue');
+    }
+  }
+
+  async findByDigest(digest: string): Promise<string[]> {
+    try {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': digestKey(digest) },
+        }),
+      );
+      return (out.Items ?? []).map((i) => String(i.sk).slice(deploymentKey('').length));
+    } catch (e) {
+      rethrowAws(e, 'finding deployments of a digest');
+    }
+  }
+
+  async clearPendingApproval(deploymentId: string, taskToken: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: deploymentKey(deploymentId), sk: 'SUMMARY' },
+          UpdateExpression: 'REMOVE pendingApproval',
+          ConditionExpression: 'pendingApproval.taskToken = :token',
+          ExpressionAttributeValues: { ':token': taskToken },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      rethrowAws(e, 'clearing the pending approval');
+    }
+  }
+
+  async requestControl(deploymentId: string, control: DeploymentControl): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: deploymentKey(deploymentId), sk: 'SUMMARY' },
+          UpdateExpression: 'SET #control = :control',
+          ConditionExpression: 'attribute_not_exists(#control) AND #status IN (:queued, :running)',
+          ExpressionAttributeNames: { '#control': 'control', '#status': 'status' },
+          ExpressionAttributeValues: { ':control': control, ':queued': 'QUEUED', ':running': 'IN_PROGRESS' },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      rethrowAws(e, 'recording the control request');
     }
   }
 
@@ -156,7 +308,20 @@ export class DynamoDbStore implements Store {
   }
 
   async listDeployments(service: string, limit: number): Promise<DeploymentSummary[]> {
+    return (await this.pageDeployments(service, limit)).items;
+  }
+
+  async pageDeployments(service: string, limit: number, cursor?: string): Promise<DeploymentPage> {
     const index = TABLE_KEYS.historyIndex;
+    let startKey: Record<string, unknown> | undefined;
+    if (cursor) {
+      try {
+        startKey = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+      } catch {
+        throw new InvalidInputError('cursor is not one this API returned');
+      }
+      if (startKey?.gsi1pk !== serviceKey(service)) throw new InvalidInputError('cursor belongs to another listing');
+    }
     try {
       const out = await this.doc.send(
         new QueryCommand({
@@ -167,9 +332,13 @@ export class DynamoDbStore implements Store {
           ExpressionAttributeValues: { ':pk': serviceKey(service) },
           ScanIndexForward: false,
           Limit: limit,
+          ExclusiveStartKey: startKey,
         }),
       );
-      return (out.Items ?? []).map((i) => strip<DeploymentSummary>(i) as DeploymentSummary);
+      const items = (out.Items ?? []).map((i) => strip<DeploymentSummary>(i) as DeploymentSummary);
+      return out.LastEvaluatedKey
+        ? { items, cursor: Buffer.from(JSON.stringify(out.LastEvaluatedKey)).toString('base64url') }
+        : { items };
     } catch (e) {
       rethrowAws(e, 'listing deployments');
     }

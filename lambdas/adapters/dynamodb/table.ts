@@ -8,6 +8,9 @@
  * | SERVICE#<name>     | STATUS         | the live (last good) version           |
  * | SERVICE#<name>     | LOCK           | who deploys the service now            |
  * | SERVICE#<name>     | ROUTES         | weights held by the simulated provider |
+ * | SERVICE#<name>     | QUEUE#<at>#<id>| a deployment waiting for the lock      |
+ * | DIGEST#<digest>    | DEPLOYMENT#<id>| a deployment of that image digest      |
+ * | IDEMPOTENCY        | <key hash>     | an API request's stored response       |
  * | DEPLOYMENT#<id>    | SUMMARY        | status, step, weights; indexed by service |
  * | DEPLOYMENT#<id>    | EVENT#<seq>    | one audit event, hash-chained          |
  */
@@ -20,3 +23,9 @@ export const TABLE_KEYS = {
 export const serviceKey = (service: string) => `SERVICE#${service}`;
 export const deploymentKey = (deploymentId: string) => `DEPLOYMENT#${deploymentId}`;
 export const eventSortKey = (seq: number) => `EVENT#${String(seq).padStart(6, '0')}`;
+export const queueSortKey = (requestedAt: string, deploymentId: string) => `QUEUE#${requestedAt}#${deploymentId}`;
+export const digestKey = (digest: string) => `DIGEST#${digest}`;
+/** Idempotency records of API requests share one partition, keyed by a hash of the Idempotency-Key. */
+export const IDEMPOTENCY_PARTITION = 'IDEMPOTENCY';
+/** The table's TTL attribute: expired locks and idempotency records are deleted by DynamoDB. */
+export const EXPIRY_ATTRIBUTE = 'expiresAt';

@@ -141,7 +141,7 @@ describe('reads and writes', () => {
     await expect(store.getServiceConfig('shop')).rejects.toThrow(TransientError);
   });
 
-  it('creates a summary only if there is none, indexed by service and start time', async () => {
+  it('creates a summary only if there is none or its request left a queued one, indexed by service and start time', async () => {
     ddb.on(PutCommand).resolves({});
     await store.createDeployment(deploymentSummary());
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
@@ -151,7 +151,7 @@ describe('reads and writes', () => {
         gsi1pk: 'SERVICE#shop',
         gsi1sk: `${T0.toISOString()}#dep-1`,
       }),
-      ConditionExpression: 'attribute_not_exists(pk)',
+      ConditionExpression: 'attribute_not_exists(pk) OR #status = :queued',
     });
   });
 

@@ -7,7 +7,7 @@ const parse = (...values: string[]) => parseFaults(values, TASKS);
 
 describe('parseFaults', () => {
   it('reads nothing as no faults', () => {
-    expect(parse()).toEqual({ behaviour: [], tasks: [], hooks: [], controls: [] });
+    expect(parse()).toEqual({ behaviour: [], tasks: [], hooks: [], controls: [], firingAlarms: [] });
   });
 
   it('reads an error rate as a fraction, from step 1', () => {
