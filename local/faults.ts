@@ -64,7 +64,9 @@ export const INJECT_GRAMMAR = `--inject KIND=VALUE[@WHERE...]   (repeatable)
 export function parseFaults(values: string[], taskNames: string[]): Faults {
   const faults: Faults = { behaviour: [], tasks: [], hooks: [], controls: [], firingAlarms: [] };
   for (const raw of values) {
-    const match = /^(errors|latency|throttle|fail|hook|control|alarms)=([^@]+)((?:@[^@]+)*)$/.exec(raw.trim());
+    const match = /^(errors|latency|throttle|fail|hook|control|alarms)=([^@]+)((?:@[^@]+)*)$/.exec(
+      raw.trim(),
+    );
     if (!match) throw new InvalidInputError(`--inject '${raw}' is not KIND=VALUE[@WHERE] (see --help)`);
     const [, kind, value = '', where = ''] = match;
     let step: number | undefined;

@@ -1,5 +1,5 @@
-import type { AlarmObservation, AlarmState } from '../lambdas/domain/types.ts';
 import type { AlarmDescription } from '../lambdas/domain/preflight.ts';
+import type { AlarmObservation, AlarmState } from '../lambdas/domain/types.ts';
 import type { AlarmSource } from '../lambdas/ports/alarms.ts';
 import type { Clock } from '../lambdas/ports/clock.ts';
 import type { FleetMetric, SimulatedFleet } from './simulated-fleet.ts';
@@ -130,7 +130,13 @@ export class SimulatedCloudWatch implements AlarmSource {
       const alarm = this.alarms.get(name);
       if (!alarm) return { name, exists: false };
       if (this.firingBeforeStart) {
-        return { name, exists: true, actionsEnabled: true, state: 'ALARM', reason: 'injected: firing before the deployment' };
+        return {
+          name,
+          exists: true,
+          actionsEnabled: true,
+          state: 'ALARM',
+          reason: 'injected: firing before the deployment',
+        };
       }
       const { state, reason } = this.replay(alarm, now, now);
       return { name, exists: true, actionsEnabled: true, state, ...(reason ? { reason } : {}) };

@@ -44,7 +44,8 @@ export function readEcrEvent(raw: unknown): PushReading {
   const detail = event.detail ?? {};
   const action = detail['action-type'];
   if (action !== 'PUSH') return { ignored: `image action ${String(action)} is not a push` };
-  if (detail.result !== 'SUCCESS') return { ignored: `the push did not succeed (result ${String(detail.result)})` };
+  if (detail.result !== 'SUCCESS')
+    return { ignored: `the push did not succeed (result ${String(detail.result)})` };
   const repository = detail['repository-name'];
   const digest = detail['image-digest'];
   if (typeof repository !== 'string' || repository.length === 0) {
@@ -53,7 +54,8 @@ export function readEcrEvent(raw: unknown): PushReading {
   if (typeof digest !== 'string' || !DIGEST.test(digest)) {
     return { ignored: `the push carries no sha256 digest (detail.image-digest ${JSON.stringify(digest)})` };
   }
-  const tag = typeof detail['image-tag'] === 'string' && detail['image-tag'] !== '' ? detail['image-tag'] : undefined;
+  const tag =
+    typeof detail['image-tag'] === 'string' && detail['image-tag'] !== '' ? detail['image-tag'] : undefined;
   const host =
     typeof event.account === 'string' && typeof event.region === 'string'
       ? `${event.account}.dkr.ecr.${event.region}.amazonaws.com/`
@@ -86,11 +88,16 @@ export function ecrPushEvent(options: {
 }): Record<string, unknown> {
   const digest =
     options.digest ??
-    `sha256:${createHash('sha256').update(`${options.repository}:${options.tag ?? ''}`).digest('hex')}`;
+    `sha256:${createHash('sha256')
+      .update(`${options.repository}:${options.tag ?? ''}`)
+      .digest('hex')}`;
   const time = options.time ?? new Date();
   return {
     version: '0',
-    id: createHash('sha256').update(`${options.repository}${digest}${time.toISOString()}`).digest('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*$/, '$1-$2-$3-$4-$5'),
+    id: createHash('sha256')
+      .update(`${options.repository}${digest}${time.toISOString()}`)
+      .digest('hex')
+      .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*$/, '$1-$2-$3-$4-$5'),
     'detail-type': 'ECR Image Action',
     source: 'aws.ecr',
     account: options.account ?? '000000000000',

@@ -69,3 +69,8 @@ export class AuditTamperedError extends StepwiseError {
 export class PreflightFailedError extends StepwiseError {
   override name = 'Stepwise.PreflightFailed';
 }
+
+/** A deployment id that names no deployment. */
+export class DeploymentNotFoundError extends StepwiseError {
+  override name = 'Stepwise.DeploymentNotFound';
+}

@@ -1,8 +1,14 @@
 import type { AuditEventInput, AuditEventType, Deployment, DeploymentStatus } from './types.ts';
 
+/** What every audit event says about its deployment: a Deployment snapshot or a summary both have it. */
+export type AuditSubject = Pick<
+  Deployment,
+  'environment' | 'service' | 'candidateVersion' | 'trigger' | 'commitSha'
+>;
+
 /** Builds an audit event with the fields every event carries, from the deployment snapshot. */
 export function auditEvent(
-  deployment: Deployment,
+  deployment: AuditSubject,
   type: AuditEventType,
   key: string,
   at: Date,

@@ -1,7 +1,8 @@
 import { InvalidInputError } from './errors.ts';
 import { validator } from './schemas.ts';
 import { expandPlan, STRATEGIES, type StrategyName } from './strategies.ts';
-import type { InsufficientDataPolicy, ServiceConfig } from './types.ts';
+import type { ServiceTrigger } from './triggers.ts';
+import type { ConcurrencyPolicy, InsufficientDataPolicy, ServiceConfig } from './types.ts';
 
 /**
  * The service registry: every service Stepwise deploys, declared in one file in the user's repo
@@ -25,8 +26,12 @@ export interface ServiceEntry {
   /** CloudWatch alarm names that gate every step. */
   alarms: string[];
   insufficientData?: InsufficientDataPolicy;
-  /** What starts a deployment on an image push: the ECR repository and a tag pattern (`*` wildcards). */
-  trigger?: { repository: string; tagPattern?: string };
+  /** What starts a deployment on an image push: the ECR repository, a tag pattern (`*` wildcards), and whether untagged pushes deploy. */
+  trigger?: ServiceTrigger;
+  /** A push while a deployment runs: `queue` it (default) or `supersede` the running one (it rolls back). */
+  concurrency?: ConcurrencyPolicy;
+  /** Pre-flight finds an alarm already in ALARM: `block` (default) or `proceed`. */
+  firingAlarms?: 'block' | 'proceed';
 }
 
 /** Identity function with types, for `stepwise.config.ts`. */
@@ -66,8 +71,11 @@ const registrySchema = {
             properties: {
               repository: { type: 'string', pattern: '^[a-z0-9][a-z0-9._/-]{1,255}$' },
               tagPattern: { type: 'string', minLength: 1, maxLength: 128 },
+              untaggedPushes: { type: 'string', enum: ['deploy', 'ignore'] },
             },
           },
+          concurrency: { type: 'string', enum: ['queue', 'supersede'] },
+          firingAlarms: { type: 'string', enum: ['block', 'proceed'] },
         },
       },
     },
@@ -144,5 +152,8 @@ export function toServiceConfig(
     insufficientData: entry.insufficientData ?? 'healthy',
     strategy: entry.strategy,
     plan: entry.plan ?? defaultPlan(entry.strategy),
+    ...(entry.trigger ? { trigger: entry.trigger } : {}),
+    concurrency: entry.concurrency ?? 'queue',
+    firingAlarms: entry.firingAlarms ?? 'block',
   };
 }

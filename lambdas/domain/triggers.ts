@@ -17,10 +17,15 @@ export interface TriggeredService {
 }
 
 /** A service a push starts, or one it does not and why (dispatch logs both). */
-export type TriggerMatch = { service: string; matched: true } | { service: string; matched: false; reason: string };
+export type TriggerMatch =
+  | { service: string; matched: true }
+  | { service: string; matched: false; reason: string };
 
 function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`);
 }
 
@@ -41,7 +46,11 @@ export function matchPush(services: TriggeredService[], push: ImagePush): Trigge
       if (push.tag === undefined) {
         return trigger.untaggedPushes === 'deploy'
           ? { service: s.service, matched: true }
-          : { service: s.service, matched: false, reason: 'the push has no tag and the service ignores untagged pushes' };
+          : {
+              service: s.service,
+              matched: false,
+              reason: 'the push has no tag and the service ignores untagged pushes',
+            };
       }
       const pattern = trigger.tagPattern ?? '*';
       return tagMatches(pattern, push.tag)
@@ -66,7 +75,12 @@ function sanitize(text: string): string {
 /** The short version a name shows: the tag, or `sha-` and the digest's first hex digits. */
 function shortVersion(image: string, digest?: string): string {
   const tag = /:([^:/@]+)$/.exec(image.split('@')[0] ?? '')?.[1];
-  if (tag) return sanitize(tag).slice(0, MAX_VERSION).replace(/[-.]+$/, '') || 'image';
+  if (tag)
+    return (
+      sanitize(tag)
+        .slice(0, MAX_VERSION)
+        .replace(/[-.]+$/, '') || 'image'
+    );
   const hex = (digest ?? image).split('sha256:')[1];
   return hex ? `sha-${hex.slice(0, MAX_VERSION - 4)}` : 'image';
 }

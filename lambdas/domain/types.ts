@@ -167,10 +167,21 @@ export interface DeploymentControl {
  * QUEUED: accepted, waiting for the service lock (or for its execution to start); IN_PROGRESS:
  * its execution runs; CANCELLED: it never started (aborted or superseded while queued).
  */
-export type DeploymentStatus = 'QUEUED' | 'IN_PROGRESS' | 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED' | 'CANCELLED';
+export type DeploymentStatus =
+  | 'QUEUED'
+  | 'IN_PROGRESS'
+  | 'SUCCEEDED'
+  | 'ROLLED_BACK'
+  | 'FAILED'
+  | 'CANCELLED';
 
 /** Statuses after which nothing changes. */
-export const ENDED_STATUSES: readonly DeploymentStatus[] = ['SUCCEEDED', 'ROLLED_BACK', 'FAILED', 'CANCELLED'];
+export const ENDED_STATUSES: readonly DeploymentStatus[] = [
+  'SUCCEEDED',
+  'ROLLED_BACK',
+  'FAILED',
+  'CANCELLED',
+];
 
 /** The deployment summary kept beside the audit trail. */
 export interface DeploymentSummary {

@@ -31,7 +31,13 @@ export function makeRequestApprovalHandler(deps: TaskDeps, logger?: Logger) {
     const now = deps.clock.now();
     const timeoutAt = new Date(now.getTime() + step.timeoutSeconds * 1000).toISOString();
     await deps.store.updateDeployment(deployment.deploymentId, {
-      pendingApproval: { taskToken, requestedAt: now.toISOString(), timeoutAt, onTimeout: step.onTimeout },
+      pendingApproval: {
+        taskToken,
+        requestedAt: now.toISOString(),
+        timeoutAt,
+        onTimeout: step.onTimeout,
+        decisionKey: `step-${progress.stepIndex + 1}#decision`,
+      },
     });
     await deps.store.appendAuditEvent(
       deployment.deploymentId,

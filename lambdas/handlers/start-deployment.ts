@@ -3,6 +3,7 @@ import { InvalidInputError, PreflightFailedError, ServiceNotFoundError } from '.
 import { auditEvent } from '../domain/events.ts';
 import { initialProgress } from '../domain/plan.ts';
 import { judgePreflight } from '../domain/preflight.ts';
+import { chooseStrategy } from '../domain/requests.ts';
 import { deploymentRequestSchema, validator } from '../domain/schemas.ts';
 import type { Step } from '../domain/steps.ts';
 import { isTrafficStep } from '../domain/steps.ts';
@@ -114,18 +115,7 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
   return taskHandler({ name: 'start-deployment', parse, logger }, async (request): Promise<TaskState> => {
     const config = await deps.store.getServiceConfig(request.service);
     if (!config) throw new ServiceNotFoundError(`service ${request.service} is not registered`);
-    const strategy = request.strategy ?? config.strategy;
-    if (request.plan && !request.strategy) {
-      throw new InvalidInputError(
-        'deployment.plan needs deployment.strategy: a plan is written for one strategy',
-      );
-    }
-    if (request.strategy && request.strategy !== config.strategy && !request.plan) {
-      throw new InvalidInputError(
-        `deployment.strategy ${request.strategy} differs from the service's (${config.strategy}): give its plan too`,
-      );
-    }
-    const rawPlan = request.plan ?? config.plan;
+    const { strategy, rawPlan } = chooseStrategy(config, request);
     const plan: Plan = {
       steps: await resolveRings(
         deps,

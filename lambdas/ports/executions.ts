@@ -1,7 +1,13 @@
 import type { StrategyName } from '../domain/strategy-names.ts';
 import type { DeploymentRequest } from '../domain/types.ts';
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+export type ExecutionStatus =
+  | 'RUNNING'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'TIMED_OUT'
+  | 'ABORTED'
+  | 'PENDING_REDRIVE';
 
 export interface ExecutionDescription {
   executionArn: string;

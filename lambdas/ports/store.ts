@@ -53,6 +53,8 @@ export interface DeploymentPage {
 export interface Store {
   /** The registered configuration of a service, or undefined. */
   getServiceConfig(service: string): Promise<ServiceConfig | undefined>;
+  /** Every registered service's configuration, by name. */
+  listServiceConfigs(): Promise<ServiceConfig[]>;
   /** Registers or replaces a service's configuration. */
   putServiceConfig(config: ServiceConfig): Promise<void>;
   /** The live version of a service, or undefined when it has never been deployed. */

@@ -11,7 +11,7 @@ import {
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsCustomResource, type AwsSdkCall, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { serviceKey } from '../../lambdas/adapters/dynamodb/table.ts';
+import { serviceConfigItem, serviceKey } from '../../lambdas/adapters/dynamodb/table.ts';
 import { type ServiceEntry, toServiceConfig } from '../../lambdas/domain/registry.ts';
 import { defaultStrategyPlan } from '../../lambdas/domain/strategies.ts';
 import { toItem } from './attribute-values.ts';
@@ -95,7 +95,9 @@ export class ServiceRegistry extends Construct {
         action: 'putItem',
         parameters: {
           TableName: table.tableName,
-          Item: toItem({ ...key, ...toServiceConfig(entry, (strategy) => defaultStrategyPlan(strategy)) }),
+          Item: toItem(
+            serviceConfigItem(toServiceConfig(entry, (strategy) => defaultStrategyPlan(strategy))),
+          ),
         },
         physicalResourceId: PhysicalResourceId.of(`${key.pk}/${key.sk}`),
       };

@@ -251,6 +251,7 @@ export class RoutesOnlyStore implements Store {
   listDeployments = () => this.unused();
   pageDeployments = () => this.unused();
   getLock = () => this.unused();
+  listServiceConfigs = () => this.unused();
   requestDeployment = () => this.unused();
   listQueue = () => this.unused();
   enqueue = () => this.unused();

@@ -25,7 +25,16 @@ import type {
   Store,
 } from '../../ports/store.ts';
 import { isConditionFailed, rethrowAws } from '../aws-errors.ts';
-import { deploymentKey, digestKey, eventSortKey, queueSortKey, serviceKey, TABLE_KEYS } from './table.ts';
+import {
+  deploymentKey,
+  digestKey,
+  eventSortKey,
+  queueSortKey,
+  REGISTRY_PARTITION,
+  serviceConfigItem,
+  serviceKey,
+  TABLE_KEYS,
+} from './table.ts';
 
 const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'expiresAt'];
 /** Concurrent appenders can race for a sequence number; each lost race re-reads and tries again. */
@@ -72,7 +81,32 @@ export class DynamoDbStore implements Store {
   }
 
   putServiceConfig(config: ServiceConfig) {
-    return this.put({ pk: serviceKey(config.service), sk: 'CONFIG', ...config }, 'writing service config');
+    return this.put(serviceConfigItem(config), 'writing service config');
+  }
+
+  async listServiceConfigs(): Promise<ServiceConfig[]> {
+    const index = TABLE_KEYS.historyIndex;
+    const configs: ServiceConfig[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: index.name,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': index.partitionKey },
+            ExpressionAttributeValues: { ':pk': REGISTRY_PARTITION },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of out.Items ?? []) configs.push(strip<ServiceConfig>(item) as ServiceConfig);
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+    } catch (e) {
+      rethrowAws(e, 'listing services');
+    }
+    return configs;
   }
 
   getServiceStatus(service: string) {
@@ -127,7 +161,11 @@ export class DynamoDbStore implements Store {
   async getLock(service: string): Promise<LockRecord | undefined> {
     try {
       const out = await this.doc.send(
-        new GetCommand({ TableName: this.table, Key: { pk: serviceKey(service), sk: 'LOCK' }, ConsistentRead: true }),
+        new GetCommand({
+          TableName: this.table,
+          Key: { pk: serviceKey(service), sk: 'LOCK' },
+          ConsistentRead: true,
+        }),
       );
       if (!out.Item) return undefined;
       const { holder, acquiredAt, expiresAt } = out.Item as LockRecord;
@@ -320,7 +358,8 @@ export class DynamoDbStore implements Store {
       } catch {
         throw new InvalidInputError('cursor is not one this API returned');
       }
-      if (startKey?.gsi1pk !== serviceKey(service)) throw new InvalidInputError('cursor belongs to another listing');
+      if (startKey?.gsi1pk !== serviceKey(service))
+        throw new InvalidInputError('cursor belongs to another listing');
     }
     try {
       const out = await this.doc.send(

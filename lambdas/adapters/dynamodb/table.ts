@@ -1,10 +1,12 @@
+import type { ServiceConfig } from '../../domain/types.ts';
+
 /**
  * The one table's key schema, shared by the CDK stack and the local runtime so that both create
  * the same table. Items:
  *
  * | pk                 | sk             | what                                   |
  * |--------------------|----------------|----------------------------------------|
- * | SERVICE#<name>     | CONFIG         | the service's registered configuration |
+ * | SERVICE#<name>     | CONFIG         | the service's registered configuration; also indexed under REGISTRY |
  * | SERVICE#<name>     | STATUS         | the live (last good) version           |
  * | SERVICE#<name>     | LOCK           | who deploys the service now            |
  * | SERVICE#<name>     | ROUTES         | weights held by the simulated provider |
@@ -23,9 +25,23 @@ export const TABLE_KEYS = {
 export const serviceKey = (service: string) => `SERVICE#${service}`;
 export const deploymentKey = (deploymentId: string) => `DEPLOYMENT#${deploymentId}`;
 export const eventSortKey = (seq: number) => `EVENT#${String(seq).padStart(6, '0')}`;
-export const queueSortKey = (requestedAt: string, deploymentId: string) => `QUEUE#${requestedAt}#${deploymentId}`;
+export const queueSortKey = (requestedAt: string, deploymentId: string) =>
+  `QUEUE#${requestedAt}#${deploymentId}`;
 export const digestKey = (digest: string) => `DIGEST#${digest}`;
 /** Idempotency records of API requests share one partition, keyed by a hash of the Idempotency-Key. */
 export const IDEMPOTENCY_PARTITION = 'IDEMPOTENCY';
 /** The table's TTL attribute: expired locks and idempotency records are deleted by DynamoDB. */
 export const EXPIRY_ATTRIBUTE = 'expiresAt';
+/** CONFIG items also sit in the history index under this partition, so the registry can be listed. */
+export const REGISTRY_PARTITION = 'REGISTRY';
+
+/** The CONFIG item of a service, as the runtime and the CDK stack both write it. */
+export function serviceConfigItem(config: ServiceConfig): Record<string, unknown> {
+  return {
+    pk: serviceKey(config.service),
+    sk: 'CONFIG',
+    [TABLE_KEYS.historyIndex.partitionKey]: REGISTRY_PARTITION,
+    [TABLE_KEYS.historyIndex.sortKey]: config.service,
+    ...config,
+  };
+}

@@ -11,7 +11,7 @@ import {
 import { ConflictError, InvalidInputError, ResourceNotFoundError } from '../../domain/errors.ts';
 import type { StrategyName } from '../../domain/strategy-names.ts';
 import type { DeploymentRequest } from '../../domain/types.ts';
-import type { ExecutionDescription, Executions, ExecutionStatus } from '../../ports/executions.ts';
+import type { ExecutionDescription, ExecutionStatus, Executions } from '../../ports/executions.ts';
 import { rethrowAws } from '../aws-errors.ts';
 
 /** The Executions port on Step Functions: one state machine per strategy, by ARN. */
@@ -26,7 +26,8 @@ export class SfnExecutions implements Executions {
 
   async start(strategy: StrategyName, request: DeploymentRequest): Promise<{ executionArn: string }> {
     const stateMachineArn = this.stateMachines[strategy];
-    if (!stateMachineArn) throw new InvalidInputError(`strategy ${strategy} has no state machine in this stack`);
+    if (!stateMachineArn)
+      throw new InvalidInputError(`strategy ${strategy} has no state machine in this stack`);
     try {
       const out = await this.client.send(
         new StartExecutionCommand({
@@ -84,7 +85,12 @@ export class SfnExecutions implements Executions {
 
   consoleUrl(executionArn: string): string {
     const [, partition, , region] = executionArn.split(':');
-    const host = partition === 'aws-cn' ? 'console.amazonaws.cn' : partition === 'aws-us-gov' ? 'console.amazonaws-us-gov.com' : 'console.aws.amazon.com';
+    const host =
+      partition === 'aws-cn'
+        ? 'console.amazonaws.cn'
+        : partition === 'aws-us-gov'
+          ? 'console.amazonaws-us-gov.com'
+          : 'console.aws.amazon.com';
     return `https://${region}.${host}/states/home?region=${region}#/v2/executions/details/${executionArn}`;
   }
 }

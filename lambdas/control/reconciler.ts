@@ -1,0 +1,169 @@
+import { WeightsMismatchError } from '../domain/errors.ts';
+import { auditEvent } from '../domain/events.ts';
+import { sameWeights } from '../domain/plan.ts';
+import type { DeploymentStatus, DeploymentSummary, Weights } from '../domain/types.ts';
+import type { ExecutionStatus } from '../ports/executions.ts';
+import type { TrafficTarget } from '../ports/traffic.ts';
+import type { ControlDeps } from './deps.ts';
+import { closeUnstarted, pumpQueue } from './launcher.ts';
+
+/** An execution that ended, as the `Step Functions Execution Status Change` event tells it. */
+export interface ExecutionEnded {
+  executionArn: string;
+  /** The execution's name: the deployment id. */
+  name: string;
+  status: ExecutionStatus;
+  error?: string;
+  cause?: string;
+  /** The execution input (a JSON string in the event). */
+  input?: string;
+}
+
+export interface Reconciled {
+  deploymentId: string;
+  /** What the reconciler did; empty when the deployment had already cleaned up after itself. */
+  actions: string[];
+}
+
+function endReason(ended: ExecutionEnded, summary: DeploymentSummary): string {
+  if (ended.status === 'ABORTED') {
+    const control = summary.control?.action === 'abort' ? summary.control.by : undefined;
+    if (control?.startsWith('superseded by ')) return control;
+    if (control) return `aborted by ${control}`;
+    return `execution stopped${ended.cause ? `: ${ended.cause}` : ''}`;
+  }
+  if (ended.status === 'TIMED_OUT') return 'execution timed out';
+  return `execution failed${ended.error ? ` with ${ended.error}` : ''}${ended.cause ? `: ${ended.cause}` : ''}`;
+}
+
+function serviceOf(ended: ExecutionEnded): string | undefined {
+  try {
+    return (JSON.parse(ended.input ?? '{}') as { service?: string }).service;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Cleans up after an execution ended, however it ended, without depending on its happy path:
+ * traffic back to 100 % on the last good version, the audit trail closed with the reason, the
+ * lock released, the next queued deployment started. Step Functions runs no Catch when an
+ * execution is stopped or times out, and a rollback can fail for good; this is what restores
+ * the invariants then. It is idempotent: a deployment that already closed itself is left as it is.
+ */
+export async function reconcile(deps: ControlDeps, ended: ExecutionEnded): Promise<Reconciled> {
+  const { store, clock } = deps;
+  const actions: string[] = [];
+  const summary = await store.getDeployment(ended.name);
+  if (!summary) {
+    // Started outside Stepwise's API (e.g. from the console) and refused before it recorded anything.
+    const service = serviceOf(ended);
+    if (service) {
+      await store.releaseLock(service, ended.name);
+      await pumpQueue(deps, service);
+    }
+    return { deploymentId: ended.name, actions };
+  }
+  if (ended.status === 'RUNNING') return { deploymentId: ended.name, actions };
+  const reason = endReason(ended, summary);
+
+  if (summary.status === 'QUEUED') {
+    // The execution ended before Start deployment recorded it (refused, or stopped early): nothing moved.
+    await closeUnstarted(deps, summary, ended.status === 'ABORTED' ? 'CANCELLED' : 'FAILED', reason);
+    actions.push(`closed as ${ended.status === 'ABORTED' ? 'CANCELLED' : 'FAILED'}: ${reason}`);
+  } else if (summary.strategy !== 'ring') {
+    // A ring's own traffic lives in its rings' executions, each reconciled on its own.
+    const restored = await restoreTraffic(deps, summary, reason);
+    if (restored) actions.push(restored);
+    if (summary.status === 'IN_PROGRESS') {
+      const live = (await store.getServiceStatus(summary.service))?.liveVersion;
+      const promoted = live === summary.candidateVersion;
+      const status: DeploymentStatus = promoted ? 'SUCCEEDED' : 'ROLLED_BACK';
+      const weights = { [promoted ? summary.candidateVersion : summary.stableVersion]: 100 };
+      const now = clock.now();
+      await store.appendAuditEvent(
+        summary.deploymentId,
+        auditEvent(summary, promoted ? 'DeploymentSucceeded' : 'DeploymentRolledBack', 'closed', now, {
+          status,
+          rollback: !promoted,
+          detail: {
+            reason,
+            executionStatus: ended.status,
+            weights,
+            liveVersion: live ?? summary.stableVersion,
+            reconciled: true,
+          },
+        }),
+      );
+      await store.updateDeployment(summary.deploymentId, {
+        status,
+        reason,
+        weights,
+        endedAt: now.toISOString(),
+      });
+      actions.push(`closed as ${status}: ${reason}`);
+    }
+  } else if (summary.status === 'IN_PROGRESS') {
+    const now = clock.now();
+    await store.appendAuditEvent(
+      summary.deploymentId,
+      auditEvent(summary, 'DeploymentFailed', 'closed', now, {
+        status: 'FAILED',
+        detail: { reason, executionStatus: ended.status, reconciled: true },
+      }),
+    );
+    await store.updateDeployment(summary.deploymentId, {
+      status: 'FAILED',
+      reason,
+      endedAt: now.toISOString(),
+    });
+    actions.push(`closed as FAILED: ${reason}`);
+  }
+  await store.releaseLock(summary.service, summary.deploymentId);
+  await pumpQueue(deps, summary.service);
+  if (actions.length > 0) deps.logger?.info('reconciled', { deploymentId: summary.deploymentId, actions });
+  return { deploymentId: summary.deploymentId, actions };
+}
+
+/**
+ * Puts all traffic on the last good version if it is not there: the candidate if the promote
+ * finished (the service's live version), the stable version otherwise. Reads back to be sure.
+ */
+async function restoreTraffic(
+  deps: ControlDeps,
+  summary: DeploymentSummary,
+  reason: string,
+): Promise<string | undefined> {
+  const { store } = deps;
+  const config = await store.getServiceConfig(summary.service);
+  const kind = summary.provider ?? config?.provider;
+  if (!kind) return undefined;
+  const provider = deps.providers(kind, summary.providerConfig ?? config?.providerConfig);
+  const target: TrafficTarget = {
+    service: summary.service,
+    stableVersion: summary.stableVersion,
+    candidateVersion: summary.candidateVersion,
+  };
+  const live = (await store.getServiceStatus(summary.service))?.liveVersion;
+  const good = live === summary.candidateVersion ? summary.candidateVersion : summary.stableVersion;
+  const before: Weights = await provider.getWeights(target);
+  if (sameWeights(before, { [good]: 100 }) && !(await provider.getSegment(target))) return undefined;
+  if (good === summary.candidateVersion) await provider.promote(target);
+  else await provider.rollback(target);
+  const after = await provider.getWeights(target);
+  if (!sameWeights(after, { [good]: 100 })) {
+    throw new WeightsMismatchError(
+      `restored ${summary.service} to ${good} but read back ${JSON.stringify(after)}`,
+    );
+  }
+  await store.appendAuditEvent(
+    summary.deploymentId,
+    auditEvent(summary, 'Reconciled', 'reconciled', deps.clock.now(), {
+      rollback: good === summary.stableVersion,
+      version: good,
+      detail: { reason, from: before, to: after },
+    }),
+  );
+  await store.updateDeployment(summary.deploymentId, { weights: after });
+  return `traffic restored to ${good} (was ${JSON.stringify(before)})`;
+}
