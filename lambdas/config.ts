@@ -19,3 +19,27 @@ const check = validator<RuntimeConfig>(configSchema, 'environment');
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   return check({ ...env });
 }
+
+/** What the control functions (API, dispatch, reconcile) read besides the table. */
+export interface ControlConfig extends RuntimeConfig {
+  /** JSON object: strategy name → state machine ARN. */
+  STATE_MACHINE_ARNS: string;
+  /** `<account>.dkr.ecr.<region>.amazonaws.com`, for digest-only API requests. */
+  REGISTRY_HOST?: string;
+}
+
+const controlSchema = {
+  type: 'object',
+  required: ['TABLE_NAME', 'STATE_MACHINE_ARNS'],
+  properties: {
+    TABLE_NAME: { type: 'string', minLength: 3, maxLength: 255 },
+    STATE_MACHINE_ARNS: { type: 'string', pattern: '^\\{.*\\}$' },
+    REGISTRY_HOST: { type: 'string', minLength: 1 },
+  },
+} as const;
+
+const checkControl = validator<ControlConfig>(controlSchema, 'environment');
+
+export function loadControlConfig(env: NodeJS.ProcessEnv = process.env): ControlConfig {
+  return checkControl({ ...env });
+}

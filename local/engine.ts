@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
@@ -9,6 +10,19 @@ import {
 } from 'aws-local-stepfunctions';
 
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+
+/** Why an execution was stopped (the `error` and `cause` of StopExecution): the abort signal's reason. */
+export class StopRequest extends Error {
+  readonly error: string;
+  readonly stopCause: string;
+
+  constructor(error: string, cause: string) {
+    super(`stopped: ${error}: ${cause}`);
+    this.name = 'AbortError';
+    this.error = error;
+    this.stopCause = cause;
+  }
+}
 
 /** Where the strategies' ASL files live: the same files the CDK stack deploys. */
 export function aslPath(strategy: string): string {
@@ -104,6 +118,8 @@ export async function runExecution(
   invoke: LocalInvoker,
   onEvent: (event: EngineEvent) => void = () => undefined,
   executionName = `local-${Date.now().toString(36)}`,
+  /** Stops the execution as StopExecution does: it ends ABORTED and no Catch runs. */
+  signal?: AbortSignal,
 ): Promise<ExecutionResult> {
   const tasks = new Map<string, string>();
   const waits: string[] = [];
@@ -162,9 +178,12 @@ export async function runExecution(
         Input: input as never,
         StartTime: new Date().toISOString(),
       },
-      Task: { Token: `local-${Date.now().toString(36)}` },
+      Task: { Token: `local-${executionName}-${randomBytes(6).toString('hex')}` },
     },
   });
+  const stop = () => execution.abort();
+  if (signal?.aborted) stop();
+  signal?.addEventListener('abort', stop, { once: true });
 
   let stateTransitions = 0;
   const consumed = (async () => {
@@ -206,6 +225,10 @@ export async function runExecution(
       throw error;
     }
   }
+  signal?.removeEventListener('abort', stop);
   await consumed;
+  if (result.status === 'ABORTED' && signal?.reason instanceof StopRequest) {
+    result = { ...result, error: signal.reason.error, cause: signal.reason.stopCause };
+  }
   return { ...result, stateTransitions };
 }

@@ -198,6 +198,43 @@ export function newDeploymentId(now: Date): string {
   return `dep-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
+/**
+ * Who answers an approval when the run does not decide it itself (`approve`): the local control
+ * plane, which waits for the API's approve call. Given the callback task's payload; returns what
+ * SendTaskSuccess would send, or throws `States.Timeout`.
+ */
+export type Approver = (payload: {
+  state: TaskState;
+  taskToken: string;
+}) => Promise<{ approved: boolean; by?: string }>;
+
+/** One run's shared pieces: a ring's child executions run in the same context. */
+interface RunContext {
+  options: LocalDeployOptions;
+  clock: VirtualClock;
+  fired: Set<string>;
+  approver?: Approver;
+  signal?: AbortSignal;
+  /** Waits take real time: the run sleeps until each due time instead of jumping the clock there. */
+  realTime?: boolean;
+}
+
+/** Sleeps, waking early (with an AbortError) when the run is stopped. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 type Progressed = { progress?: TaskState['progress']; state?: { progress?: TaskState['progress'] } };
 
 /** The traffic step a task works on, for `--inject …@step=N`: a shift moves into the next one. */
@@ -254,6 +291,15 @@ export class LocalRuntime {
 
   get endpoint(): string {
     return this.db.endpoint;
+  }
+
+  /** The DynamoDB client on dynalite, and the table: what the API's idempotency records use. */
+  get client() {
+    return this.db.client;
+  }
+
+  get tableName(): string {
+    return this.db.tableName;
   }
 
   close(): Promise<void> {
@@ -327,6 +373,38 @@ export class LocalRuntime {
     };
   }
 
+  /**
+   * Runs one deployment request as an execution of its strategy's state machine, in the
+   * background of the local control plane: approvals go to `approver`, `signal` stops it
+   * (as StopExecution does: no Catch runs), and `realTime` makes its waits take wall time.
+   */
+  async runRequest(
+    strategy: StrategyName,
+    request: DeploymentRequest,
+    run: {
+      options: LocalDeployOptions;
+      approver: Approver;
+      signal: AbortSignal;
+      realTime: boolean;
+    },
+  ): Promise<ExecutionResult> {
+    const context: RunContext = {
+      options: run.options,
+      clock: new VirtualClock(new Date()),
+      fired: new Set(),
+      approver: run.approver,
+      signal: run.signal,
+      realTime: run.realTime,
+    };
+    const { execution } = await this.execute(
+      context,
+      strategy,
+      request,
+      new ReportBuilder(request.artifact.image, undefined),
+    );
+    return execution;
+  }
+
   /** Writes a service's config the way the CLI flags describe it (local services are registered by deploying them). */
   private async register(
     service: string,
@@ -388,7 +466,7 @@ export class LocalRuntime {
    * CloudWatch, the shared store and clock. A ring's child executions come back here.
    */
   private async execute(
-    ctx: { options: LocalDeployOptions; clock: VirtualClock; fired: Set<string> },
+    ctx: RunContext,
     strategy: StrategyName,
     request: DeploymentRequest,
     report: ReportBuilder,
@@ -454,7 +532,10 @@ export class LocalRuntime {
       const name = taskName(entry.task);
       const payload = task.payload;
       const due = (payload as Progressed)?.progress?.checkAt;
-      if (due) clock.advanceTo(new Date(due));
+      if (ctx.realTime) {
+        if (due) await sleep(new Date(due).getTime() - Date.now(), ctx.signal);
+        clock.advanceTo(new Date());
+      } else if (due) clock.advanceTo(new Date(due));
       const step = stepOf(name, payload);
       if (name === 'next-step') await this.injectControl(payload as TaskState, step, faults, clock);
       for (const fault of faults.tasks) {
@@ -469,9 +550,10 @@ export class LocalRuntime {
         }
       }
       const result = await entry.run(payload, lambdaContext(entry.task));
-      return task.kind === 'callback'
-        ? this.decideApproval(payload as { state: TaskState }, options.approve, clock)
-        : result;
+      if (task.kind !== 'callback') return result;
+      return ctx.approver && !options.approve
+        ? ctx.approver(payload as { state: TaskState; taskToken: string })
+        : this.decideApproval(payload as { state: TaskState }, options.approve, clock);
     };
     const execution = await runExecution(
       loadDefinition(strategy),
@@ -479,6 +561,7 @@ export class LocalRuntime {
       invoke,
       (e) => report.on(e),
       request.deploymentId,
+      ctx.signal,
     );
     return { execution, stableVersion, stateTransitions: execution.stateTransitions + childTransitions };
   }
@@ -489,7 +572,7 @@ export class LocalRuntime {
    * is the child's error and cause otherwise.
    */
   private async runChild(
-    ctx: { options: LocalDeployOptions; clock: VirtualClock; fired: Set<string> },
+    ctx: RunContext,
     task: Extract<TaskRequest, { kind: 'execution' }>,
     parent: ReportBuilder,
     countTransitions: (n: number) => void,

@@ -12,21 +12,26 @@ import { DynamoDbStore } from './dynamodb/dynamodb-store.ts';
 import { DefaultHookRunner } from './hooks/hook-runner.ts';
 import { type AwsProviderClients, makeProviderFactory } from './traffic/providers.ts';
 
+/** The real providers' clients, made on first use (a function deploying only simulated services makes none). */
+export function awsProviderClients(lambda?: LambdaClient): () => AwsProviderClients {
+  let clients: AwsProviderClients | undefined;
+  return () => {
+    clients ??= {
+      ecs: new ECSClient({}),
+      elbv2: new ElasticLoadBalancingV2Client({}),
+      lambda: lambda ?? new LambdaClient({}),
+      appconfig: new AppConfigClient({}),
+    };
+    return clients;
+  };
+}
+
 /** Wires the AWS adapters for a Lambda task, from the environment. */
 export function awsTaskDeps(env: NodeJS.ProcessEnv = process.env): TaskDeps {
   const config = loadConfig(env);
   const store = new DynamoDbStore(new DynamoDBClient({}), config.TABLE_NAME);
   const lambda = new LambdaClient({});
-  let clients: AwsProviderClients | undefined;
-  const aws = () => {
-    clients ??= {
-      ecs: new ECSClient({}),
-      elbv2: new ElasticLoadBalancingV2Client({}),
-      lambda,
-      appconfig: new AppConfigClient({}),
-    };
-    return clients;
-  };
+  const aws = awsProviderClients(lambda);
   return {
     store,
     clock: systemClock,

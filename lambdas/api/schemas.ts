@@ -1,0 +1,93 @@
+import { InvalidInputError } from '../domain/errors.ts';
+import { deploymentRequestSchema, SERVICE_NAME_PATTERN, validator } from '../domain/schemas.ts';
+import type { StrategyName } from '../domain/strategy-names.ts';
+import type { ApprovalGate } from '../domain/types.ts';
+import { HttpError } from './http.ts';
+
+const { properties } = deploymentRequestSchema;
+const reason = { type: 'string', minLength: 1, maxLength: 500 } as const;
+
+/** `POST /deployments`. */
+export interface CreateDeploymentBody {
+  service: string;
+  image?: string;
+  digest?: string;
+  strategy?: StrategyName;
+  plan?: unknown;
+  reason?: string;
+  commitSha?: string;
+  allowFiringAlarms?: boolean;
+  /** An approval gate before the first production traffic. */
+  gate?: ApprovalGate;
+}
+
+const createDeploymentSchema = {
+  type: 'object',
+  required: ['service'],
+  additionalProperties: false,
+  properties: {
+    service: { type: 'string', pattern: SERVICE_NAME_PATTERN },
+    image: properties.artifact.properties.image,
+    digest: properties.artifact.properties.digest,
+    strategy: properties.strategy,
+    plan: properties.plan,
+    reason,
+    commitSha: properties.commitSha,
+    allowFiringAlarms: { type: 'boolean' },
+    gate: properties.gate,
+  },
+} as const;
+
+export interface ApproveBody {
+  approved?: boolean;
+  reason?: string;
+}
+
+const approveSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { approved: { type: 'boolean' }, reason },
+} as const;
+
+export interface ReasonBody {
+  reason?: string;
+}
+
+const reasonSchema = { type: 'object', additionalProperties: false, properties: { reason } } as const;
+
+export interface RollbackBody {
+  version?: string;
+  reason?: string;
+}
+
+const rollbackSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { version: properties.artifact.properties.image, reason },
+} as const;
+
+/** Body validation answers 400 and names the field: the request is malformed, nothing was read or written. */
+function bodyValidator<T>(schema: object): (body: unknown) => T {
+  const check = validator<T>(schema, 'body', { pathFromRoot: true });
+  return (body) => {
+    try {
+      return check(body);
+    } catch (error) {
+      if (error instanceof InvalidInputError) throw new HttpError(400, 'InvalidRequest', error.message);
+      throw error;
+    }
+  };
+}
+
+const checkCreateDeployment = bodyValidator<CreateDeploymentBody>(createDeploymentSchema);
+
+export function parseCreateDeployment(body: unknown): CreateDeploymentBody {
+  const parsed = checkCreateDeployment(body);
+  if (!parsed.image && !parsed.digest) {
+    throw new HttpError(400, 'InvalidRequest', 'body.image or body.digest is required');
+  }
+  return parsed;
+}
+export const parseApprove = bodyValidator<ApproveBody>(approveSchema);
+export const parseReason = bodyValidator<ReasonBody>(reasonSchema);
+export const parseRollback = bodyValidator<RollbackBody>(rollbackSchema);

@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { makeApiHandler } from '../lambdas/api/handler.ts';
+import { HttpError, json, MAX_BODY_BYTES, toHttpError } from '../lambdas/api/http.ts';
+import { dispatchEvent } from '../lambdas/control/dispatch.ts';
+import type { LocalControlPlane } from './control-plane.ts';
+
+/** The path the local server takes EventBridge events on (`stepwise events put`, `stepwise push`); not part of the AWS API. */
+export const LOCAL_EVENTS_PATH = '/_local/events';
+
+export interface LocalServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+function lambdaContext(): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'stepwise-local-api',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:stepwise-local-api',
+    memoryLimitInMB: '256',
+    awsRequestId: randomBytes(8).toString('hex'),
+    logGroupName: '/aws/lambda/stepwise-local-api',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Reads a body, refusing it past the API's limit without reading the rest. */
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new HttpError(413, 'PayloadTooLarge', `the body is larger than ${MAX_BODY_BYTES} bytes`));
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** An HTTP request as API Gateway's REST proxy integration hands it to Lambda, signed by `principal`. */
+export function toApiEvent(
+  req: { method: string; url: string; headers: Record<string, string | string[] | undefined> },
+  body: string,
+  principal: string,
+): APIGatewayProxyEvent {
+  const url = new URL(req.url, 'http://local');
+  const headers = Object.fromEntries(
+    Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]),
+  );
+  const query = Object.fromEntries(url.searchParams);
+  return {
+    httpMethod: req.method,
+    path: url.pathname,
+    resource: url.pathname,
+    headers,
+    multiValueHeaders: {},
+    queryStringParameters: Object.keys(query).length > 0 ? query : null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body: body === '' ? null : body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: null,
+      httpMethod: req.method,
+      path: url.pathname,
+      protocol: 'HTTP/1.1',
+      requestId: randomBytes(8).toString('hex'),
+      requestTimeEpoch: Date.now(),
+      resourceId: 'local',
+      resourcePath: url.pathname,
+      stage: 'local',
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: principal,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: '127.0.0.1',
+        user: principal,
+        userAgent: headers['user-agent'] ?? null,
+        userArn: principal,
+      },
+    },
+  };
+}
+
+/**
+ * `stepwise serve`: the Stepwise API on 127.0.0.1, answered by the same handler as on AWS over the
+ * local control plane. Requests are made by the local user (`principal`), as IAM auth would name
+ * the caller. Also takes EventBridge events on `/_local/events`, through the same dispatch code
+ * as the ECR push rule.
+ */
+export async function startLocalServer(
+  plane: LocalControlPlane,
+  options: { port?: number; host?: string; principal: string; pollMs?: number },
+): Promise<LocalServer> {
+  const api = makeApiHandler(plane.deps, {
+    idempotency: { client: plane.runtime.client, tableName: plane.runtime.tableName },
+    pollMs: options.pollMs ?? 100,
+  });
+  const respond = (
+    res: ServerResponse,
+    status: number,
+    body: string,
+    headers: Record<string, unknown> = {},
+  ) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(body);
+  };
+  const server: Server = createServer((req, res) => {
+    (async () => {
+      try {
+        const body = await readBody(req);
+        if (req.method === 'POST' && req.url === LOCAL_EVENTS_PATH) {
+          let event: unknown;
+          try {
+            event = JSON.parse(body);
+          } catch {
+            throw new HttpError(400, 'InvalidJson', 'the body is not JSON');
+          }
+          const result = await dispatchEvent(plane.deps, event);
+          respond(res, 200, JSON.stringify(result));
+          return;
+        }
+        const event = toApiEvent(
+          { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers },
+          body,
+          options.principal,
+        );
+        const result = await api(event, lambdaContext());
+        respond(res, result.statusCode, result.body, result.headers);
+      } catch (error) {
+        const http = toHttpError(error);
+        const result = json(http.status, { error: http.code, message: http.message });
+        respond(res, result.statusCode, result.body, result.headers);
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  return {
+    url,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
