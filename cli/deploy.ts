@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
+import type { DeploymentView } from '../lambdas/control/operations.ts';
 import { InvalidInputError } from '../lambdas/domain/errors.ts';
 import {
   DEFAULT_BAKE_SECONDS,
@@ -21,6 +22,8 @@ import {
   TASK_NAMES,
 } from '../local/runtime.ts';
 import type { TreatMissingData } from '../local/simulated-cloudwatch.ts';
+import { type ApiClient, connect } from './api-client.ts';
+import { viewLines, wait } from './control.ts';
 import { UsageError } from './errors.ts';
 import { progressLines, summaryLines } from './format.ts';
 import { openRuntime } from './state-dir.ts';
@@ -51,11 +54,19 @@ a virtual clock (a 20-minute plan takes well under a second).
   --digest sha256:…            image digest, recorded in the audit trail
   --commit SHA                 commit the image was built from, recorded in the audit trail
   --state-dir DIR              where local state lives (default .stepwise, or $STEPWISE_STATE_DIR)
+  --reason TEXT                why, for the audit trail
+  --allow-firing-alarms        go ahead although an alarm is already in ALARM (shipping a fix); audited
+  --api URL                    ask a deployed Stepwise API instead (SigV4 from the AWS credential chain)
+  --no-wait                    with a server or --api: print the deployment and return at once
   --json                       print one JSON summary at the end instead of progress
   -h, --help                   this help
 
 Fault injection, to rehearse a rollback:
   ${injectGrammar(TASK_NAMES)}
+
+With 'npx stepwise serve' running (or --api URL), the deployment goes through the API: the
+service's registered strategy and plan unless --strategy/--plan/--steps override them; the
+simulation flags above then belong to serve.
 
 Exit code: 0 succeeded, 2 rolled back, 1 anything else (including a bad flag: nothing runs).
 Example: npx stepwise deploy --service checkout --image shop:1.1 --inject errors=8%`;
@@ -80,9 +91,28 @@ const options = {
   plan: { type: 'string' },
   approve: { type: 'string' },
   'state-dir': { type: 'string' },
+  api: { type: 'string' },
+  reason: { type: 'string' },
+  'allow-firing-alarms': { type: 'boolean', default: false },
+  'no-wait': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
+
+/** Flags that shape the simulation of an in-process run; a server or a deployed API has its own. */
+const IN_PROCESS_ONLY = [
+  'inject',
+  'error-threshold',
+  'latency-threshold',
+  'period',
+  'evaluation-periods',
+  'datapoints-to-alarm',
+  'missing-data',
+  'insufficient-data',
+  'rpm',
+  'approve',
+  'bake',
+];
 
 const MISSING_DATA: TreatMissingData[] = ['breaching', 'notBreaching', 'ignore', 'missing'];
 
@@ -133,11 +163,20 @@ function pattern(value: string, re: string, flag: string, what: string): string 
 }
 
 /** Turns the flags into run options, or throws a UsageError naming the flag. Nothing has run yet. */
-export function parseDeployArgs(
-  argv: string[],
-):
+export function parseDeployArgs(argv: string[]):
   | { help: true }
-  | { help: false; json: boolean; stateDir?: string; run: Omit<LocalDeployOptions, 'onProgress'> } {
+  | {
+      help: false;
+      json: boolean;
+      stateDir?: string;
+      api?: string;
+      noWait: boolean;
+      reason?: string;
+      allowFiringAlarms: boolean;
+      /** The flags given: some only shape an in-process run. */
+      given: string[];
+      run: Omit<LocalDeployOptions, 'onProgress'>;
+    } {
   const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   if (values.help) return { help: true };
   if (!values.service) throw new UsageError('--service is required (the service to deploy)');
@@ -256,6 +295,11 @@ export function parseDeployArgs(
       help: false,
       json: values.json,
       stateDir: values['state-dir'],
+      ...(values.api ? { api: values.api } : {}),
+      noWait: values['no-wait'],
+      ...(values.reason ? { reason: values.reason } : {}),
+      allowFiringAlarms: values['allow-firing-alarms'],
+      given: argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0] ?? a),
       run: {
         service,
         image,
@@ -269,6 +313,8 @@ export function parseDeployArgs(
         faults: parseFaults(values.inject ?? [], TASK_NAMES),
         requestsPerMinute: positiveInt(values.rpm, 'rpm', 1000),
         principal: `${username}@${hostname()}`,
+        ...(values.reason ? { reason: values.reason } : {}),
+        ...(values['allow-firing-alarms'] ? { allowFiringAlarms: true } : {}),
       },
     };
   } catch (error) {
@@ -279,6 +325,56 @@ export function parseDeployArgs(
 
 const EXIT = { SUCCEEDED: 0, ROLLED_BACK: 2, FAILED: 1 } as const;
 
+/**
+ * With a local server running (or --api URL), deploy asks the API for the deployment, as CI would:
+ * the service's registered strategy and plan unless --strategy/--plan/--steps override them,
+ * then waits for it to end (unless --no-wait) and exits as `wait` does.
+ */
+async function deployThroughApi(
+  api: ApiClient,
+  parsed: Extract<ReturnType<typeof parseDeployArgs>, { help: false }>,
+  out: (line: string) => void,
+): Promise<number> {
+  const misplaced = parsed.given.filter((flag) => IN_PROCESS_ONLY.includes(flag));
+  if (misplaced.length > 0) {
+    throw new UsageError(
+      `--${misplaced[0]} shapes an in-process run; ${api.local ? "give it to 'npx stepwise serve' instead" : 'a deployed API uses real traffic and alarms'}`,
+    );
+  }
+  const { run } = parsed;
+  const overrides = parsed.given.some((flag) => ['strategy', 'plan', 'steps'].includes(flag))
+    ? { strategy: run.strategy, plan: run.plan }
+    : {};
+  const created = await api.request<DeploymentView>('POST', '/deployments', {
+    service: run.service,
+    image: run.image,
+    ...(run.digest ? { digest: run.digest } : {}),
+    ...(run.commitSha ? { commitSha: run.commitSha } : {}),
+    ...overrides,
+    ...(parsed.reason ? { reason: parsed.reason } : {}),
+    ...(parsed.allowFiringAlarms ? { allowFiringAlarms: true } : {}),
+  });
+  if (!parsed.json) {
+    out(`stepwise · ${created.strategy} rollout of ${run.image} to ${run.service} (${api.url})`);
+    viewLines(created).forEach((l) => {
+      out(l);
+    });
+  }
+  if (parsed.noWait) {
+    if (parsed.json) out(JSON.stringify(created, null, 2));
+    return 0;
+  }
+  return wait(
+    [
+      created.deploymentId,
+      ...(parsed.api ? ['--api', parsed.api] : []),
+      ...(parsed.stateDir ? ['--state-dir', parsed.stateDir] : []),
+      ...(parsed.json ? ['--json'] : []),
+    ],
+    out,
+  );
+}
+
 export async function deploy(argv: string[], out: (line: string) => void): Promise<number> {
   const parsed = parseDeployArgs(argv);
   if (parsed.help) {
@@ -286,6 +382,8 @@ export async function deploy(argv: string[], out: (line: string) => void): Promi
     return 0;
   }
   const { run, json } = parsed;
+  const api = connect({ api: parsed.api, stateDir: parsed.stateDir });
+  if (api) return deployThroughApi(api, parsed, out);
   const runtime = await openRuntime(parsed.stateDir);
   try {
     if (!json)

@@ -133,7 +133,20 @@ function table(rows: string[][]): string[] {
   );
 }
 
-export function historyLines(service: string, deployments: DeploymentSummary[]): string[] {
+/** A summary from the local store, or a deployment as the API shows it. */
+type HistoryRow = Pick<
+  DeploymentSummary,
+  | 'deploymentId'
+  | 'startedAt'
+  | 'status'
+  | 'stableVersion'
+  | 'candidateVersion'
+  | 'currentStep'
+  | 'stepCount'
+  | 'reason'
+>;
+
+export function historyLines(service: string, deployments: HistoryRow[]): string[] {
   if (deployments.length === 0) return [`no deployments of ${service} yet`];
   return table([
     ['DEPLOYMENT', 'STARTED', 'STATUS', 'FROM', 'TO', 'STEP', 'REASON'],

@@ -1,12 +1,17 @@
 import { parseArgs } from 'node:util';
+import type { DeploymentView } from '../lambdas/control/operations.ts';
 import { verifyChain } from '../lambdas/domain/audit.ts';
+import { SERVICE_NAME_PATTERN } from '../lambdas/domain/schemas.ts';
+import { connect } from './api-client.ts';
 import { UsageError } from './errors.ts';
 import { auditLines, historyLines } from './format.ts';
 import { openRuntime } from './state-dir.ts';
 
-export const HISTORY_HELP = `Usage: npx stepwise history --service NAME [--limit N] [--json] [--state-dir DIR]
+export const HISTORY_HELP = `Usage: npx stepwise history --service NAME [--limit N] [--json] [--state-dir DIR] [--api URL]
 
-Lists a service's past deployments, newest first, from the local store.`;
+Lists a service's past deployments, newest first: from the local server when one runs
+('npx stepwise serve'), from a deployed API with --api URL (signed with SigV4), else from the
+local store.`;
 
 export const AUDIT_HELP = `Usage: npx stepwise audit DEPLOYMENT_ID [--json] [--state-dir DIR]
 
@@ -21,6 +26,7 @@ export async function history(argv: string[], out: (line: string) => void): Prom
       limit: { type: 'string', default: '20' },
       json: { type: 'boolean', default: false },
       'state-dir': { type: 'string' },
+      api: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -30,8 +36,24 @@ export async function history(argv: string[], out: (line: string) => void): Prom
     return 0;
   }
   if (!values.service) throw new UsageError('--service is required');
-  if (!/^\d+$/.test(values.limit) || Number(values.limit) < 1) {
-    throw new UsageError(`--limit must be a whole number of 1 or more, got '${values.limit}'`);
+  if (!/^\d+$/.test(values.limit) || Number(values.limit) < 1 || Number(values.limit) > 100) {
+    throw new UsageError(`--limit must be a whole number from 1 to 100, got '${values.limit}'`);
+  }
+  if (!new RegExp(SERVICE_NAME_PATTERN).test(values.service)) {
+    throw new UsageError(`--service must be lowercase letters, digits and dashes, got '${values.service}'`);
+  }
+  const api = connect({ api: values.api, stateDir: values['state-dir'] });
+  if (api) {
+    const page = await api.request<{ deployments: DeploymentView[] }>(
+      'GET',
+      `/services/${values.service}/deployments?limit=${values.limit}`,
+    );
+    if (values.json) out(JSON.stringify(page.deployments, null, 2));
+    else
+      historyLines(values.service, page.deployments).forEach((l) => {
+        out(l);
+      });
+    return 0;
   }
   const runtime = await openRuntime(values['state-dir']);
   try {

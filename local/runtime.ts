@@ -94,6 +94,10 @@ export interface LocalDeployOptions {
   requestsPerMinute: number;
   /** Who started it, for the audit trail. */
   principal: string;
+  /** Why, for the audit trail. */
+  reason?: string;
+  /** Go ahead although an alarm is already in ALARM (recorded with the principal). */
+  allowFiringAlarms?: boolean;
   /** A real provider and its identifiers (needs the runtime opened with AWS clients); `simulated` by default. */
   provider?: { kind: string } & Record<string, unknown>;
   onProgress?: (event: ProgressEvent) => void;
@@ -331,6 +335,8 @@ export class LocalRuntime {
       ...(options.approve ? { gate: APPROVE_GATE } : {}),
       trigger: { source: 'cli', principal: options.principal },
       ...(options.commitSha ? { commitSha: options.commitSha } : {}),
+      ...(options.reason ? { reason: options.reason } : {}),
+      ...(options.allowFiringAlarms ? { allowFiringAlarms: true } : {}),
     };
     const report = new ReportBuilder(options.image, options.onProgress);
     const run = await this.execute({ options, clock, fired: new Set() }, options.strategy, request, report);

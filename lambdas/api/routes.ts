@@ -12,7 +12,7 @@ import {
 import { ServiceNotFoundError } from '../domain/errors.ts';
 import { judgePreflight } from '../domain/preflight.ts';
 import { type DeploymentStatus, type DeploymentSummary, ENDED_STATUSES } from '../domain/types.ts';
-import { bodyOf, HttpError, json, principalOf } from './http.ts';
+import { bodyOf, HttpError, json } from './http.ts';
 import { parseApprove, parseCreateDeployment, parseReason, parseRollback } from './schemas.ts';
 
 export interface ApiOptions {

@@ -206,7 +206,7 @@ export async function pumpQueue(deps: ControlDeps, service: string): Promise<voi
     }
     const head = queue[0] as QueueEntry;
     const summary = await store.getDeployment(head.deploymentId);
-    if (!summary || summary.status !== 'QUEUED' || !summary.request) {
+    if (summary?.status !== 'QUEUED' || !summary.request) {
       await store.dequeue(service, head);
       continue;
     }
@@ -244,7 +244,7 @@ async function noteQueued(
 ): Promise<void> {
   for (const entry of queue) {
     const summary = await deps.store.getDeployment(entry.deploymentId);
-    if (!summary || summary.status !== 'QUEUED') continue;
+    if (summary?.status !== 'QUEUED') continue;
     await deps.store.appendAuditEvent(
       entry.deploymentId,
       auditEvent(summary, 'DeploymentQueued', 'queued', deps.clock.now(), {

@@ -19,6 +19,9 @@ export interface DeploymentView {
   stableVersion: string;
   candidateVersion: string;
   weights: DeploymentSummary['weights'];
+  /** Traffic steps run so far, of how many. */
+  currentStep: number;
+  stepCount: number;
   /** The last health check's verdict, with the alarms it read. */
   lastVerdict?: { healthy: boolean; at: string; step?: number; alarms?: unknown; reasons?: unknown };
   /** Why it ended (or, while queued, what it waits for). */
@@ -73,6 +76,8 @@ export async function viewDeployment(deps: ControlDeps, summary: DeploymentSumma
     stableVersion: summary.stableVersion,
     candidateVersion: summary.candidateVersion,
     weights: summary.weights,
+    currentStep: summary.currentStep,
+    stepCount: summary.stepCount,
     ...(check
       ? {
           lastVerdict: {
