@@ -51,10 +51,6 @@ export async function submitDeployment(deps: ControlDeps, input: SubmitRequest):
   if (!config) throw new ServiceNotFoundError(`service ${input.service} is not registered`);
   const { strategy, rawPlan } = chooseStrategy(config, input);
   expandPlan(strategy, rawPlan);
-  const live = (await store.getServiceStatus(input.service))?.liveVersion;
-  if (live === input.artifact.image) {
-    throw new InvalidInputError(`artifact.image ${input.artifact.image} is already live on ${input.service}`);
-  }
   const deploymentId = deploymentName(
     input.service,
     input.artifact.image,
@@ -63,6 +59,10 @@ export async function submitDeployment(deps: ControlDeps, input: SubmitRequest):
   );
   const existing = await store.getDeployment(deploymentId);
   if (existing) return { deployment: existing, duplicate: true };
+  const live = (await store.getServiceStatus(input.service))?.liveVersion;
+  if (live === input.artifact.image) {
+    throw new InvalidInputError(`artifact.image ${input.artifact.image} is already live on ${input.service}`);
+  }
 
   const now = clock.now().toISOString();
   const request: DeploymentRequest = {
