@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { ecrPushEvent, imageOf, readEcrEvent } from '../../../lambdas/domain/ecr-push.ts';
+import { T0 } from '../fixtures.ts';
+
+/** The sample push event of the ECR documentation ("Amazon ECR events and EventBridge"), verbatim. */
+const DOCUMENTED_PUSH = {
+  version: '0',
+  id: '13cde686-328b-6117-af20-0e5566167482',
+  'detail-type': 'ECR Image Action',
+  source: 'aws.ecr',
+  account: '123456789012',
+  time: '2019-11-16T01:54:34Z',
+  region: 'us-west-2',
+  resources: [],
+  detail: {
+    result: 'SUCCESS',
+    'repository-name': 'my-repository-name',
+    // Shortened in the documentation: 60 hex digits, where every real digest has 64.
+    'image-digest': 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234',
+    'action-type': 'PUSH',
+    'image-tag': 'latest',
+  },
+};
+
+const DIGEST = `sha256:${'7f5b2640'.repeat(8)}`;
+
+/** The documented event with a real-length digest and the detail fields overridden. */
+const pushEvent = (detail: Record<string, unknown> = {}, event: Record<string, unknown> = {}) => ({
+  ...DOCUMENTED_PUSH,
+  ...event,
+  detail: { ...DOCUMENTED_PUSH.detail, 'image-digest': DIGEST, ...detail },
+});
+
+describe('readEcrEvent', () => {
+  it('reads a successful push: repository, tag, digest, the registry it lives in and when', () => {
+    expect(readEcrEvent(pushEvent())).toEqual({
+      push: {
+        eventId: '13cde686-328b-6117-af20-0e5566167482',
+        repository: 'my-repository-name',
+        tag: 'latest',
+        digest: DIGEST,
+        registry: '123456789012.dkr.ecr.us-west-2.amazonaws.com/my-repository-name',
+        time: '2019-11-16T01:54:34Z',
+      },
+    });
+  });
+
+  it("ignores the documentation's sample as it stands, whose shortened digest no image can have", () => {
+    // ECR digests are sha256 of the manifest: always 64 hex digits. The deployment request schema
+    // requires 64 too, so a push read with the sample's 60 could never start a deployment.
+    expect(readEcrEvent(DOCUMENTED_PUSH)).toEqual({
+      ignored: `the push carries no sha256 digest (detail.image-digest "${DOCUMENTED_PUSH.detail['image-digest']}")`,
+    });
+  });
+
+  it('ignores a digest that is not hex, or not sha256', () => {
+    expect(readEcrEvent(pushEvent({ 'image-digest': `sha256:${'z'.repeat(64)}` }))).toHaveProperty('ignored');
+    expect(readEcrEvent(pushEvent({ 'image-digest': `sha512:${'a'.repeat(64)}` }))).toHaveProperty('ignored');
+    expect(readEcrEvent(pushEvent({ 'image-digest': undefined }))).toEqual({
+      ignored: 'the push carries no sha256 digest (detail.image-digest undefined)',
+    });
+  });
+
+  it('ignores a push that failed', () => {
+    expect(readEcrEvent(pushEvent({ result: 'FAILURE' }))).toEqual({
+      ignored: 'the push did not succeed (result FAILURE)',
+    });
+  });
+
+  it('ignores a deletion', () => {
+    expect(readEcrEvent(pushEvent({ 'action-type': 'DELETE' }))).toEqual({
+      ignored: 'image action DELETE is not a push',
+    });
+  });
+
+  it('ignores a pull-through cache sync, which is not a release', () => {
+    expect(readEcrEvent(pushEvent({}, { 'detail-type': 'ECR Pull Through Cache Action' }))).toEqual({
+      ignored: 'a pull-through cache sync is not a release',
+    });
+  });
+
+  it('ignores other ECR events, such as a scan finishing', () => {
+    expect(readEcrEvent(pushEvent({}, { 'detail-type': 'ECR Image Scan' }))).toEqual({
+      ignored: "ECR event 'ECR Image Scan' is not an image action",
+    });
+  });
+
+  it('ignores events that ECR did not send, and things that are not events at all', () => {
+    expect(readEcrEvent(pushEvent({}, { source: 'aws.states' }))).toEqual({
+      ignored: 'not an ECR event (source aws.states)',
+    });
+    expect(readEcrEvent(undefined)).toEqual({ ignored: 'not an ECR event (source undefined)' });
+  });
+
+  it('ignores a push that names no repository', () => {
+    expect(readEcrEvent(pushEvent({ 'repository-name': '' }))).toEqual({
+      ignored: 'the push names no repository (detail.repository-name)',
+    });
+  });
+
+  it('reads a push by digest only as a push without a tag', () => {
+    const { 'image-tag': _, ...untagged } = pushEvent().detail;
+    const reading = readEcrEvent({ ...DOCUMENTED_PUSH, detail: untagged });
+    expect(reading).toMatchObject({ push: { repository: 'my-repository-name', digest: DIGEST } });
+    expect(reading).not.toHaveProperty('push.tag');
+    expect(readEcrEvent(pushEvent({ 'image-tag': '' }))).not.toHaveProperty('push.tag');
+  });
+
+  it('names the repository alone as the registry when the event says no account or region', () => {
+    const reading = readEcrEvent(pushEvent({}, { account: undefined, region: undefined }));
+    expect(reading).toMatchObject({ push: { registry: 'my-repository-name' } });
+  });
+});
+
+describe('imageOf', () => {
+  const push = {
+    eventId: 'e-1',
+    repository: 'shop/checkout',
+    digest: DIGEST,
+    registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/checkout',
+    time: T0.toISOString(),
+  };
+
+  it('deploys a tagged push by its tag, which reads well in the console', () => {
+    expect(imageOf({ ...push, tag: '1.4.2' })).toBe(
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/checkout:1.4.2',
+    );
+  });
+
+  it('deploys an untagged push by its digest', () => {
+    expect(imageOf(push)).toBe(`123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/checkout@${DIGEST}`);
+  });
+});
+
+describe('ecrPushEvent', () => {
+  it('builds an event that reads back as the push it describes', () => {
+    const event = ecrPushEvent({
+      repository: 'shop/checkout',
+      tag: '1.4.2',
+      digest: DIGEST,
+      account: '123456789012',
+      region: 'eu-west-1',
+      time: T0,
+    });
+    expect(readEcrEvent(event)).toEqual({
+      push: {
+        eventId: event.id,
+        repository: 'shop/checkout',
+        tag: '1.4.2',
+        digest: DIGEST,
+        registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/checkout',
+        time: '2026-03-01T10:00:00Z',
+      },
+    });
+  });
+
+  it('makes up a valid digest when none is given, the same one for the same repository and tag', () => {
+    const first = readEcrEvent(ecrPushEvent({ repository: 'shop', tag: '2.0', time: T0 }));
+    const again = readEcrEvent(ecrPushEvent({ repository: 'shop', tag: '2.0', time: T0 }));
+    const other = readEcrEvent(ecrPushEvent({ repository: 'shop', tag: '2.1', time: T0 }));
+    expect(first).toMatchObject({ push: { digest: expect.stringMatching(/^sha256:[a-f0-9]{64}$/) } });
+    expect(again).toEqual(first);
+    expect(other).not.toMatchObject({
+      push: { digest: (first as { push: { digest: string } }).push.digest },
+    });
+  });
+
+  it('gives the event an id shaped as EventBridge ids are', () => {
+    expect(ecrPushEvent({ repository: 'shop', tag: '2.0', time: T0 }).id).toMatch(
+      /^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$/,
+    );
+  });
+
+  it('builds a push without a tag that reads back untagged', () => {
+    const reading = readEcrEvent(ecrPushEvent({ repository: 'shop', digest: DIGEST }));
+    expect(reading).toMatchObject({ push: { repository: 'shop', digest: DIGEST } });
+    expect(reading).not.toHaveProperty('push.tag');
+  });
+});
