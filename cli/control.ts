@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { DeploymentView } from '../lambdas/control/operations.ts';
-import { SERVICE_NAME_PATTERN } from '../lambdas/domain/schemas.ts';
+import { IMAGE_DIGEST_PATTERN, SERVICE_NAME_PATTERN } from '../lambdas/domain/schemas.ts';
 import { type ApiClient, connect } from './api-client.ts';
 import { UsageError } from './errors.ts';
 
@@ -165,7 +165,7 @@ export async function wait(argv: string[], out: (line: string) => void): Promise
   let ids: string[];
   if (values.digest) {
     if (positionals.length > 0) throw new UsageError('give DEPLOYMENT_ID or --digest, not both');
-    if (!/^sha256:[a-f0-9]{64}$/.test(values.digest)) {
+    if (!new RegExp(IMAGE_DIGEST_PATTERN).test(values.digest)) {
       throw new UsageError(`--digest must look like sha256:<64 hex digits>, got '${values.digest}'`);
     }
     const found = await api.request<{ deployments: DeploymentView[] }>(

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { DispatchResult } from '../lambdas/control/dispatch.ts';
 import { dispatchEvent } from '../lambdas/control/dispatch.ts';
 import { ecrPushEvent } from '../lambdas/domain/ecr-push.ts';
+import { IMAGE_DIGEST_PATTERN } from '../lambdas/domain/schemas.ts';
 import { LocalControlPlane } from '../local/control-plane.ts';
 import { LOCAL_EVENTS_PATH } from '../local/server.ts';
 import { DEFAULT_REGISTRY_FILE, loadRegistry } from '../registry/load.ts';
@@ -145,7 +146,7 @@ export async function push(argv: string[], out: (line: string) => void): Promise
       `--tag must be a Docker tag (letters, digits, _ . -; at most 128), got '${values.tag}'`,
     );
   }
-  if (values.digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(values.digest)) {
+  if (values.digest !== undefined && !new RegExp(IMAGE_DIGEST_PATTERN).test(values.digest)) {
     throw new UsageError(`--digest must look like sha256:<64 hex digits>, got '${values.digest}'`);
   }
   const event = ecrPushEvent({

@@ -11,6 +11,7 @@ import {
 } from '../control/operations.ts';
 import { ServiceNotFoundError } from '../domain/errors.ts';
 import { judgePreflight } from '../domain/preflight.ts';
+import { IMAGE_DIGEST_PATTERN } from '../domain/schemas.ts';
 import { type DeploymentStatus, type DeploymentSummary, ENDED_STATUSES } from '../domain/types.ts';
 import { bodyOf, HttpError, json } from './http.ts';
 import { parseApprove, parseCreateDeployment, parseReason, parseRollback } from './schemas.ts';
@@ -142,7 +143,7 @@ const listDeployments: RouteHandler = async (deps, req) => {
   let items: DeploymentSummary[];
   let next: string | undefined;
   if (digest) {
-    if (!/^sha256:[a-f0-9]{64}$/.test(digest)) {
+    if (!new RegExp(IMAGE_DIGEST_PATTERN).test(digest)) {
       throw new HttpError(
         400,
         'InvalidRequest',

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { IMAGE_DIGEST_PATTERN } from './schemas.ts';
 
 /** A successful image push, as ECR reports it on EventBridge (`ECR Image Action`). */
 export interface ImagePush {
@@ -26,7 +27,7 @@ interface EcrEvent {
   detail?: Record<string, unknown>;
 }
 
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
+const DIGEST = new RegExp(IMAGE_DIGEST_PATTERN);
 
 /**
  * Reads an EventBridge event as ECR sends it. Only a `PUSH` whose `result` is `SUCCESS` is a

@@ -12,6 +12,12 @@ const trigger = {
   },
 } as const;
 
+/**
+ * An image digest: `sha256:` and hex. Every real ECR digest has 64 digits; the sample push event
+ * in ECR's documentation has 60, and pasting that sample must work, so 32 to 64 are taken.
+ */
+export const IMAGE_DIGEST_PATTERN = '^sha256:[a-f0-9]{32,64}$';
+
 export const SERVICE_NAME_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
 
 /** The execution input of every strategy state machine. */
@@ -30,7 +36,7 @@ export const deploymentRequestSchema = {
       properties: {
         // The simulated baseline can be deployed back (a ring rollout restoring a ring that had no history).
         image: { type: 'string', minLength: 1, maxLength: 512, pattern: '^(\\S+|baseline \\(simulated\\))$' },
-        digest: { type: 'string', pattern: '^sha256:[a-f0-9]{64}$' },
+        digest: { type: 'string', pattern: IMAGE_DIGEST_PATTERN },
       },
     },
     strategy: { type: 'string', enum: STRATEGIES },

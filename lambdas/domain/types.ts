@@ -73,6 +73,11 @@ export interface Deployment extends Omit<DeploymentRequest, 'plan'> {
   providerConfig?: Record<string, unknown>;
   plan: Plan;
   alarms: string[];
+  /**
+   * Alarms already in ALARM when it started, allowed by the caller or the config: the deployment
+   * ships the fix for them, so they do not gate its steps (every check says they were left out).
+   */
+  alarmsFiringAtStart?: string[];
   insufficientData: InsufficientDataPolicy;
   stableVersion: string;
   candidateVersion: string;

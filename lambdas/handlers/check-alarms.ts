@@ -14,8 +14,20 @@ export function makeCheckAlarmsHandler(deps: TaskDeps, logger?: Logger) {
       const { deployment, progress } = state;
       const now = deps.clock.now();
       const since = new Date(progress.stepStartedAt ?? deployment.startedAt);
-      const observations = await deps.alarms.observe(deployment.alarms, since);
-      const check = judgeHealth(observations, deployment.insufficientData, now);
+      const excused = new Set(deployment.alarmsFiringAtStart ?? []);
+      const gating = deployment.alarms.filter((name) => !excused.has(name));
+      const observations = await deps.alarms.observe(gating, since);
+      const judged = judgeHealth(observations, deployment.insufficientData, now);
+      const check =
+        excused.size > 0
+          ? {
+              ...judged,
+              reasons: [
+                ...judged.reasons.filter((r) => !r.startsWith('no alarms are configured')),
+                `left out, firing before the deployment started (allowed): ${[...excused].join(', ')}`,
+              ],
+            }
+          : judged;
       await deps.store.appendAuditEvent(
         deployment.deploymentId,
         auditEvent(deployment, 'HealthChecked', `step-${progress.stepIndex + 1}#checked`, now, {

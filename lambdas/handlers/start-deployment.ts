@@ -129,7 +129,10 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
     }
     const preflight = await runPreflight(deps, config, request);
     const status = await deps.store.getServiceStatus(request.service);
-    const stableVersion = existing?.stableVersion ?? status?.liveVersion ?? BASELINE_VERSION;
+    const stableVersion =
+      (existing?.status === 'IN_PROGRESS' ? existing.stableVersion : undefined) ??
+      status?.liveVersion ??
+      BASELINE_VERSION;
     if (stableVersion === request.artifact.image) {
       throw new InvalidInputError(
         `artifact.image ${request.artifact.image} is already live on ${request.service}`,
@@ -153,6 +156,7 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
         ...(config.providerConfig ? { providerConfig: config.providerConfig } : {}),
         plan,
         alarms: config.alarms,
+        ...(preflight.firingAllowed ? { alarmsFiringAtStart: preflight.firingAllowed } : {}),
         insufficientData: config.insufficientData,
         stableVersion,
         candidateVersion: request.artifact.image,

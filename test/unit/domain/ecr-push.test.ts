@@ -45,11 +45,14 @@ describe('readEcrEvent', () => {
     });
   });
 
-  it("ignores the documentation's sample as it stands, whose shortened digest no image can have", () => {
-    // ECR digests are sha256 of the manifest: always 64 hex digits. The deployment request schema
-    // requires 64 too, so a push read with the sample's 60 could never start a deployment.
-    expect(readEcrEvent(DOCUMENTED_PUSH)).toEqual({
-      ignored: `the push carries no sha256 digest (detail.image-digest "${DOCUMENTED_PUSH.detail['image-digest']}")`,
+  it("reads the documentation's sample as it stands, although its digest is shortened to 60 hex digits", () => {
+    // A user checking a setup pastes the sample from the docs: it must start a deployment.
+    expect(readEcrEvent(DOCUMENTED_PUSH)).toMatchObject({
+      push: {
+        repository: 'my-repository-name',
+        tag: 'latest',
+        digest: DOCUMENTED_PUSH.detail['image-digest'],
+      },
     });
   });
 

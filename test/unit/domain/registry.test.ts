@@ -84,6 +84,8 @@ describe('validateRegistry', () => {
       insufficientData: 'healthy',
       strategy: 'canary',
       plan: defaultStrategyPlan('canary'),
+      concurrency: 'queue',
+      firingAlarms: 'block',
     });
   });
 });

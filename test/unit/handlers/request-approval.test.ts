@@ -49,6 +49,7 @@ describe('request-approval', () => {
       requestedAt: T0.toISOString(),
       timeoutAt: TIMEOUT_AT,
       onTimeout: 'continue',
+      decisionKey: 'step-1#decision',
     });
   });
 

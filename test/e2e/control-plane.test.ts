@@ -1,0 +1,316 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dispatchEvent } from '../../lambdas/control/dispatch.ts';
+import type { DeploymentView } from '../../lambdas/control/operations.ts';
+import { reconcile } from '../../lambdas/control/reconciler.ts';
+import { verifyChain } from '../../lambdas/domain/audit.ts';
+import { ecrPushEvent } from '../../lambdas/domain/ecr-push.ts';
+import type { AuditEvent, DeploymentSummary } from '../../lambdas/domain/types.ts';
+import { GATED_PLAN, type Harness, openHarness, service } from './support/local-plane.ts';
+
+/** The push event on the AWS documentation's "Amazon ECR events and EventBridge" page, as printed there. */
+const AWS_SAMPLE_PUSH = {
+  version: '0',
+  id: '13cde686-328b-6117-af20-0e5566167482',
+  'detail-type': 'ECR Image Action',
+  source: 'aws.ecr',
+  account: '123456789012',
+  time: '2019-11-16T01:54:34Z',
+  region: 'us-west-2',
+  resources: [],
+  detail: {
+    result: 'SUCCESS',
+    'repository-name': 'my-repository-name',
+    'image-digest': 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234',
+    'action-type': 'PUSH',
+    'image-tag': 'latest',
+  },
+};
+
+const ENDED = ['SUCCEEDED', 'ROLLED_BACK', 'FAILED', 'CANCELLED'];
+const ended = (v: DeploymentView) => ENDED.includes(v.status);
+let h: Harness;
+
+beforeAll(async () => {
+  h = await openHarness([
+    service('sample', { trigger: { repository: 'my-repository-name' } }),
+    service('web', { trigger: { repository: 'shop/web', tagPattern: 'v*', untaggedPushes: 'ignore' } }),
+    service('web-canary', { trigger: { repository: 'shop/web', tagPattern: 'v*-rc*' } }),
+    service('worker', { trigger: { repository: 'shop/worker', untaggedPushes: 'deploy' } }),
+    service('orders', { plan: GATED_PLAN, trigger: { repository: 'shop/orders' } }),
+    service('cart', { plan: GATED_PLAN, concurrency: 'supersede', trigger: { repository: 'shop/cart' } }),
+    service('ledger', { plan: GATED_PLAN }),
+  ]);
+});
+
+afterAll(async () => {
+  await h.close();
+});
+
+const store = () => h.plane.runtime.store;
+
+async function trail(id: string): Promise<AuditEvent[]> {
+  return store().listAuditEvents(id);
+}
+
+/** Invariant 1 of architecture.md: however it ended, one version has all traffic, the lock is free, the trail is closed. */
+async function expectCleanEnd(id: string): Promise<DeploymentSummary> {
+  const summary = (await store().getDeployment(id)) as DeploymentSummary;
+  expect(ENDED).toContain(summary.status);
+  const routes = await store().getRoutes(summary.service);
+  // Unless another deployment of the service is under way, its traffic is whole again.
+  const busy = await store().getLock(summary.service);
+  if (routes && !busy) {
+    const full = Object.entries(routes.weights).filter(([, w]) => w === 100);
+    expect(full).toHaveLength(1);
+    expect(Object.values(routes.weights).reduce((a, b) => a + b, 0)).toBe(100);
+  }
+  const lock = await store().getLock(summary.service);
+  expect(lock?.holder).not.toBe(id);
+  const events = await trail(id);
+  const closing = events.filter((e) => e.key === 'closed');
+  expect(closing).toHaveLength(1);
+  expect(verifyChain(events).intact).toBe(true);
+  return summary;
+}
+
+describe('image push → deployment', () => {
+  it('starts one deployment for the AWS documentation sample push, named for the console', async () => {
+    const result = await dispatchEvent(h.plane.deps, AWS_SAMPLE_PUSH);
+    expect(result.deployments).toHaveLength(1);
+    const [started] = result.deployments;
+    expect(started?.service).toBe('sample');
+    expect(started?.deploymentId).toMatch(/^sample-latest-[0-9a-f]{8}$/);
+    const done = await h.until(started?.deploymentId as string, ended);
+    expect(done).toMatchObject({
+      status: 'SUCCEEDED',
+      candidateVersion: '123456789012.dkr.ecr.us-west-2.amazonaws.com/my-repository-name:latest',
+      trigger: { source: 'ecr-push', principal: 'event:13cde686-328b-6117-af20-0e5566167482' },
+    });
+  });
+
+  it('starts nothing for a failed push, a deletion, a pull-through cache sync or another source, and says why', async () => {
+    const before = await h.snapshot();
+    const failed = { ...AWS_SAMPLE_PUSH, detail: { ...AWS_SAMPLE_PUSH.detail, result: 'FAILURE' } };
+    const deleted = { ...AWS_SAMPLE_PUSH, detail: { ...AWS_SAMPLE_PUSH.detail, 'action-type': 'DELETE' } };
+    const cache = { ...AWS_SAMPLE_PUSH, 'detail-type': 'ECR Pull Through Cache Action' };
+    const other = { ...AWS_SAMPLE_PUSH, source: 'aws.s3' };
+    expect((await dispatchEvent(h.plane.deps, failed)).ignored).toBe(
+      'the push did not succeed (result FAILURE)',
+    );
+    expect((await dispatchEvent(h.plane.deps, deleted)).ignored).toBe('image action DELETE is not a push');
+    expect((await dispatchEvent(h.plane.deps, cache)).ignored).toBe(
+      'a pull-through cache sync is not a release',
+    );
+    expect((await dispatchEvent(h.plane.deps, other)).ignored).toContain('not an ECR event');
+    expect(await h.snapshot()).toBe(before);
+  });
+
+  it('matches tag patterns per service, and an untagged push only where untagged pushes deploy', async () => {
+    const release = await dispatchEvent(
+      h.plane.deps,
+      ecrPushEvent({ repository: 'shop/web', tag: 'v2.0.0' }),
+    );
+    expect(release.deployments.map((d) => d.service)).toEqual(['web']);
+    expect(release.skipped).toEqual([{ service: 'web-canary', reason: 'tag v2.0.0 does not match v*-rc*' }]);
+
+    const untaggedWeb = await dispatchEvent(h.plane.deps, ecrPushEvent({ repository: 'shop/web' }));
+    expect(untaggedWeb.deployments).toEqual([]);
+    expect(untaggedWeb.ignored).toContain('the push has no tag and the service ignores untagged pushes');
+
+    const untaggedWorker = await dispatchEvent(h.plane.deps, ecrPushEvent({ repository: 'shop/worker' }));
+    expect(untaggedWorker.deployments).toHaveLength(1);
+    expect(untaggedWorker.deployments[0]?.deploymentId).toMatch(/^worker-sha-[0-9a-f]{8}-[0-9a-f]{8}$/);
+
+    const nobody = await dispatchEvent(h.plane.deps, ecrPushEvent({ repository: 'shop/unknown', tag: 'v1' }));
+    expect(nobody.ignored).toBe('no service is triggered by repository shop/unknown');
+    for (const d of [...release.deployments, ...untaggedWorker.deployments])
+      await h.until(d.deploymentId, ended);
+  });
+
+  it('starts one deployment when EventBridge delivers the same push twice', async () => {
+    const push = ecrPushEvent({
+      repository: 'shop/worker',
+      tag: 'v7',
+      time: new Date('2026-11-23T10:00:00Z'),
+    });
+    const [first, second] = await Promise.all([
+      dispatchEvent(h.plane.deps, push),
+      dispatchEvent(h.plane.deps, push),
+    ]);
+    const again = await dispatchEvent(h.plane.deps, push);
+    const ids = new Set(
+      [...first.deployments, ...second.deployments, ...again.deployments].map((d) => d.deploymentId),
+    );
+    expect(ids.size).toBe(1);
+    expect(again.deployments[0]?.duplicate).toBe(true);
+    await h.until([...ids][0] as string, ended);
+    const history = await store().listDeployments('worker', 10);
+    expect(history.filter((d) => d.candidateVersion.endsWith(':v7'))).toHaveLength(1);
+  });
+});
+
+describe('two pushes at once for one service', () => {
+  it('queue: the second waits, its trail says behind whom, and it starts when the first ends', async () => {
+    const first = (await dispatchEvent(h.plane.deps, ecrPushEvent({ repository: 'shop/orders', tag: 'v1' })))
+      .deployments[0];
+    await h.until(first?.deploymentId as string, (v) => v.phase === 'waiting for approval');
+    const second = (await dispatchEvent(h.plane.deps, ecrPushEvent({ repository: 'shop/orders', tag: 'v2' })))
+      .deployments[0];
+    const queued = await h.call<DeploymentView>('GET', `/deployments/${second?.deploymentId}`);
+    expect(queued.body).toMatchObject({ status: 'QUEUED', phase: `queued behind ${first?.deploymentId}` });
+    const note = (await trail(second?.deploymentId as string)).find((e) => e.type === 'DeploymentQueued');
+    expect(note?.detail).toMatchObject({ behind: first?.deploymentId, policy: 'queue' });
+
+    await h.call('POST', `/deployments/${first?.deploymentId}/approve`, {});
+    expect((await h.until(first?.deploymentId as string, ended)).status).toBe('SUCCEEDED');
+    await h.until(second?.deploymentId as string, (v) => v.phase === 'waiting for approval');
+    await h.call('POST', `/deployments/${second?.deploymentId}/approve`, {});
+    const done = await h.until(second?.deploymentId as string, ended);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', stableVersion: expect.stringMatching(/:v1$/) });
+    await expectCleanEnd(first?.deploymentId as string);
+    await expectCleanEnd(second?.deploymentId as string);
+  });
+
+  it('supersede: the running one is stopped and rolled back, saying by whom, then the new one runs', async () => {
+    const first = (await dispatchEvent(h.plane.deps, ecrPushEvent({ repository: 'shop/cart', tag: 'v1' })))
+      .deployments[0];
+    await h.until(first?.deploymentId as string, (v) => v.phase === 'waiting for approval');
+    const second = (await dispatchEvent(h.plane.deps, ecrPushEvent({ repository: 'shop/cart', tag: 'v2' })))
+      .deployments[0];
+
+    const old = await h.until(first?.deploymentId as string, ended);
+    expect(old).toMatchObject({
+      status: 'ROLLED_BACK',
+      reason: `superseded by ${second?.deploymentId}`,
+      weights: { 'baseline (simulated)': 100 },
+    });
+    expect((await trail(first?.deploymentId as string)).map((e) => e.type)).toEqual(
+      expect.arrayContaining(['DeploymentSuperseded', 'Reconciled', 'DeploymentRolledBack']),
+    );
+    await expectCleanEnd(first?.deploymentId as string);
+
+    await h.until(second?.deploymentId as string, (v) => v.phase === 'waiting for approval');
+    await h.call('POST', `/deployments/${second?.deploymentId}/approve`, {});
+    expect((await h.until(second?.deploymentId as string, ended)).status).toBe('SUCCEEDED');
+  });
+});
+
+describe('the reconciler', () => {
+  it('cancels a queued deployment that is aborted before it starts, and the queue moves on', async () => {
+    const first = await h.call<DeploymentView>('POST', '/deployments', { service: 'ledger', image: 'l:1' });
+    await h.until(first.body.deploymentId, (v) => v.phase === 'waiting for approval');
+    const second = await h.call<DeploymentView>('POST', '/deployments', { service: 'ledger', image: 'l:2' });
+    const third = await h.call<DeploymentView>('POST', '/deployments', { service: 'ledger', image: 'l:3' });
+    const cancelled = await h.call<DeploymentView>(
+      'POST',
+      `/deployments/${second.body.deploymentId}/abort`,
+      {},
+    );
+    expect(cancelled.body).toMatchObject({ status: 'CANCELLED' });
+    await expectCleanEnd(second.body.deploymentId);
+
+    await h.call('POST', `/deployments/${first.body.deploymentId}/approve`, {});
+    await h.until(third.body.deploymentId, (v) => v.phase === 'waiting for approval');
+    await h.call('POST', `/deployments/${third.body.deploymentId}/abort`, { reason: 'enough' });
+    const done = await h.until(third.body.deploymentId, ended);
+    expect(done).toMatchObject({ status: 'ROLLED_BACK', weights: { 'l:1': 100 } });
+    await expectCleanEnd(third.body.deploymentId);
+  });
+
+  it('restores traffic, closes the trail and frees the service after a timeout or failure mid-rollout', async () => {
+    for (const [status, reason] of [
+      ['TIMED_OUT', 'execution timed out'],
+      ['FAILED', 'execution failed with Stepwise.RollbackFailed: the load balancer refused'],
+    ] as const) {
+      const { body } = await h.call<DeploymentView>('POST', '/deployments', {
+        service: 'ledger',
+        image: `l:${status}`,
+      });
+      await h.until(body.deploymentId, (v) => v.phase === 'waiting for approval');
+      // What the status-change rule delivers when Step Functions gives up on the execution.
+      const outcome = await reconcile(h.plane.deps, {
+        executionArn: body.executionArn as string,
+        name: body.deploymentId,
+        status,
+        ...(status === 'FAILED'
+          ? { error: 'Stepwise.RollbackFailed', cause: 'the load balancer refused' }
+          : {}),
+      });
+      expect(outcome.actions[0]).toMatch(/^traffic restored to l:1/);
+      const summary = await expectCleanEnd(body.deploymentId);
+      expect(summary).toMatchObject({ status: 'ROLLED_BACK', reason });
+      expect((await store().getRoutes('ledger'))?.weights).toMatchObject({ 'l:1': 100 });
+
+      // A second delivery, and the engine's own end of the run, change nothing more.
+      const events = (await trail(body.deploymentId)).length;
+      expect(
+        (await reconcile(h.plane.deps, { executionArn: '', name: body.deploymentId, status })).actions,
+      ).toEqual([]);
+      expect(await h.call('POST', `/deployments/${body.deploymentId}/abort`, {})).toMatchObject({
+        status: 409,
+      });
+      await h.plane.stop(body.executionArn as string, 'States.Timeout', 'the execution ran out of time');
+      await h.plane.idle();
+      expect(await trail(body.deploymentId)).toHaveLength(events);
+    }
+  });
+
+  it('leaves a deployment that rolled back by itself alone', async () => {
+    const { body } = await h.call<DeploymentView>('POST', '/deployments', {
+      service: 'ledger',
+      image: 'l:deny',
+    });
+    await h.until(body.deploymentId, (v) => v.phase === 'waiting for approval');
+    await h.call('POST', `/deployments/${body.deploymentId}/approve`, { approved: false });
+    await h.until(body.deploymentId, ended);
+    await h.plane.idle();
+    const events = (await trail(body.deploymentId)).map((e) => e.type);
+    expect(events).not.toContain('Reconciled');
+    const again = await reconcile(h.plane.deps, {
+      executionArn: '',
+      name: body.deploymentId,
+      status: 'FAILED',
+    });
+    expect(again.actions).toEqual([]);
+    await expectCleanEnd(body.deploymentId);
+  });
+
+  it('closes a deployment refused by pre-flight as FAILED with the reason', async () => {
+    const firing = await openHarness([service('hot', { trigger: { repository: 'shop/hot' } })], {
+      faults: { behaviour: [], tasks: [], hooks: [], controls: [], firingAlarms: [{}] },
+    });
+    try {
+      const refused = await firing.call('POST', '/deployments', { service: 'hot', image: 'h:2' });
+      expect(refused).toMatchObject({ status: 422, body: { error: 'PreflightFailed' } });
+      const allowed = await firing.call<DeploymentView>('POST', '/deployments', {
+        service: 'hot',
+        image: 'h:2',
+        allowFiringAlarms: true,
+      });
+      expect(allowed.status).toBe(202);
+      // The alarms it ships the fix for do not gate its steps; every check says they were left out.
+      expect((await firing.until(allowed.body.deploymentId, ended)).status).toBe('SUCCEEDED');
+      const allowedTrail = await firing.plane.runtime.store.listAuditEvents(allowed.body.deploymentId);
+      const check = allowedTrail.find((e) => e.type === 'HealthChecked');
+      expect(check?.detail?.reasons).toContain(
+        'left out, firing before the deployment started (allowed): hot-error-rate, hot-p99-latency',
+      );
+      const started = allowedTrail.find((e) => e.type === 'DeploymentStarted');
+      expect(started?.detail?.preflight).toMatchObject({
+        firingAllowed: ['hot-error-rate', 'hot-p99-latency'],
+        allowedBy: 'arn:aws:iam::123456789012:user/alice',
+      });
+
+      const pushed = await dispatchEvent(
+        firing.plane.deps,
+        ecrPushEvent({ repository: 'shop/hot', tag: 'v3' }),
+      );
+      const id = pushed.deployments[0]?.deploymentId as string;
+      const done = await firing.until(id, ended);
+      expect(done.status).toBe('FAILED');
+      expect(done.reason).toContain('pre-flight: alarm hot-error-rate is already in ALARM');
+    } finally {
+      await firing.close();
+    }
+  });
+});
