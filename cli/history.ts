@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { DeploymentView } from '../lambdas/control/operations.ts';
 import { verifyChain } from '../lambdas/domain/audit.ts';
 import { SERVICE_NAME_PATTERN } from '../lambdas/domain/schemas.ts';
+import type { AuditEvent } from '../lambdas/domain/types.ts';
 import { connect } from './api-client.ts';
 import { UsageError } from './errors.ts';
 import { auditLines, historyLines } from './format.ts';
@@ -13,10 +14,11 @@ Lists a service's past deployments, newest first: from the local server when one
 ('npx stepwise serve'), from a deployed API with --api URL (signed with SigV4), else from the
 local store.`;
 
-export const AUDIT_HELP = `Usage: npx stepwise audit DEPLOYMENT_ID [--json] [--state-dir DIR]
+export const AUDIT_HELP = `Usage: npx stepwise audit DEPLOYMENT_ID [--json] [--state-dir DIR] [--api URL]
 
 Prints a deployment's audit trail and checks its hash chain: every event links to the one
-before it, so an edited or deleted event shows up as a broken link. Exit code 1 if broken.`;
+before it, so an edited or deleted event shows up as a broken link. Exit code 1 if broken.
+Reads through the local server when one runs, or a deployed API with --api URL (SigV4).`;
 
 export async function history(argv: string[], out: (line: string) => void): Promise<number> {
   const { values } = parseArgs({
@@ -75,6 +77,7 @@ export async function audit(argv: string[], out: (line: string) => void): Promis
     options: {
       json: { type: 'boolean', default: false },
       'state-dir': { type: 'string' },
+      api: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -87,6 +90,19 @@ export async function audit(argv: string[], out: (line: string) => void): Promis
   const [deploymentId, ...extra] = positionals;
   if (!deploymentId) throw new UsageError('DEPLOYMENT_ID is required: npx stepwise audit DEPLOYMENT_ID');
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  const api = connect({ api: values.api, stateDir: values['state-dir'] });
+  if (api) {
+    const { events, chain } = await api.request<{
+      events: AuditEvent[];
+      chain: ReturnType<typeof verifyChain>;
+    }>('GET', `/deployments/${deploymentId}/audit`);
+    if (values.json) out(JSON.stringify({ deploymentId, chain, events }, null, 2));
+    else
+      auditLines(deploymentId, events, chain).forEach((l) => {
+        out(l);
+      });
+    return chain.intact ? 0 : 1;
+  }
   const runtime = await openRuntime(values['state-dir']);
   try {
     const events = await runtime.store.listAuditEvents(deploymentId);

@@ -9,6 +9,7 @@ import {
   rollbackService,
   viewDeployment,
 } from '../control/operations.ts';
+import { verifyChain } from '../domain/audit.ts';
 import { ServiceNotFoundError } from '../domain/errors.ts';
 import { judgePreflight } from '../domain/preflight.ts';
 import { IMAGE_DIGEST_PATTERN } from '../domain/schemas.ts';
@@ -200,6 +201,13 @@ const promote: RouteHandler = async (deps, req) => {
   return json(202, await viewDeployment(deps, summary));
 };
 
+/** The audit trail, in order, with the verdict of its hash chain: edited or deleted events show as a broken link. */
+const readAudit: RouteHandler = async (deps, req) => {
+  const summary = await getDeployment(deps, req.params.id as string);
+  const events = await deps.store.listAuditEvents(summary.deploymentId);
+  return json(200, { deploymentId: summary.deploymentId, chain: verifyChain(events), events });
+};
+
 const listServices: RouteHandler = async (deps) => {
   const configs = await deps.store.listServiceConfigs();
   const services = await Promise.all(
@@ -257,6 +265,7 @@ export const ROUTES: { method: 'GET' | 'POST'; path: string; handler: RouteHandl
   { method: 'POST', path: '/deployments', handler: createDeployment },
   { method: 'GET', path: '/deployments', handler: listDeployments },
   { method: 'GET', path: '/deployments/{id}', handler: readDeployment },
+  { method: 'GET', path: '/deployments/{id}/audit', handler: readAudit },
   { method: 'POST', path: '/deployments/{id}/approve', handler: approve },
   { method: 'POST', path: '/deployments/{id}/abort', handler: abort },
   { method: 'POST', path: '/deployments/{id}/promote', handler: promote },
