@@ -13,6 +13,7 @@ import {
   type StrategyName,
   withSmokeTests,
 } from '../lambdas/domain/strategies.ts';
+import { deploymentName } from '../lambdas/domain/triggers.ts';
 import type {
   AlarmObservation,
   ApprovalGate,
@@ -196,10 +197,9 @@ function lambdaContext(task: TaskDefinition): Context {
   };
 }
 
-/** `dep-20261123-101502-3f9a1c`: sortable by start, unique without coordination. */
-export function newDeploymentId(now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `dep-${stamp}-${randomBytes(3).toString('hex')}`;
+/** Named as the API and dispatch name them (`checkout-1.1-5e0c9a7d`), unique without coordination. */
+export function newDeploymentId(service: string, image: string): string {
+  return deploymentName(service, image, `local:${randomBytes(8).toString('hex')}`);
 }
 
 /**
@@ -323,7 +323,7 @@ export class LocalRuntime {
     const wallStart = Date.now();
     const clock = new VirtualClock(new Date());
     const startedAt = clock.now();
-    const deploymentId = newDeploymentId(startedAt);
+    const deploymentId = newDeploymentId(options.service, options.image);
     await this.register(options.service, options.strategy, options.plan, options, testRouteUrl);
     if (options.strategy === 'ring') await this.registerRings(options, testRouteUrl);
 
