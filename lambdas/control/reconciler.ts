@@ -147,10 +147,14 @@ async function restoreTraffic(
   const live = (await store.getServiceStatus(summary.service))?.liveVersion;
   const good = live === summary.candidateVersion ? summary.candidateVersion : summary.stableVersion;
   const before: Weights = await provider.getWeights(target);
-  if (sameWeights(before, { [good]: 100 }) && !(await provider.getSegment(target))) return undefined;
+  const settled = sameWeights(before, { [good]: 100 }) && !(await provider.getSegment(target));
+  // A deployment that ended closed had its own rollback or promote; one cut short gets them again,
+  // both idempotent, since weights alone do not show a stopped version (recreate) or a half-made change.
+  if (settled && summary.status !== 'IN_PROGRESS') return undefined;
   if (good === summary.candidateVersion) await provider.promote(target);
   else await provider.rollback(target);
   const after = await provider.getWeights(target);
+  if (settled && sameWeights(after, before)) return undefined;
   if (!sameWeights(after, { [good]: 100 })) {
     throw new WeightsMismatchError(
       `restored ${summary.service} to ${good} but read back ${JSON.stringify(after)}`,
