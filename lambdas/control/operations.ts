@@ -156,6 +156,29 @@ export async function decideApproval(
   return getDeployment(deps, deploymentId);
 }
 
+/** Records a promote-now or abort on the summary, once: a second request, or one for an ended deployment, is a conflict. */
+async function requestControl(
+  deps: ControlDeps,
+  summary: DeploymentSummary,
+  action: 'abort' | 'promote',
+  by: string,
+  detail: Record<string, unknown>,
+): Promise<void> {
+  const { deploymentId } = summary;
+  const at = deps.clock.now();
+  if (!(await deps.store.requestControl(deploymentId, { action, by, at: at.toISOString() }))) {
+    const now = await getDeployment(deps, deploymentId);
+    assertRunning(now, action);
+    throw new ConflictError(
+      `deployment ${deploymentId} already has a ${now.control?.action} request from ${now.control?.by}`,
+    );
+  }
+  await deps.store.appendAuditEvent(
+    deploymentId,
+    auditEvent(summary, 'ControlRequested', 'control', at, { detail }),
+  );
+}
+
 /**
  * Aborts a deployment: a queued one is cancelled at once; a running one is stopped, and the
  * reconciler rolls it back, closes its trail with who aborted it and why, and frees the service.
@@ -169,25 +192,7 @@ export async function abortDeployment(
   const summary = await getDeployment(deps, deploymentId);
   assertRunning(summary, 'abort');
   const who = reason ? `${by} (${reason})` : by;
-  if (
-    !(await deps.store.requestControl(deploymentId, {
-      action: 'abort',
-      by: who,
-      at: deps.clock.now().toISOString(),
-    }))
-  ) {
-    const now = await getDeployment(deps, deploymentId);
-    assertRunning(now, 'abort');
-    throw new ConflictError(
-      `deployment ${deploymentId} already has a ${now.control?.action} request from ${now.control?.by}`,
-    );
-  }
-  await deps.store.appendAuditEvent(
-    deploymentId,
-    auditEvent(summary, 'ControlRequested', 'control', deps.clock.now(), {
-      detail: { action: 'abort', by, ...(reason ? { reason } : {}) },
-    }),
-  );
+  await requestControl(deps, summary, 'abort', who, { action: 'abort', by, ...(reason ? { reason } : {}) });
   if (summary.status === 'QUEUED' && !summary.executionArn) {
     await closeUnstarted(deps, summary, 'CANCELLED', `aborted by ${who} before it started`);
   } else if (summary.executionArn) {
@@ -204,25 +209,7 @@ export async function promoteDeployment(
 ): Promise<DeploymentSummary> {
   const summary = await getDeployment(deps, deploymentId);
   assertRunning(summary, 'promote');
-  if (
-    !(await deps.store.requestControl(deploymentId, {
-      action: 'promote',
-      by,
-      at: deps.clock.now().toISOString(),
-    }))
-  ) {
-    const now = await getDeployment(deps, deploymentId);
-    assertRunning(now, 'promote');
-    throw new ConflictError(
-      `deployment ${deploymentId} already has a ${now.control?.action} request from ${now.control?.by}`,
-    );
-  }
-  await deps.store.appendAuditEvent(
-    deploymentId,
-    auditEvent(summary, 'ControlRequested', 'control', deps.clock.now(), {
-      detail: { action: 'promote', by },
-    }),
-  );
+  await requestControl(deps, summary, 'promote', by, { action: 'promote', by });
   return getDeployment(deps, deploymentId);
 }
 

@@ -76,9 +76,7 @@ async function cutShort(options: {
     await runtime.store.putRoutes({
       service,
       weights: options.weights,
-      ...(options.segment
-        ? { segment: { match: { header: { name: 'x-beta', value: 'true' } }, version: 'v2' } }
-        : {}),
+      ...(options.segment ? { segment: { match: { header: 'x-beta', value: 'true' }, version: 'v2' } } : {}),
       updatedAt: NOW.toISOString(),
     });
   }
