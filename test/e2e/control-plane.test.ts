@@ -313,4 +313,37 @@ describe('the reconciler', () => {
       await firing.close();
     }
   });
+
+  it('with real time, a bake takes its time, and an abort ends it at once', async () => {
+    const real = await openHarness(
+      [
+        service('slow', {
+          plan: {
+            steps: [
+              { weight: 50, bakeSeconds: 600 },
+              { weight: 100, bakeSeconds: 0 },
+            ],
+          },
+        }),
+      ],
+      {
+        realTime: true,
+      },
+    );
+    try {
+      const { body } = await real.call<DeploymentView>('POST', '/deployments', {
+        service: 'slow',
+        image: 'slow:2',
+      });
+      const baking = await real.until(body.deploymentId, (v) => v.weights['slow:2'] === 50);
+      expect(baking.status).toBe('IN_PROGRESS');
+      await real.call('POST', `/deployments/${body.deploymentId}/abort`, {
+        reason: 'not waiting 10 minutes',
+      });
+      const done = await real.until(body.deploymentId, ended);
+      expect(done).toMatchObject({ status: 'ROLLED_BACK', weights: { 'baseline (simulated)': 100 } });
+    } finally {
+      await real.close();
+    }
+  });
 });
