@@ -1,5 +1,11 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+
+/** A resource with a wildcard (`*`, or an ARN pattern) and why no narrower one would do. */
+export interface WildcardResource {
+  readonly resource: string;
+  readonly reason: string;
+}
 
 /**
  * A policy resource as cdk-nag names it in an AwsSolutions-IAM5 finding: the resolved value
@@ -11,6 +17,22 @@ import type { IConstruct } from 'constructs';
  */
 export function nagResourceFinding(scope: IConstruct, resource: string): string {
   return `AwsSolutions-IAM5[Resource::${flatten(Stack.of(scope).resolve(resource))}]`;
+}
+
+/**
+ * Acknowledges the AwsSolutions-IAM5 finding of each wildcard resource on `policy` (the construct
+ * cdk-nag reports: a Policy, or a Role's `Resource` for its inline policies). Wildcards that flatten
+ * to the same finding (several `*` grants) are acknowledged once, with their reasons joined.
+ */
+export function acknowledgeWildcards(policy: IConstruct, wildcards: readonly WildcardResource[]): void {
+  const reasons = new Map<string, Set<string>>();
+  for (const { resource, reason } of wildcards) {
+    const finding = nagResourceFinding(policy, resource);
+    reasons.set(finding, (reasons.get(finding) ?? new Set()).add(reason));
+  }
+  for (const [finding, why] of reasons) {
+    Validations.of(policy).acknowledge({ id: finding, reason: [...why].join(' ') });
+  }
 }
 
 function flatten(node: unknown): string {

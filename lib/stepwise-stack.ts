@@ -1,7 +1,9 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Role } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { ServiceEntry } from '../lambdas/domain/registry.ts';
 import { STRATEGIES, type StrategyName } from '../lambdas/domain/strategy-names.ts';
+import { ControlPlane } from './control/control-plane.ts';
 import { ServiceRegistry } from './registry/service-registry.ts';
 import { StepwiseTable } from './storage/stepwise-table.ts';
 import { inCreationOrder, STRATEGY_CONSTRUCTS, stateMachinePlaceholder } from './strategies/strategies.ts';
@@ -23,18 +25,23 @@ export interface StepwiseStackProps extends StackProps {
  * (`STRATEGIES`), each named `<stack name>-<strategy>` and allowed to invoke only the functions its
  * ASL file names. A definition may also start other strategies' state machines as child executions,
  * naming each `${<Id>StateMachineArn}` (ring does): it is created after them and may start only those.
- * With registered services, `Registry` writes their configuration and grants their providers' permissions.
+ * `Control` (the REST API, dispatch from ECR pushes, the reconciler of ended executions) comes after the
+ * state machines, which it starts and watches. With registered services, `Registry` writes their
+ * configuration and grants their providers' permissions (to `providerRoles`).
  * Construct ids are a contract: renaming one replaces its resources (the table is
  * retained, not replaced in place).
  *
  * Outputs: `TableName`, and per strategy `<Id>StateMachineArn` and `<Id>ExecutionsConsoleUrl` (`Id` as
  * in `STRATEGY_CONSTRUCTS`: `CanaryStateMachineArn`, `AllAtOnceExecutionsConsoleUrl`, ...). The canary's
- * are also given under their first names, `StateMachineArn` and `ExecutionsConsoleUrl`.
+ * are also given under their first names, `StateMachineArn` and `ExecutionsConsoleUrl`. `ApiUrl` (the
+ * API stage), `DispatchDeadLetterQueueUrl` and `ReconcileDeadLetterQueueUrl`.
  */
 export class StepwiseStack extends Stack {
   readonly table: StepwiseTable;
   readonly tasks: TaskFunctions;
   readonly stateMachines: Readonly<Record<StrategyName, StrategyStateMachine>>;
+  /** The API, and the functions run by ECR pushes and by ended executions. */
+  readonly control: ControlPlane;
   /** The registered services' configuration and provider grants; undefined when none are registered. */
   readonly registry?: ServiceRegistry;
 
@@ -43,13 +50,6 @@ export class StepwiseStack extends Stack {
     super(scope, id, stackProps);
     this.table = new StepwiseTable(this, 'Table');
     this.tasks = new TaskFunctions(this, 'Tasks', { table: this.table });
-    if (services.length > 0) {
-      this.registry = new ServiceRegistry(this, 'Registry', {
-        table: this.table,
-        services,
-        providerRoles: this.tasks.providerRoles,
-      });
-    }
 
     new CfnOutput(this, 'TableName', {
       description: 'DynamoDB table: service configuration, locks, deployments and the audit trail',
@@ -93,5 +93,41 @@ export class StepwiseStack extends Stack {
         'The canary state machine and its executions in the console (same as CanaryExecutionsConsoleUrl)',
       value: this.stateMachines.canary.executionsConsoleUrl,
     });
+
+    // After the state machines: the control functions are given their ARNs.
+    this.control = new ControlPlane(this, 'Control', {
+      table: this.table,
+      stateMachines: this.stateMachines,
+    });
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'The Stepwise REST API (IAM authentication): the stepwise CLI takes it as --api',
+      value: this.control.api.url,
+    });
+    new CfnOutput(this, 'DispatchDeadLetterQueueUrl', {
+      description:
+        'ECR push events the dispatch function could not handle (replay: invoke it with a message body)',
+      value: this.control.dispatch.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'ReconcileDeadLetterQueueUrl', {
+      description:
+        'Execution-ended events the reconciler could not handle: traffic, lock or audit trail may be left open',
+      value: this.control.reconcile.deadLetterQueue.queueUrl,
+    });
+
+    if (services.length > 0) {
+      this.registry = new ServiceRegistry(this, 'Registry', {
+        table: this.table,
+        services,
+        providerRoles: this.providerRoles,
+      });
+    }
+  }
+
+  /**
+   * The roles that call the traffic providers and so get the registered services' provider grants:
+   * the provider-calling task roles (`usesProvider`) and the reconciler's, which restores traffic.
+   */
+  get providerRoles(): Role[] {
+    return [...this.tasks.providerRoles, ...this.control.providerRoles];
   }
 }

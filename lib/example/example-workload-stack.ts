@@ -37,7 +37,7 @@ import {
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { nagResourceFinding } from '../registry/nag-findings.ts';
+import { nagResourceFinding } from '../nag-findings.ts';
 import { ServiceRegistry } from '../registry/service-registry.ts';
 import type { StepwiseStack } from '../stepwise-stack.ts';
 import { EXAMPLE_SERVICE_NAMES, exampleServices } from './example-services.ts';
@@ -56,7 +56,7 @@ const FUNCTION_ALIAS = 'live';
 
 /**
  * A small workload to try Stepwise end to end in a sandbox account: `npx cdk deploy --all -c
- * example=true` deploys it after the Stepwise stack, whose table and task roles it reads.
+ * example=true` deploys it after the Stepwise stack, whose table and provider-calling roles it reads.
  *
  *
  * - `example-web`: two Fargate services (blue, green), each in its own target group, behind an
@@ -67,7 +67,8 @@ const FUNCTION_ALIAS = 'live';
  *   this stack lets read that bucket (the registry names no bucket for a provider grant to scope).
  *
  * Both are registered with Stepwise here, not in the registry file: this stack writes their CONFIG
- * items to the Stepwise table and gives the provider-calling task roles their permissions, so
+ * items to the Stepwise table and gives the provider-calling roles (`StepwiseStack.providerRoles`: the
+ * task roles and the reconciler's) their permissions, so
  * deleting it unregisters them. Each has a CloudWatch alarm that gates its rollouts.
  *
  * Stepwise changes what CloudFormation created (task definitions, desired counts, listener
@@ -218,7 +219,7 @@ export class ExampleWorkloadStack extends Stack {
 
     this.registry = new ServiceRegistry(this, 'Registry', {
       table: stepwise.table,
-      providerRoles: stepwise.tasks.providerRoles,
+      providerRoles: stepwise.providerRoles,
       services: exampleServices({
         cluster: cluster.clusterName,
         services: [blue.service.serviceName, green.service.serviceName],
@@ -231,6 +232,7 @@ export class ExampleWorkloadStack extends Stack {
       }),
     });
 
+    // The task roles only: the reconciler restores traffic between published versions and never reads a package.
     const artifactReads = new Policy(this, 'ArtifactReads', {
       roles: stepwise.tasks.providerRoles,
       statements: [

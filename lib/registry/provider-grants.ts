@@ -2,12 +2,7 @@ import { Aws, Fn, Token } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { DEFAULT_DEPLOYMENT_STRATEGY } from '../../lambdas/adapters/traffic/appconfig-flag/config.ts';
 import type { ServiceEntry } from '../../lambdas/domain/registry.ts';
-
-/** A resource with a wildcard (`*`, or an ARN pattern) and why no narrower one would do. */
-export interface WildcardResource {
-  readonly resource: string;
-  readonly reason: string;
-}
+import type { WildcardResource } from '../nag-findings.ts';
 
 /** What the task functions that call a service's traffic provider may do to that service's resources. */
 export interface ProviderGrant {

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import {
   type IRole,
@@ -14,8 +14,8 @@ import { Construct } from 'constructs';
 import { serviceConfigItem, serviceKey } from '../../lambdas/adapters/dynamodb/table.ts';
 import { type ServiceEntry, toServiceConfig } from '../../lambdas/domain/registry.ts';
 import { defaultStrategyPlan } from '../../lambdas/domain/strategies.ts';
+import { acknowledgeWildcards } from '../nag-findings.ts';
 import { toItem } from './attribute-values.ts';
-import { nagResourceFinding } from './nag-findings.ts';
 import { providerGrant } from './provider-grants.ts';
 
 /** The sort key of a service's configuration item (`pk` is `SERVICE#<name>`). */
@@ -27,8 +27,9 @@ export interface ServiceRegistryProps {
   /** The registered services, validated (`loadRegistry`); names are unique. */
   readonly services: readonly ServiceEntry[];
   /**
-   * The roles of the task functions that call the traffic provider (`TASKS[].usesProvider`): they
-   * get each service's provider permissions on that service's resources.
+   * The roles that call the traffic provider (`StepwiseStack.providerRoles`: the tasks with
+   * `usesProvider` and the reconciler): they get each service's provider permissions on that
+   * service's resources.
    */
   readonly providerRoles: readonly IRole[];
 }
@@ -43,10 +44,11 @@ export interface ServiceRegistryProps {
  * (Stepwise.ServiceNotFound) before anything moves. The audit trail is kept: it is other items. The
  * physical id is the item key, so an update never triggers a delete.
  *
- * One policy gives the provider-calling task roles every service's provider permissions. It is an
- * inline policy of each role, which IAM caps at 10,240 characters per role: about 1 kB per service
- * with a real provider (4.2 kB for the four of test/infra/registries.ts), so some nine such services
- * per stack.
+ * One policy gives the provider-calling roles (the task roles that move traffic and the reconciler's)
+ * every service's provider permissions. It is an inline policy of each role, which IAM caps at 10,240
+ * characters per role: about 1 kB per service with a real provider (4.2 kB for the four of
+ * test/infra/registries.ts). The reconciler's role already holds some 2 kB of its own (it may start
+ * and stop every state machine), so some seven such services per stack.
  *
  * Construct ids are the service names: renaming a service deletes the old item and writes the new.
  */
@@ -124,13 +126,9 @@ export class ServiceRegistry extends Construct {
     const statements = grants.flatMap((grant) => grant.statements);
     if (statements.length === 0 || props.providerRoles.length === 0) return;
     this.providerAccess = new Policy(this, 'ProviderAccess', { statements, roles: [...props.providerRoles] });
-    const reasons = new Map<string, Set<string>>();
-    for (const { resource, reason } of grants.flatMap((grant) => grant.wildcards)) {
-      const finding = nagResourceFinding(this, resource);
-      reasons.set(finding, (reasons.get(finding) ?? new Set()).add(reason));
-    }
-    for (const [finding, why] of reasons) {
-      Validations.of(this.providerAccess).acknowledge({ id: finding, reason: [...why].join(' ') });
-    }
+    acknowledgeWildcards(
+      this.providerAccess,
+      grants.flatMap((grant) => grant.wildcards),
+    );
   }
 }

@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import { TABLE_KEYS } from '../../lambdas/adapters/dynamodb/table.ts';
+import { EXPIRY_ATTRIBUTE, TABLE_KEYS } from '../../lambdas/adapters/dynamodb/table.ts';
 
 /**
  * The one table: service configuration, locks, deployment summaries and the hash-chained audit
@@ -23,6 +23,9 @@ export class StepwiseTable extends TableV2 {
           sortKey: { name: historyIndex.sortKey, type: AttributeType.STRING },
         },
       ],
+      // Expired locks and idempotency records are deleted by DynamoDB (within days of expiry: readers
+      // still check the time); audit events and deployments carry no expiry and are kept.
+      timeToLiveAttribute: EXPIRY_ATTRIBUTE,
       billing: Billing.onDemand(),
       // The AWS-managed key (aws/dynamodb) rather than a customer-managed one: its use is logged in
       // CloudTrail like any KMS key, but there is no key policy to own and no monthly key charge, and

@@ -26,7 +26,7 @@ export interface StrategyStateMachineProps {
 const SYNC_EXECUTION_RULE_ARN = `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`;
 
 /** Every execution of the state machine named `name`, in this account and region. */
-const executionArns = (name: string) =>
+export const executionArns = (name: string) =>
   `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${name}:*`;
 /** `executionArns(name)` as cdk-nag names it in an AwsSolutions-IAM5 finding. */
 const executionArnsFinding = (name: string) =>

@@ -2,6 +2,7 @@ import { Validations } from 'aws-cdk-lib';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import { STRATEGIES } from '../../lambdas/domain/strategy-names.ts';
 import { HOOK_FUNCTION_PREFIX, TASKS } from '../../lambdas/tasks.ts';
 import { buildStepwise } from './support.ts';
 
@@ -24,7 +25,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => app.synth()).toThrow(/AwsSolutions-DDB3/);
   });
 
-  it('is acknowledged only for wildcard resources X-Ray, log delivery, alarm reads, hooks and child executions need, each with a reason', async () => {
+  it('is acknowledged only for the wildcards X-Ray, log delivery, alarm reads, hooks, approvals and executions need, and the API and dead-letter queue findings listed, each with a reason', async () => {
     const { app } = await buildStepwise();
     const acknowledged = app.node.findAll().flatMap((construct) =>
       construct.node.metadata
@@ -38,9 +39,18 @@ describe('cdk-nag AwsSolutions', () => {
         ),
     );
     const everything = (at: string) => `${at} Annotation::AwsSolutions-IAM5[Resource::*]`;
+    const executions = (at: string) =>
+      STRATEGIES.map(
+        (name) =>
+          `${at} Annotation::AwsSolutions-IAM5[Resource::` +
+          `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Stepwise-${name}:*]`,
+      );
+    const control = ['Api', 'Dispatch', 'Reconcile'].map((id) => `StepwiseStack/Control/${id}/Handler`);
+    const restApi = 'StepwiseStack/Control/Api/RestApi';
     expect(acknowledged.map(({ at, id }) => `${at} ${id}`).sort()).toEqual(
       [
         ...TASKS.map((task) => everything(`StepwiseStack/Tasks/${task.id}/Role/DefaultPolicy`)),
+        everything('StepwiseStack/Tasks/StartDeployment/Role/Resource'),
         everything('StepwiseStack/Tasks/CheckAlarms/Role/Resource'),
         'StepwiseStack/Tasks/RunHook/Role/Resource Annotation::AwsSolutions-IAM5[Resource::' +
           `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${HOOK_FUNCTION_PREFIX}*]`,
@@ -52,6 +62,20 @@ describe('cdk-nag AwsSolutions', () => {
             'StepwiseStack/Ring/StartChildren Annotation::AwsSolutions-IAM5[Resource::' +
             `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Stepwise-${child}:*]`,
         ),
+        // The control functions: X-Ray, and stopping or describing executions of the Stepwise state machines.
+        ...control.flatMap((at) => [
+          everything(`${at}/Role/DefaultPolicy`),
+          ...executions(`${at}/Role/Resource`),
+        ]),
+        // The API's approvals (states:SendTaskSuccess) and pre-flight alarm reads.
+        everything('StepwiseStack/Control/Api/Handler/Role/Resource'),
+        `${restApi} Annotation::AwsSolutions-APIG2`,
+        `${restApi} Annotation::AwsSolutions-COG4`,
+        `${restApi}/DeploymentStage.v1 Annotation::AwsSolutions-APIG3`,
+        `${restApi}/CloudWatchRole Annotation::AwsSolutions-IAM4[Policy::` +
+          'arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        'StepwiseStack/Control/Dispatch/DeadLetterQueue Annotation::AwsSolutions-SQS3',
+        'StepwiseStack/Control/Reconcile/DeadLetterQueue Annotation::AwsSolutions-SQS3',
       ].sort(),
     );
     for (const { reason } of acknowledged) expect(reason.length).toBeGreaterThan(40);

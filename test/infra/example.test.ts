@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { PROVIDER_CONFIG_CHECKS } from '../../lambdas/adapters/traffic/providers.ts';
 import { validateRegistry } from '../../lambdas/domain/registry.ts';
 import { EXAMPLE_SERVICE_NAMES, exampleServices } from '../../lib/example/example-services.ts';
-import { buildStepwise, configWrites, fromItem } from './support.ts';
+import { buildStepwise, configWrites, fromItem, renderCfn } from './support.ts';
 
 const [{ app, stack: stepwise, example }, plain] = await Promise.all([
   buildStepwise({ context: { example: 'true' } }),
@@ -137,7 +137,19 @@ describe('the example workload', () => {
     expect(() => validateRegistry({ services }, PROVIDER_CONFIG_CHECKS)).not.toThrow();
   });
 
-  it('gives the Stepwise provider-calling roles read access to its artifact bucket only', () => {
+  it('grants its services’ provider permissions to the provider-calling task roles and the reconciler', () => {
+    const policy = example.registry.providerAccess?.node.defaultChild as never;
+    const roles = template.findResources('AWS::IAM::Policy')[example.getLogicalId(policy)]?.Properties.Roles;
+    const logicalIds = [...stepwise.tasks.providerRoles, stepwise.control.reconcile.handler.role].map(
+      (role) => stepwise.getLogicalId(role.node.defaultChild as never),
+    );
+    // Read from the Stepwise stack's outputs (weak references): PublishOutputRef<role logical id><hash>.
+    expect((roles as unknown[]).map(renderCfn)).toEqual(
+      logicalIds.map((role) => expect.stringMatching(new RegExp(`^<Output:PublishOutputRef${role}`))),
+    );
+  });
+
+  it('gives the Stepwise provider-calling task roles read access to its artifact bucket only', () => {
     const policy = example.node.findChild('ArtifactReads').node.defaultChild as never;
     const properties = template.findResources('AWS::IAM::Policy')[example.getLogicalId(policy)]?.Properties;
     expect(properties.PolicyDocument.Statement).toEqual([

@@ -107,12 +107,12 @@ describe('hook invocation', () => {
 });
 
 describe('CloudWatch alarm reads', () => {
-  it('belong to CheckAlarms alone', () => {
+  it('belong to StartDeployment (pre-flight) and CheckAlarms alone among the tasks', () => {
     const readers = TASKS.filter((task) =>
       statementsOf(task.id)
         .flatMap(actionsOf)
         .some((a) => a.startsWith('cloudwatch:')),
     );
-    expect(readers.map((task) => task.id)).toEqual(['CheckAlarms']);
+    expect(readers.map((task) => task.id)).toEqual(['StartDeployment', 'CheckAlarms']);
   });
 });

@@ -2,14 +2,7 @@ import { Validations } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { TASKS } from '../../lambdas/tasks.ts';
 import { REAL_LISTENER, REAL_PROVIDERS, REAL_TEST_LISTENER, writeRegistry } from './registries.ts';
-import {
-  actionsOf,
-  renderCfn,
-  resourcesOf,
-  roleStatements,
-  type Statement,
-  synthStepwise,
-} from './support.ts';
+import { actionsOf, grantLines, roleStatements, synthStepwise } from './support.ts';
 
 const { stack, template, logicalId } = await synthStepwise({
   context: { config: writeRegistry(REAL_PROVIDERS) },
@@ -21,19 +14,6 @@ const policy = template.findResources('AWS::IAM::Policy')[logicalId(policyConstr
 /** `arn:<partition>:<service>:<region>:<account>:<resource>` as the stack names it (pseudo parameters). */
 const local = (service: string, resource: string) =>
   `arn:<Ref:AWS::Partition>:${service}:<Ref:AWS::Region>:<Ref:AWS::AccountId>:${resource}`;
-
-/** One line per action and resource a statement allows: `action on resource [if condition]`. */
-function grants(statements: Statement[]): string[] {
-  return statements
-    .flatMap((statement) => {
-      const condition = (statement as { Condition?: unknown }).Condition;
-      const suffix = condition ? ` if ${JSON.stringify(condition)}` : '';
-      return actionsOf(statement).flatMap((action) =>
-        resourcesOf(statement).map((resource) => `${action} on ${renderCfn(resource)}${suffix}`),
-      );
-    })
-    .sort();
-}
 
 const PASSED_TO_ECS_TASKS = ' if {"StringEquals":{"iam:PassedToService":"ecs-tasks.amazonaws.com"}}';
 const rulesOf = (listener: string) => `${listener.replace(':listener/', ':listener-rule/')}/*`;
@@ -130,7 +110,7 @@ const NO_RESOURCE_LEVEL = [
 ];
 
 describe('the provider permissions of registered services', () => {
-  const granted = grants(policy.PolicyDocument.Statement);
+  const granted = grantLines(policy.PolicyDocument.Statement);
 
   it('are exactly what each provider calls, on exactly the registered resources', () => {
     expect(granted).toEqual([...new Set(Object.values(EXPECTED).flat())].sort());
@@ -146,7 +126,7 @@ describe('the provider permissions of registered services', () => {
     ]);
   });
 
-  it('go to the tasks that call the traffic provider, and to no other', () => {
+  it('go to the tasks that call the traffic provider and to the reconciler, and to no other', () => {
     const providerTasks = TASKS.filter((task) => task.usesProvider);
     expect(providerTasks.map((task) => task.id)).toEqual([
       'PrepareCandidate',
@@ -156,16 +136,24 @@ describe('the provider permissions of registered services', () => {
       'Promote',
       'RollBack',
     ]);
-    expect(policy.Roles).toEqual(
-      providerTasks.map((task) => ({ Ref: logicalId(stack.tasks.get(task.id).role) })),
-    );
+    const { api, dispatch, reconcile } = stack.control;
+    expect(policy.Roles).toEqual([
+      ...providerTasks.map((task) => ({ Ref: logicalId(stack.tasks.get(task.id).role) })),
+      { Ref: logicalId(reconcile.handler.role) },
+    ]);
+    const callsProviders = (role: string) =>
+      roleStatements(template, role)
+        .flatMap(actionsOf)
+        .some((a) => /^(ecs|elasticloadbalancing|lambda:Get|appconfig|iam):/.test(a));
     for (const task of TASKS) {
-      const role = logicalId(stack.tasks.get(task.id).role);
-      const actions = roleStatements(template, role).flatMap(actionsOf);
-      expect(actions.some((a) => /^(ecs|elasticloadbalancing|lambda:Get|appconfig|iam):/.test(a))).toBe(
+      expect(callsProviders(logicalId(stack.tasks.get(task.id).role)), task.id).toBe(
         Boolean(task.usesProvider),
       );
     }
+    // The reconciler restores traffic when an execution could not; the API and dispatch only start executions.
+    expect(callsProviders(logicalId(reconcile.handler.role))).toBe(true);
+    expect(callsProviders(logicalId(api.handler.role))).toBe(false);
+    expect(callsProviders(logicalId(dispatch.handler.role))).toBe(false);
   });
 
   it('are acknowledged for cdk-nag only where a resource has a wildcard, each with a reason', () => {

@@ -51,12 +51,15 @@ describe.each(configurations)('with $name', ({ registry, app, stack, template, l
     }
   });
 
-  it("writes toServiceConfig of each entry (the strategy's default plan where it has none)", () => {
+  it("writes toServiceConfig of each entry (the strategy's default plan where it has none), listed in the index", () => {
     for (const entry of registry.services) {
       const write = writes.find((w) => fromItem(w.create.parameters.Item ?? {}).service === entry.name);
       expect(fromItem(write?.create.parameters.Item ?? {})).toEqual({
         pk: `SERVICE#${entry.name}`,
         sk: 'CONFIG',
+        // GET /services lists the registry from the byService index.
+        gsi1pk: 'REGISTRY',
+        gsi1sk: entry.name,
         ...toServiceConfig(entry, (strategy) => defaultStrategyPlan(strategy)),
       });
     }

@@ -125,6 +125,17 @@ describe.each(STRATEGIES)('the %s state machine', (name) => {
     expect(JSON.parse(stateMachine?.Properties.DefinitionString)).toEqual(JSON.parse(file.text));
   });
 
+  it('ends by itself: its definition has a top-level TimeoutSeconds, longer than its child executions', () => {
+    const timeoutOf = (definition: string) =>
+      (JSON.parse(definition) as { TimeoutSeconds?: unknown }).TimeoutSeconds;
+    const timeout = timeoutOf(stateMachine?.Properties.DefinitionString);
+    expect(Number.isInteger(timeout) && (timeout as number) > 0, `TimeoutSeconds ${timeout}`).toBe(true);
+    for (const child of file.children) {
+      const childDefinition = stateMachines[logicalId(stack.stateMachines[child].stateMachine)]?.Properties;
+      expect(timeoutOf(childDefinition.DefinitionString), child).toBeLessThan(timeout as number);
+    }
+  });
+
   it('substitutes exactly its placeholders, each with the ARN of that task function or state machine', () => {
     expect(file.tasks.length).toBeGreaterThan(0);
     expect(stateMachine?.Properties.DefinitionSubstitutions).toEqual(
@@ -287,9 +298,12 @@ describe.each(STRATEGIES)('the %s state machine', (name) => {
 });
 
 describe('stack outputs', () => {
-  it('are the table name, and two per strategy plus the canary under its first names', () => {
+  it('are the table name, two per strategy plus the canary under its first names, the API and the dead-letter queues', () => {
     expect(outputs.TableName?.Value).toEqual({ Ref: logicalId(stack.table) });
-    expect(Object.keys(outputs)).toHaveLength(1 + 2 * STRATEGIES.length + 2);
+    expect(Object.keys(outputs)).toHaveLength(1 + 2 * STRATEGIES.length + 2 + 3);
+    expect(Object.keys(outputs)).toEqual(
+      expect.arrayContaining(['ApiUrl', 'DispatchDeadLetterQueueUrl', 'ReconcileDeadLetterQueueUrl']),
+    );
   });
 
   it('keep StateMachineArn and ExecutionsConsoleUrl for the canary', () => {

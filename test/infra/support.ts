@@ -68,6 +68,19 @@ export const actionsOf = (statement: Statement): string[] =>
 export const resourcesOf = (statement: Statement): unknown[] =>
   Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
 
+/** One line per action and resource the statements allow, sorted: `action on resource [if condition]`. */
+export function grantLines(statements: Statement[]): string[] {
+  return statements
+    .flatMap((statement) => {
+      const condition = (statement as { Condition?: unknown }).Condition;
+      const suffix = condition ? ` if ${JSON.stringify(condition)}` : '';
+      return actionsOf(statement).flatMap((action) =>
+        resourcesOf(statement).map((resource) => `${action} on ${renderCfn(resource)}${suffix}`),
+      );
+    })
+    .sort();
+}
+
 export interface AslState {
   Type: string;
   Resource?: string;

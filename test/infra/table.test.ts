@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { TABLE_KEYS } from '../../lambdas/adapters/dynamodb/table.ts';
+import { EXPIRY_ATTRIBUTE, TABLE_KEYS } from '../../lambdas/adapters/dynamodb/table.ts';
 import { synthStepwise } from './support.ts';
 
 const { stack, template, logicalId } = await synthStepwise();
@@ -36,6 +36,11 @@ describe('the table', () => {
         Projection: { ProjectionType: 'ALL' },
       },
     ]);
+  });
+
+  it('deletes expired locks and idempotency records through TTL on expiresAt', () => {
+    expect(EXPIRY_ATTRIBUTE).toBe('expiresAt');
+    expect(table?.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
   });
 
   it('bills on demand', () => {

@@ -1,0 +1,120 @@
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { TABLE_KEYS } from '../../lambdas/adapters/dynamodb/table.ts';
+import type { StrategyName } from '../../lambdas/domain/strategy-names.ts';
+import {
+  type AlarmReadAction,
+  StepwiseFunction,
+  type StepwiseFunctionOptions,
+} from '../functions/stepwise-function.ts';
+import type { WildcardResource } from '../nag-findings.ts';
+import type { ChildStateMachine } from '../strategies/strategy.ts';
+import { executionArns } from '../strategies/strategy-state-machine.ts';
+
+/** The control functions, each `lambdas/entries/control/<entry>.ts`. */
+export type ControlEntry = 'api' | 'dispatch' | 'reconcile';
+
+export interface ControlFunctionProps extends StepwiseFunctionOptions {
+  /** Which control function: its entry file is `lambdas/entries/control/<entry>.ts`. */
+  readonly entry: ControlEntry;
+  /** What it does, for the role's and the function's descriptions. */
+  readonly description: string;
+  /** The Stepwise table: configuration, locks, deployments, idempotency records. */
+  readonly table: ITableV2;
+  /**
+   * Every Stepwise state machine by strategy name: passed as `STATE_MACHINE_ARNS`; the function may
+   * start these state machines and stop and describe their executions, and no others.
+   */
+  readonly stateMachines: Readonly<Record<StrategyName, ChildStateMachine>>;
+  /** Completes manual approvals (`states:SendTaskSuccess`). @default false */
+  readonly sendsTaskTokens?: boolean;
+  /** Runs the pre-flight alarm check before it accepts a deployment. @default - reads no alarms */
+  readonly alarmReads?: readonly AlarmReadAction[];
+  /** @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** Where Lambda sends an asynchronous event it failed to handle. @default - none */
+  readonly deadLetterQueue?: IQueue;
+}
+
+/** What every control function does to the table: the store's items and Powertools' idempotency records. */
+const TABLE_ACTIONS = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'] as const;
+
+/**
+ * One control-plane function (the API, dispatch from ECR pushes, the reconciler) with its own role
+ * and log group, like a `TaskFunction`. Its role may use the table's items and query its history
+ * index (`byService`), start exactly the Stepwise state machines, stop and describe their executions,
+ * and, for the API, complete approvals and read alarms. Traffic-provider permissions are not here:
+ * `ServiceRegistry` grants them to the roles that need them (the reconciler's).
+ *
+ * Its environment is what `loadControlConfig` reads: `TABLE_NAME`, `STATE_MACHINE_ARNS` (a JSON
+ * object, strategy → ARN) and `REGISTRY_HOST` (this account's ECR registry, for digest-only requests).
+ */
+export class ControlFunction extends StepwiseFunction {
+  constructor(scope: Construct, id: string, props: ControlFunctionProps) {
+    const {
+      entry,
+      stateMachines,
+      sendsTaskTokens = false,
+      timeout = Duration.seconds(30),
+      ...options
+    } = props;
+    const machines = Object.values(stateMachines);
+    const statements = [
+      new PolicyStatement({
+        sid: 'StartStateMachines',
+        actions: ['states:StartExecution'],
+        resources: machines.map((machine) => machine.stateMachineArn),
+      }),
+      new PolicyStatement({
+        sid: 'ManageExecutions',
+        actions: ['states:StopExecution', 'states:DescribeExecution'],
+        resources: machines.map((machine) => executionArns(machine.stateMachineName)),
+      }),
+    ];
+    const wildcards: WildcardResource[] = machines.map((machine) => ({
+      resource: executionArns(machine.stateMachineName),
+      reason:
+        `Executions of ${machine.stateMachineName} are named per deployment at run time; stopping (abort, ` +
+        'supersede) and describing them needs the execution ARN, so the grant covers the executions of that one ' +
+        'state machine only.',
+    }));
+    if (sendsTaskTokens) {
+      statements.push(
+        new PolicyStatement({
+          sid: 'CompleteApprovals',
+          actions: ['states:SendTaskSuccess'],
+          resources: ['*'],
+        }),
+      );
+      wildcards.push({
+        resource: '*',
+        reason:
+          'Approvals: states:SendTaskSuccess takes a task token, not an ARN, and supports no resource-level ' +
+          'permission (Service Authorization Reference, AWS Step Functions).',
+      });
+    }
+
+    super(scope, id, {
+      ...options,
+      entry: `control/${entry}.ts`,
+      description: `Stepwise control: ${props.description}`,
+      policyName: 'Control',
+      timeout,
+      tableActions: [...TABLE_ACTIONS],
+      queriesIndex: TABLE_KEYS.historyIndex.name,
+      statements,
+      wildcards,
+      environment: {
+        STATE_MACHINE_ARNS: Stack.of(scope).toJsonString(
+          Object.fromEntries(
+            Object.entries(stateMachines).map(([name, machine]) => [name, machine.stateMachineArn]),
+          ),
+        ),
+        REGISTRY_HOST: `${Aws.ACCOUNT_ID}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}`,
+      },
+    });
+  }
+}

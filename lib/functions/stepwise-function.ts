@@ -1,0 +1,172 @@
+import { basename, extname, join } from 'node:path';
+import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { DynamoDbAction } from '../../lambdas/tasks.ts';
+import { acknowledgeWildcards, type WildcardResource } from '../nag-findings.ts';
+import { ENTRIES_DIR, PROJECT_ROOT } from '../project-paths.ts';
+
+export type FunctionLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/** What a Stepwise function reads alarms with: CloudWatch grants no narrower resource than `*`. */
+export type AlarmReadAction = 'cloudwatch:DescribeAlarms' | 'cloudwatch:DescribeAlarmHistory';
+
+/** The settings every Stepwise function shares, each with its default. */
+export interface StepwiseFunctionOptions {
+  /** @default 512: on arm64, CPU grows with memory, which shortens cold starts of the bundled SDK. */
+  readonly memorySize?: number;
+  /** @default RetentionDays.THREE_MONTHS, as long as Step Functions keeps a closed execution's history. */
+  readonly logRetention?: RetentionDays;
+  /** Application log level for Powertools and Lambda's log controls. @default 'INFO' */
+  readonly logLevel?: FunctionLogLevel;
+}
+
+export interface StepwiseFunctionProps extends StepwiseFunctionOptions {
+  /** The entry file, relative to `ENTRIES_DIR`, that exports `handler` (`check-alarms.ts`, `control/api.ts`). */
+  readonly entry: string;
+  /** What the function is, for the role's description; the function's adds its entry file. */
+  readonly description: string;
+  /** The table the function uses; its name is passed as `TABLE_NAME`. */
+  readonly table: ITableV2;
+  /** Its DynamoDB actions on the table (not its indexes). @default - none: no table statement */
+  readonly tableActions?: readonly DynamoDbAction[];
+  /** An index of the table the function queries (`dynamodb:Query` on that index only). @default - none */
+  readonly queriesIndex?: string;
+  /** Its CloudWatch alarm reads, on `*` (acknowledged). @default - none */
+  readonly alarmReads?: readonly AlarmReadAction[];
+  /** Any other statements of its inline policy, after the table and alarm ones. @default - none */
+  readonly statements?: readonly PolicyStatement[];
+  /** The wildcard resources of `statements`, each acknowledged with its reason. @default - none */
+  readonly wildcards?: readonly WildcardResource[];
+  /** The name of the role's inline policy. */
+  readonly policyName: string;
+  readonly timeout: Duration;
+  /** Variables besides `TABLE_NAME` and the Powertools ones. @default - none */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Where an asynchronous invocation goes once Lambda's retries are spent (the event as it came).
+   * @default - none: a failed asynchronous event is dropped
+   */
+  readonly deadLetterQueue?: IQueue;
+}
+
+const ALARM_READS_REASON =
+  'Read-only alarm checks: the alarms come from each service configuration, and CloudWatch returns ' +
+  'composite alarms to DescribeAlarms/DescribeAlarmHistory only when those actions are granted on * ' +
+  '(CloudWatch permissions reference); scoped to alarm:* a composite alarm would read as missing and ' +
+  'fail the health check, rolling the deployment back.';
+
+/**
+ * One Stepwise Lambda function with its own role and log group: Node.js 24 on arm64, bundled as ESM
+ * with the AWS SDK the tests ran against, traced, logging JSON. The role holds exactly its inline
+ * policy (its own log group, its table actions, its alarm reads, `statements`) plus the X-Ray actions
+ * CDK adds for tracing. A function without table actions gets no table statement at all.
+ * Children: `Logs`, `Role`, `Function`.
+ */
+export class StepwiseFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: StepwiseFunctionProps) {
+    super(scope, id);
+    const { entry, table, tableActions = [], alarmReads = [] } = props;
+    const logLevel = props.logLevel ?? 'INFO';
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
+      // The audit trail lives in the retained table; these logs are operational and expire anyway.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const statements = [
+      new PolicyStatement({
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    ];
+    if (tableActions.length > 0) {
+      statements.push(
+        new PolicyStatement({
+          sid: 'UseTable',
+          actions: tableActions.map((action) => `dynamodb:${action}`),
+          resources: [table.tableArn],
+        }),
+      );
+    }
+    if (props.queriesIndex) {
+      statements.push(
+        new PolicyStatement({
+          sid: 'QueryIndex',
+          actions: ['dynamodb:Query'],
+          resources: [`${table.tableArn}/index/${props.queriesIndex}`],
+        }),
+      );
+    }
+    const wildcards = [...(props.wildcards ?? [])];
+    if (alarmReads.length > 0) {
+      statements.push(new PolicyStatement({ sid: 'ReadAlarms', actions: [...alarmReads], resources: ['*'] }));
+      wildcards.unshift({ resource: '*', reason: ALARM_READS_REASON });
+    }
+    statements.push(...(props.statements ?? []));
+    // Inline, so the permissions exist as soon as the role does; no AWSLambdaBasicExecutionRole,
+    // whose log permissions cover every log group in the account.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: props.description,
+      inlinePolicies: { [props.policyName]: new PolicyDocument({ statements }) },
+    });
+
+    this.function = new NodejsFunction(this, 'Function', {
+      description: `${props.description} (lambdas/entries/${entry})`,
+      entry: join(ENTRIES_DIR, entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout,
+      role: this.role,
+      tracing: Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel[logLevel],
+      environment: {
+        TABLE_NAME: table.tableName,
+        POWERTOOLS_SERVICE_NAME: `stepwise-${basename(entry, extname(entry))}`,
+        POWERTOOLS_LOG_LEVEL: logLevel,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourceMap: true,
+        // The SDK version the tests ran against, not whichever one the runtime ships this month.
+        bundleAwsSDK: true,
+        // CommonJS dependencies bundled into ESM still call require().
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
+    });
+
+    // Active tracing makes CDK add xray:PutTraceSegments and xray:PutTelemetryRecords to the role's
+    // default policy; the only resource X-Ray accepts for them is "*".
+    Validations.of(this.role.node.findChild('DefaultPolicy')).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+    });
+    acknowledgeWildcards(this.role.node.findChild('Resource'), wildcards);
+  }
+}
