@@ -5,7 +5,8 @@ import { dispatchEvent } from '../../control/dispatch.ts';
 const { deps } = awsControlDeps('stepwise-dispatch');
 
 /**
- * Lambda entry: the target of the ECR push rule. A transient failure is thrown so that
- * EventBridge retries the event and, in the end, sends it to the dead-letter queue.
+ * Lambda entry: the target of the ECR push rule. A transient failure is thrown: Lambda retries
+ * the asynchronous invocation, and an event that still fails lands in the function's
+ * dead-letter queue.
  */
 export const handler = (event: EventBridgeEvent<string, unknown>) => dispatchEvent(deps, event);
