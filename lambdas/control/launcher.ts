@@ -58,7 +58,7 @@ export async function submitDeployment(deps: ControlDeps, input: SubmitRequest):
     input.artifact.digest,
   );
   const existing = await store.getDeployment(deploymentId);
-  if (existing) return { deployment: existing, duplicate: true };
+  if (existing) return { deployment: await resumeRequest(deps, existing), duplicate: true };
   const live = (await store.getServiceStatus(input.service))?.liveVersion;
   if (live === input.artifact.image) {
     throw new InvalidInputError(`artifact.image ${input.artifact.image} is already live on ${input.service}`);
@@ -115,6 +115,20 @@ export async function submitDeployment(deps: ControlDeps, input: SubmitRequest):
   await store.enqueue(input.service, { deploymentId, requestedAt: now });
   await pumpQueue(deps, input.service);
   return { deployment: (await store.getDeployment(deploymentId)) ?? summary, duplicate: false };
+}
+
+/**
+ * A second delivery of a request that was recorded but never started (the first delivery stopped
+ * between recording and queueing): queue it again (the same item) and pump, so it is not stranded.
+ */
+async function resumeRequest(deps: ControlDeps, existing: DeploymentSummary): Promise<DeploymentSummary> {
+  if (existing.status !== 'QUEUED' || existing.executionArn || !existing.requestedAt) return existing;
+  await deps.store.enqueue(existing.service, {
+    deploymentId: existing.deploymentId,
+    requestedAt: existing.requestedAt,
+  });
+  await pumpQueue(deps, existing.service);
+  return (await deps.store.getDeployment(existing.deploymentId)) ?? existing;
 }
 
 /** Ends a deployment that never started: CANCELLED (or FAILED), its trail closed, out of the queue. */

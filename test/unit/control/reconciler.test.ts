@@ -4,27 +4,8 @@ import type { ControlDeps } from '../../../lambdas/control/deps.ts';
 import { reconcile } from '../../../lambdas/control/reconciler.ts';
 import { verifyChain } from '../../../lambdas/domain/audit.ts';
 import type { DeploymentSummary } from '../../../lambdas/domain/types.ts';
-import type { ExecutionDescription, Executions } from '../../../lambdas/ports/executions.ts';
 import { LocalRuntime } from '../../../local/runtime.ts';
-
-/** Executions that nothing runs on: the reconciler only reads events here, and may start the next queued one. */
-class RecordingExecutions implements Executions {
-  readonly started: string[] = [];
-  async start(_strategy: string, request: { deploymentId: string }) {
-    this.started.push(request.deploymentId);
-    return {
-      executionArn: `arn:aws:states:eu-west-1:123456789012:execution:Stepwise-canary:${request.deploymentId}`,
-    };
-  }
-  async stop() {}
-  async sendTaskSuccess() {}
-  async describe(executionArn: string): Promise<ExecutionDescription> {
-    return { executionArn, status: 'FAILED' };
-  }
-  consoleUrl(arn: string) {
-    return arn;
-  }
-}
+import { RecordingExecutions } from './support.ts';
 
 let runtime: LocalRuntime;
 let deps: ControlDeps;
