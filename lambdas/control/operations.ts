@@ -38,14 +38,16 @@ export interface DeploymentView {
   consoleUrl?: string;
 }
 
-function phaseOf(summary: DeploymentSummary, queuedBehind?: string): string {
+function phaseOf(summary: DeploymentSummary, now: Date, queuedBehind?: string): string {
   if (summary.status === 'QUEUED') {
     if (summary.executionArn) return 'starting';
     return queuedBehind ? `queued behind ${queuedBehind}` : 'queued';
   }
   if (ENDED_STATUSES.includes(summary.status))
     return `ended: ${summary.status.toLowerCase().replace('_', ' ')}`;
-  if (summary.pendingApproval) return 'waiting for approval';
+  // A gate whose timeout passed has been decided by its onTimeout, whatever the summary still holds.
+  if (summary.pendingApproval && new Date(summary.pendingApproval.timeoutAt) > now)
+    return 'waiting for approval';
   if (summary.control) return `${summary.control.action} requested by ${summary.control.by}`;
   return summary.currentStep === 0
     ? 'preparing the candidate'
@@ -71,7 +73,7 @@ export async function viewDeployment(deps: ControlDeps, summary: DeploymentSumma
     environment: summary.environment,
     strategy: summary.strategy,
     status: summary.status,
-    phase: phaseOf(summary, behind),
+    phase: phaseOf(summary, deps.clock.now(), behind),
     artifact: summary.artifact,
     stableVersion: summary.stableVersion,
     candidateVersion: summary.candidateVersion,
