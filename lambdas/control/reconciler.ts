@@ -1,4 +1,4 @@
-import { WeightsMismatchError } from '../domain/errors.ts';
+import { LockHeldError, WeightsMismatchError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { sameWeights } from '../domain/plan.ts';
 import type { DeploymentStatus, DeploymentSummary, Weights } from '../domain/types.ts';
@@ -6,6 +6,9 @@ import type { ExecutionStatus } from '../ports/executions.ts';
 import type { TrafficTarget } from '../ports/traffic.ts';
 import type { ControlDeps } from './deps.ts';
 import { closeUnstarted, pumpQueue } from './launcher.ts';
+
+/** The reconciler holds the service while it restores traffic, so that the queue cannot start the next one meanwhile. */
+const RESTORE_LOCK_SECONDS = 900;
 
 /** An execution that ended, as the `Step Functions Execution Status Change` event tells it. */
 export interface ExecutionEnded {
@@ -36,11 +39,16 @@ function endReason(ended: ExecutionEnded, summary: DeploymentSummary): string {
   return `execution failed${ended.error ? ` with ${ended.error}` : ''}${ended.cause ? `: ${ended.cause}` : ''}`;
 }
 
-function serviceOf(ended: ExecutionEnded): string | undefined {
+/** The execution input's deployment id and service: an execution started by hand may have any name. */
+function inputOf(ended: ExecutionEnded): { deploymentId?: string; service?: string } {
   try {
-    return (JSON.parse(ended.input ?? '{}') as { service?: string }).service;
+    const input = JSON.parse(ended.input ?? '{}') as { deploymentId?: unknown; service?: unknown };
+    return {
+      ...(typeof input.deploymentId === 'string' ? { deploymentId: input.deploymentId } : {}),
+      ...(typeof input.service === 'string' ? { service: input.service } : {}),
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -54,17 +62,18 @@ function serviceOf(ended: ExecutionEnded): string | undefined {
 export async function reconcile(deps: ControlDeps, ended: ExecutionEnded): Promise<Reconciled> {
   const { store, clock } = deps;
   const actions: string[] = [];
-  const summary = await store.getDeployment(ended.name);
+  const input = inputOf(ended);
+  const deploymentId = input.deploymentId ?? ended.name;
+  const summary = await store.getDeployment(deploymentId);
   if (!summary) {
     // Started outside Stepwise's API (e.g. from the console) and refused before it recorded anything.
-    const service = serviceOf(ended);
-    if (service) {
-      await store.releaseLock(service, ended.name);
-      await pumpQueue(deps, service);
+    if (input.service) {
+      await store.releaseLock(input.service, deploymentId);
+      await pumpQueue(deps, input.service);
     }
-    return { deploymentId: ended.name, actions };
+    return { deploymentId, actions };
   }
-  if (ended.status === 'RUNNING') return { deploymentId: ended.name, actions };
+  if (ended.status === 'RUNNING') return { deploymentId, actions };
   const reason = endReason(ended, summary);
 
   if (summary.status === 'QUEUED') {
@@ -145,6 +154,15 @@ async function restoreTraffic(
     candidateVersion: summary.candidateVersion,
   };
   const live = (await store.getServiceStatus(summary.service))?.liveVersion;
+  // Traffic is this deployment's to restore only while nothing came after it: a later deployment
+  // changed the live version, or holds the service now (a late or replayed event must not undo it).
+  if (live !== undefined && live !== summary.stableVersion && live !== summary.candidateVersion) return undefined;
+  try {
+    await store.acquireLock(summary.service, summary.deploymentId, deps.clock.now(), RESTORE_LOCK_SECONDS);
+  } catch (error) {
+    if (error instanceof LockHeldError) return undefined;
+    throw error;
+  }
   const good = live === summary.candidateVersion ? summary.candidateVersion : summary.stableVersion;
   const before: Weights = await provider.getWeights(target);
   const settled = sameWeights(before, { [good]: 100 }) && !(await provider.getSegment(target));

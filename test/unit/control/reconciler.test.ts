@@ -188,4 +188,45 @@ describe('reconcile, at each phase an execution can be cut short in', () => {
     expect((await runtime.store.getLock(summary.service))?.holder).toBe(next.deploymentId);
     expect(await runtime.store.listQueue(summary.service)).toEqual([]);
   });
+
+  it('finds a deployment started by hand under another execution name by its input', async () => {
+    const summary = await cutShort({ weights: { v1: 80, v2: 20 } });
+    const result = await reconcile(deps, {
+      ...ended(summary, 'ABORTED'),
+      name: '3f1c2a9e-7c1b-4f0e-9a55-1d2b3c4d5e6f',
+      input: JSON.stringify({ deploymentId: summary.deploymentId, service: summary.service }),
+    });
+    expect(result.deploymentId).toBe(summary.deploymentId);
+    await expectInvariants(summary, 'v1');
+  });
+
+  it("a late event for a deployment that closed leaves the next deployment's traffic alone", async () => {
+    const summary = await cutShort({ weights: { v1: 100 }, status: 'ROLLED_BACK' });
+    await runtime.store.releaseLock(summary.service, summary.deploymentId);
+    // The next deployment holds the service, with traffic split between v1 and v3.
+    await runtime.store.acquireLock(summary.service, `${summary.service}-3-00000000`, NOW, 3600);
+    await runtime.store.putRoutes({
+      service: summary.service,
+      weights: { v1: 90, v3: 10 },
+      updatedAt: NOW.toISOString(),
+    });
+    expect((await reconcile(deps, ended(summary, 'FAILED'))).actions).toEqual([]);
+    expect((await runtime.store.getRoutes(summary.service))?.weights).toEqual({ v1: 90, v3: 10 });
+    expect((await runtime.store.getLock(summary.service))?.holder).toBe(`${summary.service}-3-00000000`);
+
+    // ... and once that one has finished and v3 is live, a replayed event still moves nothing.
+    await runtime.store.releaseLock(summary.service, `${summary.service}-3-00000000`);
+    await runtime.store.setLiveVersion({
+      service: summary.service,
+      liveVersion: 'v3',
+      updatedAt: NOW.toISOString(),
+    });
+    await runtime.store.putRoutes({
+      service: summary.service,
+      weights: { v3: 100 },
+      updatedAt: NOW.toISOString(),
+    });
+    expect((await reconcile(deps, ended(summary, 'FAILED'))).actions).toEqual([]);
+    expect((await runtime.store.getRoutes(summary.service))?.weights).toEqual({ v3: 100 });
+  });
 });
