@@ -156,7 +156,8 @@ async function restoreTraffic(
   const live = (await store.getServiceStatus(summary.service))?.liveVersion;
   // Traffic is this deployment's to restore only while nothing came after it: a later deployment
   // changed the live version, or holds the service now (a late or replayed event must not undo it).
-  if (live !== undefined && live !== summary.stableVersion && live !== summary.candidateVersion) return undefined;
+  if (live !== undefined && live !== summary.stableVersion && live !== summary.candidateVersion)
+    return undefined;
   try {
     await store.acquireLock(summary.service, summary.deploymentId, deps.clock.now(), RESTORE_LOCK_SECONDS);
   } catch (error) {

@@ -72,7 +72,11 @@ export interface Store {
    * changing nothing, when one has: a second delivery of the same request.
    */
   requestDeployment(summary: DeploymentSummary): Promise<boolean>;
-  /** Creates the summary once, or fills in the QUEUED one its request left; a second call leaves the first in place. */
+  /**
+   * Creates the summary once, or fills in the QUEUED one its request left (keeping its request, a
+   * control asked for meanwhile and the execution's ARN); a retried call leaves an IN_PROGRESS one
+   * in place; an ended one (say, cancelled while it queued) is refused with InvalidInputError.
+   */
   createDeployment(summary: DeploymentSummary): Promise<void>;
   /** The service's queue, oldest first. */
   listQueue(service: string): Promise<QueueEntry[]>;

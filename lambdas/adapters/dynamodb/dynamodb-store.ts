@@ -37,6 +37,16 @@ import {
 } from './table.ts';
 
 const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'expiresAt'];
+/** Fields of a queued summary that its request wrote and Start deployment must not overwrite. */
+const KEPT_FROM_REQUEST = new Set<keyof DeploymentSummary>([
+  'deploymentId',
+  'requestedAt',
+  'request',
+  'control',
+  'executionArn',
+  'startedAt',
+]);
+
 /** Concurrent appenders can race for a sequence number; each lost race re-reads and tries again. */
 const APPEND_ATTEMPTS = 10;
 
@@ -218,16 +228,48 @@ export class DynamoDbStore implements Store {
         new PutCommand({
           TableName: this.table,
           Item: this.summaryItem(summary),
-          ConditionExpression: 'attribute_not_exists(pk) OR #status = :queued',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':queued': 'QUEUED' },
+          ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
     } catch (e) {
       if (!isConditionFailed(e)) rethrowAws(e, 'creating the deployment summary');
-      return;
+      await this.startQueued(summary);
     }
     await this.pointDigest(summary);
+  }
+
+  /**
+   * Fills in the QUEUED summary a request left, field by field: what the request recorded (the
+   * request itself, a control asked for while it queued, the execution's ARN) stays. An
+   * IN_PROGRESS summary is a retried start and is left alone; an ended one is refused.
+   */
+  private async startQueued(summary: DeploymentSummary): Promise<void> {
+    const entries = Object.entries(summary).filter(
+      ([k, v]) => v !== undefined && !KEPT_FROM_REQUEST.has(k as keyof DeploymentSummary),
+    );
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: deploymentKey(summary.deploymentId), sk: 'SUMMARY' },
+          UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+          ConditionExpression: '#queued = :queued',
+          ExpressionAttributeNames: {
+            ...Object.fromEntries(entries.map(([k], i) => [`#f${i}`, k])),
+            '#queued': 'status',
+          },
+          ExpressionAttributeValues: {
+            ...Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
+            ':queued': 'QUEUED',
+          },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailed(e)) rethrowAws(e, 'starting the queued deployment');
+      const current = await this.getDeployment(summary.deploymentId);
+      if (current?.status === 'IN_PROGRESS') return;
+      throw new InvalidInputError(`deployment ${summary.deploymentId} already ended (${current?.status})`);
+    }
   }
 
   async listQueue(service: string): Promise<QueueEntry[]> {

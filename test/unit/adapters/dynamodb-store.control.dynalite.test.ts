@@ -29,11 +29,20 @@ describe('DynamoDbStore on dynalite: the control plane', () => {
     it('fills in the QUEUED summary of a request when the deployment starts', async () => {
       const deploymentId = unique('dep');
       await store().requestDeployment(requested({ deploymentId }));
+      const control = { action: 'promote' as const, by: 'alice', at: T0.toISOString() };
+      expect(await store().requestControl(deploymentId, control)).toBe(true);
       await store().createDeployment(
         deploymentSummary({ deploymentId, status: 'IN_PROGRESS', stepCount: 4 }),
       );
+      // What the request recorded stays: when it was asked for, and a promote asked for while it queued.
       expect(await store().getDeployment(deploymentId)).toEqual(
-        deploymentSummary({ deploymentId, status: 'IN_PROGRESS', stepCount: 4 }),
+        deploymentSummary({
+          deploymentId,
+          status: 'IN_PROGRESS',
+          stepCount: 4,
+          requestedAt: T0.toISOString(),
+          control,
+        }),
       );
     });
 

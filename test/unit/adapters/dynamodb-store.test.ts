@@ -141,7 +141,7 @@ describe('reads and writes', () => {
     await expect(store.getServiceConfig('shop')).rejects.toThrow(TransientError);
   });
 
-  it('creates a summary only if there is none or its request left a queued one, indexed by service and start time', async () => {
+  it('creates a summary only if there is none, indexed by service and start time', async () => {
     ddb.on(PutCommand).resolves({});
     await store.createDeployment(deploymentSummary());
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
@@ -151,13 +151,35 @@ describe('reads and writes', () => {
         gsi1pk: 'SERVICE#shop',
         gsi1sk: `${T0.toISOString()}#dep-1`,
       }),
-      ConditionExpression: 'attribute_not_exists(pk) OR #status = :queued',
+      ConditionExpression: 'attribute_not_exists(pk)',
     });
   });
 
-  it('keeps the first summary quietly when one exists', async () => {
+  it('keeps an IN_PROGRESS summary quietly when the start is retried', async () => {
     ddb.on(PutCommand).rejects(conditionFailed());
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({ Item: { ...deploymentSummary(), status: 'IN_PROGRESS' } });
     await expect(store.createDeployment(deploymentSummary())).resolves.toBeUndefined();
+  });
+
+  it('fills in a queued summary field by field, keeping its request, control and execution', async () => {
+    ddb.on(PutCommand, { ConditionExpression: 'attribute_not_exists(pk)' }).rejectsOnce(conditionFailed());
+    ddb.on(UpdateCommand).resolves({});
+    await store.createDeployment({ ...deploymentSummary(), executionArn: undefined });
+    const update = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(update?.ConditionExpression).toBe('#queued = :queued');
+    expect(Object.values(update?.ExpressionAttributeNames ?? {})).not.toContain('control');
+    expect(Object.values(update?.ExpressionAttributeNames ?? {})).not.toContain('request');
+    expect(Object.values(update?.ExpressionAttributeNames ?? {})).toContain('status');
+  });
+
+  it('refuses to start a deployment that ended while it queued', async () => {
+    ddb.on(PutCommand).rejects(conditionFailed());
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({ Item: { ...deploymentSummary(), status: 'CANCELLED' } });
+    await expect(store.createDeployment(deploymentSummary())).rejects.toThrow(
+      'deployment dep-1 already ended (CANCELLED)',
+    );
   });
 
   it('refuses to update a summary that does not exist', async () => {
