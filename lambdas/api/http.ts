@@ -5,7 +5,9 @@ import {
   InvalidInputError,
   LockHeldError,
   PreflightFailedError,
+  ResourceNotFoundError,
   ServiceNotFoundError,
+  TransientError,
 } from '../domain/errors.ts';
 
 /** An HTTP error with the JSON body every API error has: `{ "error": CODE, "message": ... }`. */
@@ -46,6 +48,10 @@ export function toHttpError(error: unknown): HttpError {
   if (error instanceof InvalidInputError) return new HttpError(422, 'InvalidRequest', message);
   if (error instanceof LockHeldError) return new HttpError(409, 'Locked', message);
   if (error instanceof ConflictError) return new HttpError(409, 'Conflict', message);
+  if (error instanceof ResourceNotFoundError) return new HttpError(404, 'NotFound', message);
+  if (error instanceof TransientError) {
+    return new HttpError(503, 'Unavailable', `${message}; try again`);
+  }
   const name = (error as { name?: string })?.name;
   if (name === 'IdempotencyValidationError') {
     return new HttpError(

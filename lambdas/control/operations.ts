@@ -134,15 +134,21 @@ export async function decideApproval(
   assertRunning(summary, 'approve');
   const pending = summary.pendingApproval;
   if (!pending) throw new ConflictError(`deployment ${deploymentId} is not waiting for an approval`);
-  if (!(await deps.store.clearPendingApproval(deploymentId, pending.taskToken))) {
-    throw new ConflictError(`the approval of ${deploymentId} was already answered`);
-  }
   const output = {
     approved: decision.approved,
     by: decision.by,
     ...(decision.reason ? { reason: decision.reason } : {}),
   };
-  await deps.executions.sendTaskSuccess(pending.taskToken, output);
+  // Answer first: Step Functions takes one answer per token, and a send that fails (throttled,
+  // say) leaves the approval pending for a retry. A token that is gone is cleared as well.
+  try {
+    await deps.executions.sendTaskSuccess(pending.taskToken, output);
+  } catch (error) {
+    if (error instanceof ConflictError)
+      await deps.store.clearPendingApproval(deploymentId, pending.taskToken);
+    throw error;
+  }
+  await deps.store.clearPendingApproval(deploymentId, pending.taskToken);
   await deps.store.appendAuditEvent(
     deploymentId,
     auditEvent(

@@ -1,6 +1,7 @@
 import {
   DescribeExecutionCommand,
   ExecutionDoesNotExist,
+  InvalidToken,
   SendTaskSuccessCommand,
   type SFNClient,
   StartExecutionCommand,
@@ -61,7 +62,7 @@ export class SfnExecutions implements Executions {
     try {
       await this.client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
     } catch (e) {
-      if (e instanceof TaskDoesNotExist || e instanceof TaskTimedOut) {
+      if (e instanceof TaskDoesNotExist || e instanceof TaskTimedOut || e instanceof InvalidToken) {
         throw new ConflictError('the approval is no longer waiting (it timed out or was answered)');
       }
       rethrowAws(e, 'answering the approval');

@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProviderFactory } from '../../../lambdas/adapters/traffic/providers.ts';
 import type { ControlDeps } from '../../../lambdas/control/deps.ts';
-import { viewDeployment } from '../../../lambdas/control/operations.ts';
+import { decideApproval, viewDeployment } from '../../../lambdas/control/operations.ts';
+import { TransientError } from '../../../lambdas/domain/errors.ts';
 import type { DeploymentSummary } from '../../../lambdas/domain/types.ts';
+import { LocalRuntime } from '../../../local/runtime.ts';
 import { RecordingExecutions } from './support.ts';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
@@ -59,5 +62,50 @@ describe('viewDeployment', () => {
       pendingApproval: pending('2026-11-23T11:00:00Z'),
     });
     expect(view.phase).toBe('step 1 of 2');
+  });
+});
+
+describe('decideApproval', () => {
+  let runtime: LocalRuntime;
+  beforeAll(async () => {
+    runtime = await LocalRuntime.open(undefined);
+  });
+  afterAll(async () => {
+    await runtime.close();
+  });
+
+  it('keeps the approval pending when the answer cannot be sent, so that a retry answers it', async () => {
+    const sent: unknown[] = [];
+    let fail = true;
+    const executions = new RecordingExecutions();
+    executions.sendTaskSuccess = async (_token: string, output: Record<string, unknown>) => {
+      if (fail) {
+        fail = false;
+        throw new TransientError('SendTaskSuccess: ThrottlingException');
+      }
+      sent.push(output);
+    };
+    const clock = { now: () => NOW };
+    const deps: ControlDeps = {
+      store: runtime.store,
+      executions,
+      providers: makeProviderFactory({ store: runtime.store, clock }),
+      alarms: { observe: async () => [], describe: async () => [] },
+      clock,
+    };
+    await runtime.store.createDeployment({ ...running, pendingApproval: pending('2026-11-23T13:00:00Z') });
+
+    await expect(decideApproval(deps, running.deploymentId, { approved: true, by: 'alice' })).rejects.toThrow(
+      TransientError,
+    );
+    expect((await runtime.store.getDeployment(running.deploymentId))?.pendingApproval).toBeDefined();
+
+    const answered = await decideApproval(deps, running.deploymentId, { approved: true, by: 'alice' });
+    expect(sent).toEqual([{ approved: true, by: 'alice' }]);
+    expect(answered.pendingApproval).toBeUndefined();
+    const decisions = (await runtime.store.listAuditEvents(running.deploymentId)).filter(
+      (e) => e.type === 'ApprovalDecided',
+    );
+    expect(decisions).toHaveLength(1);
   });
 });

@@ -10,7 +10,7 @@ export class RecordingExecutions implements Executions {
     };
   }
   async stop() {}
-  async sendTaskSuccess() {}
+  async sendTaskSuccess(_taskToken: string, _output: Record<string, unknown>): Promise<void> {}
   async describe(executionArn: string): Promise<ExecutionDescription> {
     return { executionArn, status: 'FAILED' };
   }
