@@ -1,6 +1,6 @@
 import { imageOf, readEcrEvent } from '../domain/ecr-push.ts';
 import { StepwiseError, TransientError } from '../domain/errors.ts';
-import { matchPush } from '../domain/triggers.ts';
+import { deploymentName, matchPush } from '../domain/triggers.ts';
 import type { ControlDeps } from './deps.ts';
 import { submitDeployment } from './launcher.ts';
 
@@ -47,12 +47,30 @@ export async function dispatchEvent(deps: ControlDeps, event: unknown): Promise<
   const deployments: DispatchResult['deployments'] = [];
   for (const { service } of matched) {
     try {
+      const image = imageOf(push);
+      const unique = `${service}@${push.digest}`;
+      // One image, one deployment per service: the same digest pushed under another tag (or
+      // delivered twice, concurrently) finds the deployment that claimed it first.
+      // (If the first is still being recorded, its own event, or that event's redelivery, records it.)
+      const mine = deploymentName(service, image, unique, push.digest);
+      const owner = await deps.store.claimDigest(service, push.digest, mine);
+      if (owner !== mine) {
+        const first = await deps.store.getDeployment(owner);
+        deployments.push({
+          service,
+          deploymentId: owner,
+          status: first?.status ?? 'QUEUED',
+          duplicate: true,
+        });
+        log?.info('image already deployed under another tag', { service, deploymentId: owner, image });
+        continue;
+      }
       const { deployment, duplicate } = await submitDeployment(deps, {
         service,
-        artifact: { image: imageOf(push), digest: push.digest },
+        artifact: { image, digest: push.digest },
         trigger: { source: 'ecr-push', principal: `event:${push.eventId}` },
         reason: `image pushed to ${push.repository}${push.tag ? ` with tag ${push.tag}` : ' without a tag'}`,
-        unique: `${service}@${push.digest}`,
+        unique,
       });
       deployments.push({
         service,

@@ -82,6 +82,11 @@ export interface Store {
   listQueue(service: string): Promise<QueueEntry[]>;
   enqueue(service: string, entry: QueueEntry): Promise<void>;
   dequeue(service: string, entry: QueueEntry): Promise<void>;
+  /**
+   * Claims an image digest for a service's push deployment: the first claim wins, and every later
+   * one (the same image pushed with another tag, a redelivery) gets the first deployment's id.
+   */
+  claimDigest(service: string, digest: string, deploymentId: string): Promise<string>;
   /** Deployments of an image digest (one per service it was deployed to). */
   findByDigest(digest: string): Promise<string[]>;
   /** Removes the pending approval if it is still the one with this token; false when it was already answered. */

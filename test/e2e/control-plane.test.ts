@@ -147,6 +147,19 @@ describe('image push → deployment', () => {
     const history = await store().listDeployments('worker', 10);
     expect(history.filter((d) => d.candidateVersion.endsWith(':v7'))).toHaveLength(1);
   });
+  it('starts one deployment when the same image is pushed under two tags, even at once', async () => {
+    const digest = `sha256:${'e7'.repeat(32)}`;
+    const [release, latest] = await Promise.all([
+      dispatchEvent(h.plane.deps, ecrPushEvent({ repository: 'shop/worker', tag: 'v8', digest })),
+      dispatchEvent(h.plane.deps, ecrPushEvent({ repository: 'shop/worker', tag: 'v8-final', digest })),
+    ]);
+    const ids = new Set([...release.deployments, ...latest.deployments].map((d) => d.deploymentId));
+    expect(ids.size).toBe(1);
+    const id = [...ids][0] as string;
+    await h.until(id, ended);
+    const byDigest = await h.call<{ deployments: DeploymentView[] }>('GET', `/deployments?digest=${digest}`);
+    expect(byDigest.body.deployments.map((d) => d.deploymentId)).toEqual([id]);
+  });
 });
 
 describe('two pushes at once for one service', () => {

@@ -257,6 +257,7 @@ export class RoutesOnlyStore implements Store {
   enqueue = () => this.unused();
   dequeue = () => this.unused();
   findByDigest = () => this.unused();
+  claimDigest = () => this.unused();
   clearPendingApproval = () => this.unused();
   requestControl = () => this.unused();
   appendAuditEvent = () => this.unused();

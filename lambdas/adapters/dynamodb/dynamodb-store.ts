@@ -311,13 +311,30 @@ export class DynamoDbStore implements Store {
     }
   }
 
+  async claimDigest(service: string, digest: string, deploymentId: string): Promise<string> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: digestKey(digest), sk: serviceKey(service), deploymentId },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return deploymentId;
+    } catch (e) {
+      if (!isConditionFailed(e)) rethrowAws(e, 'claiming the image digest');
+      const owner = await this.get<{ deploymentId: string }>(digestKey(digest), serviceKey(service));
+      return owner?.deploymentId ?? deploymentId;
+    }
+  }
+
   async findByDigest(digest: string): Promise<string[]> {
     try {
       const out = await this.doc.send(
         new QueryCommand({
           TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': digestKey(digest) },
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :deployment)',
+          ExpressionAttributeValues: { ':pk': digestKey(digest), ':deployment': deploymentKey('') },
         }),
       );
       return (out.Items ?? []).map((i) => String(i.sk).slice(deploymentKey('').length));

@@ -12,6 +12,7 @@ import type { ServiceConfig } from '../../domain/types.ts';
  * | SERVICE#<name>     | ROUTES         | weights held by the simulated provider |
  * | SERVICE#<name>     | QUEUE#<at>#<id>| a deployment waiting for the lock      |
  * | DIGEST#<digest>    | DEPLOYMENT#<id>| a deployment of that image digest      |
+ * | DIGEST#<digest>    | SERVICE#<name> | the push deployment that claimed it    |
  * | IDEMPOTENCY        | <key hash>     | an API request's stored response       |
  * | DEPLOYMENT#<id>    | SUMMARY        | status, step, weights; indexed by service |
  * | DEPLOYMENT#<id>    | EVENT#<seq>    | one audit event, hash-chained          |
