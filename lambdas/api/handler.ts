@@ -5,6 +5,7 @@ import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { EXPIRY_ATTRIBUTE, IDEMPOTENCY_PARTITION, TABLE_KEYS } from '../adapters/dynamodb/table.ts';
 import type { ControlDeps } from '../control/deps.ts';
+import { DEPLOYMENT_ID_PATTERN, SERVICE_NAME_PATTERN } from '../domain/schemas.ts';
 import { HttpError, header, json, principalOf, toHttpError } from './http.ts';
 import { type ApiOptions, ROUTES, type RouteHandler } from './routes.ts';
 
@@ -15,6 +16,28 @@ export interface ApiHandlerOptions extends ApiOptions {
 
 /** Replays are answered for a day; after that the same key is a new request. */
 const IDEMPOTENCY_SECONDS = 86_400;
+
+const PATH_PARAMETERS: Record<string, { pattern: RegExp; what: string }> = {
+  id: { pattern: new RegExp(DEPLOYMENT_ID_PATTERN), what: 'a deployment id ([A-Za-z0-9._-], at most 80)' },
+  name: {
+    pattern: new RegExp(SERVICE_NAME_PATTERN),
+    what: 'a service name (lowercase letters, digits, dashes)',
+  },
+};
+
+/** A path parameter that cannot name anything is a 400 before any read. */
+function checkPathParameters(params: Record<string, string>): void {
+  for (const [key, value] of Object.entries(params)) {
+    const rule = PATH_PARAMETERS[key];
+    if (rule && !rule.pattern.test(value)) {
+      throw new HttpError(
+        400,
+        'InvalidRequest',
+        `path ${key} must be ${rule.what}, got ${JSON.stringify(value.slice(0, 100))}`,
+      );
+    }
+  }
+}
 
 type IdempotentCall = { key: string; payload: unknown; run: () => Promise<APIGatewayProxyResult> };
 
@@ -54,9 +77,11 @@ export function makeApiHandler(deps: ControlDeps, options: ApiHandlerOptions = {
         'header Idempotency-Key must be 1 to 255 visible ASCII characters',
       );
     }
+    const params = (event.pathParameters ?? {}) as Record<string, string>;
+    checkPathParameters(params);
     const request = {
       event,
-      params: (event.pathParameters ?? {}) as Record<string, string>,
+      params,
       query: (event.queryStringParameters ?? {}) as Record<string, string>,
       principal: principalOf(event),
       ...(key ? { idempotencyKey: key } : {}),

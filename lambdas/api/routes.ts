@@ -10,7 +10,7 @@ import {
   viewDeployment,
 } from '../control/operations.ts';
 import { verifyChain } from '../domain/audit.ts';
-import { ServiceNotFoundError } from '../domain/errors.ts';
+import { InvalidInputError, ServiceNotFoundError } from '../domain/errors.ts';
 import { judgePreflight } from '../domain/preflight.ts';
 import { IMAGE_DIGEST_PATTERN } from '../domain/schemas.ts';
 import { type DeploymentStatus, type DeploymentSummary, ENDED_STATUSES } from '../domain/types.ts';
@@ -119,7 +119,7 @@ const createDeployment: RouteHandler = async (deps, req, options) => {
     ...(body.commitSha ? { commitSha: body.commitSha } : {}),
     ...(body.allowFiringAlarms ? { allowFiringAlarms: true } : {}),
     trigger: { source: 'api', principal: req.principal },
-    unique: req.idempotencyKey ? `key:${req.idempotencyKey}` : `api:${crypto.randomUUID()}`,
+    unique: req.idempotencyKey ? `key:${req.principal}:${req.idempotencyKey}` : `api:${crypto.randomUUID()}`,
   });
   const view = await viewDeployment(deps, deployment);
   return json(duplicate ? 200 : 202, view, { location: `/deployments/${deployment.deploymentId}` });
@@ -157,7 +157,11 @@ const listDeployments: RouteHandler = async (deps, req) => {
       (d): d is DeploymentSummary => d !== undefined && (!service || d.service === service),
     );
   } else if (service) {
-    const page = await deps.store.pageDeployments(service, limit, cursor);
+    const page = await deps.store.pageDeployments(service, limit, cursor).catch((error: unknown) => {
+      if (error instanceof InvalidInputError)
+        throw new HttpError(400, 'InvalidRequest', `query ${error.message}`);
+      throw error;
+    });
     items = page.items;
     next = page.cursor;
   } else {
@@ -254,7 +258,7 @@ const rollback: RouteHandler = async (deps, req) => {
     ...(body.version ? { version: body.version } : {}),
     ...(body.reason ? { reason: body.reason } : {}),
     trigger: { source: 'api', principal: req.principal },
-    unique: req.idempotencyKey ? `key:${req.idempotencyKey}` : `api:${crypto.randomUUID()}`,
+    unique: req.idempotencyKey ? `key:${req.principal}:${req.idempotencyKey}` : `api:${crypto.randomUUID()}`,
   });
   return json(duplicate ? 200 : 202, await viewDeployment(deps, deployment), {
     location: `/deployments/${deployment.deploymentId}`,

@@ -3,6 +3,7 @@ import { auditEvent } from '../domain/events.ts';
 import { defaultStrategyPlan } from '../domain/strategies.ts';
 import type { AuditEvent, DeploymentSummary, Trigger } from '../domain/types.ts';
 import { ENDED_STATUSES } from '../domain/types.ts';
+import { BASELINE_VERSION } from '../handlers/start-deployment.ts';
 import type { ControlDeps } from './deps.ts';
 import { closeUnstarted, type Submitted, submitDeployment } from './launcher.ts';
 
@@ -237,6 +238,8 @@ export async function rollbackService(
   if (!version) {
     const history = await deps.store.listDeployments(service, 100);
     version = history.find((d) => d.status === 'SUCCEEDED' && d.candidateVersion === live)?.stableVersion;
+    // Before its first Stepwise deployment a real service ran something Stepwise never named.
+    if (version === BASELINE_VERSION && config.provider !== 'simulated') version = undefined;
     if (!version) {
       throw new ConflictError(
         `service ${service} has no previous version to roll back to (live: ${live ?? 'none'})`,

@@ -18,6 +18,9 @@ const trigger = {
  */
 export const IMAGE_DIGEST_PATTERN = '^sha256:[a-f0-9]{32,64}$';
 
+/** A deployment id is its execution's name: Step Functions allows 80 characters, without spaces or punctuation but `.`, `-`, `_`. */
+export const DEPLOYMENT_ID_PATTERN = '^[A-Za-z0-9._-]{1,80}$';
+
 export const SERVICE_NAME_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
 
 /** The execution input of every strategy state machine. */
@@ -27,7 +30,7 @@ export const deploymentRequestSchema = {
   additionalProperties: false,
   properties: {
     // An execution name: Step Functions allows 80 characters, without spaces or punctuation but `.`, `-`, `_`.
-    deploymentId: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,80}$' },
+    deploymentId: { type: 'string', pattern: DEPLOYMENT_ID_PATTERN },
     service: { type: 'string', pattern: SERVICE_NAME_PATTERN },
     artifact: {
       type: 'object',

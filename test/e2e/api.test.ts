@@ -183,6 +183,17 @@ describe('GET /deployments', () => {
       status: 404,
       body: { error: 'NotFound' },
     });
+    expect(await h.call('GET', `/deployments/${'x'.repeat(2100)}`)).toMatchObject({
+      status: 400,
+      body: { error: 'InvalidRequest' },
+    });
+    expect((await h.call('POST', '/deployments/bad%20id/abort', {})).status).toBe(400);
+    expect((await h.call('GET', '/services/Not_A_Service')).status).toBe(400);
+    const forged = Buffer.from(JSON.stringify({ gsi1pk: 'SERVICE#checkout', pk: 1 })).toString('base64url');
+    expect(await h.call('GET', `/deployments?service=checkout&cursor=${forged}`)).toMatchObject({
+      status: 400,
+    });
+    expect(await h.call('GET', '/deployments?service=checkout&cursor=%25%25')).toMatchObject({ status: 400 });
   });
 });
 

@@ -417,8 +417,15 @@ export class DynamoDbStore implements Store {
       } catch {
         throw new InvalidInputError('cursor is not one this API returned');
       }
-      if (startKey?.gsi1pk !== serviceKey(service))
+      const keys = Object.keys(startKey ?? {})
+        .sort()
+        .join(',');
+      if (startKey?.gsi1pk !== serviceKey(service) || keys !== 'gsi1pk,gsi1sk,pk,sk') {
         throw new InvalidInputError('cursor belongs to another listing');
+      }
+      if (!Object.values(startKey).every((v) => typeof v === 'string' && v.length <= 1024)) {
+        throw new InvalidInputError('cursor is not one this API returned');
+      }
     }
     try {
       const out = await this.doc.send(

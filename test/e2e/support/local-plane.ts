@@ -66,6 +66,8 @@ export async function openHarness(
     server,
     call,
     async snapshot() {
+      // Executions and their reconciles run in the background: compare the table once they are done.
+      await plane.idle();
       const out = await plane.runtime.client.send(new ScanCommand({ TableName: plane.runtime.tableName }));
       const items = (out.Items ?? []).map((i) => JSON.stringify(i)).sort();
       return items.join('\n');

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProviderFactory } from '../../../lambdas/adapters/traffic/providers.ts';
 import type { ControlDeps } from '../../../lambdas/control/deps.ts';
-import { decideApproval, viewDeployment } from '../../../lambdas/control/operations.ts';
-import { TransientError } from '../../../lambdas/domain/errors.ts';
+import { decideApproval, rollbackService, viewDeployment } from '../../../lambdas/control/operations.ts';
+import { ConflictError, TransientError } from '../../../lambdas/domain/errors.ts';
 import type { DeploymentSummary } from '../../../lambdas/domain/types.ts';
 import { LocalRuntime } from '../../../local/runtime.ts';
 import { RecordingExecutions } from './support.ts';
@@ -107,5 +107,47 @@ describe('decideApproval', () => {
       (e) => e.type === 'ApprovalDecided',
     );
     expect(decisions).toHaveLength(1);
+  });
+});
+
+describe('rollbackService', () => {
+  it('refuses to roll a real service back to the simulated baseline it never ran', async () => {
+    const runtime = await LocalRuntime.open(undefined);
+    try {
+      const clock = { now: () => NOW };
+      const deps: ControlDeps = {
+        store: runtime.store,
+        executions: new RecordingExecutions(),
+        providers: makeProviderFactory({ store: runtime.store, clock }),
+        alarms: { observe: async () => [], describe: async () => [] },
+        clock,
+      };
+      await runtime.store.putServiceConfig({
+        service: 'gated',
+        environment: 'test',
+        provider: 'ecs-alb',
+        alarms: [],
+        insufficientData: 'healthy',
+        strategy: 'canary',
+        plan: { steps: [{ weight: 100, bakeSeconds: 60 }] },
+      });
+      await runtime.store.createDeployment({
+        ...running,
+        status: 'SUCCEEDED',
+        stableVersion: 'baseline (simulated)',
+      });
+      await runtime.store.setLiveVersion({
+        service: 'gated',
+        liveVersion: 'g:2',
+        updatedAt: NOW.toISOString(),
+      });
+      await expect(
+        rollbackService(deps, 'gated', { trigger: { source: 'api', principal: 'alice' }, unique: 'u-1' }),
+      ).rejects.toThrow(
+        new ConflictError('service gated has no previous version to roll back to (live: g:2)'),
+      );
+    } finally {
+      await runtime.close();
+    }
   });
 });
