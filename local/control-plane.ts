@@ -1,8 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { makeProviderFactory } from '../lambdas/adapters/traffic/providers.ts';
 import type { ControlDeps } from '../lambdas/control/deps.ts';
+import { pumpQueue } from '../lambdas/control/launcher.ts';
 import { reconcile } from '../lambdas/control/reconciler.ts';
-import { ConflictError, ResourceNotFoundError } from '../lambdas/domain/errors.ts';
+import { ConflictError, ResourceNotFoundError, TransientError } from '../lambdas/domain/errors.ts';
 import { type RegistryFile, toServiceConfig } from '../lambdas/domain/registry.ts';
 import { defaultStrategyPlan, type StrategyName, withSmokeTests } from '../lambdas/domain/strategies.ts';
 import type { DeploymentRequest, ServiceConfig } from '../lambdas/domain/types.ts';
@@ -49,6 +50,7 @@ export class LocalControlPlane implements Executions {
   private readonly approvals = new Map<string, (output: { approved: boolean; by?: string }) => void>();
   private readonly failures: Error[] = [];
   private testRoute?: { url: string; close(): Promise<void> };
+  private closing = false;
 
   private constructor(runtime: LocalRuntime, options: LocalControlPlaneOptions) {
     this.runtime = runtime;
@@ -81,7 +83,32 @@ export class LocalControlPlane implements Executions {
   ): Promise<LocalControlPlane> {
     const plane = new LocalControlPlane(await LocalRuntime.open(dir), options);
     plane.testRoute = await startTestRoute(options.faults?.hooks ?? []);
+    await plane.recover();
     return plane;
+  }
+
+  /**
+   * Executions do not outlive the process that ran them: a deployment still running (or started)
+   * when the last server stopped is reconciled as stopped, as StopExecution would leave it on
+   * AWS, and every queue moves on.
+   */
+  private async recover(): Promise<void> {
+    const store = this.runtime.store;
+    for (const { service } of await store.listServiceConfigs()) {
+      for (const summary of await store.listDeployments(service, 50)) {
+        const orphaned =
+          summary.status === 'IN_PROGRESS' ||
+          (summary.status === 'QUEUED' && summary.executionArn !== undefined);
+        if (!orphaned) continue;
+        await reconcile(this.deps, {
+          executionArn: summary.executionArn ?? '',
+          name: summary.deploymentId,
+          status: 'ABORTED',
+          cause: 'the local server stopped while it ran',
+        });
+      }
+      await pumpQueue(this.deps, service);
+    }
   }
 
   /**
@@ -104,6 +131,7 @@ export class LocalControlPlane implements Executions {
   }
 
   async start(strategy: StrategyName, request: DeploymentRequest): Promise<{ executionArn: string }> {
+    if (this.closing) throw new TransientError('the local server is stopping; the deployment stays queued');
     const executionArn = `${ARN_PREFIX}${strategy}:${request.deploymentId}`;
     const input = JSON.stringify(request);
     const existing = this.running.get(executionArn);
@@ -146,6 +174,8 @@ export class LocalControlPlane implements Executions {
         stateTransitions: 0,
       };
     }
+    // Stopped because the server is: left as it is, and reconciled when a server opens this state again.
+    if (this.closing) return;
     entry.described = {
       executionArn: entry.executionArn,
       status: result.status,
@@ -251,6 +281,7 @@ export class LocalControlPlane implements Executions {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     for (const entry of this.running.values())
       entry.controller.abort(new StopRequest('Stepwise.Shutdown', 'the local server stopped'));
     await Promise.allSettled([...this.running.values()].map((r) => r.done));

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatchEvent } from '../../lambdas/control/dispatch.ts';
 import type { DeploymentView } from '../../lambdas/control/operations.ts';
@@ -357,6 +360,44 @@ describe('the reconciler', () => {
       expect(done).toMatchObject({ status: 'ROLLED_BACK', weights: { 'baseline (simulated)': 100 } });
     } finally {
       await real.close();
+    }
+  });
+});
+
+describe('the local server stopping and starting again', () => {
+  it('rolls back what was running when it stopped, and starts what was queued behind it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stepwise-restart-'));
+    const services = [service('orders', { plan: GATED_PLAN })];
+    try {
+      const before = await openHarness(services, { dir });
+      const first = await before.call<DeploymentView>('POST', '/deployments', {
+        service: 'orders',
+        image: 'o:2',
+      });
+      await before.until(first.body.deploymentId, (v) => v.phase === 'waiting for approval');
+      const second = await before.call<DeploymentView>('POST', '/deployments', {
+        service: 'orders',
+        image: 'o:3',
+      });
+      await before.close();
+
+      const after = await openHarness(services, { dir });
+      try {
+        const stopped = await after.until(first.body.deploymentId, ended);
+        expect(stopped).toMatchObject({
+          status: 'ROLLED_BACK',
+          reason: 'execution stopped: the local server stopped while it ran',
+          weights: { 'baseline (simulated)': 100 },
+        });
+        const next = await after.until(second.body.deploymentId, (v) => v.phase === 'waiting for approval');
+        expect(next.status).toBe('IN_PROGRESS');
+        await after.call('POST', `/deployments/${second.body.deploymentId}/approve`, {});
+        expect((await after.until(second.body.deploymentId, ended)).status).toBe('SUCCEEDED');
+      } finally {
+        await after.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

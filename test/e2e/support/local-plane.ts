@@ -43,10 +43,11 @@ export interface Harness {
 /** The local control plane in memory with the given services, behind the local HTTP server. */
 export async function openHarness(
   services: ServiceEntry[],
-  options: LocalControlPlaneOptions = {},
+  options: LocalControlPlaneOptions & { dir?: string } = {},
 ): Promise<Harness> {
   let url = '';
-  const plane = await LocalControlPlane.open(undefined, { ...options, baseUrl: () => url });
+  const { dir, ...planeOptions } = options;
+  const plane = await LocalControlPlane.open(dir, { ...planeOptions, baseUrl: () => url });
   await plane.register({ services });
   const server = await startLocalServer(plane, {
     principal: 'arn:aws:iam::123456789012:user/alice',
