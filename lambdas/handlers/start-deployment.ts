@@ -22,6 +22,13 @@ import type { TaskDeps } from './deps.ts';
 export const BASELINE_VERSION = 'baseline (simulated)';
 /** The lock outlives the longest plan by this much, so a crashed run cannot block the service forever. */
 const LOCK_MARGIN_SECONDS = 3600;
+/**
+ * What a provider on its way can add: the candidate's readiness wait (readyTimeoutSeconds, at most
+ * an hour) and, per step, the Stepwise.NotReadyYet retries (40 × 15 s), so that a slow but healthy
+ * rollout never outlives its lock.
+ */
+const READY_ALLOWANCE_SECONDS = 3600;
+const NOT_READY_RETRY_SECONDS_PER_STEP = 600;
 
 const parse = validator<DeploymentRequest>(deploymentRequestSchema, 'deployment');
 
@@ -144,7 +151,10 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
       request.service,
       request.deploymentId,
       now,
-      planSeconds(plan) + LOCK_MARGIN_SECONDS,
+      planSeconds(plan) +
+        READY_ALLOWANCE_SECONDS +
+        NOT_READY_RETRY_SECONDS_PER_STEP * plan.steps.length +
+        LOCK_MARGIN_SECONDS,
     );
     try {
       const { plan: _requested, ...rest } = request;

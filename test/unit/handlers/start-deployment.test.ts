@@ -86,10 +86,12 @@ describe('start-deployment', () => {
     });
   });
 
-  it('holds the lock for as long as the plan can wait, approval timeouts included, and an hour more', async () => {
+  it('holds the lock for as long as the plan can wait, approval timeouts and slow providers included, and an hour more', async () => {
     const { service, request } = await registered();
     await start({ ...request, gate: { timeoutSeconds: 600, onTimeout: 'rollback' } });
-    const waits = 3 * 300 + 600 + 3600;
+    // Bakes and the gate; an hour for the candidate to get ready; 10 minutes of NotReadyYet
+    // retries for each of the 10 steps (the gate, then shift, bake and check three times); an hour.
+    const waits = 3 * 300 + 600 + 3600 + 10 * 600 + 3600;
     const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
     await expect(local.store().acquireLock(service, 'next', at(waits - 1), 60)).rejects.toThrow('locked');
