@@ -1,4 +1,6 @@
+import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Schedule } from 'aws-cdk-lib/aws-events';
 import type { Role } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { StrategyName } from '../../lambdas/domain/strategy-names.ts';
@@ -24,7 +26,8 @@ export interface ControlPlaneProps
  *   whose trigger matches the pushed image.
  * - `Reconcile`: run by a rule on every ended execution of a Stepwise state machine; restores traffic,
  *   releases the lock and closes the audit trail when the execution could not (stopped, timed out,
- *   failed for good), and starts the service's next queued deployment.
+ *   failed for good), and starts the service's next queued deployment. Also run every 5 minutes
+ *   (`Reconcile/Schedule`) to sweep up what the best-effort status-change events missed.
  *
  * Each function has its own role; only the reconciler moves traffic, so only its role is among
  * `providerRoles`. Created after the state machines, whose ARNs its functions are given; the state
@@ -59,6 +62,12 @@ export class ControlPlane extends Construct {
       entry: 'reconcile',
       description: 'cleans up after ended executions and starts the next queued deployment',
       ruleDescription: 'ended executions of the Stepwise state machines, to reconcile their deployments',
+      // Status-change events are delivered on a best-effort basis: the sweep finds what they missed.
+      schedule: {
+        schedule: Schedule.rate(Duration.minutes(5)),
+        description:
+          'every 5 minutes, reconcile deployments whose execution ended unheard and pump stalled queues',
+      },
       eventPattern: {
         source: ['aws.states'],
         detailType: ['Step Functions Execution Status Change'],

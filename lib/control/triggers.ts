@@ -1,5 +1,5 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import { type EventPattern, Rule } from 'aws-cdk-lib/aws-events';
+import { type EventPattern, Rule, type Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -17,6 +17,11 @@ export interface TriggeredFunctionProps extends Omit<ControlFunctionProps, 'dead
   readonly retryAttempts?: number;
   /** How long EventBridge keeps retrying one event. @default Duration.hours(2) */
   readonly maxEventAge?: Duration;
+  /**
+   * Also run the function on this schedule (a `Scheduled Event`), as a safety net for events the
+   * rule may never see. @default - no schedule
+   */
+  readonly schedule?: { readonly schedule: Schedule; readonly description: string };
 }
 
 /**
@@ -32,12 +37,14 @@ export interface TriggeredFunctionProps extends Omit<ControlFunctionProps, 'dead
  * audit trail may be left open) can be watched more urgently than the dispatcher's (a push that
  * started no deployment).
  *
- * Children: `DeadLetterQueue`, `Handler` (the function), `Rule`.
+ * Children: `DeadLetterQueue`, `Handler` (the function), `Rule`, and `Schedule` when it has one.
  */
 export class TriggeredFunction extends Construct {
   readonly handler: ControlFunction;
   readonly rule: Rule;
   readonly deadLetterQueue: Queue;
+  /** The schedule's rule, if any. */
+  readonly scheduleRule?: Rule;
 
   constructor(scope: Construct, id: string, props: TriggeredFunctionProps) {
     super(scope, id);
@@ -46,6 +53,7 @@ export class TriggeredFunction extends Construct {
       ruleDescription,
       retryAttempts = 8,
       maxEventAge = Duration.hours(2),
+      schedule,
       ...fn
     } = props;
 
@@ -76,5 +84,19 @@ export class TriggeredFunction extends Construct {
         }),
       ],
     });
+    if (schedule) {
+      this.scheduleRule = new Rule(this, 'Schedule', {
+        description: `Stepwise: ${schedule.description}`,
+        schedule: schedule.schedule,
+        targets: [
+          // The next run repeats a missed one: a short retry, and a dead letter only to show it keeps failing.
+          new LambdaFunction(this.handler.function, {
+            deadLetterQueue: this.deadLetterQueue,
+            retryAttempts: 2,
+            maxEventAge: Duration.minutes(5),
+          }),
+        ],
+      });
+    }
   }
 }

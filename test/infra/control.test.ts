@@ -148,10 +148,29 @@ describe('the execution status-change rule', () => {
   });
 });
 
+describe('the reconcile sweep', () => {
+  it('runs the reconciler every 5 minutes, retrying briefly, dead-lettering to its queue', () => {
+    const rule = properties(reconcile.scheduleRule as NonNullable<TriggeredFunction['scheduleRule']>);
+    expect(rule.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(rule.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [logicalId(reconcile.handler.function), 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(reconcile.deadLetterQueue), 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 },
+      }),
+    ]);
+  });
+
+  it('is not given to dispatch', () => {
+    expect(dispatch.scheduleRule).toBeUndefined();
+  });
+});
+
 describe.each([
   { name: 'dispatch', triggered: dispatch, output: 'DispatchDeadLetterQueueUrl' },
   { name: 'reconcile', triggered: reconcile, output: 'ReconcileDeadLetterQueueUrl' },
 ])('the $name trigger', ({ name, triggered, output }) => {
+  const rules = [triggered.rule, ...(triggered.scheduleRule ? [triggered.scheduleRule] : [])];
   const queueId = logicalId(triggered.deadLetterQueue);
   const queueArn = { 'Fn::GetAtt': [queueId, 'Arn'] };
 
@@ -184,13 +203,15 @@ describe.each([
           Condition: { Bool: { 'aws:SecureTransport': 'false' } },
           Resource: queueArn,
         }),
-        expect.objectContaining({
-          Effect: 'Allow',
-          Principal: { Service: 'events.amazonaws.com' },
-          Action: 'sqs:SendMessage',
-          Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalId(triggered.rule), 'Arn'] } } },
-          Resource: queueArn,
-        }),
+        ...rules.map((rule) =>
+          expect.objectContaining({
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalId(rule), 'Arn'] } } },
+            Resource: queueArn,
+          }),
+        ),
       ]),
     );
   });
@@ -203,15 +224,15 @@ describe.each([
     expect(template.findOutputs(output)[output]?.Value).toEqual({ Ref: queueId });
   });
 
-  it('lets only its rule invoke the function', () => {
+  it('lets only its rules invoke the function', () => {
     const permissions = ofType('AWS::Lambda::Permission').filter(
       ([, p]) =>
         JSON.stringify(p.Properties.FunctionName) ===
         JSON.stringify({ 'Fn::GetAtt': [logicalId(triggered.handler.function), 'Arn'] }),
     );
-    expect(permissions.map(([, p]) => [p.Properties.Principal, p.Properties.SourceArn])).toEqual([
-      ['events.amazonaws.com', { 'Fn::GetAtt': [logicalId(triggered.rule), 'Arn'] }],
-    ]);
+    expect(permissions.map(([, p]) => [p.Properties.Principal, p.Properties.SourceArn])).toEqual(
+      rules.map((rule) => ['events.amazonaws.com', { 'Fn::GetAtt': [logicalId(rule), 'Arn'] }]),
+    );
   });
 });
 
