@@ -58,6 +58,8 @@ a virtual clock (a 20-minute plan takes well under a second).
   --allow-firing-alarms        go ahead although an alarm is already in ALARM (shipping a fix); audited
   --api URL                    ask a deployed Stepwise API instead (SigV4 from the AWS credential chain)
   --no-wait                    with a server or --api: print the deployment and return at once
+  --idempotency-key KEY        with a server or --api: a retry with the same key (e.g. your CI run id)
+                               gets the same deployment instead of a second one
   --json                       print one JSON summary at the end instead of progress
   -h, --help                   this help
 
@@ -95,9 +97,18 @@ const options = {
   reason: { type: 'string' },
   'allow-firing-alarms': { type: 'boolean', default: false },
   'no-wait': { type: 'boolean', default: false },
+  'idempotency-key': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
+
+/** An Idempotency-Key as the API takes it: a CI retry of the same step then starts nothing new. */
+function checkKey(key: string): string {
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
+    throw new UsageError(`--idempotency-key must be 1 to 255 visible ASCII characters, got '${key}'`);
+  }
+  return key;
+}
 
 /** Flags that shape the simulation of an in-process run; a server or a deployed API has its own. */
 const IN_PROCESS_ONLY = [
@@ -171,6 +182,7 @@ export function parseDeployArgs(argv: string[]):
       stateDir?: string;
       api?: string;
       noWait: boolean;
+      idempotencyKey?: string;
       reason?: string;
       allowFiringAlarms: boolean;
       /** The flags given: some only shape an in-process run. */
@@ -297,6 +309,7 @@ export function parseDeployArgs(argv: string[]):
       stateDir: values['state-dir'],
       ...(values.api ? { api: values.api } : {}),
       noWait: values['no-wait'],
+      ...(values['idempotency-key'] ? { idempotencyKey: checkKey(values['idempotency-key']) } : {}),
       ...(values.reason ? { reason: values.reason } : {}),
       allowFiringAlarms: values['allow-firing-alarms'],
       given: argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0] ?? a),
@@ -345,15 +358,20 @@ async function deployThroughApi(
   const overrides = parsed.given.some((flag) => ['strategy', 'plan', 'steps'].includes(flag))
     ? { strategy: run.strategy, plan: run.plan }
     : {};
-  const created = await api.request<DeploymentView>('POST', '/deployments', {
-    service: run.service,
-    image: run.image,
-    ...(run.digest ? { digest: run.digest } : {}),
-    ...(run.commitSha ? { commitSha: run.commitSha } : {}),
-    ...overrides,
-    ...(parsed.reason ? { reason: parsed.reason } : {}),
-    ...(parsed.allowFiringAlarms ? { allowFiringAlarms: true } : {}),
-  });
+  const created = await api.request<DeploymentView>(
+    'POST',
+    '/deployments',
+    {
+      service: run.service,
+      image: run.image,
+      ...(run.digest ? { digest: run.digest } : {}),
+      ...(run.commitSha ? { commitSha: run.commitSha } : {}),
+      ...overrides,
+      ...(parsed.reason ? { reason: parsed.reason } : {}),
+      ...(parsed.allowFiringAlarms ? { allowFiringAlarms: true } : {}),
+    },
+    parsed.idempotencyKey ? { 'Idempotency-Key': parsed.idempotencyKey } : {},
+  );
   if (!parsed.json) {
     out(`stepwise · ${created.strategy} rollout of ${run.image} to ${run.service} (${api.url})`);
     viewLines(created).forEach((l) => {

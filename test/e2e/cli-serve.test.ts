@@ -147,6 +147,28 @@ describe('npx stepwise against npx stepwise serve', () => {
     });
   });
 
+  it('deploy --idempotency-key: a retried CI step gets the same deployment, not a second one', () => {
+    const args = [
+      'deploy',
+      '--service',
+      'payments',
+      '--image',
+      'pay:2b',
+      '--no-wait',
+      '--idempotency-key',
+      'ci-run-4711',
+    ];
+    const first = stepwise(...args);
+    const retry = stepwise(...args);
+    expect(first.code).toBe(0);
+    expect(retry.code).toBe(0);
+    expect(idOf(retry.stdout)).toBe(idOf(first.stdout));
+    const abort = stepwise('abort', idOf(first.stdout));
+    expect(abort.code).toBe(0);
+    expect(stepwise('wait', idOf(first.stdout)).code).toBe(2);
+    expect(stepwise('deploy', ...args.slice(1, -1), 'bad key').stderr).toContain('--idempotency-key must be');
+  });
+
   it('abort rolls a running deployment back; wait exits 2 and says who aborted', () => {
     const deploy = stepwise('deploy', '--service', 'payments', '--image', 'pay:3', '--no-wait');
     const id = idOf(deploy.stdout);
@@ -169,7 +191,12 @@ describe('npx stepwise against npx stepwise serve', () => {
     expect(waited.stdout).toContain('traffic: baseline (simulated) 100%');
     const history = stepwise('history', '--service', 'payments');
     const rows = history.stdout.split('\n').filter((l) => l.startsWith('payments-'));
-    expect(rows.map((r) => r.split(/\s+/)[3])).toEqual(['SUCCEEDED', 'ROLLED_BACK', 'SUCCEEDED']);
+    expect(rows.map((r) => r.split(/\s+/)[3])).toEqual([
+      'SUCCEEDED',
+      'ROLLED_BACK',
+      'ROLLED_BACK',
+      'SUCCEEDED',
+    ]);
   });
 
   it('events put sends an EventBridge event file through dispatch', () => {
