@@ -90,7 +90,7 @@ export async function serve(argv: string[], out: (line: string) => void): Promis
   out(
     services.length > 0
       ? `  services from ${configFile}: ${services.map((s) => s.service).join(', ')}`
-      : '  no registry loaded: services are registered by deploy --service NAME',
+      : `  no registry loaded (no ${DEFAULT_REGISTRY_FILE} here): start with --config FILE to register services, e.g. --config examples/stepwise.config.json`,
   );
   out(`  clock: ${values['real-time'] ? 'real time' : 'virtual (waits take no time)'}; Ctrl-C to stop`);
 
