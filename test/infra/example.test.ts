@@ -138,8 +138,9 @@ describe('the example workload', () => {
   });
 
   it('grants its services’ provider permissions to the provider-calling task roles and the reconciler', () => {
-    const policy = example.registry.providerAccess?.node.defaultChild as never;
-    const roles = template.findResources('AWS::IAM::Policy')[example.getLogicalId(policy)]?.Properties.Roles;
+    const policy = example.registry.providerAccess[0]?.node.defaultChild as never;
+    const roles =
+      template.findResources('AWS::IAM::ManagedPolicy')[example.getLogicalId(policy)]?.Properties.Roles;
     const logicalIds = [...stepwise.tasks.providerRoles, stepwise.control.reconcile.handler.role].map(
       (role) => stepwise.getLogicalId(role.node.defaultChild as never),
     );

@@ -52,8 +52,11 @@ export function roleStatements(template: Template, roleLogicalId: string): State
   const role = template.findResources('AWS::IAM::Role')[roleLogicalId];
   if (!role) throw new Error(`no role ${roleLogicalId}`);
   const inline = (role.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
-  const attached = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
-    (policy.Properties.Roles as unknown[]).some(
+  const attached = [
+    ...Object.values(template.findResources('AWS::IAM::Policy')),
+    ...Object.values(template.findResources('AWS::IAM::ManagedPolicy')),
+  ].filter((policy) =>
+    ((policy.Properties.Roles ?? []) as unknown[]).some(
       (ref) => JSON.stringify(ref) === JSON.stringify({ Ref: roleLogicalId }),
     ),
   );
