@@ -1,11 +1,13 @@
 import { LockHeldError, WeightsMismatchError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { sameWeights } from '../domain/plan.ts';
+import { defaultStrategyPlan, ringOnFailure } from '../domain/strategies.ts';
 import type { DeploymentStatus, DeploymentSummary, Weights } from '../domain/types.ts';
+import { BASELINE_VERSION } from '../handlers/start-deployment.ts';
 import type { ExecutionStatus } from '../ports/executions.ts';
 import type { TrafficTarget } from '../ports/traffic.ts';
 import type { ControlDeps } from './deps.ts';
-import { closeUnstarted, pumpQueue } from './launcher.ts';
+import { closeUnstarted, pumpQueue, submitDeployment } from './launcher.ts';
 
 /** The reconciler holds the service while it restores traffic, so that the queue cannot start the next one meanwhile. */
 const RESTORE_LOCK_SECONDS = 900;
@@ -113,25 +115,61 @@ export async function reconcile(deps: ControlDeps, ended: ExecutionEnded): Promi
       actions.push(`closed as ${status}: ${reason}`);
     }
   } else if (summary.status === 'IN_PROGRESS') {
+    const undone = await undoRings(deps, summary, reason);
+    const closing = undone.length > 0 ? `${reason}; restoring ${undone.join(', ')}` : reason;
     const now = clock.now();
     await store.appendAuditEvent(
       summary.deploymentId,
       auditEvent(summary, 'DeploymentFailed', 'closed', now, {
         status: 'FAILED',
-        detail: { reason, executionStatus: ended.status, reconciled: true },
+        detail: { reason: closing, executionStatus: ended.status, reconciled: true },
       }),
     );
     await store.updateDeployment(summary.deploymentId, {
       status: 'FAILED',
-      reason,
+      reason: closing,
       endedAt: now.toISOString(),
     });
-    actions.push(`closed as FAILED: ${reason}`);
+    actions.push(`closed as FAILED: ${closing}`);
   }
   await store.releaseLock(summary.service, summary.deploymentId);
   await pumpQueue(deps, summary.service);
   if (actions.length > 0) deps.logger?.info('reconciled', { deploymentId: summary.deploymentId, actions });
   return { deploymentId: summary.deploymentId, actions };
+}
+
+/**
+ * A ring rollout cut short (aborted, superseded, timed out) never reached its own _Ring failed_
+ * state, so the rings that finished are restored here as it would have: each by a deployment of
+ * the version its ring replaced (all at once, still gated by that service's alarms), unless the
+ * plan's `onFailure` is `keep`. A ring still on its way is its own execution, reconciled on its own.
+ */
+async function undoRings(deps: ControlDeps, summary: DeploymentSummary, reason: string): Promise<string[]> {
+  const config = await deps.store.getServiceConfig(summary.service);
+  const plan = (summary.request?.plan ?? config?.plan) as
+    | { rings?: { name: string; service: string }[] }
+    | undefined;
+  if (!plan?.rings || ringOnFailure('ring', plan) === 'keep') return [];
+  const undone: string[] = [];
+  for (const ring of plan.rings) {
+    const child = await deps.store.getDeployment(`${summary.deploymentId}-${ring.name}`);
+    if (child?.status !== 'SUCCEEDED') continue;
+    const live = (await deps.store.getServiceStatus(child.service))?.liveVersion;
+    if (live !== child.candidateVersion) continue;
+    const ringConfig = await deps.store.getServiceConfig(child.service);
+    if (child.stableVersion === BASELINE_VERSION && ringConfig?.provider !== 'simulated') continue;
+    const { deployment } = await submitDeployment(deps, {
+      service: child.service,
+      artifact: { image: child.stableVersion },
+      strategy: 'all-at-once',
+      plan: defaultStrategyPlan('all-at-once'),
+      reason: `ring ${ring.name} of ${summary.deploymentId}, which ended: ${reason}`,
+      trigger: summary.trigger,
+      unique: `undo:${summary.deploymentId}:${ring.name}`,
+    });
+    undone.push(`ring ${ring.name} (${deployment.deploymentId})`);
+  }
+  return undone;
 }
 
 /**

@@ -364,6 +364,47 @@ describe('the reconciler', () => {
   });
 });
 
+describe('a ring rollout cut short', () => {
+  it('restores the rings that finished, as its onFailure says', async () => {
+    const rings = await openHarness([
+      service('alpha', { plan: { steps: [{ weight: 100, bakeSeconds: 60 }] } }),
+      service('beta', { plan: { steps: [{ weight: 100, bakeSeconds: 60 }] } }),
+      service('global', {
+        strategy: 'ring',
+        plan: {
+          rings: [
+            { name: 'first', service: 'alpha' },
+            { name: 'second', service: 'beta', gate: { approval: { timeoutSeconds: 300 } } },
+          ],
+        },
+      }),
+    ]);
+    try {
+      const { body } = await rings.call<DeploymentView>('POST', '/deployments', {
+        service: 'global',
+        image: 'g:2',
+      });
+      await rings.until(body.deploymentId, (v) => v.phase === 'waiting for approval');
+      expect((await rings.plane.runtime.store.getServiceStatus('alpha'))?.liveVersion).toBe('g:2');
+
+      await rings.call('POST', `/deployments/${body.deploymentId}/abort`, { reason: 'stop the train' });
+      const parent = await rings.until(body.deploymentId, ended);
+      expect(parent.status).toBe('FAILED');
+      expect(parent.reason).toMatch(
+        /^aborted by .* \(stop the train\); restoring ring first \(alpha-image-[0-9a-f]{8}\)$/,
+      );
+      const undo = /\((alpha-image-[0-9a-f]{8})\)$/.exec(parent.reason ?? '')?.[1] as string;
+      expect((await rings.until(undo, ended)).status).toBe('SUCCEEDED');
+      expect((await rings.plane.runtime.store.getRoutes('alpha'))?.weights).toMatchObject({
+        'baseline (simulated)': 100,
+      });
+      expect(await rings.plane.runtime.store.getRoutes('beta')).toBeUndefined();
+    } finally {
+      await rings.close();
+    }
+  });
+});
+
 describe('the local server stopping and starting again', () => {
   it('rolls back what was running when it stopped, and starts what was queued behind it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stepwise-restart-'));
