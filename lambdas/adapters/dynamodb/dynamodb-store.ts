@@ -5,6 +5,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { chainEvent } from '../../domain/audit.ts';
@@ -37,6 +38,16 @@ import {
 } from './table.ts';
 
 const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'expiresAt'];
+/** `SET #f0 = :v0, …` for the fields that are defined. */
+function setFields(fields: Record<string, unknown>) {
+  const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
+  return {
+    UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+    ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#f${i}`, k])),
+    ExpressionAttributeValues: Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
+  };
+}
+
 /** Fields of a queued summary that its request wrote and Start deployment must not overwrite. */
 const KEPT_FROM_REQUEST = new Set<keyof DeploymentSummary>([
   'deploymentId',
@@ -86,6 +97,41 @@ export class DynamoDbStore implements Store {
     }
   }
 
+  /** Sends a conditional write: false when its condition did not hold; any other failure is rethrown. */
+  private async conditional(
+    command: PutCommand | UpdateCommand | DeleteCommand,
+    what: string,
+  ): Promise<boolean> {
+    try {
+      await this.doc.send(command as PutCommand);
+      return true;
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      rethrowAws(e, what);
+    }
+  }
+
+  /** Every item a query finds, page after page, without the table's key attributes. */
+  private async queryAll<T>(
+    input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+    what: string,
+  ): Promise<T[]> {
+    const items: T[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const out = await this.doc.send(
+          new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey: startKey }),
+        );
+        for (const item of out.Items ?? []) items.push(strip<T>(item) as T);
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+    } catch (e) {
+      rethrowAws(e, what);
+    }
+    return items;
+  }
+
   getServiceConfig(service: string) {
     return this.get<ServiceConfig>(serviceKey(service), 'CONFIG');
   }
@@ -94,29 +140,17 @@ export class DynamoDbStore implements Store {
     return this.put(serviceConfigItem(config), 'writing service config');
   }
 
-  async listServiceConfigs(): Promise<ServiceConfig[]> {
+  listServiceConfigs(): Promise<ServiceConfig[]> {
     const index = TABLE_KEYS.historyIndex;
-    const configs: ServiceConfig[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    try {
-      do {
-        const out = await this.doc.send(
-          new QueryCommand({
-            TableName: this.table,
-            IndexName: index.name,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': index.partitionKey },
-            ExpressionAttributeValues: { ':pk': REGISTRY_PARTITION },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of out.Items ?? []) configs.push(strip<ServiceConfig>(item) as ServiceConfig);
-        startKey = out.LastEvaluatedKey;
-      } while (startKey);
-    } catch (e) {
-      rethrowAws(e, 'listing services');
-    }
-    return configs;
+    return this.queryAll<ServiceConfig>(
+      {
+        IndexName: index.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': index.partitionKey },
+        ExpressionAttributeValues: { ':pk': REGISTRY_PARTITION },
+      },
+      'listing services',
+    );
   }
 
   getServiceStatus(service: string) {
@@ -129,43 +163,38 @@ export class DynamoDbStore implements Store {
 
   async acquireLock(service: string, deploymentId: string, now: Date, ttlSeconds: number): Promise<void> {
     const nowSeconds = Math.floor(now.getTime() / 1000);
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: {
-            pk: serviceKey(service),
-            sk: 'LOCK',
-            holder: deploymentId,
-            acquiredAt: now.toISOString(),
-            expiresAt: nowSeconds + ttlSeconds,
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR holder = :me OR expiresAt < :now',
-          ExpressionAttributeValues: { ':me': deploymentId, ':now': nowSeconds },
-        }),
-      );
-    } catch (e) {
-      if (!isConditionFailed(e)) rethrowAws(e, 'taking the service lock');
-      const lock = await this.get<{ holder: string; acquiredAt: string }>(serviceKey(service), 'LOCK');
-      throw new LockHeldError(
-        `service ${service} is locked by deployment ${lock?.holder ?? 'unknown'} since ${lock?.acquiredAt ?? 'unknown'}`,
-      );
-    }
+    const taken = await this.conditional(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          pk: serviceKey(service),
+          sk: 'LOCK',
+          holder: deploymentId,
+          acquiredAt: now.toISOString(),
+          expiresAt: nowSeconds + ttlSeconds,
+        },
+        ConditionExpression: 'attribute_not_exists(pk) OR holder = :me OR expiresAt < :now',
+        ExpressionAttributeValues: { ':me': deploymentId, ':now': nowSeconds },
+      }),
+      'taking the service lock',
+    );
+    if (taken) return;
+    const lock = await this.get<{ holder: string; acquiredAt: string }>(serviceKey(service), 'LOCK');
+    throw new LockHeldError(
+      `service ${service} is locked by deployment ${lock?.holder ?? 'unknown'} since ${lock?.acquiredAt ?? 'unknown'}`,
+    );
   }
 
   async releaseLock(service: string, deploymentId: string): Promise<void> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: { pk: serviceKey(service), sk: 'LOCK' },
-          ConditionExpression: 'holder = :me',
-          ExpressionAttributeValues: { ':me': deploymentId },
-        }),
-      );
-    } catch (e) {
-      if (!isConditionFailed(e)) rethrowAws(e, 'releasing the service lock');
-    }
+    await this.conditional(
+      new DeleteCommand({
+        TableName: this.table,
+        Key: { pk: serviceKey(service), sk: 'LOCK' },
+        ConditionExpression: 'holder = :me',
+        ExpressionAttributeValues: { ':me': deploymentId },
+      }),
+      'releasing the service lock',
+    );
   }
 
   async getLock(service: string): Promise<LockRecord | undefined> {
@@ -206,35 +235,28 @@ export class DynamoDbStore implements Store {
   }
 
   async requestDeployment(summary: DeploymentSummary): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: this.summaryItem(summary),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (e) {
-      if (isConditionFailed(e)) return false;
-      rethrowAws(e, 'recording the deployment request');
-    }
-    await this.pointDigest(summary);
-    return true;
+    const recorded = await this.conditional(
+      new PutCommand({
+        TableName: this.table,
+        Item: this.summaryItem(summary),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+      'recording the deployment request',
+    );
+    if (recorded) await this.pointDigest(summary);
+    return recorded;
   }
 
   async createDeployment(summary: DeploymentSummary): Promise<void> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: this.summaryItem(summary),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (e) {
-      if (!isConditionFailed(e)) rethrowAws(e, 'creating the deployment summary');
-      await this.startQueued(summary);
-    }
+    const created = await this.conditional(
+      new PutCommand({
+        TableName: this.table,
+        Item: this.summaryItem(summary),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+      'creating the deployment summary',
+    );
+    if (!created) await this.startQueued(summary);
     await this.pointDigest(summary);
   }
 
@@ -244,51 +266,37 @@ export class DynamoDbStore implements Store {
    * IN_PROGRESS summary is a retried start and is left alone; an ended one is refused.
    */
   private async startQueued(summary: DeploymentSummary): Promise<void> {
-    const entries = Object.entries(summary).filter(
-      ([k, v]) => v !== undefined && !KEPT_FROM_REQUEST.has(k as keyof DeploymentSummary),
+    const fields = Object.fromEntries(
+      Object.entries(summary).filter(([k]) => !KEPT_FROM_REQUEST.has(k as keyof DeploymentSummary)),
     );
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: deploymentKey(summary.deploymentId), sk: 'SUMMARY' },
-          UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
-          ConditionExpression: '#queued = :queued',
-          ExpressionAttributeNames: {
-            ...Object.fromEntries(entries.map(([k], i) => [`#f${i}`, k])),
-            '#queued': 'status',
-          },
-          ExpressionAttributeValues: {
-            ...Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
-            ':queued': 'QUEUED',
-          },
-        }),
-      );
-    } catch (e) {
-      if (!isConditionFailed(e)) rethrowAws(e, 'starting the queued deployment');
-      const current = await this.getDeployment(summary.deploymentId);
-      if (current?.status === 'IN_PROGRESS') return;
-      throw new InvalidInputError(`deployment ${summary.deploymentId} already ended (${current?.status})`);
-    }
+    const set = setFields(fields);
+    const started = await this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: deploymentKey(summary.deploymentId), sk: 'SUMMARY' },
+        UpdateExpression: set.UpdateExpression,
+        ConditionExpression: '#queued = :queued',
+        ExpressionAttributeNames: { ...set.ExpressionAttributeNames, '#queued': 'status' },
+        ExpressionAttributeValues: { ...set.ExpressionAttributeValues, ':queued': 'QUEUED' },
+      }),
+      'starting the queued deployment',
+    );
+    if (started) return;
+    const current = await this.getDeployment(summary.deploymentId);
+    if (current?.status === 'IN_PROGRESS') return;
+    throw new InvalidInputError(`deployment ${summary.deploymentId} already ended (${current?.status})`);
   }
 
   async listQueue(service: string): Promise<QueueEntry[]> {
-    try {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :queue)',
-          ExpressionAttributeValues: { ':pk': serviceKey(service), ':queue': 'QUEUE#' },
-          ConsistentRead: true,
-        }),
-      );
-      return (out.Items ?? []).map((i) => ({
-        deploymentId: i.deploymentId as string,
-        requestedAt: i.requestedAt as string,
-      }));
-    } catch (e) {
-      rethrowAws(e, 'reading the queue');
-    }
+    const items = await this.queryAll<QueueEntry>(
+      {
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :queue)',
+        ExpressionAttributeValues: { ':pk': serviceKey(service), ':queue': 'QUEUE#' },
+        ConsistentRead: true,
+      },
+      'reading the queue',
+    );
+    return items.map(({ deploymentId, requestedAt }) => ({ deploymentId, requestedAt }));
   }
 
   enqueue(service: string, entry: QueueEntry): Promise<void> {
@@ -312,20 +320,17 @@ export class DynamoDbStore implements Store {
   }
 
   async claimDigest(service: string, digest: string, deploymentId: string): Promise<string> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { pk: digestKey(digest), sk: serviceKey(service), deploymentId },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return deploymentId;
-    } catch (e) {
-      if (!isConditionFailed(e)) rethrowAws(e, 'claiming the image digest');
-      const owner = await this.get<{ deploymentId: string }>(digestKey(digest), serviceKey(service));
-      return owner?.deploymentId ?? deploymentId;
-    }
+    const claimed = await this.conditional(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: digestKey(digest), sk: serviceKey(service), deploymentId },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+      'claiming the image digest',
+    );
+    if (claimed) return deploymentId;
+    const owner = await this.get<{ deploymentId: string }>(digestKey(digest), serviceKey(service));
+    return owner?.deploymentId ?? deploymentId;
   }
 
   async findByDigest(digest: string): Promise<string[]> {
@@ -337,67 +342,52 @@ export class DynamoDbStore implements Store {
           ExpressionAttributeValues: { ':pk': digestKey(digest), ':deployment': deploymentKey('') },
         }),
       );
+      // The deployment is named by the pointer's sort key.
       return (out.Items ?? []).map((i) => String(i.sk).slice(deploymentKey('').length));
     } catch (e) {
       rethrowAws(e, 'finding deployments of a digest');
     }
   }
 
-  async clearPendingApproval(deploymentId: string, taskToken: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: deploymentKey(deploymentId), sk: 'SUMMARY' },
-          UpdateExpression: 'REMOVE pendingApproval',
-          ConditionExpression: 'pendingApproval.taskToken = :token',
-          ExpressionAttributeValues: { ':token': taskToken },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailed(e)) return false;
-      rethrowAws(e, 'clearing the pending approval');
-    }
+  clearPendingApproval(deploymentId: string, taskToken: string): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: deploymentKey(deploymentId), sk: 'SUMMARY' },
+        UpdateExpression: 'REMOVE pendingApproval',
+        ConditionExpression: 'pendingApproval.taskToken = :token',
+        ExpressionAttributeValues: { ':token': taskToken },
+      }),
+      'clearing the pending approval',
+    );
   }
 
-  async requestControl(deploymentId: string, control: DeploymentControl): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: deploymentKey(deploymentId), sk: 'SUMMARY' },
-          UpdateExpression: 'SET #control = :control',
-          ConditionExpression: 'attribute_not_exists(#control) AND #status IN (:queued, :running)',
-          ExpressionAttributeNames: { '#control': 'control', '#status': 'status' },
-          ExpressionAttributeValues: { ':control': control, ':queued': 'QUEUED', ':running': 'IN_PROGRESS' },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailed(e)) return false;
-      rethrowAws(e, 'recording the control request');
-    }
+  requestControl(deploymentId: string, control: DeploymentControl): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: deploymentKey(deploymentId), sk: 'SUMMARY' },
+        UpdateExpression: 'SET #control = :control',
+        ConditionExpression: 'attribute_not_exists(#control) AND #status IN (:queued, :running)',
+        ExpressionAttributeNames: { '#control': 'control', '#status': 'status' },
+        ExpressionAttributeValues: { ':control': control, ':queued': 'QUEUED', ':running': 'IN_PROGRESS' },
+      }),
+      'recording the control request',
+    );
   }
 
   async updateDeployment(deploymentId: string, patch: Partial<DeploymentSummary>): Promise<void> {
-    const entries = Object.entries(patch).filter(([, v]) => v !== undefined);
-    if (entries.length === 0) return;
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: deploymentKey(deploymentId), sk: 'SUMMARY' },
-          UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
-          ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#f${i}`, k])),
-          ExpressionAttributeValues: Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
-          ConditionExpression: 'attribute_exists(pk)',
-        }),
-      );
-    } catch (e) {
-      if (isConditionFailed(e)) throw new StepwiseError(`deployment ${deploymentId} has no summary`);
-      rethrowAws(e, 'updating the deployment summary');
-    }
+    if (Object.values(patch).every((v) => v === undefined)) return;
+    const updated = await this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: deploymentKey(deploymentId), sk: 'SUMMARY' },
+        ...setFields(patch),
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
+      'updating the deployment summary',
+    );
+    if (!updated) throw new StepwiseError(`deployment ${deploymentId} has no summary`);
   }
 
   getDeployment(deploymentId: string) {
@@ -449,27 +439,15 @@ export class DynamoDbStore implements Store {
     }
   }
 
-  async listAuditEvents(deploymentId: string): Promise<AuditEvent[]> {
-    const events: AuditEvent[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    try {
-      do {
-        const out = await this.doc.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :event)',
-            ExpressionAttributeValues: { ':pk': deploymentKey(deploymentId), ':event': 'EVENT#' },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of out.Items ?? []) events.push(strip<AuditEvent>(item) as AuditEvent);
-        startKey = out.LastEvaluatedKey;
-      } while (startKey);
-    } catch (e) {
-      rethrowAws(e, 'reading the audit trail');
-    }
-    return events;
+  listAuditEvents(deploymentId: string): Promise<AuditEvent[]> {
+    return this.queryAll<AuditEvent>(
+      {
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :event)',
+        ExpressionAttributeValues: { ':pk': deploymentKey(deploymentId), ':event': 'EVENT#' },
+        ConsistentRead: true,
+      },
+      'reading the audit trail',
+    );
   }
 
   /**
@@ -483,18 +461,15 @@ export class DynamoDbStore implements Store {
       const already = trail.find((e) => e.key === input.key);
       if (already) return already;
       const event = chainEvent(deploymentId, input, trail.at(-1));
-      try {
-        await this.doc.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: { pk: deploymentKey(deploymentId), sk: eventSortKey(event.seq), ...event },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
-        return event;
-      } catch (e) {
-        if (!isConditionFailed(e)) rethrowAws(e, 'appending to the audit trail');
-      }
+      const appended = await this.conditional(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: deploymentKey(deploymentId), sk: eventSortKey(event.seq), ...event },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+        'appending to the audit trail',
+      );
+      if (appended) return event;
     }
     throw new TransientError(`could not append ${input.type} to ${deploymentId}: the trail kept changing`);
   }
