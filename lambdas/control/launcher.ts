@@ -4,7 +4,14 @@ import { chooseStrategy } from '../domain/requests.ts';
 import { expandPlan } from '../domain/strategies.ts';
 import type { StrategyName } from '../domain/strategy-names.ts';
 import { deploymentName } from '../domain/triggers.ts';
-import type { ApprovalGate, DeploymentRequest, DeploymentSummary, Trigger } from '../domain/types.ts';
+import type {
+  ApprovalGate,
+  AuditEventType,
+  DeploymentRequest,
+  DeploymentStatus,
+  DeploymentSummary,
+  Trigger,
+} from '../domain/types.ts';
 import { BASELINE_VERSION } from '../handlers/start-deployment.ts';
 import type { QueueEntry } from '../ports/store.ts';
 import type { ControlDeps } from './deps.ts';
@@ -131,6 +138,45 @@ async function resumeRequest(deps: ControlDeps, existing: DeploymentSummary): Pr
   return (await deps.store.getDeployment(existing.deploymentId)) ?? existing;
 }
 
+const CLOSING_EVENT: Record<Exclude<DeploymentStatus, 'QUEUED' | 'IN_PROGRESS'>, AuditEventType> = {
+  SUCCEEDED: 'DeploymentSucceeded',
+  ROLLED_BACK: 'DeploymentRolledBack',
+  FAILED: 'DeploymentFailed',
+  CANCELLED: 'DeploymentCancelled',
+};
+
+/**
+ * Closes a deployment from the control plane: its one closing event (keyed `closed`, so a repeat
+ * finds the first), then its summary's status, reason and end.
+ */
+export async function closeDeployment(
+  deps: ControlDeps,
+  summary: DeploymentSummary,
+  close: {
+    status: keyof typeof CLOSING_EVENT;
+    reason: string;
+    weights?: DeploymentSummary['weights'];
+    detail?: Record<string, unknown>;
+  },
+): Promise<void> {
+  const now = deps.clock.now();
+  const { status, reason, weights } = close;
+  await deps.store.appendAuditEvent(
+    summary.deploymentId,
+    auditEvent(summary, CLOSING_EVENT[status], 'closed', now, {
+      status,
+      rollback: status === 'ROLLED_BACK',
+      detail: { reason, ...close.detail },
+    }),
+  );
+  await deps.store.updateDeployment(summary.deploymentId, {
+    status,
+    reason,
+    ...(weights ? { weights } : {}),
+    endedAt: now.toISOString(),
+  });
+}
+
 /** Ends a deployment that never started: CANCELLED (or FAILED), its trail closed, out of the queue. */
 export async function closeUnstarted(
   deps: ControlDeps,
@@ -138,15 +184,7 @@ export async function closeUnstarted(
   status: 'CANCELLED' | 'FAILED',
   reason: string,
 ): Promise<void> {
-  const now = deps.clock.now();
-  await deps.store.appendAuditEvent(
-    summary.deploymentId,
-    auditEvent(summary, status === 'CANCELLED' ? 'DeploymentCancelled' : 'DeploymentFailed', 'closed', now, {
-      status,
-      detail: { reason, liveVersion: summary.stableVersion },
-    }),
-  );
-  await deps.store.updateDeployment(summary.deploymentId, { status, reason, endedAt: now.toISOString() });
+  await closeDeployment(deps, summary, { status, reason, detail: { liveVersion: summary.stableVersion } });
   if (summary.requestedAt) {
     await deps.store.dequeue(summary.service, {
       deploymentId: summary.deploymentId,

@@ -7,7 +7,7 @@ import { BASELINE_VERSION } from '../handlers/start-deployment.ts';
 import type { ExecutionStatus } from '../ports/executions.ts';
 import type { TrafficTarget } from '../ports/traffic.ts';
 import type { ControlDeps } from './deps.ts';
-import { closeUnstarted, pumpQueue, submitDeployment } from './launcher.ts';
+import { closeDeployment, closeUnstarted, pumpQueue, submitDeployment } from './launcher.ts';
 
 /** The reconciler holds the service while it restores traffic, so that the queue cannot start the next one meanwhile. */
 const RESTORE_LOCK_SECONDS = 900;
@@ -62,7 +62,7 @@ function inputOf(ended: ExecutionEnded): { deploymentId?: string; service?: stri
  * the invariants then. It is idempotent: a deployment that already closed itself is left as it is.
  */
 export async function reconcile(deps: ControlDeps, ended: ExecutionEnded): Promise<Reconciled> {
-  const { store, clock } = deps;
+  const { store } = deps;
   const actions: string[] = [];
   const input = inputOf(ended);
   const deploymentId = input.deploymentId ?? ended.name;
@@ -91,44 +91,26 @@ export async function reconcile(deps: ControlDeps, ended: ExecutionEnded): Promi
       const promoted = live === summary.candidateVersion;
       const status: DeploymentStatus = promoted ? 'SUCCEEDED' : 'ROLLED_BACK';
       const weights = { [promoted ? summary.candidateVersion : summary.stableVersion]: 100 };
-      const now = clock.now();
-      await store.appendAuditEvent(
-        summary.deploymentId,
-        auditEvent(summary, promoted ? 'DeploymentSucceeded' : 'DeploymentRolledBack', 'closed', now, {
-          status,
-          rollback: !promoted,
-          detail: {
-            reason,
-            executionStatus: ended.status,
-            weights,
-            liveVersion: live ?? summary.stableVersion,
-            reconciled: true,
-          },
-        }),
-      );
-      await store.updateDeployment(summary.deploymentId, {
+      await closeDeployment(deps, summary, {
         status,
         reason,
         weights,
-        endedAt: now.toISOString(),
+        detail: {
+          executionStatus: ended.status,
+          weights,
+          liveVersion: live ?? summary.stableVersion,
+          reconciled: true,
+        },
       });
       actions.push(`closed as ${status}: ${reason}`);
     }
   } else if (summary.status === 'IN_PROGRESS') {
     const undone = await undoRings(deps, summary, reason);
     const closing = undone.length > 0 ? `${reason}; restoring ${undone.join(', ')}` : reason;
-    const now = clock.now();
-    await store.appendAuditEvent(
-      summary.deploymentId,
-      auditEvent(summary, 'DeploymentFailed', 'closed', now, {
-        status: 'FAILED',
-        detail: { reason: closing, executionStatus: ended.status, reconciled: true },
-      }),
-    );
-    await store.updateDeployment(summary.deploymentId, {
+    await closeDeployment(deps, summary, {
       status: 'FAILED',
       reason: closing,
-      endedAt: now.toISOString(),
+      detail: { executionStatus: ended.status, reconciled: true },
     });
     actions.push(`closed as FAILED: ${closing}`);
   }
