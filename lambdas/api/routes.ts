@@ -11,7 +11,7 @@ import {
 } from '../control/operations.ts';
 import { verifyChain } from '../domain/audit.ts';
 import { InvalidInputError, ServiceNotFoundError } from '../domain/errors.ts';
-import { judgePreflight } from '../domain/preflight.ts';
+import { runPreflight } from '../domain/preflight.ts';
 import { IMAGE_DIGEST_PATTERN } from '../domain/schemas.ts';
 import { type DeploymentStatus, type DeploymentSummary, ENDED_STATUSES } from '../domain/types.ts';
 import { bodyOf, HttpError, json } from './http.ts';
@@ -103,12 +103,10 @@ const createDeployment: RouteHandler = async (deps, req, options) => {
     image = `${options.registryHost ? `${options.registryHost}/` : ''}${repository}@${body.digest}`;
   }
   // Pre-flight now as well as when it starts, so that the caller hears at once and nothing is recorded.
-  const described = await deps.alarms.describe(config.alarms);
-  const allow = body.allowFiringAlarms === true || config.firingAlarms === 'proceed';
-  const verdict = judgePreflight(config.alarms, described, allow);
-  if (verdict.blocking.length > 0) {
-    throw new HttpError(422, 'PreflightFailed', `pre-flight: ${verdict.blocking.join('; ')}`);
-  }
+  await runPreflight(deps.alarms, config, {
+    ...(body.allowFiringAlarms ? { allowFiringAlarms: true } : {}),
+    principal: req.principal,
+  });
   const { deployment, duplicate } = await submitDeployment(deps, {
     service: body.service,
     artifact: { image, ...(body.digest ? { digest: body.digest } : {}) },

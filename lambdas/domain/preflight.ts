@@ -1,4 +1,6 @@
-import type { AlarmState } from './types.ts';
+import type { AlarmSource } from '../ports/alarms.ts';
+import { PreflightFailedError } from './errors.ts';
+import type { AlarmState, ServiceConfig } from './types.ts';
 
 /** An alarm as pre-flight sees it before any traffic moves. */
 export interface AlarmDescription {
@@ -46,4 +48,31 @@ export function judgePreflight(
     }
   }
   return { blocking, firingAllowed };
+}
+
+/**
+ * Pre-flight, before the lock and before any traffic, for Start deployment and for the API (which
+ * runs it too, so that the caller hears at once and nothing is recorded). Firing alarms are allowed
+ * by the caller (recorded as `allowedBy`: their principal) or by the service's config; a blocking
+ * problem throws PreflightFailedError. Returns what the audit trail records.
+ */
+export async function runPreflight(
+  alarms: AlarmSource,
+  config: Pick<ServiceConfig, 'alarms' | 'firingAlarms'>,
+  caller: { allowFiringAlarms?: boolean; principal: string },
+) {
+  const described = await alarms.describe(config.alarms);
+  const allowedBy = caller.allowFiringAlarms
+    ? caller.principal
+    : config.firingAlarms === 'proceed'
+      ? 'service config (firingAlarms: proceed)'
+      : undefined;
+  const verdict = judgePreflight(config.alarms, described, allowedBy !== undefined);
+  if (verdict.blocking.length > 0) {
+    throw new PreflightFailedError(`pre-flight: ${verdict.blocking.join('; ')}`);
+  }
+  return {
+    alarms: Object.fromEntries(described.map((d) => [d.name, d.state ?? 'NOT_FOUND'])),
+    ...(verdict.firingAllowed.length > 0 ? { firingAllowed: verdict.firingAllowed, allowedBy } : {}),
+  };
 }

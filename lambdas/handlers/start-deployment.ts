@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { InvalidInputError, PreflightFailedError, ServiceNotFoundError } from '../domain/errors.ts';
+import { InvalidInputError, ServiceNotFoundError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { initialProgress } from '../domain/plan.ts';
-import { judgePreflight } from '../domain/preflight.ts';
+import { runPreflight } from '../domain/preflight.ts';
 import { chooseStrategy } from '../domain/requests.ts';
 import { deploymentRequestSchema, validator } from '../domain/schemas.ts';
 import type { Step } from '../domain/steps.ts';
@@ -14,7 +14,7 @@ import {
   ringOnFailure,
   type StrategyName,
 } from '../domain/strategies.ts';
-import type { Deployment, DeploymentRequest, Plan, ServiceConfig, TaskState } from '../domain/types.ts';
+import type { Deployment, DeploymentRequest, Plan, TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import type { TaskDeps } from './deps.ts';
 
@@ -92,28 +92,6 @@ async function resolveRings(deps: TaskDeps, steps: Step[]): Promise<Step[]> {
 }
 
 /**
- * Pre-flight, before the lock and before any traffic: every alarm exists with its actions enabled,
- * and none is in ALARM unless the service's config or the caller allows it (who allowed it is
- * what the audit trail records).
- */
-async function runPreflight(deps: TaskDeps, config: ServiceConfig, request: DeploymentRequest) {
-  const described = await deps.alarms.describe(config.alarms);
-  const allowedBy = request.allowFiringAlarms
-    ? request.trigger.principal
-    : config.firingAlarms === 'proceed'
-      ? 'service config (firingAlarms: proceed)'
-      : undefined;
-  const verdict = judgePreflight(config.alarms, described, allowedBy !== undefined);
-  if (verdict.blocking.length > 0) {
-    throw new PreflightFailedError(`pre-flight: ${verdict.blocking.join('; ')}`);
-  }
-  return {
-    alarms: Object.fromEntries(described.map((d) => [d.name, d.state ?? 'NOT_FOUND'])),
-    ...(verdict.firingAllowed.length > 0 ? { firingAllowed: verdict.firingAllowed, allowedBy } : {}),
-  };
-}
-
-/**
  * Start deployment: validate the request, expand the strategy's plan, snapshot the service's
  * config into the execution, take the service lock, create the summary and open the audit
  * trail. Re-running it for the same deployment id changes nothing.
@@ -134,7 +112,10 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
     if (existing && existing.status !== 'IN_PROGRESS' && existing.status !== 'QUEUED') {
       throw new InvalidInputError(`deployment ${request.deploymentId} already ended (${existing.status})`);
     }
-    const preflight = await runPreflight(deps, config, request);
+    const preflight = await runPreflight(deps.alarms, config, {
+      ...(request.allowFiringAlarms ? { allowFiringAlarms: true } : {}),
+      principal: request.trigger.principal,
+    });
     const status = await deps.store.getServiceStatus(request.service);
     const stableVersion =
       (existing?.status === 'IN_PROGRESS' ? existing.stableVersion : undefined) ??
