@@ -14,6 +14,7 @@ import { InvalidInputError, ServiceNotFoundError } from '../domain/errors.ts';
 import { runPreflight } from '../domain/preflight.ts';
 import { IMAGE_DIGEST_PATTERN } from '../domain/schemas.ts';
 import { type DeploymentStatus, type DeploymentSummary, ENDED_STATUSES } from '../domain/types.ts';
+import { API_ROUTES, type RouteKey } from './api-routes.ts';
 import { bodyOf, HttpError, json } from './http.ts';
 import { parseApprove, parseCreateDeployment, parseReason, parseRollback } from './schemas.ts';
 
@@ -263,17 +264,23 @@ const rollback: RouteHandler = async (deps, req) => {
   });
 };
 
-export const ROUTES: { method: 'GET' | 'POST'; path: string; handler: RouteHandler }[] = [
-  { method: 'POST', path: '/deployments', handler: createDeployment },
-  { method: 'GET', path: '/deployments', handler: listDeployments },
-  { method: 'GET', path: '/deployments/{id}', handler: readDeployment },
-  { method: 'GET', path: '/deployments/{id}/audit', handler: readAudit },
-  { method: 'POST', path: '/deployments/{id}/approve', handler: approve },
-  { method: 'POST', path: '/deployments/{id}/abort', handler: abort },
-  { method: 'POST', path: '/deployments/{id}/promote', handler: promote },
-  { method: 'POST', path: '/deployments/{id}/resume', handler: resume },
-  { method: 'GET', path: '/services', handler: listServices },
-  { method: 'GET', path: '/services/{name}', handler: readService },
-  { method: 'GET', path: '/services/{name}/deployments', handler: serviceHistory },
-  { method: 'POST', path: '/services/{name}/rollback', handler: rollback },
-];
+/** Each route's handler, by method and path: a route without one does not compile. */
+const HANDLERS: Record<RouteKey, RouteHandler> = {
+  'POST /deployments': createDeployment,
+  'GET /deployments': listDeployments,
+  'GET /deployments/{id}': readDeployment,
+  'GET /deployments/{id}/audit': readAudit,
+  'POST /deployments/{id}/approve': approve,
+  'POST /deployments/{id}/abort': abort,
+  'POST /deployments/{id}/promote': promote,
+  'POST /deployments/{id}/resume': resume,
+  'GET /services': listServices,
+  'GET /services/{name}': readService,
+  'GET /services/{name}/deployments': serviceHistory,
+  'POST /services/{name}/rollback': rollback,
+};
+
+export const ROUTES = API_ROUTES.map((route) => ({
+  ...route,
+  handler: HANDLERS[`${route.method} ${route.path}` as RouteKey],
+}));

@@ -10,26 +10,10 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { API_ROUTES } from '../../lambdas/api/api-routes.ts';
 import { ControlFunction, type ControlFunctionProps } from './control-function.ts';
 
-/**
- * The routes of the Stepwise API, as `lambdas/api/routes.ts` serves them (an infra test keeps the two
- * lists equal). Data here rather than imported: the CDK app does not load handler code.
- */
-export const API_ROUTES: readonly { readonly method: 'GET' | 'POST'; readonly path: string }[] = [
-  { method: 'POST', path: '/deployments' },
-  { method: 'GET', path: '/deployments' },
-  { method: 'GET', path: '/deployments/{id}' },
-  { method: 'GET', path: '/deployments/{id}/audit' },
-  { method: 'POST', path: '/deployments/{id}/approve' },
-  { method: 'POST', path: '/deployments/{id}/abort' },
-  { method: 'POST', path: '/deployments/{id}/promote' },
-  { method: 'POST', path: '/deployments/{id}/resume' },
-  { method: 'GET', path: '/services' },
-  { method: 'GET', path: '/services/{name}' },
-  { method: 'GET', path: '/services/{name}/deployments' },
-  { method: 'POST', path: '/services/{name}/rollback' },
-];
+export { API_ROUTES };
 
 /** The stage the API is deployed to: the last segment of `ApiUrl`. Renaming it changes the URL. */
 export const API_STAGE = 'v1';
