@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { DynamoDbStore } from '../lambdas/adapters/dynamodb/dynamodb-store.ts';
@@ -180,7 +181,11 @@ export interface DeploymentReport {
 const silentLogger = () => new Logger({ serviceName: 'stepwise-local', logLevel: 'SILENT' });
 
 function lambdaContext(task: TaskDefinition): Context {
-  const functionName = `stepwise-local-${taskName(task)}`;
+  return localLambdaContext(`stepwise-local-${taskName(task)}`, 120_000);
+}
+
+/** The Lambda context a handler gets when the local runtime or server calls it in-process. */
+export function localLambdaContext(functionName: string, remainingMs: number): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
@@ -190,7 +195,7 @@ function lambdaContext(task: TaskDefinition): Context {
     awsRequestId: randomBytes(8).toString('hex'),
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
-    getRemainingTimeInMillis: () => 120_000,
+    getRemainingTimeInMillis: () => remainingMs,
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
@@ -221,22 +226,6 @@ interface RunContext {
   signal?: AbortSignal;
   /** Waits take real time: the run sleeps until each due time instead of jumping the clock there. */
   realTime?: boolean;
-}
-
-/** Sleeps, waking early (with an AbortError) when the run is stopped. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 type Progressed = { progress?: TaskState['progress']; state?: { progress?: TaskState['progress'] } };
@@ -539,7 +528,9 @@ export class LocalRuntime {
       const payload = task.payload;
       const due = (payload as Progressed)?.progress?.checkAt;
       if (ctx.realTime) {
-        if (due) await sleep(new Date(due).getTime() - Date.now(), ctx.signal);
+        // Wakes early, rejecting, when the run is stopped.
+        if (due)
+          await sleep(Math.max(0, new Date(due).getTime() - Date.now()), undefined, { signal: ctx.signal });
         clock.advanceTo(new Date());
       } else if (due) clock.advanceTo(new Date(due));
       const step = stepOf(name, payload);

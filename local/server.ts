@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { makeApiHandler } from '../lambdas/api/handler.ts';
 import { HttpError, json, MAX_BODY_BYTES, toHttpError } from '../lambdas/api/http.ts';
 import { dispatchEvent } from '../lambdas/control/dispatch.ts';
 import type { LocalControlPlane } from './control-plane.ts';
+import { localLambdaContext } from './runtime.ts';
 
 /** The path the local server takes EventBridge events on (`stepwise events put`, `stepwise push`); not part of the AWS API. */
 export const LOCAL_EVENTS_PATH = '/_local/events';
@@ -13,23 +14,6 @@ export const LOCAL_EVENTS_PATH = '/_local/events';
 export interface LocalServer {
   url: string;
   close(): Promise<void>;
-}
-
-function lambdaContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'stepwise-local-api',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:stepwise-local-api',
-    memoryLimitInMB: '256',
-    awsRequestId: randomBytes(8).toString('hex'),
-    logGroupName: '/aws/lambda/stepwise-local-api',
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 /** Reads a body, refusing it past the API's limit without reading the rest. */
@@ -150,7 +134,7 @@ export async function startLocalServer(
           body,
           options.principal,
         );
-        const result = await api(event, lambdaContext());
+        const result = await api(event, localLambdaContext('stepwise-local-api', 30_000));
         respond(res, result.statusCode, result.body, result.headers);
       } catch (error) {
         const http = toHttpError(error);
