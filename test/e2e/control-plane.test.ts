@@ -8,26 +8,8 @@ import { reconcile } from '../../lambdas/control/reconciler.ts';
 import { verifyChain } from '../../lambdas/domain/audit.ts';
 import { ecrPushEvent } from '../../lambdas/domain/ecr-push.ts';
 import type { AuditEvent, DeploymentSummary } from '../../lambdas/domain/types.ts';
+import { DOCUMENTED_PUSH } from '../samples/ecr-events.ts';
 import { GATED_PLAN, type Harness, openHarness, service } from './support/local-plane.ts';
-
-/** The push event on the AWS documentation's "Amazon ECR events and EventBridge" page, as printed there. */
-const AWS_SAMPLE_PUSH = {
-  version: '0',
-  id: '13cde686-328b-6117-af20-0e5566167482',
-  'detail-type': 'ECR Image Action',
-  source: 'aws.ecr',
-  account: '123456789012',
-  time: '2019-11-16T01:54:34Z',
-  region: 'us-west-2',
-  resources: [],
-  detail: {
-    result: 'SUCCESS',
-    'repository-name': 'my-repository-name',
-    'image-digest': 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234',
-    'action-type': 'PUSH',
-    'image-tag': 'latest',
-  },
-};
 
 const ENDED = ['SUCCEEDED', 'ROLLED_BACK', 'FAILED', 'CANCELLED'];
 const ended = (v: DeploymentView) => ENDED.includes(v.status);
@@ -78,7 +60,7 @@ async function expectCleanEnd(id: string): Promise<DeploymentSummary> {
 
 describe('image push → deployment', () => {
   it('starts one deployment for the AWS documentation sample push, named for the console', async () => {
-    const result = await dispatchEvent(h.plane.deps, AWS_SAMPLE_PUSH);
+    const result = await dispatchEvent(h.plane.deps, DOCUMENTED_PUSH);
     expect(result.deployments).toHaveLength(1);
     const [started] = result.deployments;
     expect(started?.service).toBe('sample');
@@ -93,10 +75,10 @@ describe('image push → deployment', () => {
 
   it('starts nothing for a failed push, a deletion, a pull-through cache sync or another source, and says why', async () => {
     const before = await h.snapshot();
-    const failed = { ...AWS_SAMPLE_PUSH, detail: { ...AWS_SAMPLE_PUSH.detail, result: 'FAILURE' } };
-    const deleted = { ...AWS_SAMPLE_PUSH, detail: { ...AWS_SAMPLE_PUSH.detail, 'action-type': 'DELETE' } };
-    const cache = { ...AWS_SAMPLE_PUSH, 'detail-type': 'ECR Pull Through Cache Action' };
-    const other = { ...AWS_SAMPLE_PUSH, source: 'aws.s3' };
+    const failed = { ...DOCUMENTED_PUSH, detail: { ...DOCUMENTED_PUSH.detail, result: 'FAILURE' } };
+    const deleted = { ...DOCUMENTED_PUSH, detail: { ...DOCUMENTED_PUSH.detail, 'action-type': 'DELETE' } };
+    const cache = { ...DOCUMENTED_PUSH, 'detail-type': 'ECR Pull Through Cache Action' };
+    const other = { ...DOCUMENTED_PUSH, source: 'aws.s3' };
     expect((await dispatchEvent(h.plane.deps, failed)).ignored).toBe(
       'the push did not succeed (result FAILURE)',
     );

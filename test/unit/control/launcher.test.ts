@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeProviderFactory } from '../../../lambdas/adapters/traffic/providers.ts';
 import type { ControlDeps } from '../../../lambdas/control/deps.ts';
 import { submitDeployment } from '../../../lambdas/control/launcher.ts';
 import { deploymentName } from '../../../lambdas/domain/triggers.ts';
 import { LocalRuntime } from '../../../local/runtime.ts';
-import { RecordingExecutions } from './support.ts';
+import { controlDeps, RecordingExecutions } from './support.ts';
 
 let runtime: LocalRuntime;
 let deps: ControlDeps;
@@ -14,14 +13,7 @@ const NOW = new Date('2026-11-23T12:00:00Z');
 beforeAll(async () => {
   runtime = await LocalRuntime.open(undefined);
   executions = new RecordingExecutions();
-  const clock = { now: () => NOW };
-  deps = {
-    store: runtime.store,
-    executions,
-    providers: makeProviderFactory({ store: runtime.store, clock }),
-    alarms: { observe: async () => [], describe: async () => [] },
-    clock,
-  };
+  deps = controlDeps(runtime.store, executions, NOW);
   await runtime.store.putServiceConfig({
     service: 'orders',
     environment: 'test',

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeProviderFactory } from '../../../lambdas/adapters/traffic/providers.ts';
 import type { ControlDeps } from '../../../lambdas/control/deps.ts';
 import { decideApproval, rollbackService, viewDeployment } from '../../../lambdas/control/operations.ts';
 import { ConflictError, TransientError } from '../../../lambdas/domain/errors.ts';
 import type { DeploymentSummary } from '../../../lambdas/domain/types.ts';
 import { LocalRuntime } from '../../../local/runtime.ts';
-import { RecordingExecutions } from './support.ts';
+import { controlDeps, RecordingExecutions } from './support.ts';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 
@@ -85,14 +84,7 @@ describe('decideApproval', () => {
       }
       sent.push(output);
     };
-    const clock = { now: () => NOW };
-    const deps: ControlDeps = {
-      store: runtime.store,
-      executions,
-      providers: makeProviderFactory({ store: runtime.store, clock }),
-      alarms: { observe: async () => [], describe: async () => [] },
-      clock,
-    };
+    const deps: ControlDeps = controlDeps(runtime.store, executions, NOW);
     await runtime.store.createDeployment({ ...running, pendingApproval: pending('2026-11-23T13:00:00Z') });
 
     await expect(decideApproval(deps, running.deploymentId, { approved: true, by: 'alice' })).rejects.toThrow(
@@ -114,14 +106,7 @@ describe('rollbackService', () => {
   it('refuses to roll a real service back to the simulated baseline it never ran', async () => {
     const runtime = await LocalRuntime.open(undefined);
     try {
-      const clock = { now: () => NOW };
-      const deps: ControlDeps = {
-        store: runtime.store,
-        executions: new RecordingExecutions(),
-        providers: makeProviderFactory({ store: runtime.store, clock }),
-        alarms: { observe: async () => [], describe: async () => [] },
-        clock,
-      };
+      const deps: ControlDeps = controlDeps(runtime.store, new RecordingExecutions(), NOW);
       await runtime.store.putServiceConfig({
         service: 'gated',
         environment: 'test',

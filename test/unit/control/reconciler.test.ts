@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { makeProviderFactory } from '../../../lambdas/adapters/traffic/providers.ts';
 import type { ControlDeps } from '../../../lambdas/control/deps.ts';
 import { reconcile } from '../../../lambdas/control/reconciler.ts';
 import { verifyChain } from '../../../lambdas/domain/audit.ts';
 import type { DeploymentSummary } from '../../../lambdas/domain/types.ts';
 import { LocalRuntime } from '../../../local/runtime.ts';
-import { RecordingExecutions } from './support.ts';
+import { controlDeps, RecordingExecutions } from './support.ts';
 
 let runtime: LocalRuntime;
 let deps: ControlDeps;
@@ -23,14 +22,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   executions = new RecordingExecutions();
-  const clock = { now: () => NOW };
-  deps = {
-    store: runtime.store,
-    executions,
-    providers: makeProviderFactory({ store: runtime.store, clock }),
-    alarms: { observe: async () => [], describe: async () => [] },
-    clock,
-  };
+  deps = controlDeps(runtime.store, executions, NOW);
 });
 
 /** A deployment of `svc` whose execution is cut short with traffic as `weights` (and the live version as `live`). */

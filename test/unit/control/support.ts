@@ -1,4 +1,7 @@
+import { makeProviderFactory } from '../../../lambdas/adapters/traffic/providers.ts';
+import type { ControlDeps } from '../../../lambdas/control/deps.ts';
 import type { ExecutionDescription, Executions } from '../../../lambdas/ports/executions.ts';
+import type { Store } from '../../../lambdas/ports/store.ts';
 
 /** Executions that nothing runs on: the reconciler only reads events here, and may start the next queued one. */
 export class RecordingExecutions implements Executions {
@@ -17,4 +20,16 @@ export class RecordingExecutions implements Executions {
   consoleUrl(arn: string) {
     return arn;
   }
+}
+
+/** The control plane's ports over a real store (dynalite), the simulated provider and a fixed clock; no alarms. */
+export function controlDeps(store: Store, executions: Executions, now: Date): ControlDeps {
+  const clock = { now: () => now };
+  return {
+    store,
+    executions,
+    providers: makeProviderFactory({ store, clock }),
+    alarms: { observe: async () => [], describe: async () => [] },
+    clock,
+  };
 }

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeProviderFactory } from '../../../lambdas/adapters/traffic/providers.ts';
 import type { ControlDeps } from '../../../lambdas/control/deps.ts';
 import { sweep } from '../../../lambdas/control/sweeper.ts';
 import type { DeploymentSummary } from '../../../lambdas/domain/types.ts';
 import type { ExecutionDescription } from '../../../lambdas/ports/executions.ts';
 import { LocalRuntime } from '../../../local/runtime.ts';
-import { RecordingExecutions } from './support.ts';
+import { controlDeps, RecordingExecutions } from './support.ts';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 let runtime: LocalRuntime;
@@ -49,14 +48,7 @@ describe('sweep', () => {
       status: statuses.get(executionArn) ?? 'RUNNING',
       cause: 'the event was lost',
     });
-    const clock = { now: () => NOW };
-    const deps: ControlDeps = {
-      store: runtime.store,
-      executions,
-      providers: makeProviderFactory({ store: runtime.store, clock }),
-      alarms: { observe: async () => [], describe: async () => [] },
-      clock,
-    };
+    const deps: ControlDeps = controlDeps(runtime.store, executions, NOW);
     await runtime.store.putServiceConfig({
       service: 'orders',
       environment: 'test',

@@ -1,26 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ecrPushEvent, imageOf, readEcrEvent } from '../../../lambdas/domain/ecr-push.ts';
+import { DOCUMENTED_PUSH } from '../../samples/ecr-events.ts';
 import { T0 } from '../fixtures.ts';
-
-/** The sample push event of the ECR documentation ("Amazon ECR events and EventBridge"), verbatim. */
-const DOCUMENTED_PUSH = {
-  version: '0',
-  id: '13cde686-328b-6117-af20-0e5566167482',
-  'detail-type': 'ECR Image Action',
-  source: 'aws.ecr',
-  account: '123456789012',
-  time: '2019-11-16T01:54:34Z',
-  region: 'us-west-2',
-  resources: [],
-  detail: {
-    result: 'SUCCESS',
-    'repository-name': 'my-repository-name',
-    // Shortened in the documentation: 60 hex digits, where every real digest has 64.
-    'image-digest': 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234',
-    'action-type': 'PUSH',
-    'image-tag': 'latest',
-  },
-};
 
 const DIGEST = `sha256:${'7f5b2640'.repeat(8)}`;
 
