@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { DispatchResult } from '../lambdas/control/dispatch.ts';
-import { dispatchEvent } from '../lambdas/control/dispatch.ts';
 import { ecrPushEvent } from '../lambdas/domain/ecr-push.ts';
 import { IMAGE_DIGEST_PATTERN } from '../lambdas/domain/schemas.ts';
 import { LocalControlPlane } from '../local/control-plane.ts';
@@ -66,7 +65,7 @@ async function send(
   const plane = await LocalControlPlane.open(stateDir(options.stateDir));
   try {
     await plane.register(registry);
-    const result = await dispatchEvent(plane.deps, event);
+    const result = await plane.dispatch(event);
     await plane.idle();
     const statuses = new Map<string, string>();
     for (const d of result.deployments) {

@@ -1,20 +1,59 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import {
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  SFNClient,
+  type ExecutionStatus as SfnExecutionStatus,
+  TaskDoesNotExist,
+} from '@aws-sdk/client-sfn';
+import { CloudWatchAlarmSource } from '../lambdas/adapters/cloudwatch/cloudwatch-alarms.ts';
+import { SfnExecutions } from '../lambdas/adapters/sfn/sfn-executions.ts';
 import { makeProviderFactory } from '../lambdas/adapters/traffic/providers.ts';
 import type { ControlDeps } from '../lambdas/control/deps.ts';
+import { type DispatchResult, dispatchEvent } from '../lambdas/control/dispatch.ts';
 import { pumpQueue } from '../lambdas/control/launcher.ts';
-import { reconcile } from '../lambdas/control/reconciler.ts';
-import { ConflictError, ResourceNotFoundError, TransientError } from '../lambdas/domain/errors.ts';
+import { type ExecutionEnded, type Reconciled, reconcile } from '../lambdas/control/reconciler.ts';
+import { type Swept, sweep } from '../lambdas/control/sweeper.ts';
+import { TransientError } from '../lambdas/domain/errors.ts';
 import { type RegistryFile, toServiceConfig } from '../lambdas/domain/registry.ts';
 import { defaultStrategyPlan, type StrategyName, withSmokeTests } from '../lambdas/domain/strategies.ts';
+import { STRATEGIES } from '../lambdas/domain/strategy-names.ts';
 import type { DeploymentRequest, ServiceConfig } from '../lambdas/domain/types.ts';
-import type { AlarmSource } from '../lambdas/ports/alarms.ts';
-import type { ExecutionDescription, Executions } from '../lambdas/ports/executions.ts';
+import type { ExecutionDescription } from '../lambdas/ports/executions.ts';
 import { type ExecutionResult, StopRequest } from './engine.ts';
 import type { Faults } from './faults.ts';
+import { asFunction } from './function-scope.ts';
+import { answeredInProcess, IN_PROCESS_CLIENT_CONFIG, unsupported } from './in-process-aws.ts';
 import { DEFAULT_ALARMS, type LocalDeployOptions, LocalRuntime } from './runtime.ts';
+import { steadyCloudWatch } from './simulated-cloudwatch.ts';
 import { startTestRoute } from './test-route.ts';
 
-const ARN_PREFIX = 'arn:aws:states:local:000000000000:execution:stepwise-';
+const ACCOUNT = 'arn:aws:states:local:000000000000';
+const ARN_PREFIX = `${ACCOUNT}:execution:Stepwise-`;
+/** Each strategy's state machine, named as the stack names it (`Stepwise-canary`). */
+const STATE_MACHINE_ARNS = Object.fromEntries(
+  STRATEGIES.map((strategy) => [strategy, `${ACCOUNT}:stateMachine:Stepwise-${strategy}`]),
+) as Record<StrategyName, string>;
+
+/** The Step Functions adapter over the local plane, with the local server as its console. */
+class LocalExecutions extends SfnExecutions {
+  private readonly baseUrl: () => string;
+
+  constructor(client: SFNClient, baseUrl: () => string) {
+    super(client, STATE_MACHINE_ARNS);
+    this.baseUrl = baseUrl;
+  }
+
+  override consoleUrl(executionArn: string): string {
+    return `${this.baseUrl()}/deployments/${executionArn.split(':').at(-1) ?? executionArn}`;
+  }
+}
+
+const sdkError = <E>(
+  Exception: new (options: { message: string; $metadata: object }) => E,
+  message: string,
+) => new Exception({ message, $metadata: {} });
 
 export interface LocalControlPlaneOptions {
   /** Waits take real time instead of jumping a virtual clock. @default false */
@@ -35,14 +74,22 @@ interface Running {
   described: ExecutionDescription;
 }
 
+/** The strategy of one of this plane's execution ARNs. */
+function strategyOf(executionArn: string): StrategyName {
+  return executionArn.slice(ARN_PREFIX.length).split(':')[0] as StrategyName;
+}
+
 const NO_FAULTS: Faults = { behaviour: [], tasks: [], hooks: [], controls: [], firingAlarms: [] };
 
 /**
  * The control plane on a laptop: the same launcher, API operations and reconciler as on AWS,
- * over dynalite, with executions run in the background by the embedded engine. An execution
- * that ends is reconciled exactly as the `Execution Status Change` rule does on AWS.
+ * over dynalite, with executions run in the background by the embedded engine. The control code
+ * reaches the engine through the Step Functions adapter, whose client this plane answers
+ * (StartExecution, StopExecution, DescribeExecution, SendTaskSuccess), and reads alarms through the
+ * CloudWatch adapter. An execution that ends is reconciled exactly as the `Execution Status Change`
+ * rule does on AWS.
  */
-export class LocalControlPlane implements Executions {
+export class LocalControlPlane {
   readonly runtime: LocalRuntime;
   readonly deps: ControlDeps;
   private readonly options: LocalControlPlaneOptions;
@@ -57,24 +104,54 @@ export class LocalControlPlane implements Executions {
     this.options = options;
     const logger = options.logger ?? new Logger({ serviceName: 'stepwise-local', logLevel: 'SILENT' });
     const clock = { now: () => new Date() };
-    const alarms: AlarmSource = {
-      observe: async () => [],
-      describe: async (names) =>
-        names.map((name) => ({
-          name,
-          exists: true,
-          actionsEnabled: true,
-          state: (options.faults?.firingAlarms.length ?? 0) > 0 ? 'ALARM' : 'OK',
-        })),
-    };
+    const cloudwatch = answeredInProcess(
+      new CloudWatchClient(IN_PROCESS_CLIENT_CONFIG),
+      steadyCloudWatch(() => (options.faults?.firingAlarms.length ?? 0) > 0),
+    );
+    const sfn = answeredInProcess(new SFNClient(IN_PROCESS_CLIENT_CONFIG), (operation, input) =>
+      this.stepFunctions(operation, input),
+    );
     this.deps = {
       store: runtime.store,
-      executions: this,
+      executions: new LocalExecutions(sfn, () => options.baseUrl?.() ?? 'local'),
       providers: makeProviderFactory({ store: runtime.store, clock }),
-      alarms,
+      alarms: new CloudWatchAlarmSource(cloudwatch),
       clock,
       logger,
     };
+  }
+
+  /** An EventBridge event, handled as the dispatch function handles it on AWS. */
+  dispatch(event: unknown): Promise<DispatchResult> {
+    return asFunction('control:dispatch', () => dispatchEvent(this.deps, event));
+  }
+
+  /** An ended execution, reconciled as the reconcile function does on AWS. */
+  reconcile(ended: ExecutionEnded): Promise<Reconciled> {
+    return asFunction('control:reconcile', () => reconcile(this.deps, ended));
+  }
+
+  /** The reconcile function's scheduled sweep. */
+  sweep(): Promise<Swept> {
+    return asFunction('control:reconcile', () => sweep(this.deps));
+  }
+
+  /** The Step Functions API operations the control code uses, answered by this plane. */
+  private async stepFunctions(operation: string, input: Record<string, unknown>): Promise<object> {
+    switch (operation) {
+      case 'StartExecution':
+        return this.start(String(input.stateMachineArn), String(input.name), String(input.input));
+      case 'StopExecution':
+        await this.stop(String(input.executionArn), String(input.error ?? ''), String(input.cause ?? ''));
+        return { stopDate: new Date() };
+      case 'DescribeExecution':
+        return this.describe(String(input.executionArn));
+      case 'SendTaskSuccess':
+        this.sendTaskSuccess(String(input.taskToken), JSON.parse(String(input.output)));
+        return {};
+      default:
+        throw unsupported('Step Functions', operation);
+    }
   }
 
   static async open(
@@ -92,7 +169,11 @@ export class LocalControlPlane implements Executions {
    * when the last server stopped is reconciled as stopped, as StopExecution would leave it on
    * AWS, and every queue moves on.
    */
-  private async recover(): Promise<void> {
+  private recover(): Promise<void> {
+    return asFunction('control:reconcile', () => this.recoverAll());
+  }
+
+  private async recoverAll(): Promise<void> {
     const store = this.runtime.store;
     for (const { service } of await store.listServiceConfigs()) {
       for (const summary of await store.listDeployments(service, 50)) {
@@ -130,29 +211,35 @@ export class LocalControlPlane implements Executions {
     return configs;
   }
 
-  async start(strategy: StrategyName, request: DeploymentRequest): Promise<{ executionArn: string }> {
+  private start(
+    stateMachineArn: string,
+    name: string,
+    input: string,
+  ): { executionArn: string; startDate: Date } {
     if (this.closing) throw new TransientError('the local server is stopping; the deployment stays queued');
-    const executionArn = `${ARN_PREFIX}${strategy}:${request.deploymentId}`;
-    const input = JSON.stringify(request);
+    const strategy = STRATEGIES.find((s) => STATE_MACHINE_ARNS[s] === stateMachineArn);
+    if (!strategy) throw sdkError(ExecutionDoesNotExist, `no state machine ${stateMachineArn}`);
+    const executionArn = `${ARN_PREFIX}${strategy}:${name}`;
     const existing = this.running.get(executionArn);
     if (existing) {
-      if (existing.input !== input) {
-        throw new ConflictError(`an execution named ${request.deploymentId} already exists with other input`);
+      // As Step Functions: the same name and input while it runs is the same execution; anything else is refused.
+      if (existing.input !== input || existing.described.status !== 'RUNNING') {
+        throw sdkError(ExecutionAlreadyExists, `Execution Already Exists: '${executionArn}'`);
       }
-      return { executionArn };
+      return { executionArn, startDate: new Date() };
     }
     const controller = new AbortController();
     const entry: Running = {
       executionArn,
-      name: request.deploymentId,
+      name,
       input,
       controller,
       described: { executionArn, status: 'RUNNING' },
       done: Promise.resolve(),
     };
     this.running.set(executionArn, entry);
-    entry.done = this.run(entry, strategy, request);
-    return { executionArn };
+    entry.done = this.run(entry, strategy, JSON.parse(input) as DeploymentRequest);
+    return { executionArn, startDate: new Date() };
   }
 
   private async run(entry: Running, strategy: StrategyName, request: DeploymentRequest): Promise<void> {
@@ -183,7 +270,7 @@ export class LocalControlPlane implements Executions {
       ...(result.cause ? { cause: result.cause } : {}),
     };
     try {
-      await reconcile(this.deps, { ...entry.described, name: entry.name, input: entry.input });
+      await this.reconcile({ ...entry.described, name: entry.name, input: entry.input });
     } catch (error) {
       this.failures.push(error as Error);
       this.deps.logger?.error('reconcile failed', {
@@ -238,28 +325,33 @@ export class LocalControlPlane implements Executions {
     });
   }
 
-  async stop(executionArn: string, error: string, cause: string): Promise<void> {
+  private async stop(executionArn: string, error: string, cause: string): Promise<void> {
     const entry = this.running.get(executionArn);
-    if (!entry) throw new ResourceNotFoundError(`no execution ${executionArn}`);
+    if (!entry) throw sdkError(ExecutionDoesNotExist, `Execution Does Not Exist: '${executionArn}'`);
     if (entry.described.status !== 'RUNNING') return;
     entry.controller.abort(new StopRequest(error, cause));
   }
 
-  async sendTaskSuccess(taskToken: string, output: Record<string, unknown>): Promise<void> {
+  private sendTaskSuccess(taskToken: string, output: Record<string, unknown>): void {
     const answer = this.approvals.get(taskToken);
-    if (!answer) throw new ConflictError('the approval is no longer waiting (it timed out or was answered)');
+    if (!answer) throw sdkError(TaskDoesNotExist, 'Task Does Not Exist');
     answer(output as { approved: boolean; by?: string });
   }
 
-  async describe(executionArn: string): Promise<ExecutionDescription> {
+  private describe(executionArn: string): object {
     const entry = this.running.get(executionArn);
-    if (!entry) throw new ResourceNotFoundError(`no execution ${executionArn}`);
-    return entry.described;
-  }
-
-  consoleUrl(executionArn: string): string {
-    const name = executionArn.split(':').at(-1) ?? executionArn;
-    return `${this.options.baseUrl?.() ?? 'local'}/deployments/${name}`;
+    if (!entry) throw sdkError(ExecutionDoesNotExist, `Execution Does Not Exist: '${executionArn}'`);
+    const { status, error, cause } = entry.described;
+    return {
+      executionArn,
+      stateMachineArn: STATE_MACHINE_ARNS[strategyOf(executionArn)],
+      name: entry.name,
+      status: status as SfnExecutionStatus,
+      startDate: new Date(),
+      input: entry.input,
+      ...(error ? { error } : {}),
+      ...(cause ? { cause } : {}),
+    };
   }
 
   /** Resolves once no execution runs and every reconcile has finished. */

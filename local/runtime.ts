@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
+import { CloudWatchAlarmSource } from '../lambdas/adapters/cloudwatch/cloudwatch-alarms.ts';
 import { DynamoDbStore } from '../lambdas/adapters/dynamodb/dynamodb-store.ts';
 import { DefaultHookRunner } from '../lambdas/adapters/hooks/hook-runner.ts';
 import { type AwsProviderClients, makeProviderFactory } from '../lambdas/adapters/traffic/providers.ts';
@@ -37,6 +39,8 @@ import {
   type TaskRequest,
 } from './engine.ts';
 import { type Faults, faultsFor } from './faults.ts';
+import { asFunction, asRuntime } from './function-scope.ts';
+import { answeredInProcess, IN_PROCESS_CLIENT_CONFIG } from './in-process-aws.ts';
 import {
   type SimulatedAlarmDefinition,
   SimulatedCloudWatch,
@@ -302,7 +306,7 @@ export class LocalRuntime {
   async deploy(options: LocalDeployOptions): Promise<DeploymentReport> {
     const testRoute = await startTestRoute(options.faults.hooks);
     try {
-      return await this.run(options, testRoute.url);
+      return await asRuntime(() => this.run(options, testRoute.url));
     } finally {
       await testRoute.close();
     }
@@ -391,11 +395,8 @@ export class LocalRuntime {
       signal: run.signal,
       realTime: run.realTime,
     };
-    const { execution } = await this.execute(
-      context,
-      strategy,
-      request,
-      new ReportBuilder(request.artifact.image, undefined),
+    const { execution } = await asRuntime(() =>
+      this.execute(context, strategy, request, new ReportBuilder(request.artifact.image, undefined)),
     );
     return execution;
   }
@@ -505,7 +506,10 @@ export class LocalRuntime {
     });
     const providers = (kind: string, config?: Record<string, unknown>) =>
       routedThroughFleet(storeProviders(kind, config), fleet, clock, this.lastWeights);
-    const deps = { store: this.store, clock, alarms: cloudwatch, providers, hooks: new DefaultHookRunner() };
+    const alarms = new CloudWatchAlarmSource(
+      answeredInProcess(new CloudWatchClient(IN_PROCESS_CLIENT_CONFIG), cloudwatch.handle),
+    );
+    const deps = { store: this.store, clock, alarms, providers, hooks: new DefaultHookRunner() };
     const handlers = new Map(
       TASKS.map((t) => {
         const make = HANDLER_FACTORIES[t.id];
@@ -546,7 +550,9 @@ export class LocalRuntime {
           throw injected('Stepwise.InjectedFault', `injected failure in ${name} at step ${step}`);
         }
       }
-      const result = await entry.run(payload, lambdaContext(entry.task));
+      const result = await asFunction(`task:${entry.task.id}`, () =>
+        entry.run(payload, lambdaContext(entry.task)),
+      );
       if (task.kind !== 'callback') return result;
       return ctx.approver && !options.approve
         ? ctx.approver(payload as { state: TaskState; taskToken: string })
@@ -602,9 +608,12 @@ export class LocalRuntime {
     const control = faults.controls.find((c) => step >= c.step);
     if (!control) return;
     const id = state.deployment.deploymentId;
-    if ((await this.store.getDeployment(id))?.control) return;
-    await this.store.updateDeployment(id, {
-      control: { action: control.action, by: 'local:--inject', at: clock.now().toISOString() },
+    // What the API's promote or abort would write.
+    await asFunction('control:api', async () => {
+      if ((await this.store.getDeployment(id))?.control) return;
+      await this.store.updateDeployment(id, {
+        control: { action: control.action, by: 'local:--inject', at: clock.now().toISOString() },
+      });
     });
   }
 
@@ -629,11 +638,14 @@ export class LocalRuntime {
     clock.advanceBy(waited);
     const approved = approve?.mode !== 'deny';
     const by = `local:--approve ${approve?.mode ?? ''}`.trim();
-    await this.store.appendAuditEvent(
-      deployment.deploymentId,
-      auditEvent(deployment, 'ApprovalDecided', `step-${progress.stepIndex + 1}#decision`, clock.now(), {
-        detail: { approved, by, waitedSeconds: waited },
-      }),
+    // What the API's approve writes on AWS.
+    await asFunction('control:api', () =>
+      this.store.appendAuditEvent(
+        deployment.deploymentId,
+        auditEvent(deployment, 'ApprovalDecided', `step-${progress.stepIndex + 1}#decision`, clock.now(), {
+          detail: { approved, by, waitedSeconds: waited },
+        }),
+      ),
     );
     return { approved, by };
   }
@@ -647,7 +659,9 @@ function routedThroughFleet(
   lastWeights: Map<string, Weights>,
 ): TrafficProvider {
   // Read back through the provider itself, so a real provider (over mocked AWS clients) drives the fleet too.
-  const after = async (target: TrafficTarget) => {
+  // The simulation's own read, not the task's: no function makes it on AWS.
+  const after = (target: TrafficTarget) => asRuntime(() => routeFleet(target));
+  const routeFleet = async (target: TrafficTarget) => {
     const [weights, match] = await Promise.all([inner.getWeights(target), inner.getSegment(target)]);
     lastWeights.set(target.service, weights);
     fleet.route(clock.now(), {

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { makeApiHandler } from '../lambdas/api/handler.ts';
 import { HttpError, json, MAX_BODY_BYTES, toHttpError } from '../lambdas/api/http.ts';
-import { dispatchEvent } from '../lambdas/control/dispatch.ts';
 import type { LocalControlPlane } from './control-plane.ts';
+import { asFunction } from './function-scope.ts';
 import { localLambdaContext } from './runtime.ts';
 
 /** The path the local server takes EventBridge events on (`stepwise events put`, `stepwise push`); not part of the AWS API. */
@@ -125,7 +125,7 @@ export async function startLocalServer(
           } catch {
             throw new HttpError(400, 'InvalidJson', 'the body is not JSON');
           }
-          const result = await dispatchEvent(plane.deps, event);
+          const result = await plane.dispatch(event);
           respond(res, 200, JSON.stringify(result));
           return;
         }
@@ -134,7 +134,9 @@ export async function startLocalServer(
           body,
           options.principal,
         );
-        const result = await api(event, localLambdaContext('stepwise-local-api', 30_000));
+        const result = await asFunction('control:api', () =>
+          api(event, localLambdaContext('stepwise-local-api', 30_000)),
+        );
         respond(res, result.statusCode, result.body, result.headers);
       } catch (error) {
         const http = toHttpError(error);

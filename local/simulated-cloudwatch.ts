@@ -1,7 +1,6 @@
-import type { AlarmDescription } from '../lambdas/domain/preflight.ts';
-import type { AlarmObservation, AlarmState } from '../lambdas/domain/types.ts';
-import type { AlarmSource } from '../lambdas/ports/alarms.ts';
+import type { AlarmState } from '../lambdas/domain/types.ts';
 import type { Clock } from '../lambdas/ports/clock.ts';
+import { unsupported } from './in-process-aws.ts';
 import type { FleetMetric, SimulatedFleet } from './simulated-fleet.ts';
 
 export type Comparison =
@@ -87,8 +86,20 @@ export function evaluateAlarm(
   return { state: 'OK', reason: `Threshold Crossed: ${crossed}` };
 }
 
-/** The AlarmSource port over simulated metrics: the local stand-in for CloudWatch. */
-export class SimulatedCloudWatch implements AlarmSource {
+interface Transition {
+  at: Date;
+  from: Evaluation;
+  to: Evaluation;
+}
+
+const PAGE = 100;
+
+/**
+ * The local CloudWatch: alarms over the simulated fleet's metrics, evaluated on the virtual clock,
+ * answering the two calls Stepwise makes, `DescribeAlarms` and `DescribeAlarmHistory`, as CloudWatch
+ * does (see `answeredInProcess`). So locally, too, alarms are read by the CloudWatch adapter.
+ */
+export class SimulatedCloudWatch {
   private readonly fleet: SimulatedFleet;
   private readonly clock: Clock;
   private readonly alarms: Map<string, SimulatedAlarmDefinition>;
@@ -101,7 +112,10 @@ export class SimulatedCloudWatch implements AlarmSource {
     clock: Clock,
     alarms: SimulatedAlarmDefinition[],
     since: Date,
-    /** Pre-flight finds every alarm already in ALARM (a burning service whose fix is being shipped). */
+    /**
+     * Every alarm is already in ALARM when the metrics begin (a burning service whose fix is being
+     * shipped, `--inject alarms=firing`), until its first evaluation over the fleet.
+     */
     firingBeforeStart = false,
   ) {
     this.firingBeforeStart = firingBeforeStart;
@@ -111,52 +125,117 @@ export class SimulatedCloudWatch implements AlarmSource {
     this.since = since;
   }
 
-  async observe(names: string[], since: Date): Promise<AlarmObservation[]> {
-    const now = this.clock.now();
-    return names.map((name) => {
-      const alarm = this.alarms.get(name);
-      if (!alarm) return { name, state: 'NOT_FOUND', firedDuringWindow: false };
-      return this.replay(alarm, since, now);
-    });
-  }
+  /** The CloudWatch API operations this simulation answers. */
+  readonly handle = async (operation: string, input: Record<string, unknown>): Promise<object> => {
+    if (operation === 'DescribeAlarms') return this.describeAlarms(input);
+    if (operation === 'DescribeAlarmHistory') return this.describeAlarmHistory(input);
+    throw unsupported('CloudWatch', operation);
+  };
 
-  /**
-   * Every simulated alarm exists with its actions enabled; an alarm the rehearsal says is already
-   * firing (`--inject preflight=firing`) is in ALARM before any traffic moves.
-   */
-  async describe(names: string[]): Promise<AlarmDescription[]> {
+  private describeAlarms(input: Record<string, unknown>): object {
     const now = this.clock.now();
-    return names.map((name) => {
+    const names = (input.AlarmNames as string[] | undefined) ?? [...this.alarms.keys()];
+    const start = Number(input.NextToken ?? 0);
+    const page = names.slice(start, start + PAGE);
+    const MetricAlarms = page.flatMap((name) => {
       const alarm = this.alarms.get(name);
-      if (!alarm) return { name, exists: false };
-      if (this.firingBeforeStart) {
-        return {
-          name,
-          exists: true,
-          actionsEnabled: true,
-          state: 'ALARM',
-          reason: 'injected: firing before the deployment',
-        };
-      }
-      const { state, reason } = this.replay(alarm, now, now);
-      return { name, exists: true, actionsEnabled: true, state, ...(reason ? { reason } : {}) };
+      if (!alarm) return [];
+      const { state, since } = this.timeline(alarm, now);
+      return [
+        {
+          AlarmName: name,
+          ActionsEnabled: true,
+          StateValue: state.state,
+          StateReason: state.reason,
+          StateUpdatedTimestamp: since,
+          MetricName: alarm.metric,
+          Threshold: alarm.threshold,
+          ComparisonOperator: alarm.comparison,
+          Period: alarm.periodSeconds,
+          EvaluationPeriods: alarm.evaluationPeriods,
+          DatapointsToAlarm: alarm.datapointsToAlarm,
+          TreatMissingData: alarm.treatMissingData,
+        },
+      ];
     });
-  }
-
-  /** Evaluates the alarm at every period boundary up to now, as CloudWatch would have. */
-  private replay(alarm: SimulatedAlarmDefinition, windowStart: Date, now: Date): AlarmObservation {
-    const periodMs = alarm.periodSeconds * 1000;
-    let boundary = Math.ceil(this.since.getTime() / periodMs) * periodMs;
-    let current: Evaluation = {
-      state: 'INSUFFICIENT_DATA',
-      reason: 'Unchecked: the alarm has not been evaluated yet',
+    return {
+      MetricAlarms,
+      CompositeAlarms: [],
+      ...(start + PAGE < names.length ? { NextToken: String(start + PAGE) } : {}),
     };
-    let fired = false;
-    for (; boundary <= now.getTime(); boundary += periodMs) {
-      current = evaluateAlarm(alarm, this.fleet, new Date(boundary), current.state);
-      // The evaluation in force when the window began counts too: an alarm already firing then fired during it.
-      if (boundary > windowStart.getTime() - periodMs && current.state === 'ALARM') fired = true;
-    }
-    return { name: alarm.name, state: current.state, firedDuringWindow: fired, reason: current.reason };
   }
+
+  /** State updates of one alarm between StartDate and EndDate (default: now), newest first. */
+  private describeAlarmHistory(input: Record<string, unknown>): object {
+    const now = this.clock.now();
+    const alarm = this.alarms.get(String(input.AlarmName ?? ''));
+    if (!alarm || (input.HistoryItemType && input.HistoryItemType !== 'StateUpdate')) {
+      return { AlarmHistoryItems: [] };
+    }
+    const from = input.StartDate ? new Date(input.StartDate as Date).getTime() : -Infinity;
+    const to = input.EndDate ? new Date(input.EndDate as Date).getTime() : now.getTime();
+    const AlarmHistoryItems = this.timeline(alarm, now)
+      .transitions.filter((t) => t.at.getTime() >= from && t.at.getTime() <= to)
+      .reverse()
+      .map((t) => ({
+        AlarmName: alarm.name,
+        AlarmType: 'MetricAlarm',
+        Timestamp: t.at,
+        HistoryItemType: 'StateUpdate',
+        HistorySummary: `Alarm updated from ${t.from.state} to ${t.to.state}`,
+        HistoryData: JSON.stringify({
+          version: '1.0',
+          oldState: { stateValue: t.from.state, stateReason: t.from.reason },
+          newState: { stateValue: t.to.state, stateReason: t.to.reason },
+        }),
+      }));
+    return { AlarmHistoryItems };
+  }
+
+  /** Evaluates the alarm at every period boundary up to now, as CloudWatch would have: its state now and every change. */
+  private timeline(
+    alarm: SimulatedAlarmDefinition,
+    now: Date,
+  ): { state: Evaluation; since: Date; transitions: Transition[] } {
+    const periodMs = alarm.periodSeconds * 1000;
+    let current: Evaluation = this.firingBeforeStart
+      ? { state: 'ALARM', reason: 'injected: firing before the deployment' }
+      : { state: 'INSUFFICIENT_DATA', reason: 'Unchecked: the alarm has not been evaluated yet' };
+    let since = this.since;
+    const transitions: Transition[] = [];
+    for (
+      let boundary = Math.floor(this.since.getTime() / periodMs) * periodMs + periodMs;
+      boundary <= now.getTime();
+      boundary += periodMs
+    ) {
+      const next = evaluateAlarm(alarm, this.fleet, new Date(boundary), current.state);
+      if (next.state !== current.state) {
+        since = new Date(boundary);
+        transitions.push({ at: since, from: current, to: next });
+      }
+      current = next;
+    }
+    return { state: current, since, transitions };
+  }
+}
+
+/**
+ * A CloudWatch where every alarm exists with its actions enabled, in ALARM when `firing` says so
+ * and OK otherwise: what the local control plane's pre-flight reads (it has no fleet of its own).
+ */
+export function steadyCloudWatch(firing: () => boolean) {
+  return async (operation: string, input: Record<string, unknown>): Promise<object> => {
+    if (operation === 'DescribeAlarmHistory') return { AlarmHistoryItems: [] };
+    if (operation !== 'DescribeAlarms') throw unsupported('CloudWatch', operation);
+    const state = firing() ? 'ALARM' : 'OK';
+    return {
+      MetricAlarms: ((input.AlarmNames as string[] | undefined) ?? []).map((name) => ({
+        AlarmName: name,
+        ActionsEnabled: true,
+        StateValue: state,
+        StateReason: state === 'ALARM' ? 'injected: firing before the deployment' : 'simulated',
+      })),
+      CompositeAlarms: [],
+    };
+  };
 }

@@ -2,9 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dispatchEvent } from '../../lambdas/control/dispatch.ts';
 import type { DeploymentView } from '../../lambdas/control/operations.ts';
-import { reconcile } from '../../lambdas/control/reconciler.ts';
 import { verifyChain } from '../../lambdas/domain/audit.ts';
 import { ecrPushEvent } from '../../lambdas/domain/ecr-push.ts';
 import type { AuditEvent, DeploymentSummary } from '../../lambdas/domain/types.ts';
@@ -60,7 +58,7 @@ async function expectCleanEnd(id: string): Promise<DeploymentSummary> {
 
 describe('image push → deployment', () => {
   it('starts one deployment for the AWS documentation sample push, named for the console', async () => {
-    const result = await dispatchEvent(h.plane.deps, DOCUMENTED_PUSH);
+    const result = await h.plane.dispatch(DOCUMENTED_PUSH);
     expect(result.deployments).toHaveLength(1);
     const [started] = result.deployments;
     expect(started?.service).toBe('sample');
@@ -79,34 +77,27 @@ describe('image push → deployment', () => {
     const deleted = { ...DOCUMENTED_PUSH, detail: { ...DOCUMENTED_PUSH.detail, 'action-type': 'DELETE' } };
     const cache = { ...DOCUMENTED_PUSH, 'detail-type': 'ECR Pull Through Cache Action' };
     const other = { ...DOCUMENTED_PUSH, source: 'aws.s3' };
-    expect((await dispatchEvent(h.plane.deps, failed)).ignored).toBe(
-      'the push did not succeed (result FAILURE)',
-    );
-    expect((await dispatchEvent(h.plane.deps, deleted)).ignored).toBe('image action DELETE is not a push');
-    expect((await dispatchEvent(h.plane.deps, cache)).ignored).toBe(
-      'a pull-through cache sync is not a release',
-    );
-    expect((await dispatchEvent(h.plane.deps, other)).ignored).toContain('not an ECR event');
+    expect((await h.plane.dispatch(failed)).ignored).toBe('the push did not succeed (result FAILURE)');
+    expect((await h.plane.dispatch(deleted)).ignored).toBe('image action DELETE is not a push');
+    expect((await h.plane.dispatch(cache)).ignored).toBe('a pull-through cache sync is not a release');
+    expect((await h.plane.dispatch(other)).ignored).toContain('not an ECR event');
     expect(await h.snapshot()).toBe(before);
   });
 
   it('matches tag patterns per service, and an untagged push only where untagged pushes deploy', async () => {
-    const release = await dispatchEvent(
-      h.plane.deps,
-      ecrPushEvent({ repository: 'shop/web', tag: 'v2.0.0' }),
-    );
+    const release = await h.plane.dispatch(ecrPushEvent({ repository: 'shop/web', tag: 'v2.0.0' }));
     expect(release.deployments.map((d) => d.service)).toEqual(['web']);
     expect(release.skipped).toEqual([{ service: 'web-canary', reason: 'tag v2.0.0 does not match v*-rc*' }]);
 
-    const untaggedWeb = await dispatchEvent(h.plane.deps, ecrPushEvent({ repository: 'shop/web' }));
+    const untaggedWeb = await h.plane.dispatch(ecrPushEvent({ repository: 'shop/web' }));
     expect(untaggedWeb.deployments).toEqual([]);
     expect(untaggedWeb.ignored).toContain('the push has no tag and the service ignores untagged pushes');
 
-    const untaggedWorker = await dispatchEvent(h.plane.deps, ecrPushEvent({ repository: 'shop/worker' }));
+    const untaggedWorker = await h.plane.dispatch(ecrPushEvent({ repository: 'shop/worker' }));
     expect(untaggedWorker.deployments).toHaveLength(1);
     expect(untaggedWorker.deployments[0]?.deploymentId).toMatch(/^worker-sha-[0-9a-f]{8}-[0-9a-f]{8}$/);
 
-    const nobody = await dispatchEvent(h.plane.deps, ecrPushEvent({ repository: 'shop/unknown', tag: 'v1' }));
+    const nobody = await h.plane.dispatch(ecrPushEvent({ repository: 'shop/unknown', tag: 'v1' }));
     expect(nobody.ignored).toBe('no service is triggered by repository shop/unknown');
     for (const d of [...release.deployments, ...untaggedWorker.deployments])
       await h.until(d.deploymentId, ended);
@@ -118,11 +109,8 @@ describe('image push → deployment', () => {
       tag: 'v7',
       time: new Date('2026-11-23T10:00:00Z'),
     });
-    const [first, second] = await Promise.all([
-      dispatchEvent(h.plane.deps, push),
-      dispatchEvent(h.plane.deps, push),
-    ]);
-    const again = await dispatchEvent(h.plane.deps, push);
+    const [first, second] = await Promise.all([h.plane.dispatch(push), h.plane.dispatch(push)]);
+    const again = await h.plane.dispatch(push);
     const ids = new Set(
       [...first.deployments, ...second.deployments, ...again.deployments].map((d) => d.deploymentId),
     );
@@ -135,8 +123,8 @@ describe('image push → deployment', () => {
   it('starts one deployment when the same image is pushed under two tags, even at once', async () => {
     const digest = `sha256:${'e7'.repeat(32)}`;
     const [release, latest] = await Promise.all([
-      dispatchEvent(h.plane.deps, ecrPushEvent({ repository: 'shop/worker', tag: 'v8', digest })),
-      dispatchEvent(h.plane.deps, ecrPushEvent({ repository: 'shop/worker', tag: 'v8-final', digest })),
+      h.plane.dispatch(ecrPushEvent({ repository: 'shop/worker', tag: 'v8', digest })),
+      h.plane.dispatch(ecrPushEvent({ repository: 'shop/worker', tag: 'v8-final', digest })),
     ]);
     const ids = new Set([...release.deployments, ...latest.deployments].map((d) => d.deploymentId));
     expect(ids.size).toBe(1);
@@ -149,10 +137,10 @@ describe('image push → deployment', () => {
 
 describe('two pushes at once for one service', () => {
   it('queue: the second waits, its trail says behind whom, and it starts when the first ends', async () => {
-    const first = (await dispatchEvent(h.plane.deps, ecrPushEvent({ repository: 'shop/orders', tag: 'v1' })))
+    const first = (await h.plane.dispatch(ecrPushEvent({ repository: 'shop/orders', tag: 'v1' })))
       .deployments[0];
     await h.until(first?.deploymentId as string, (v) => v.phase === 'waiting for approval');
-    const second = (await dispatchEvent(h.plane.deps, ecrPushEvent({ repository: 'shop/orders', tag: 'v2' })))
+    const second = (await h.plane.dispatch(ecrPushEvent({ repository: 'shop/orders', tag: 'v2' })))
       .deployments[0];
     const queued = await h.call<DeploymentView>('GET', `/deployments/${second?.deploymentId}`);
     expect(queued.body).toMatchObject({ status: 'QUEUED', phase: `queued behind ${first?.deploymentId}` });
@@ -170,10 +158,10 @@ describe('two pushes at once for one service', () => {
   });
 
   it('supersede: the running one is stopped and rolled back, saying by whom, then the new one runs', async () => {
-    const first = (await dispatchEvent(h.plane.deps, ecrPushEvent({ repository: 'shop/cart', tag: 'v1' })))
+    const first = (await h.plane.dispatch(ecrPushEvent({ repository: 'shop/cart', tag: 'v1' })))
       .deployments[0];
     await h.until(first?.deploymentId as string, (v) => v.phase === 'waiting for approval');
-    const second = (await dispatchEvent(h.plane.deps, ecrPushEvent({ repository: 'shop/cart', tag: 'v2' })))
+    const second = (await h.plane.dispatch(ecrPushEvent({ repository: 'shop/cart', tag: 'v2' })))
       .deployments[0];
 
     const old = await h.until(first?.deploymentId as string, ended);
@@ -226,7 +214,7 @@ describe('the reconciler', () => {
       });
       await h.until(body.deploymentId, (v) => v.phase === 'waiting for approval');
       // What the status-change rule delivers when Step Functions gives up on the execution.
-      const outcome = await reconcile(h.plane.deps, {
+      const outcome = await h.plane.reconcile({
         executionArn: body.executionArn as string,
         name: body.deploymentId,
         status,
@@ -242,12 +230,16 @@ describe('the reconciler', () => {
       // A second delivery, and the engine's own end of the run, change nothing more.
       const events = (await trail(body.deploymentId)).length;
       expect(
-        (await reconcile(h.plane.deps, { executionArn: '', name: body.deploymentId, status })).actions,
+        (await h.plane.reconcile({ executionArn: '', name: body.deploymentId, status })).actions,
       ).toEqual([]);
       expect(await h.call('POST', `/deployments/${body.deploymentId}/abort`, {})).toMatchObject({
         status: 409,
       });
-      await h.plane.stop(body.executionArn as string, 'States.Timeout', 'the execution ran out of time');
+      await h.plane.deps.executions.stop(
+        body.executionArn as string,
+        'States.Timeout',
+        'the execution ran out of time',
+      );
       await h.plane.idle();
       expect(await trail(body.deploymentId)).toHaveLength(events);
     }
@@ -264,7 +256,7 @@ describe('the reconciler', () => {
     await h.plane.idle();
     const events = (await trail(body.deploymentId)).map((e) => e.type);
     expect(events).not.toContain('Reconciled');
-    const again = await reconcile(h.plane.deps, {
+    const again = await h.plane.reconcile({
       executionArn: '',
       name: body.deploymentId,
       status: 'FAILED',
@@ -299,10 +291,7 @@ describe('the reconciler', () => {
         allowedBy: 'arn:aws:iam::123456789012:user/alice',
       });
 
-      const pushed = await dispatchEvent(
-        firing.plane.deps,
-        ecrPushEvent({ repository: 'shop/hot', tag: 'v3' }),
-      );
+      const pushed = await firing.plane.dispatch(ecrPushEvent({ repository: 'shop/hot', tag: 'v3' }));
       const id = pushed.deployments[0]?.deploymentId as string;
       const done = await firing.until(id, ended);
       expect(done.status).toBe('FAILED');

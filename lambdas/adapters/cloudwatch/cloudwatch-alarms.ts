@@ -93,8 +93,8 @@ export class CloudWatchAlarmSource implements AlarmSource {
             AlarmName: name,
             AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
             HistoryItemType: 'StateUpdate',
+            // No EndDate: CloudWatch's default is now, by its clock rather than this function's.
             StartDate: since,
-            EndDate: new Date(),
             NextToken: nextToken,
           }),
         );

@@ -1,6 +1,9 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { describe, expect, it } from 'vitest';
+import { CloudWatchAlarmSource } from '../../../lambdas/adapters/cloudwatch/cloudwatch-alarms.ts';
 import type { AlarmState } from '../../../lambdas/domain/types.ts';
 import type { BehaviourFault } from '../../../local/faults.ts';
+import { answeredInProcess, IN_PROCESS_CLIENT_CONFIG } from '../../../local/in-process-aws.ts';
 import {
   evaluateAlarm,
   type SimulatedAlarmDefinition,
@@ -181,7 +184,7 @@ describe('evaluateAlarm', () => {
   });
 });
 
-describe('SimulatedCloudWatch', () => {
+describe('SimulatedCloudWatch, read by the CloudWatch adapter', () => {
   /** Healthy at 10%, faulty at 50% from 2 to 4 minutes, then withdrawn (no data, not breaching). */
   const firedAndRecovered = () =>
     fleet([
@@ -192,7 +195,9 @@ describe('SimulatedCloudWatch', () => {
 
   function cloudwatch(now: number, alarms = [alarm()]) {
     const clock = new VirtualClock(at(now));
-    return { clock, source: new SimulatedCloudWatch(firedAndRecovered(), clock, alarms, T0) };
+    const simulated = new SimulatedCloudWatch(firedAndRecovered(), clock, alarms, T0);
+    const client = answeredInProcess(new CloudWatchClient(IN_PROCESS_CLIENT_CONFIG), simulated.handle);
+    return { clock, source: new CloudWatchAlarmSource(client) };
   }
 
   it('reports an alarm it does not know as NOT_FOUND', async () => {
@@ -231,5 +236,31 @@ describe('SimulatedCloudWatch', () => {
     const idle = alarm({ name: 'idle', version: 'v3', treatMissingData: 'missing' });
     const [observed] = await cloudwatch(300, [idle]).source.observe(['idle'], T0);
     expect(observed).toMatchObject({ state: 'INSUFFICIENT_DATA', firedDuringWindow: false });
+  });
+
+  it('is already in ALARM at the start when the rehearsal says the service is burning, until it is evaluated', async () => {
+    const clock = new VirtualClock(T0);
+    const simulated = new SimulatedCloudWatch(fleet([[0, 10]]), clock, [alarm()], T0, true);
+    const source = new CloudWatchAlarmSource(
+      answeredInProcess(new CloudWatchClient(IN_PROCESS_CLIENT_CONFIG), simulated.handle),
+    );
+    expect(await source.describe(['errors'])).toEqual([
+      {
+        name: 'errors',
+        exists: true,
+        actionsEnabled: true,
+        state: 'ALARM',
+        reason: 'injected: firing before the deployment',
+      },
+    ]);
+    clock.advanceTo(at(60));
+    expect((await source.describe(['errors']))[0]?.state).toBe('OK');
+  });
+
+  it('refuses an operation CloudWatch has but the simulation does not offer', async () => {
+    const simulated = new SimulatedCloudWatch(fleet([[0, 10]]), new VirtualClock(T0), [alarm()], T0);
+    await expect(simulated.handle('PutMetricAlarm', {})).rejects.toThrow(
+      'the local CloudWatch does not offer PutMetricAlarm',
+    );
   });
 });
