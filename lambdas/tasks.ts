@@ -31,7 +31,9 @@ export const TASKS: TaskDefinition[] = [
     id: 'StartDeployment',
     placeholder: 'StartDeploymentFunctionArn',
     entry: 'start-deployment.ts',
-    dynamodb: ['GetItem', 'PutItem', 'DeleteItem', 'Query'],
+    // UpdateItem: a deployment the control plane queued is filled in (createDeployment → startQueued).
+    // DeleteItem: the lock is released when the start fails after taking it.
+    dynamodb: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
     // Pre-flight: the service's alarms exist, have actions enabled, and are not already firing.
     cloudwatch: ['cloudwatch:DescribeAlarms'],
   },

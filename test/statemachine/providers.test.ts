@@ -2,7 +2,6 @@ import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultStrategyPlan, type StrategyName } from '../../lambdas/domain/strategies.ts';
 import { READY_POLL_SECONDS } from '../../lambdas/handlers/prepare-candidate.ts';
@@ -10,6 +9,7 @@ import { parseFaults } from '../../local/faults.ts';
 import { DEFAULT_ALARMS, type DeploymentReport, LocalRuntime, TASK_NAMES } from '../../local/runtime.ts';
 import { BLUE, baseConfig, FakeEcsAlb, GREEN, LISTENER, REPO, V2 } from '../fakes/ecs-alb-fake.ts';
 import * as fn from '../fakes/lambda-fake.ts';
+import { mockClient } from '../support/aws-mock.ts';
 
 /**
  * The strategies' state machines on the embedded engine with the real ecs-alb and lambda-alias

@@ -5,10 +5,10 @@ import {
   type MetricAlarm,
   StateValue,
 } from '@aws-sdk/client-cloudwatch';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CloudWatchAlarmSource } from '../../../lambdas/adapters/cloudwatch/cloudwatch-alarms.ts';
 import { TransientError } from '../../../lambdas/domain/errors.ts';
+import { mockClient } from '../../support/aws-mock.ts';
 import { T0 } from '../fixtures.ts';
 
 const cloudwatch = mockClient(CloudWatchClient);

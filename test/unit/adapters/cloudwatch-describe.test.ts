@@ -1,8 +1,8 @@
 import { CloudWatchClient, DescribeAlarmsCommand, StateValue } from '@aws-sdk/client-cloudwatch';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CloudWatchAlarmSource } from '../../../lambdas/adapters/cloudwatch/cloudwatch-alarms.ts';
 import { TransientError } from '../../../lambdas/domain/errors.ts';
+import { mockClient } from '../../support/aws-mock.ts';
 
 const cloudwatch = mockClient(CloudWatchClient);
 let source: CloudWatchAlarmSource;

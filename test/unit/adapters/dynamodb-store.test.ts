@@ -11,11 +11,11 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbStore } from '../../../lambdas/adapters/dynamodb/dynamodb-store.ts';
 import { chainEvent, verifyChain } from '../../../lambdas/domain/audit.ts';
 import { LockHeldError, StepwiseError, TransientError } from '../../../lambdas/domain/errors.ts';
+import { mockClient } from '../../support/aws-mock.ts';
 import { auditInput, deploymentSummary, T0 } from '../fixtures.ts';
 
 /** The store over a mocked DynamoDB: what it sends, and what it makes of DynamoDB's errors. */

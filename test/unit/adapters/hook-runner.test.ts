@@ -1,10 +1,10 @@
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DefaultHookRunner } from '../../../lambdas/adapters/hooks/hook-runner.ts';
 import { TransientError } from '../../../lambdas/domain/errors.ts';
 import type { HookContext, HttpHook, LambdaHook } from '../../../lambdas/domain/hooks.ts';
 import { startTestRoute, type TestRoute } from '../../../local/test-route.ts';
+import { mockClient } from '../../support/aws-mock.ts';
 
 const lambda = mockClient(LambdaClient);
 

@@ -9,7 +9,6 @@ import {
   TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SfnExecutions } from '../../../lambdas/adapters/sfn/sfn-executions.ts';
 import {
@@ -18,6 +17,7 @@ import {
   ResourceNotFoundError,
   TransientError,
 } from '../../../lambdas/domain/errors.ts';
+import { mockClient } from '../../support/aws-mock.ts';
 import { deploymentRequest } from '../fixtures.ts';
 
 const sfn = mockClient(SFNClient);

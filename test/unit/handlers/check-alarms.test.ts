@@ -4,12 +4,12 @@ import {
   DescribeAlarmsCommand,
   StateValue,
 } from '@aws-sdk/client-cloudwatch';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CloudWatchAlarmSource } from '../../../lambdas/adapters/cloudwatch/cloudwatch-alarms.ts';
 import type { InsufficientDataPolicy, TaskState } from '../../../lambdas/domain/types.ts';
 import { makeCheckAlarmsHandler } from '../../../lambdas/handlers/check-alarms.ts';
 import { makeShiftTrafficHandler } from '../../../lambdas/handlers/shift-traffic.ts';
+import { mockClient } from '../../support/aws-mock.ts';
 import {
   fixedClock,
   invoke,

@@ -24,7 +24,6 @@ import {
   StopDeploymentCommand,
   type StopDeploymentCommandInput,
 } from '@aws-sdk/client-appconfig';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   AppConfigFlagTrafficProvider,
@@ -38,6 +37,7 @@ import {
   TransientError,
 } from '../../../../lambdas/domain/errors.ts';
 import type { TrafficTarget } from '../../../../lambdas/ports/traffic.ts';
+import { mockClient } from '../../../support/aws-mock.ts';
 
 const APP = 'abc1234';
 const ENV = 'env5678';

@@ -12,7 +12,6 @@ import {
   ModifyListenerCommand,
   ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseEcsAlbConfig } from '../../../../lambdas/adapters/traffic/ecs-alb/config.ts';
 import { EcsAlbTrafficProvider } from '../../../../lambdas/adapters/traffic/ecs-alb/ecs-alb-provider.ts';
@@ -35,6 +34,7 @@ import {
   V1,
   V2,
 } from '../../../fakes/ecs-alb-fake.ts';
+import { mockClient } from '../../../support/aws-mock.ts';
 
 const ecs = mockClient(ECSClient);
 const elbv2 = mockClient(ElasticLoadBalancingV2Client);

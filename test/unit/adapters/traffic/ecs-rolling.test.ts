@@ -25,7 +25,6 @@ import {
   UpdateServiceCommand,
   type UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   COPIED_FROM_TAG,
@@ -41,6 +40,7 @@ import {
   TransientError,
 } from '../../../../lambdas/domain/errors.ts';
 import type { TrafficTarget } from '../../../../lambdas/ports/traffic.ts';
+import { mockClient } from '../../../support/aws-mock.ts';
 
 const ARN = 'arn:aws:ecs:eu-west-1:123456789012';
 const REPO = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/web';

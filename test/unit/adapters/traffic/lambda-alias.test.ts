@@ -12,7 +12,6 @@ import {
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { lambdaAliasConfigSchema } from '../../../../lambdas/adapters/traffic/lambda-alias/config.ts';
 import { LambdaAliasTrafficProvider } from '../../../../lambdas/adapters/traffic/lambda-alias/lambda-alias-provider.ts';
@@ -25,6 +24,7 @@ import {
 } from '../../../../lambdas/domain/errors.ts';
 import type { PrepareResult, TrafficTarget } from '../../../../lambdas/ports/traffic.ts';
 import { ARN, awsError, config, FakeLambda, REPO, V1, V2, V3 } from '../../../fakes/lambda-fake.ts';
+import { mockClient } from '../../../support/aws-mock.ts';
 
 const lambda = mockClient(LambdaClient);
 let fake: FakeLambda;
