@@ -252,6 +252,7 @@ export class LocalControlPlane {
         approver: (payload) => this.awaitApproval(payload, entry.controller.signal),
         signal: entry.controller.signal,
         realTime: this.options.realTime ?? false,
+        reconcile: (ended) => this.reconcile(ended),
       });
     } catch (error) {
       result = {

@@ -7,7 +7,10 @@ import { CloudWatchAlarmSource } from '../lambdas/adapters/cloudwatch/cloudwatch
 import { DynamoDbStore } from '../lambdas/adapters/dynamodb/dynamodb-store.ts';
 import { DefaultHookRunner } from '../lambdas/adapters/hooks/hook-runner.ts';
 import { type AwsProviderClients, makeProviderFactory } from '../lambdas/adapters/traffic/providers.ts';
+import type { ControlDeps } from '../lambdas/control/deps.ts';
+import { type ExecutionEnded, type Reconciled, reconcile } from '../lambdas/control/reconciler.ts';
 import { verifyChain } from '../lambdas/domain/audit.ts';
+import { ConflictError, ResourceNotFoundError } from '../lambdas/domain/errors.ts';
 import { auditEvent } from '../lambdas/domain/events.ts';
 import { describeStep, type Step } from '../lambdas/domain/steps.ts';
 import {
@@ -28,6 +31,7 @@ import type {
 } from '../lambdas/domain/types.ts';
 import { HANDLER_FACTORIES } from '../lambdas/handlers/index.ts';
 import { BASELINE_VERSION } from '../lambdas/handlers/start-deployment.ts';
+import type { ExecutionDescription, Executions } from '../lambdas/ports/executions.ts';
 import type { TrafficProvider, TrafficTarget } from '../lambdas/ports/traffic.ts';
 import { TASKS, type TaskDefinition } from '../lambdas/tasks.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb-server.ts';
@@ -44,6 +48,7 @@ import { answeredInProcess, IN_PROCESS_CLIENT_CONFIG } from './in-process-aws.ts
 import {
   type SimulatedAlarmDefinition,
   SimulatedCloudWatch,
+  steadyCloudWatch,
   type TreatMissingData,
 } from './simulated-cloudwatch.ts';
 import { SimulatedFleet } from './simulated-fleet.ts';
@@ -107,6 +112,8 @@ export interface LocalDeployOptions {
   /** A real provider and its identifiers (needs the runtime opened with AWS clients); `simulated` by default. */
   provider?: { kind: string } & Record<string, unknown>;
   onProgress?: (event: ProgressEvent) => void;
+  /** Stops the run as StopExecution would (Ctrl-C, closed output); the reconciler then cleans up. */
+  signal?: AbortSignal;
 }
 
 export type ProgressEvent =
@@ -175,6 +182,11 @@ export interface DeploymentReport {
   rings?: RingReport[];
   reason?: string;
   error?: string;
+  /**
+   * What the reconciler did after the execution ended without cleaning up after itself (a failed
+   * rollback or closing write, a stopped run): as on AWS, where the status-change event runs it.
+   */
+  reconciled: string[];
   auditEvents: number;
   auditChainIntact: boolean;
   stateTransitions: number;
@@ -230,6 +242,8 @@ interface RunContext {
   signal?: AbortSignal;
   /** Waits take real time: the run sleeps until each due time instead of jumping the clock there. */
   realTime?: boolean;
+  /** Cleans up after an execution ended, as the reconcile function does on AWS on its status-change event. */
+  reconcile: (ended: ExecutionEnded) => Promise<Reconciled>;
 }
 
 type Progressed = { progress?: TaskState['progress']; state?: { progress?: TaskState['progress'] } };
@@ -256,6 +270,20 @@ function injected(name: string, message: string): Error {
   const error = new Error(message);
   error.name = name;
   return error;
+}
+
+const LOCAL_EXECUTIONS = 'arn:aws:states:local:000000000000:execution:Stepwise-';
+
+/** An execution's end as its status-change event tells it to the reconciler. */
+function endedOf(request: DeploymentRequest, execution: ExecutionResult, arnSuffix?: string): ExecutionEnded {
+  return {
+    executionArn: `${LOCAL_EXECUTIONS}${arnSuffix ?? request.deploymentId}`,
+    name: request.deploymentId,
+    status: execution.status,
+    ...(execution.error ? { error: execution.error } : {}),
+    ...(execution.cause ? { cause: execution.cause } : {}),
+    input: JSON.stringify(request),
+  };
 }
 
 /**
@@ -332,8 +360,16 @@ export class LocalRuntime {
       ...(options.allowFiringAlarms ? { allowFiringAlarms: true } : {}),
     };
     const report = new ReportBuilder(options.image, options.onProgress);
-    const run = await this.execute({ options, clock, fired: new Set() }, options.strategy, request, report);
+    const ctx: RunContext = {
+      options,
+      clock,
+      fired: new Set(),
+      ...(options.signal ? { signal: options.signal } : {}),
+      reconcile: (ended) => this.reconcileInProcess(ended, ctx),
+    };
+    const run = await this.execute(ctx, options.strategy, request, report);
     const { execution, stableVersion } = run;
+    const { actions } = await ctx.reconcile(endedOf(request, execution));
     const summary = await this.store.getDeployment(deploymentId);
     const events = await this.store.listAuditEvents(deploymentId);
     const routed = this.lastWeights.get(options.service) ??
@@ -342,11 +378,12 @@ export class LocalRuntime {
       options.strategy === 'ring'
         ? {}
         : { [stableVersion]: routed[stableVersion] ?? 0, [options.image]: routed[options.image] ?? 0 };
+    // How the deployment ended once the reconciler has run: a failed rollback it completed is rolled back.
     const outcome: DeploymentOutcome =
-      execution.status === 'SUCCEEDED'
-        ? 'SUCCEEDED'
-        : execution.error === 'Stepwise.RolledBack'
-          ? 'ROLLED_BACK'
+      summary?.status === 'SUCCEEDED' || summary?.status === 'ROLLED_BACK'
+        ? summary.status
+        : execution.status === 'SUCCEEDED'
+          ? 'SUCCEEDED'
           : 'FAILED';
     const reason = summary?.reason ?? execution.cause;
     return {
@@ -363,7 +400,10 @@ export class LocalRuntime {
       ...(options.strategy === 'ring' ? { rings: await this.ringReports(options, report) } : {}),
       ...(summary?.downtimeSeconds !== undefined ? { downtimeSeconds: summary.downtimeSeconds } : {}),
       ...(reason ? { reason } : {}),
-      ...(outcome === 'FAILED' && execution.error ? { error: execution.error } : {}),
+      ...(execution.status !== 'SUCCEEDED' && execution.error !== 'Stepwise.RolledBack' && execution.error
+        ? { error: execution.error }
+        : {}),
+      reconciled: actions,
       auditEvents: events.length,
       auditChainIntact: verifyChain(events).intact,
       stateTransitions: run.stateTransitions,
@@ -385,6 +425,8 @@ export class LocalRuntime {
       approver: Approver;
       signal: AbortSignal;
       realTime: boolean;
+      /** How the plane reconciles an execution that ended: a ring's child executions end here. */
+      reconcile: (ended: ExecutionEnded) => Promise<Reconciled>;
     },
   ): Promise<ExecutionResult> {
     const context: RunContext = {
@@ -394,11 +436,49 @@ export class LocalRuntime {
       approver: run.approver,
       signal: run.signal,
       realTime: run.realTime,
+      reconcile: run.reconcile,
     };
     const { execution } = await asRuntime(() =>
       this.execute(context, strategy, request, new ReportBuilder(request.artifact.image, undefined)),
     );
     return execution;
+  }
+
+  /**
+   * The reconciler of an in-process run (no `serve`): the same code the reconcile function runs on
+   * AWS, over this runtime's store and providers. A deployment it starts (a finished ring restored,
+   * the next one queued) runs here too, before the run reports.
+   */
+  private reconcileInProcess(ended: ExecutionEnded, ctx: RunContext): Promise<Reconciled> {
+    const providers = makeProviderFactory({
+      store: this.store,
+      clock: ctx.clock,
+      ...(this.aws ? { aws: this.aws } : {}),
+    });
+    const deps: ControlDeps = {
+      store: this.store,
+      executions: new InProcessExecutions((strategy, request) =>
+        this.execute(ctx, strategy, request, new ReportBuilder(request.artifact.image, undefined)).then(
+          async ({ execution }) => {
+            await ctx.reconcile(endedOf(request, execution));
+            return execution;
+          },
+        ),
+      ),
+      providers: (kind, config) => readingBack(providers(kind, config), this.lastWeights),
+      alarms: new CloudWatchAlarmSource(
+        answeredInProcess(
+          new CloudWatchClient(IN_PROCESS_CLIENT_CONFIG),
+          steadyCloudWatch(() => false),
+        ),
+      ),
+      clock: ctx.clock,
+    };
+    return asFunction('control:reconcile', async () => {
+      const reconciled = await reconcile(deps, ended);
+      await (deps.executions as InProcessExecutions).idle();
+      return reconciled;
+    });
   }
 
   /** Writes a service's config the way the CLI flags describe it (local services are registered by deploying them). */
@@ -585,6 +665,8 @@ export class LocalRuntime {
     const report = parent.child(request.service);
     const { execution, stateTransitions } = await this.execute(ctx, strategy, request, report);
     countTransitions(stateTransitions);
+    // A child is an execution of its own on AWS, whose end the reconciler hears of like any other.
+    await ctx.reconcile(endedOf(request, execution, `${strategy}:${task.name}`));
     parent.childEnded(request.service, execution.status === 'SUCCEEDED', execution.cause);
     if (execution.status !== 'SUCCEEDED') {
       throw injected(
@@ -900,6 +982,81 @@ class ReportBuilder {
         version: state.deployment.candidateVersion,
         downtimeSeconds: progress.downtimeSeconds ?? 0,
       });
+    }
+  }
+}
+
+/** A provider whose every read of the weights is kept, so a report shows where traffic ended. */
+function readingBack(inner: TrafficProvider, lastWeights: Map<string, Weights>): TrafficProvider {
+  return new Proxy(inner, {
+    get(target, property, receiver) {
+      if (property === 'getWeights') {
+        return async (t: TrafficTarget) => {
+          const weights = await target.getWeights(t);
+          lastWeights.set(t.service, weights);
+          return weights;
+        };
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * Executions for an in-process run's reconciler: a deployment it starts runs here, in the
+ * background, as StartExecution would start it; `idle` waits for them all.
+ */
+class InProcessExecutions implements Executions {
+  private readonly runs = new Map<string, { described: ExecutionDescription; done: Promise<void> }>();
+  private readonly run: (strategy: StrategyName, request: DeploymentRequest) => Promise<ExecutionResult>;
+
+  constructor(run: (strategy: StrategyName, request: DeploymentRequest) => Promise<ExecutionResult>) {
+    this.run = run;
+  }
+
+  async start(strategy: StrategyName, request: DeploymentRequest): Promise<{ executionArn: string }> {
+    const executionArn = `${LOCAL_EXECUTIONS}${strategy}:${request.deploymentId}`;
+    if (this.runs.has(executionArn)) return { executionArn };
+    const entry = {
+      described: { executionArn, status: 'RUNNING' } as ExecutionDescription,
+      done: Promise.resolve(),
+    };
+    this.runs.set(executionArn, entry);
+    entry.done = (async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      const result = await this.run(strategy, request);
+      entry.described = {
+        executionArn,
+        status: result.status,
+        ...(result.error ? { error: result.error } : {}),
+        ...(result.cause ? { cause: result.cause } : {}),
+      };
+    })();
+    return { executionArn };
+  }
+
+  async stop(): Promise<void> {
+    // Nothing runs long enough in-process to be stopped from outside the run.
+  }
+
+  async sendTaskSuccess(): Promise<void> {
+    throw new ConflictError('an in-process run decides its approvals itself (--approve)');
+  }
+
+  async describe(executionArn: string): Promise<ExecutionDescription> {
+    const entry = this.runs.get(executionArn);
+    if (!entry) throw new ResourceNotFoundError(`no execution ${executionArn}`);
+    return entry.described;
+  }
+
+  consoleUrl(): string {
+    return 'local';
+  }
+
+  async idle(): Promise<void> {
+    while ([...this.runs.values()].some((r) => r.described.status === 'RUNNING')) {
+      await Promise.all([...this.runs.values()].map((r) => r.done));
     }
   }
 }

@@ -1,4 +1,4 @@
-import { LockHeldError, WeightsMismatchError } from '../domain/errors.ts';
+import { LockHeldError, TransientError, WeightsMismatchError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { sameWeights } from '../domain/plan.ts';
 import { defaultStrategyPlan, ringOnFailure } from '../domain/strategies.ts';
@@ -84,25 +84,34 @@ export async function reconcile(deps: ControlDeps, ended: ExecutionEnded): Promi
     actions.push(`closed as ${ended.status === 'ABORTED' ? 'CANCELLED' : 'FAILED'}: ${reason}`);
   } else if (summary.strategy !== 'ring') {
     // A ring's own traffic lives in its rings' executions, each reconciled on its own.
-    const restored = await restoreTraffic(deps, summary, reason);
-    if (restored) actions.push(restored);
+    let unrestorable: string | undefined;
+    try {
+      const restored = await restoreTraffic(deps, summary, reason);
+      if (restored) actions.push(restored);
+    } catch (error) {
+      // Retried (Lambda, the sweep) while it may pass; a provider that cannot work (its resource is
+      // gone, it refuses the call) would hold the service for ever: the deployment closes FAILED saying so.
+      if (error instanceof TransientError || summary.status !== 'IN_PROGRESS') throw error;
+      unrestorable = `traffic could not be checked or restored: ${(error as Error).message}`;
+    }
     if (summary.status === 'IN_PROGRESS') {
       const live = (await store.getServiceStatus(summary.service))?.liveVersion;
       const promoted = live === summary.candidateVersion;
-      const status: DeploymentStatus = promoted ? 'SUCCEEDED' : 'ROLLED_BACK';
+      const status: DeploymentStatus = unrestorable ? 'FAILED' : promoted ? 'SUCCEEDED' : 'ROLLED_BACK';
       const weights = { [promoted ? summary.candidateVersion : summary.stableVersion]: 100 };
+      const closing = unrestorable ? `${reason}; ${unrestorable}` : reason;
       await closeDeployment(deps, summary, {
         status,
-        reason,
-        weights,
+        reason: closing,
+        ...(unrestorable ? {} : { weights }),
         detail: {
           executionStatus: ended.status,
-          weights,
+          ...(unrestorable ? { trafficUnverified: true } : { weights }),
           liveVersion: live ?? summary.stableVersion,
           reconciled: true,
         },
       });
-      actions.push(`closed as ${status}: ${reason}`);
+      actions.push(`closed as ${status}: ${closing}`);
     }
   } else if (summary.status === 'IN_PROGRESS') {
     const undone = await undoRings(deps, summary, reason);

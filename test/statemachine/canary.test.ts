@@ -128,10 +128,15 @@ describe('canary.asl.json on the embedded engine', () => {
     expect(events.at(-1)?.type).toBe('DeploymentRolledBack');
   });
 
-  it('fails with Stepwise.RollbackFailed when the rollback itself cannot run', async () => {
+  it('fails with Stepwise.RollbackFailed when the rollback itself cannot run, and the reconciler puts traffic back', async () => {
     const report = await deploy(['errors=10%@step=1', 'fail=roll-back']);
-    expect(report.status).toBe('FAILED');
     expect(report.error).toBe('Stepwise.RollbackFailed');
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(report.reconciled[0]).toMatch(/^traffic restored to baseline \(simulated\)/);
+    expect(report.finalWeights).toEqual({ 'baseline (simulated)': 100, 'shop:2.0': 0 });
+    const summary = await local().store.getDeployment(report.deploymentId);
+    expect(summary?.status).toBe('ROLLED_BACK');
+    expect(await local().store.getLock(report.service)).toBeUndefined();
   });
 
   it('deploys over the last good version, and the next deployment starts once the lock is released', async () => {

@@ -270,7 +270,12 @@ describe('lambda-alias', () => {
     });
 
     expect(report.status).toBe('FAILED');
-    expect(report.reason).toMatch(/^alias gone of function checkout not found/);
+    expect(report.reason).toMatch(
+      /^execution failed with Stepwise.RollbackFailed: alias gone of function checkout not found .*; traffic could not be checked or restored: alias gone/,
+    );
+    // Closed all the same, so the service is not held for ever by a provider that cannot work.
+    expect((await runtime.store.getDeployment(report.deploymentId))?.status).toBe('FAILED');
+    expect(await runtime.store.getLock(report.service)).toBeUndefined();
     expect(fake.versions).toHaveLength(1);
     expect(alias(fake).FunctionVersion).toBe('1');
   });
