@@ -103,6 +103,8 @@ export interface LocalDeployOptions {
   /** A real provider and its identifiers (needs the runtime opened with AWS clients); `simulated` by default. */
   provider?: { kind: string } & Record<string, unknown>;
   onProgress?: (event: ProgressEvent) => void;
+  /** Stops the run (the CLI was interrupted or its output closed); the run then ends and cleans up. */
+  signal?: AbortSignal;
 }
 
 export type ProgressEvent =
