@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../cli/errors.ts';
 import { COMMANDS, main } from '../../../cli/main.ts';
@@ -77,6 +78,13 @@ describe('every command’s help comes from the option table its parser uses', (
     ['status', '--region REGION'],
   ])('%s --help shows %s, which the review found missing', async (name, flag) => {
     expect((await run([name, '--help'])).out).toContain(`  ${flag}`);
+  });
+
+  it('docs/cli.md shows the help as status --help prints it', () => {
+    const status = COMMANDS.find((c) => c.name === 'status');
+    if (!status) throw new Error('no status command');
+    const doc = readFileSync(new URL('../../../docs/cli.md', import.meta.url), 'utf8');
+    expect(doc).toContain(`\`\`\`\n${helpText(status)}\n\`\`\``);
   });
 
   it('lists every command in the top-level help with its summary', async () => {
