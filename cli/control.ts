@@ -3,8 +3,9 @@ import type { DeploymentView } from '../lambdas/control/operations.ts';
 import { IMAGE_DIGEST_PATTERN, SERVICE_NAME_PATTERN } from '../lambdas/domain/schemas.ts';
 import { API_OPTIONS, type ApiClient, connectWith } from './api-client.ts';
 import { CommandError, UsageError } from './errors.ts';
+import { formatDuration } from './format.ts';
 import type { Io } from './io.ts';
-import { command, formatSeconds, HELP_OPTION } from './options.ts';
+import { command, HELP_OPTION } from './options.ts';
 
 /** Exit codes of commands that wait for a deployment: 0 succeeded, 2 rolled back, 1 anything else. */
 export const EXIT_BY_STATUS: Record<string, number> = {
@@ -181,7 +182,7 @@ export const waitCommand = command({
     const deadline = Date.now() + timeout * 1000;
     const ids = id ? [id] : await deploymentsOf(api, digest as string, deadline, io);
     if (ids.length === 0) {
-      throw new CommandError(`no deployment of ${digest} was recorded within ${formatSeconds(timeout)}`);
+      throw new CommandError(`no deployment of ${digest} was recorded within ${formatDuration(timeout)}`);
     }
     let code = 0;
     const views: DeploymentView[] = [];
@@ -191,7 +192,7 @@ export const waitCommand = command({
       const ended = ENDED.includes(view.status);
       if (!values.json) {
         print(view, false, io);
-        if (!ended) io.out(`  still ${view.status} after ${formatSeconds(timeout)}`);
+        if (!ended) io.out(`  still ${view.status} after ${formatDuration(timeout)}`);
       }
       code = Math.max(code, ended ? (EXIT_BY_STATUS[view.status] ?? 1) : 1);
     }

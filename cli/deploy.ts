@@ -30,9 +30,9 @@ import { API_OPTIONS, type ApiClient, connectWith } from './api-client.ts';
 import { EXIT_BY_STATUS, viewLines, waitFor } from './control.ts';
 import { resultOfReport, resultOfView } from './deploy-result.ts';
 import { StoppedError, UsageError } from './errors.ts';
-import { progressLines, summaryLines } from './format.ts';
+import { formatDuration, progressLines, summaryLines } from './format.ts';
 import type { Io } from './io.ts';
-import { command, formatSeconds, HELP_OPTION, type Parsed, parseDuration } from './options.ts';
+import { command, HELP_OPTION, type Parsed, parseDuration } from './options.ts';
 import { openRuntime } from './state-dir.ts';
 
 const MISSING_DATA: readonly TreatMissingData[] = ['breaching', 'notBreaching', 'ignore', 'missing'];
@@ -282,7 +282,7 @@ export function runOptions(values: Parsed<DeployOptions>['values']): Omit<LocalD
   const periodSeconds = values.period;
   if (periodSeconds !== 10 && periodSeconds !== 30 && (periodSeconds === 0 || periodSeconds % 60 !== 0)) {
     throw new UsageError(
-      `--period must be 10s, 30s or a multiple of 60s, as in CloudWatch, got '${formatSeconds(periodSeconds)}'`,
+      `--period must be 10s, 30s or a multiple of 60s, as in CloudWatch, got '${formatDuration(periodSeconds)}'`,
     );
   }
   const evaluationPeriods = values['evaluation-periods'];
@@ -390,7 +390,7 @@ async function deployThroughApi(
     viewLines(view).forEach((l) => {
       io.out(l);
     });
-    if (ended === undefined) io.out(`  still ${view.status} after ${formatSeconds(values.timeout)}`);
+    if (ended === undefined) io.out(`  still ${view.status} after ${formatDuration(values.timeout)}`);
   }
   if (values['no-wait']) return 0;
   return ended ?? 1;

@@ -33,6 +33,12 @@ export function processIo(): Io {
     closed = true;
     stop(new StoppedError('output closed', STOP_EXIT_CODES.SIGPIPE));
   });
+  // Nobody reads the notes any more (`2>&1 | head`): they are dropped, as stdout's are.
+  let errClosed = false;
+  process.stderr.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    errClosed = true;
+  });
   process.on('SIGINT', () => stop(new StoppedError('SIGINT', STOP_EXIT_CODES.SIGINT)));
   process.on('SIGTERM', () => stop(new StoppedError('SIGTERM', STOP_EXIT_CODES.SIGTERM)));
   return {
@@ -40,7 +46,7 @@ export function processIo(): Io {
       if (!closed) process.stdout.write(`${line}\n`);
     },
     err: (line) => {
-      process.stderr.write(`${line}\n`);
+      if (!errClosed) process.stderr.write(`${line}\n`);
     },
     signal: controller.signal,
   };

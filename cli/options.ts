@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../lambdas/domain/errors.ts';
 import { parseDurationSeconds } from '../lambdas/domain/plan.ts';
 import { UsageError } from './errors.ts';
+import { formatDuration } from './format.ts';
 import type { Io } from './io.ts';
 
 /**
@@ -96,16 +97,9 @@ export function argOf(spec: OptionSpec): string | undefined {
   }
 }
 
-export function formatSeconds(seconds: number): string {
-  if (seconds > 0 && seconds < 1) return `${Math.round(seconds * 1000)}ms`;
-  if (seconds > 0 && seconds % 3600 === 0) return `${seconds / 3600}h`;
-  if (seconds > 0 && seconds % 60 === 0) return `${seconds / 60}m`;
-  return `${seconds}s`;
-}
-
 function defaultOf(spec: OptionSpec): string | undefined {
   if (!('default' in spec) || spec.default === undefined) return undefined;
-  return spec.kind === 'duration' ? formatSeconds(spec.default) : String(spec.default);
+  return spec.kind === 'duration' ? formatDuration(spec.default) : String(spec.default);
 }
 
 /**
@@ -132,7 +126,7 @@ export function parseDuration(
     throw new UsageError(`${flag} must be whole seconds, got '${text}'`);
   }
   if (limits.max !== undefined && seconds > limits.max) {
-    throw new UsageError(`${flag} must be at most ${formatSeconds(limits.max)}, got '${text}'`);
+    throw new UsageError(`${flag} must be at most ${formatDuration(limits.max)}, got '${text}'`);
   }
   return seconds;
 }
