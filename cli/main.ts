@@ -53,6 +53,12 @@ function asksForHelp(argv: string[]): boolean {
   return (end === -1 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
 }
 
+/** A message on one line whatever the values in it hold: control characters are shown escaped. */
+function oneLine(message: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters to escape
+  return message.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
 /** Without a given Io: stdout and stderr, and nothing stops the command. */
 const PLAIN_IO: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -101,7 +107,7 @@ export async function main(argv: string[], partial: Partial<Io> = {}): Promise<n
       error instanceof CredentialsError ||
       error instanceof CommandError
     ) {
-      io.err(`stepwise ${name}: ${error.message}`);
+      io.err(`stepwise ${name}: ${oneLine(error.message)}`);
       return 1;
     }
     io.err(`stepwise ${name}: ${(error as Error).stack ?? String(error)}`);

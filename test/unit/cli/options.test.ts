@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../cli/errors.ts';
 import { COMMANDS, main } from '../../../cli/main.ts';
@@ -199,6 +200,56 @@ describe('parseOptions', () => {
     expect(approve.code).toBe(1);
     expect(approve.err).toBe(
       "stepwise deploy: --approve must be auto, deny or after=DURATION (for example after=2m), got 'maybe'",
+    );
+  });
+});
+
+describe('any value, for any option that takes one', () => {
+  const valued = COMMANDS.flatMap((c) =>
+    Object.entries(c.options)
+      .filter(([, spec]) => spec.kind !== 'flag')
+      .map(([name, spec]) => [c.name, name, c, spec] as const),
+  );
+
+  it.each(valued)(
+    '%s --%s=VALUE is taken, or refused naming the option and the value',
+    (_, name, cmd, spec) => {
+      fc.assert(
+        fc.property(fc.string(), (text) => {
+          let value: unknown;
+          try {
+            value = (parseOptions(cmd, [`--${name}=${text}`]).values as Record<string, unknown>)[name];
+          } catch (error) {
+            expect(error).toBeInstanceOf(UsageError);
+            expect((error as Error).message.startsWith(`--${name} `)).toBe(true);
+            expect((error as Error).message).toContain(`'${text}'`);
+            return;
+          }
+          if (spec.kind === 'duration' || spec.kind === 'count') {
+            expect(Number.isFinite(value) && (value as number) >= 0).toBe(true);
+            if (spec.max !== undefined) expect(value as number).toBeLessThanOrEqual(spec.max);
+          } else if (spec.kind === 'choice') expect(spec.choices).toContain(value);
+          else expect(value).toEqual(spec.kind === 'text' && spec.multiple ? [text] : text);
+        }),
+      );
+    },
+  );
+
+  it('prints every refusal on one line, control characters in the value included', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string(), async (text) => {
+        const run = await (async () => {
+          const err: string[] = [];
+          const code = await main(['status', `--wait=${text}`], {
+            out: () => undefined,
+            err: (l) => err.push(l),
+          });
+          return { code, err };
+        })();
+        expect(run.code).toBe(1);
+        expect(run.err).toHaveLength(1);
+        expect(run.err[0]).not.toMatch(/[\n\r]/);
+      }),
     );
   });
 });
