@@ -4,7 +4,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { UsageError } from './errors.ts';
+import { CredentialsError, UsageError } from './errors.ts';
 
 /** An error answer from the API: its status and `{ error, message }`. */
 export class ApiError extends Error {
@@ -33,7 +33,7 @@ export interface ApiClient {
 
 type Sign = (request: HttpRequest) => Promise<HttpRequest>;
 
-function client(base: string, local: boolean, sign?: Sign): ApiClient {
+function client(base: string, local: boolean, signal: AbortSignal | undefined, sign?: Sign): ApiClient {
   const url = base.replace(/\/+$/, '');
   return {
     url,
@@ -64,8 +64,14 @@ function client(base: string, local: boolean, sign?: Sign): ApiClient {
       if (sign) request = await sign(request);
       let response: Response;
       try {
-        response = await fetch(target, { method, headers: request.headers, body: text });
+        response = await fetch(target, {
+          method,
+          headers: request.headers,
+          body: text,
+          ...(signal ? { signal } : {}),
+        });
       } catch (error) {
+        if (signal?.aborted) throw signal.reason;
         throw new UsageError(`cannot reach ${url}: ${(error as Error).message}`);
       }
       const raw = await response.text();
@@ -93,12 +99,31 @@ export function regionOf(url: string, env: NodeJS.ProcessEnv = process.env): str
   const host = new URL(url).hostname;
   const match = /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(host);
   const region = match?.[1] ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  if (!region) throw new UsageError(`--api ${url}: cannot tell its region; set AWS_REGION`);
+  if (!region) throw new UsageError(`--api ${url}: cannot tell its region; pass --region or set AWS_REGION`);
   return region;
 }
 
+/** How to reach a deployed API: as the AWS CLI takes them, a profile and a region override. */
+export interface AwsApiOptions {
+  /** The named profile of the shared config and credentials files (the chain's default otherwise). */
+  profile?: string;
+  /** The region to sign for, instead of the one in the URL (or the environment's). */
+  region?: string;
+  /** Aborts requests in flight. */
+  signal?: AbortSignal;
+}
+
+const QUIET = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
 /** A deployed Stepwise API, every request signed with SigV4 from the standard AWS credential chain. */
-export function awsApiClient(url: string): ApiClient {
+export function awsApiClient(url: string, options: AwsApiOptions = {}): ApiClient {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -106,13 +131,32 @@ export function awsApiClient(url: string): ApiClient {
     throw new UsageError(`--api must be the API's URL (the ApiUrl stack output), got '${url}'`);
   }
   if (parsed.protocol !== 'https:') throw new UsageError(`--api must be an https URL, got '${url}'`);
+  if (options.region !== undefined && !REGION.test(options.region)) {
+    throw new UsageError(`--region must be an AWS region such as eu-west-1, got '${options.region}'`);
+  }
+  if (options.profile !== undefined && !/^[\w.@+-]{1,128}$/.test(options.profile)) {
+    throw new UsageError(`--profile must be a profile name from your AWS config, got '${options.profile}'`);
+  }
+  const region = options.region ?? regionOf(url);
   const signer = new SignatureV4({
     service: 'execute-api',
-    region: regionOf(url),
-    credentials: fromNodeProviderChain(),
+    region,
+    credentials: fromNodeProviderChain({
+      // --profile is an explicit choice, as in the AWS CLI: the SDK's warning that environment
+      // keys are also set (and ignored) would only be noise.
+      ...(options.profile ? { profile: options.profile, logger: QUIET } : {}),
+      // The region of the STS or SSO calls a profile may need (an assumed role, an SSO session).
+      ...(options.region ? { clientConfig: { region } } : {}),
+    }),
     sha256: Sha256,
   });
-  return client(url, false, (request) => signer.sign(request) as Promise<HttpRequest>);
+  return client(url, false, options.signal, async (request) => {
+    try {
+      return (await signer.sign(request)) as HttpRequest;
+    } catch (error) {
+      throw new CredentialsError(url, options.profile, error as Error);
+    }
+  });
 }
 
 /** What `stepwise serve` writes into the state folder so that other commands find it. */
@@ -135,19 +179,62 @@ function alive(pid: number): boolean {
 }
 
 /** The local server of this state folder, if one is running. */
-export function localServer(stateDir: string | undefined): ApiClient | undefined {
+export function localServer(stateDir: string | undefined, signal?: AbortSignal): ApiClient | undefined {
   const file = serverFilePath(stateDir);
   if (!existsSync(file)) return undefined;
   try {
     const { url, pid } = JSON.parse(readFileSync(file, 'utf8')) as ServerFile;
-    return alive(pid) ? client(url, true) : undefined;
+    return alive(pid) ? client(url, true, signal) : undefined;
   } catch {
     return undefined;
   }
 }
 
 /** `--api URL` if given, else the local server if one runs; undefined means: work in-process. */
-export function connect(options: { api?: string; stateDir?: string }): ApiClient | undefined {
-  if (options.api) return awsApiClient(options.api);
-  return localServer(options.stateDir);
+export function connect(options: { api?: string; stateDir?: string } & AwsApiOptions): ApiClient | undefined {
+  if (options.api) return awsApiClient(options.api, options);
+  for (const flag of ['profile', 'region'] as const) {
+    if (options[flag] !== undefined) {
+      throw new UsageError(`--${flag} is for a deployed API: give it with --api URL`);
+    }
+  }
+  return localServer(options.stateDir, options.signal);
+}
+
+/** The options of every command that can talk to an API: where it is, and how to sign for it. */
+export const API_OPTIONS = {
+  api: {
+    kind: 'text',
+    arg: 'URL',
+    help: "a deployed Stepwise API (the stack's ApiUrl output); requests are signed with SigV4 from the standard AWS credential chain",
+  },
+  profile: {
+    kind: 'text',
+    arg: 'NAME',
+    help: 'with --api: the AWS profile to sign with (default $AWS_PROFILE, else the rest of the chain)',
+  },
+  region: {
+    kind: 'text',
+    arg: 'REGION',
+    help: "with --api: the region to sign for (default the API URL's, else $AWS_REGION)",
+  },
+  'state-dir': {
+    kind: 'text',
+    arg: 'DIR',
+    help: "the local state folder; the local server ('npx stepwise serve') of that folder answers when it runs (default .stepwise, or $STEPWISE_STATE_DIR)",
+  },
+} as const;
+
+/** The API the options name: `--api URL`, else this folder's local server; undefined means neither. */
+export function connectWith(
+  values: { api?: string; profile?: string; region?: string; 'state-dir'?: string },
+  signal: AbortSignal,
+): ApiClient | undefined {
+  return connect({
+    ...(values.api ? { api: values.api } : {}),
+    ...(values.profile !== undefined ? { profile: values.profile } : {}),
+    ...(values.region !== undefined ? { region: values.region } : {}),
+    ...(values['state-dir'] ? { stateDir: values['state-dir'] } : {}),
+    signal,
+  });
 }

@@ -1,8 +1,11 @@
-import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeploymentView } from '../lambdas/control/operations.ts';
 import { IMAGE_DIGEST_PATTERN, SERVICE_NAME_PATTERN } from '../lambdas/domain/schemas.ts';
-import { type ApiClient, connect } from './api-client.ts';
-import { UsageError } from './errors.ts';
+import { API_OPTIONS, type ApiClient, connectWith } from './api-client.ts';
+import { CommandError, UsageError } from './errors.ts';
+import { formatDuration } from './format.ts';
+import type { Io } from './io.ts';
+import { command, HELP_OPTION } from './options.ts';
 
 /** Exit codes of commands that wait for a deployment: 0 succeeded, 2 rolled back, 1 anything else. */
 export const EXIT_BY_STATUS: Record<string, number> = {
@@ -14,49 +17,20 @@ export const EXIT_BY_STATUS: Record<string, number> = {
 
 const ENDED = Object.keys(EXIT_BY_STATUS);
 
-const COMMON = {
-  api: { type: 'string' },
-  'state-dir': { type: 'string' },
-  json: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
+/** How often `wait --digest` asks whether the push's deployment has been recorded yet. */
+const DIGEST_POLL_MS = 2000;
+
+/** Where the API is, and --json: the options every control command takes. */
+const WHERE = {
+  ...API_OPTIONS,
+  json: { kind: 'flag', help: 'print the deployment as JSON, as the API answers it' },
+  help: HELP_OPTION,
 } as const;
 
-const WHERE = `  --api URL          a deployed Stepwise API (the ApiUrl stack output); requests are signed
-                     with SigV4 from the standard AWS credential chain
-  --state-dir DIR    the local server's state folder (default .stepwise)
-  --json             print the deployment as JSON
-Without --api, the command talks to the local server ('npx stepwise serve').`;
+const WHERE_NOTE =
+  "Without --api, the command talks to the local server of the state folder ('npx stepwise serve').";
 
-export const CONTROL_HELP: Record<string, string> = {
-  status: `Usage: npx stepwise status DEPLOYMENT_ID [--wait SECONDS] [--api URL] [--json]
-
-Shows where a deployment stands: status, phase, weights, the last verdict and its alarms, why it
-ended, and the execution's console link. --wait holds up to SECONDS (at most 25) for it to end.
-${WHERE}`,
-  wait: `Usage: npx stepwise wait (DEPLOYMENT_ID | --digest sha256:…) [--timeout DURATION] [--api URL]
-
-Blocks until the deployment ends, for CI: exit 0 if it succeeded, 2 if it rolled back, 1 if it
-failed, was cancelled, or the timeout passed. --digest waits for every deployment of that image.
-  --timeout SECONDS  give up after this long (default 3600)
-${WHERE}`,
-  approve: `Usage: npx stepwise approve DEPLOYMENT_ID [--deny] [--reason TEXT] [--api URL]
-
-Answers the approval a deployment waits for; your identity is recorded in the audit trail.
-${WHERE}`,
-  abort: `Usage: npx stepwise abort DEPLOYMENT_ID [--reason TEXT] [--api URL]
-
-Stops a deployment now and rolls it back (a queued one is cancelled). Recorded with your identity.
-${WHERE}`,
-  promote: `Usage: npx stepwise promote DEPLOYMENT_ID [--api URL]
-
-Skips the rest of the plan at the next step: the new version takes all traffic.
-${WHERE}`,
-  rollback: `Usage: npx stepwise rollback --service NAME [--version VERSION] [--reason TEXT] [--api URL]
-
-Deploys the version the live one replaced (or VERSION), all at once, gated by the service's alarms.
-${WHERE}`,
-};
-
+/** The API to ask, once the arguments are known to be right: a missing ID is reported before a missing server. */
 function required(client: ApiClient | undefined, command: string): ApiClient {
   if (!client) {
     throw new UsageError(
@@ -97,51 +71,48 @@ export function viewLines(view: DeploymentView): string[] {
   return lines;
 }
 
-function print(view: DeploymentView, json: boolean, out: (line: string) => void): void {
-  if (json) out(JSON.stringify(view, null, 2));
+function print(view: DeploymentView, json: boolean, io: Io): void {
+  if (json) io.out(JSON.stringify(view, null, 2));
   else
     viewLines(view).forEach((l) => {
-      out(l);
+      io.out(l);
     });
 }
 
-function positional(positionals: string[], command: string): string {
-  const [id, ...extra] = positionals;
+export function deploymentId(id: string | undefined, command: string): string {
   if (!id) throw new UsageError(`DEPLOYMENT_ID is required: npx stepwise ${command} DEPLOYMENT_ID`);
-  if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
   if (!/^[A-Za-z0-9._-]{1,80}$/.test(id)) throw new UsageError(`'${id}' is not a deployment id`);
   return id;
 }
 
-function seconds(text: string | undefined, flag: string, fallback: number, max: number): number {
-  if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text) || Number(text) > max) {
-    throw new UsageError(`--${flag} must be a whole number of seconds from 0 to ${max}, got '${text}'`);
-  }
-  return Number(text);
-}
-
-export async function status(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { ...COMMON, wait: { type: 'string' } },
-    strict: true,
-    allowPositionals: true,
-  });
-  if (values.help) {
-    out(CONTROL_HELP.status as string);
+export const statusCommand = command({
+  name: 'status',
+  summary: 'show where a deployment stands',
+  usage: 'DEPLOYMENT_ID [options]',
+  description:
+    "Shows where a deployment stands: status, phase, weights, the last verdict and its alarms, why it ended, and the execution's console link.",
+  positionals: ['DEPLOYMENT_ID'],
+  options: {
+    wait: {
+      kind: 'duration',
+      max: 25,
+      help: 'hold the answer up to this long (at most 25s) for the deployment to end',
+    },
+    ...WHERE,
+  },
+  notes: WHERE_NOTE,
+  async run({ values, positionals }, io) {
+    const id = deploymentId(positionals[0], 'status');
+    const api = required(connectWith(values, io.signal), 'status');
+    const wait = values.wait ?? 0;
+    const view = await api.request<DeploymentView>('GET', `/deployments/${id}${wait ? `?wait=${wait}` : ''}`);
+    print(view, values.json, io);
     return 0;
-  }
-  const id = positional(positionals, 'status');
-  const wait = seconds(values.wait, 'wait', 0, 25);
-  const api = required(connect({ api: values.api, stateDir: values['state-dir'] }), 'status');
-  const view = await api.request<DeploymentView>('GET', `/deployments/${id}${wait ? `?wait=${wait}` : ''}`);
-  print(view, values.json, out);
-  return 0;
-}
+  },
+});
 
-/** Long-polls each deployment until it ends or the deadline passes. */
-async function waitFor(api: ApiClient, id: string, deadline: number): Promise<DeploymentView> {
+/** Long-polls a deployment until it ends or the deadline passes. */
+export async function waitFor(api: ApiClient, id: string, deadline: number): Promise<DeploymentView> {
   for (;;) {
     const left = Math.max(0, Math.min(25, Math.ceil((deadline - Date.now()) / 1000)));
     const view = await api.request<DeploymentView>('GET', `/deployments/${id}?wait=${left}`);
@@ -149,108 +120,178 @@ async function waitFor(api: ApiClient, id: string, deadline: number): Promise<De
   }
 }
 
-export async function wait(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { ...COMMON, timeout: { type: 'string' }, digest: { type: 'string' } },
-    strict: true,
-    allowPositionals: true,
-  });
-  if (values.help) {
-    out(CONTROL_HELP.wait as string);
-    return 0;
-  }
-  const timeout = seconds(values.timeout, 'timeout', 3600, 7 * 86_400);
-  const api = required(connect({ api: values.api, stateDir: values['state-dir'] }), 'wait');
-  let ids: string[];
-  if (values.digest) {
-    if (positionals.length > 0) throw new UsageError('give DEPLOYMENT_ID or --digest, not both');
-    if (!new RegExp(IMAGE_DIGEST_PATTERN).test(values.digest)) {
-      throw new UsageError(`--digest must look like sha256:<64 hex digits>, got '${values.digest}'`);
-    }
+/**
+ * The deployments of an image digest, once dispatch has recorded at least one: the push's
+ * EventBridge delivery may arrive after CI starts waiting, so an empty answer is asked again
+ * until the deadline.
+ */
+async function deploymentsOf(api: ApiClient, digest: string, deadline: number, io: Io): Promise<string[]> {
+  for (let asked = 0; ; asked++) {
     const found = await api.request<{ deployments: DeploymentView[] }>(
       'GET',
-      `/deployments?digest=${values.digest}`,
+      `/deployments?digest=${digest}`,
     );
-    ids = found.deployments.map((d) => d.deploymentId);
-    if (ids.length === 0) throw new UsageError(`no deployment of ${values.digest} (yet)`);
-  } else ids = [positional(positionals, 'wait')];
-  const deadline = Date.now() + timeout * 1000;
-  let code = 0;
-  for (const id of ids) {
-    const view = await waitFor(api, id, deadline);
-    print(view, values.json, out);
-    const exit = EXIT_BY_STATUS[view.status] ?? 1;
-    if (!ENDED.includes(view.status)) out(`  still ${view.status} after ${timeout}s`);
-    code = Math.max(code, ENDED.includes(view.status) ? exit : 1);
+    if (found.deployments.length > 0) return found.deployments.map((d) => d.deploymentId);
+    const left = deadline - Date.now();
+    if (left <= 0) return [];
+    if (asked === 0) io.err(`waiting for a deployment of ${digest} to be recorded…`);
+    await sleep(Math.min(DIGEST_POLL_MS, left), undefined, { signal: io.signal });
   }
-  return code;
 }
 
-async function control(
-  command: 'approve' | 'abort' | 'promote',
-  argv: string[],
-  out: (line: string) => void,
+export const waitCommand = command({
+  name: 'wait',
+  summary: 'block until a deployment ends (exit 0 succeeded, 2 rolled back, 1 otherwise)',
+  usage: '(DEPLOYMENT_ID | --digest sha256:…) [options]',
+  description:
+    'Blocks until the deployment ends, for CI: exit 0 if it succeeded, 2 if it rolled back, 1 if it failed, was cancelled, or the timeout passed. --digest waits for every deployment of that image, and first for one to be recorded: a push reaches Stepwise a few seconds after it lands.',
+  positionals: ['DEPLOYMENT_ID'],
+  options: {
+    digest: {
+      kind: 'text',
+      arg: 'sha256:…',
+      help: "wait for the deployments of this image digest (what 'docker push' printed) instead of one ID",
+    },
+    timeout: {
+      kind: 'duration',
+      default: 3600,
+      max: 7 * 86_400,
+      help: 'give up after this long, exit 1',
+    },
+    ...API_OPTIONS,
+    json: {
+      kind: 'flag',
+      help: 'print the deployment as JSON, as the API answers it (with --digest: an array of them)',
+    },
+    help: HELP_OPTION,
+  },
+  notes: WHERE_NOTE,
+  async run({ values, positionals }, io) {
+    const digest = values.digest;
+    if (digest !== undefined) {
+      if (positionals.length > 0) throw new UsageError('give DEPLOYMENT_ID or --digest, not both');
+      if (!new RegExp(IMAGE_DIGEST_PATTERN).test(digest)) {
+        throw new UsageError(`--digest must look like sha256:<64 hex digits>, got '${digest}'`);
+      }
+    } else if (positionals.length === 0) {
+      throw new UsageError('DEPLOYMENT_ID or --digest is required: npx stepwise wait DEPLOYMENT_ID');
+    }
+    const id = digest === undefined ? deploymentId(positionals[0], 'wait') : undefined;
+    const api = required(connectWith(values, io.signal), 'wait');
+    const timeout = values.timeout;
+    const deadline = Date.now() + timeout * 1000;
+    const ids = id ? [id] : await deploymentsOf(api, digest as string, deadline, io);
+    if (ids.length === 0) {
+      throw new CommandError(`no deployment of ${digest} was recorded within ${formatDuration(timeout)}`);
+    }
+    let code = 0;
+    const views: DeploymentView[] = [];
+    for (const each of ids) {
+      const view = await waitFor(api, each, deadline);
+      views.push(view);
+      const ended = ENDED.includes(view.status);
+      if (!values.json) {
+        print(view, false, io);
+        if (!ended) io.out(`  still ${view.status} after ${formatDuration(timeout)}`);
+      }
+      code = Math.max(code, ended ? (EXIT_BY_STATUS[view.status] ?? 1) : 1);
+    }
+    if (values.json) io.out(JSON.stringify(digest ? views : views[0], null, 2));
+    return code;
+  },
+});
+
+async function steer(
+  action: 'approve' | 'abort' | 'promote',
+  id: string | undefined,
+  body: Record<string, unknown>,
+  values: Parameters<typeof connectWith>[0] & { json: boolean },
+  io: Io,
 ): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      ...COMMON,
-      reason: { type: 'string' },
-      ...(command === 'approve' ? { deny: { type: 'boolean', default: false } } : {}),
-    },
-    strict: true,
-    allowPositionals: true,
-  });
-  if (values.help) {
-    out(CONTROL_HELP[command] as string);
-    return 0;
-  }
-  const id = positional(positionals, command);
-  if (command === 'promote' && values.reason) throw new UsageError('promote takes no --reason');
-  const api = required(connect({ api: values.api, stateDir: values['state-dir'] }), command);
-  const body =
-    command === 'approve'
-      ? {
-          approved: !(values as { deny?: boolean }).deny,
-          ...(values.reason ? { reason: values.reason } : {}),
-        }
-      : values.reason
-        ? { reason: values.reason }
-        : {};
-  const view = await api.request<DeploymentView>('POST', `/deployments/${id}/${command}`, body);
-  print(view, values.json, out);
+  const checked = deploymentId(id, action);
+  const api = required(connectWith(values, io.signal), action);
+  const view = await api.request<DeploymentView>('POST', `/deployments/${checked}/${action}`, body);
+  print(view, values.json, io);
   return 0;
 }
 
-export const approve = (argv: string[], out: (line: string) => void) => control('approve', argv, out);
-export const abort = (argv: string[], out: (line: string) => void) => control('abort', argv, out);
-export const promote = (argv: string[], out: (line: string) => void) => control('promote', argv, out);
+const REASON = { kind: 'text', arg: 'TEXT', help: 'why, for the audit trail' } as const;
 
-export async function rollback(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...COMMON,
-      service: { type: 'string' },
-      version: { type: 'string' },
-      reason: { type: 'string' },
+export const approveCommand = command({
+  name: 'approve',
+  summary: "answer a deployment's approval (--deny to refuse)",
+  usage: 'DEPLOYMENT_ID [options]',
+  description:
+    'Answers the approval a deployment waits for: it goes on, or with --deny rolls back. Your identity is recorded in the audit trail.',
+  positionals: ['DEPLOYMENT_ID'],
+  options: {
+    deny: { kind: 'flag', help: 'refuse instead: the deployment rolls back' },
+    reason: REASON,
+    ...WHERE,
+  },
+  notes: WHERE_NOTE,
+  run: ({ values, positionals }, io) =>
+    steer(
+      'approve',
+      positionals[0],
+      { approved: !values.deny, ...(values.reason ? { reason: values.reason } : {}) },
+      values,
+      io,
+    ),
+});
+
+export const abortCommand = command({
+  name: 'abort',
+  summary: 'stop a deployment and roll it back',
+  usage: 'DEPLOYMENT_ID [options]',
+  description:
+    'Stops a deployment now and rolls it back (a queued one is cancelled). Recorded with your identity.',
+  positionals: ['DEPLOYMENT_ID'],
+  options: { reason: REASON, ...WHERE },
+  notes: WHERE_NOTE,
+  run: ({ values, positionals }, io) =>
+    steer('abort', positionals[0], values.reason ? { reason: values.reason } : {}, values, io),
+});
+
+export const promoteCommand = command({
+  name: 'promote',
+  summary: 'skip the rest of the plan: the new version takes all traffic',
+  usage: 'DEPLOYMENT_ID [options]',
+  description: 'Skips the rest of the plan at the next step: the new version takes all traffic.',
+  positionals: ['DEPLOYMENT_ID'],
+  options: WHERE,
+  notes: WHERE_NOTE,
+  run: ({ values, positionals }, io) => steer('promote', positionals[0], {}, values, io),
+});
+
+export const rollbackCommand = command({
+  name: 'rollback',
+  summary: 'deploy the previous (or a named) version of a service',
+  usage: '--service NAME [options]',
+  description:
+    "Deploys the version the live one replaced (or --version), all at once, gated by the service's alarms.",
+  options: {
+    service: { kind: 'text', arg: 'NAME', help: 'the service to roll back (required)' },
+    version: {
+      kind: 'text',
+      arg: 'VERSION',
+      help: 'the version to go back to (default the one the live version replaced)',
     },
-    strict: true,
-  });
-  if (values.help) {
-    out(CONTROL_HELP.rollback as string);
+    reason: REASON,
+    ...WHERE,
+  },
+  notes: WHERE_NOTE,
+  async run({ values }, io) {
+    if (!values.service) throw new UsageError('--service is required (the service to roll back)');
+    if (!new RegExp(SERVICE_NAME_PATTERN).test(values.service)) {
+      throw new UsageError(`--service must be lowercase letters, digits and dashes, got '${values.service}'`);
+    }
+    const api = required(connectWith(values, io.signal), 'rollback');
+    const view = await api.request<DeploymentView>('POST', `/services/${values.service}/rollback`, {
+      ...(values.version ? { version: values.version } : {}),
+      ...(values.reason ? { reason: values.reason } : {}),
+    });
+    print(view, values.json, io);
     return 0;
-  }
-  if (!values.service) throw new UsageError('--service is required (the service to roll back)');
-  if (!new RegExp(SERVICE_NAME_PATTERN).test(values.service)) {
-    throw new UsageError(`--service must be lowercase letters, digits and dashes, got '${values.service}'`);
-  }
-  const api = required(connect({ api: values.api, stateDir: values['state-dir'] }), 'rollback');
-  const view = await api.request<DeploymentView>('POST', `/services/${values.service}/rollback`, {
-    ...(values.version ? { version: values.version } : {}),
-    ...(values.reason ? { reason: values.reason } : {}),
-  });
-  print(view, values.json, out);
-  return 0;
-}
+  },
+});

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { DispatchResult } from '../lambdas/control/dispatch.ts';
 import { ecrPushEvent } from '../lambdas/domain/ecr-push.ts';
 import { IMAGE_DIGEST_PATTERN } from '../lambdas/domain/schemas.ts';
@@ -8,21 +7,8 @@ import { LOCAL_EVENTS_PATH } from '../local/server.ts';
 import { DEFAULT_REGISTRY_FILE, loadRegistry } from '../registry/load.ts';
 import { localServer } from './api-client.ts';
 import { UsageError } from './errors.ts';
-import { stateDir } from './state-dir.ts';
-
-export const EVENTS_HELP = `Usage: npx stepwise events put FILE [--config FILE] [--state-dir DIR] [--json]
-
-Sends an EventBridge event (JSON, e.g. an ECR 'Image Action' push) through the same dispatch code
-as the ECR push rule on AWS: the registered services whose repository and tag pattern match each
-get a deployment; anything else is ignored with the reason. With 'npx stepwise serve' running the
-event goes to it; otherwise it runs in-process (services from --config, default
-${DEFAULT_REGISTRY_FILE}) and waits for the deployments to end.`;
-
-export const PUSH_HELP = `Usage: npx stepwise push --repository REPO [--tag TAG] [--digest sha256:…] [--config FILE]
-
-Builds the event ECR sends for a successful image push and sends it as 'events put' does.
-Without --digest one is derived from repository and tag; without --tag the push is untagged
-(only services with trigger.untaggedPushes = deploy take it).`;
+import { command, HELP_OPTION } from './options.ts';
+import { STATE_DIR_OPTION, stateDir } from './state-dir.ts';
 
 /** A dispatch result in a few lines. */
 function resultLines(result: DispatchResult, statuses: Map<string, string>): string[] {
@@ -86,76 +72,90 @@ async function send(
   }
 }
 
-export async function events(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      'state-dir': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: true,
-  });
-  const [verb, file, ...extra] = positionals;
-  if (values.help || !verb) {
-    out(EVENTS_HELP);
-    return values.help ? 0 : 1;
-  }
-  if (verb !== 'put') throw new UsageError(`unknown events verb '${verb}'; verbs: put`);
-  if (!file) throw new UsageError('FILE is required: npx stepwise events put FILE');
-  if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
-  let event: unknown;
-  try {
-    event = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      code ? `${file} cannot be read: ${code}` : `${file} is not JSON: ${(error as Error).message}`,
-    );
-  }
-  return send(event, { config: values.config, stateDir: values['state-dir'], json: values.json }, out);
-}
+const CONFIG_OPTION = {
+  kind: 'text',
+  arg: 'FILE',
+  help: `without a local server: the services to match (default ${DEFAULT_REGISTRY_FILE})`,
+} as const;
 
-export async function push(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      repository: { type: 'string' },
-      tag: { type: 'string' },
-      digest: { type: 'string' },
-      config: { type: 'string' },
-      'state-dir': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
+export const eventsCommand = command({
+  name: 'events',
+  summary: 'send an EventBridge event through dispatch (events put FILE)',
+  usage: 'put FILE [options]',
+  description: `Sends an EventBridge event (JSON, e.g. an ECR 'Image Action' push) through the same dispatch code as the ECR push rule on AWS: the registered services whose repository and tag pattern match each get a deployment; anything else is ignored with the reason.
+
+With 'npx stepwise serve' running the event goes to it; otherwise it runs in-process (services from --config) and waits for the deployments to end.`,
+  positionals: ['put', 'FILE'],
+  options: {
+    config: CONFIG_OPTION,
+    'state-dir': STATE_DIR_OPTION,
+    json: { kind: 'flag', help: 'print the dispatch result as JSON' },
+    help: HELP_OPTION,
+  },
+  async run({ values, positionals }, io) {
+    const [verb, file] = positionals;
+    if (verb !== 'put') {
+      throw new UsageError(
+        verb
+          ? `unknown events verb '${verb}'; verbs: put`
+          : 'a verb is required: npx stepwise events put FILE',
+      );
+    }
+    if (!file) throw new UsageError('FILE is required: npx stepwise events put FILE');
+    let event: unknown;
+    try {
+      event = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new UsageError(
+        code ? `${file} cannot be read: ${code}` : `${file} is not JSON: ${(error as Error).message}`,
+      );
+    }
+    return send(event, { config: values.config, stateDir: values['state-dir'], json: values.json }, io.out);
+  },
+});
+
+export const pushCommand = command({
+  name: 'push',
+  summary: 'send an ECR image push event (push --repository R --tag T)',
+  usage: '--repository REPO [options]',
+  description:
+    "Builds the event ECR sends for a successful image push and sends it as 'events put' does. Without --digest one is derived from repository and tag; without --tag the push is untagged (only services with trigger.untaggedPushes = deploy take it).",
+  options: {
+    repository: { kind: 'text', arg: 'REPO', help: 'the ECR repository pushed to (required)' },
+    tag: { kind: 'text', arg: 'TAG', help: 'the tag pushed (default none: an untagged push)' },
+    digest: {
+      kind: 'text',
+      arg: 'sha256:…',
+      help: 'the image digest (default one derived from repository and tag)',
     },
-    strict: true,
-  });
-  if (values.help) {
-    out(PUSH_HELP);
-    return 0;
-  }
-  if (!values.repository) throw new UsageError('--repository is required (the ECR repository pushed to)');
-  if (!/^[a-z0-9][a-z0-9._/-]{1,255}$/.test(values.repository)) {
-    throw new UsageError(`--repository must be an ECR repository name, got '${values.repository}'`);
-  }
-  if (values.tag !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(values.tag)) {
-    throw new UsageError(
-      `--tag must be a Docker tag (letters, digits, _ . -; at most 128), got '${values.tag}'`,
-    );
-  }
-  if (values.digest !== undefined && !new RegExp(IMAGE_DIGEST_PATTERN).test(values.digest)) {
-    throw new UsageError(`--digest must look like sha256:<64 hex digits>, got '${values.digest}'`);
-  }
-  const event = ecrPushEvent({
-    repository: values.repository,
-    ...(values.tag ? { tag: values.tag } : {}),
-    ...(values.digest ? { digest: values.digest } : {}),
-  });
-  if (!values.json) {
-    const detail = event.detail as Record<string, string>;
-    out(`push ${values.repository}${values.tag ? `:${values.tag}` : ''} ${detail['image-digest']}`);
-  }
-  return send(event, { config: values.config, stateDir: values['state-dir'], json: values.json }, out);
-}
+    config: CONFIG_OPTION,
+    'state-dir': STATE_DIR_OPTION,
+    json: { kind: 'flag', help: 'print the dispatch result as JSON' },
+    help: HELP_OPTION,
+  },
+  async run({ values }, io) {
+    if (!values.repository) throw new UsageError('--repository is required (the ECR repository pushed to)');
+    if (!/^[a-z0-9][a-z0-9._/-]{1,255}$/.test(values.repository)) {
+      throw new UsageError(`--repository must be an ECR repository name, got '${values.repository}'`);
+    }
+    if (values.tag !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(values.tag)) {
+      throw new UsageError(
+        `--tag must be a Docker tag (letters, digits, _ . -; at most 128), got '${values.tag}'`,
+      );
+    }
+    if (values.digest !== undefined && !new RegExp(IMAGE_DIGEST_PATTERN).test(values.digest)) {
+      throw new UsageError(`--digest must look like sha256:<64 hex digits>, got '${values.digest}'`);
+    }
+    const event = ecrPushEvent({
+      repository: values.repository,
+      ...(values.tag ? { tag: values.tag } : {}),
+      ...(values.digest ? { digest: values.digest } : {}),
+    });
+    if (!values.json) {
+      const detail = event.detail as Record<string, string>;
+      io.out(`push ${values.repository}${values.tag ? `:${values.tag}` : ''} ${detail['image-digest']}`);
+    }
+    return send(event, { config: values.config, stateDir: values['state-dir'], json: values.json }, io.out);
+  },
+});

@@ -2,7 +2,9 @@ import { describeStep, type Step } from '../lambdas/domain/steps.ts';
 import type { AuditEvent, DeploymentSummary, Weights } from '../lambdas/domain/types.ts';
 import type { DeploymentReport, ProgressEvent } from '../local/runtime.ts';
 
+/** Seconds as a person writes them, and as every duration flag reads them back: `500ms`, `90s`, `5m`, `1h`. */
 export function formatDuration(seconds: number): string {
+  if (seconds > 0 && seconds < 1) return `${Math.round(seconds * 1000)}ms`;
   if (seconds % 3600 === 0 && seconds > 0) return `${seconds / 3600}h`;
   if (seconds % 60 === 0 && seconds > 0) return `${seconds / 60}m`;
   return `${seconds}s`;

@@ -1,12 +1,40 @@
 import { InvalidInputError } from '../lambdas/domain/errors.ts';
 import { ApiError } from './api-client.ts';
-import { config } from './config.ts';
-import { abort, approve, promote, rollback, status, wait } from './control.ts';
-import { deploy } from './deploy.ts';
-import { UsageError } from './errors.ts';
-import { events, push } from './events.ts';
-import { audit, history } from './history.ts';
-import { serve } from './serve.ts';
+import { configCommand } from './config.ts';
+import {
+  abortCommand,
+  approveCommand,
+  promoteCommand,
+  rollbackCommand,
+  statusCommand,
+  waitCommand,
+} from './control.ts';
+import { deployCommand } from './deploy.ts';
+import { CommandError, CredentialsError, StoppedError, UsageError } from './errors.ts';
+import { eventsCommand, pushCommand } from './events.ts';
+import { auditCommand, historyCommand } from './history.ts';
+import type { Io } from './io.ts';
+import { type Command, helpText, parseOptions } from './options.ts';
+import { serveCommand } from './serve.ts';
+
+/** Every command, in the order the help lists them. */
+export const COMMANDS: readonly Command[] = [
+  deployCommand,
+  serveCommand,
+  statusCommand,
+  waitCommand,
+  approveCommand,
+  abortCommand,
+  promoteCommand,
+  rollbackCommand,
+  historyCommand,
+  auditCommand,
+  eventsCommand,
+  pushCommand,
+  configCommand,
+];
+
+const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
 
 export const HELP = `Usage: npx stepwise <command> [options]
 
@@ -14,77 +42,75 @@ Stepwise rolls out a new version step by step, checks alarms after every step, a
 on its own. Locally everything runs in-process on the same state machines and task code as AWS.
 
 Commands:
-  deploy    run a rollout (in-process, or through 'serve' / --api when there is one)
-            (try: deploy --service checkout --image shop:1.1 --inject errors=8%)
-  serve     run the local control plane: the Stepwise API on 127.0.0.1
-  status    show where a deployment stands
-  wait      block until a deployment ends (exit 0 succeeded, 2 rolled back, 1 otherwise)
-  approve   answer a deployment's approval (--deny to refuse)
-  abort     stop a deployment and roll it back
-  promote   skip the rest of the plan: the new version takes all traffic
-  rollback  deploy the previous (or a named) version of a service
-  history   list a service's past deployments
-  audit     print and verify a deployment's audit trail
-  events    send an EventBridge event through dispatch (events put FILE)
-  push      send an ECR image push event (push --repository R --tag T)
-  config    validate the service registry (stepwise.config.json)
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`).join('\n')}
 
-Run 'npx stepwise <command> --help' for a command's options.`;
+Run 'npx stepwise <command> --help' for a command's options.
+Try: npx stepwise deploy --service checkout --image shop:1.1 --inject errors=8%`;
 
-const COMMANDS: Record<string, (argv: string[], out: (line: string) => void) => Promise<number>> = {
-  deploy,
-  serve,
-  status,
-  wait,
-  approve,
-  abort,
-  promote,
-  rollback,
-  history,
-  audit,
-  events,
-  push,
-  config,
-};
-
-/** Node's parseArgs messages carry a hint about '--' that only confuses here: keep the first sentence. */
-function firstSentence(message: string): string {
-  return message.split(/\.\s/)[0]?.replace(/\.$/, '') ?? message;
+/** `-h`/`--help` anywhere before a `--`: help wins over every other word on the line. */
+function asksForHelp(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
 }
 
-/** Runs the CLI; returns the exit code. Usage mistakes print one line to stderr and exit 1. */
-export async function main(
-  argv: string[],
-  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
-  err: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
-): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    out(HELP);
-    return command ? 0 : 1;
+/** A message on one line whatever the values in it hold: control characters are shown escaped. */
+function oneLine(message: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters to escape
+  return message.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
+/** Without a given Io: stdout and stderr, and nothing stops the command. */
+const PLAIN_IO: Io = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+  signal: new AbortController().signal,
+};
+
+/**
+ * Runs the CLI; returns the exit code. Usage mistakes print one line to stderr and exit 1.
+ * When `io.signal` aborts (Ctrl-C, SIGTERM, closed output), a command that cleans up is waited
+ * for; any other returns at once with the stop's exit code.
+ */
+export async function main(argv: string[], partial: Partial<Io> = {}): Promise<number> {
+  const io: Io = { ...PLAIN_IO, ...partial };
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(HELP);
+    return name ? 0 : 1;
   }
-  const run = COMMANDS[command];
-  if (!run) {
-    err(`stepwise: unknown command '${command}'; commands: ${Object.keys(COMMANDS).join(', ')}`);
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    io.err(`stepwise: unknown command '${name}'; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
     return 1;
   }
+  if (asksForHelp(rest)) {
+    io.out(helpText(cmd));
+    return 0;
+  }
+  const running = (async () => cmd.run(parseOptions(cmd, rest), io))();
+  let stopped: Promise<number> | undefined;
+  if (!cmd.cleansUp) {
+    stopped = new Promise((resolve) => {
+      const stop = () => resolve((io.signal.reason as StoppedError).exitCode);
+      if (io.signal.aborted) stop();
+      else io.signal.addEventListener('abort', stop, { once: true });
+    });
+  }
   try {
-    return await run(rest, out);
+    return await (stopped ? Promise.race([running, stopped]) : running);
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (error instanceof ApiError) {
-      err(`stepwise ${command}: ${error.message}`);
-      return 1;
-    }
+    if (error instanceof StoppedError) return error.exitCode;
     if (
       error instanceof UsageError ||
       error instanceof InvalidInputError ||
-      code?.startsWith('ERR_PARSE_ARGS')
+      error instanceof ApiError ||
+      error instanceof CredentialsError ||
+      error instanceof CommandError
     ) {
-      err(`stepwise ${command}: ${firstSentence((error as Error).message)}`);
+      io.err(`stepwise ${name}: ${oneLine(error.message)}`);
       return 1;
     }
-    err(`stepwise ${command}: ${(error as Error).stack ?? String(error)}`);
+    io.err(`stepwise ${name}: ${(error as Error).stack ?? String(error)}`);
     return 1;
   }
 }

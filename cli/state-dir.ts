@@ -21,3 +21,9 @@ export async function openRuntime(flag: string | undefined): Promise<LocalRuntim
     throw error;
   }
 }
+
+export const STATE_DIR_OPTION = {
+  kind: 'text',
+  arg: 'DIR',
+  help: 'where local state lives (default .stepwise, or $STEPWISE_STATE_DIR)',
+} as const;

@@ -16,6 +16,34 @@ function stepwise(...args: string[]) {
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
+/** The CLI in the background, with a wait for a line on its stderr (rejected if it exits first). */
+function background(args: string[], options: { closeStdout?: boolean } = {}) {
+  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (options.closeStdout) child.stdout.destroy();
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    output: () => ({ stdout, stderr }),
+    exited,
+    stderrMatches: (pattern: RegExp) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (pattern.test(stderr)) resolve();
+        };
+        child.stderr.on('data', check);
+        exited.then((code) => reject(new Error(`exited ${code} first; stderr: ${stderr}`)));
+        check();
+      }),
+  };
+}
+
 const REGISTRY = {
   services: [
     {
@@ -244,6 +272,67 @@ describe('npx stepwise against npx stepwise serve', () => {
       "--inject shapes an in-process run; give it to 'npx stepwise serve' instead",
     );
     expect(stepwise('approve', 'bad id!').stderr).toContain("'bad id!' is not a deployment id");
+  });
+
+  it('wait --digest waits for a push that is recorded after it started, then for its deployment', async () => {
+    const digest = `sha256:${'e2'.repeat(32)}`;
+    const waiting = background(['wait', '--digest', digest, '--timeout', '60']);
+    await waiting.stderrMatches(new RegExp(`waiting for a deployment of ${digest} to be recorded`));
+    const push = stepwise('push', '--repository', 'shop/checkout', '--tag', 'v2.0.0', '--digest', digest);
+    expect(push.code).toBe(0);
+    expect(await waiting.exited).toBe(0);
+    expect(waiting.output().stdout).toMatch(/checkout-v2\.0\.0-[0-9a-f]{8} · checkout · canary · SUCCEEDED/);
+
+    const json = stepwise('wait', '--digest', digest, '--json');
+    expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ status: 'SUCCEEDED' })]);
+  });
+
+  it('wait --digest gives up after its timeout when no deployment of the digest was recorded', () => {
+    const digest = `sha256:${'f3'.repeat(32)}`;
+    const run = stepwise('wait', '--digest', digest, '--timeout', '0');
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe(`stepwise wait: no deployment of ${digest} was recorded within 0s`);
+  });
+
+  it('deploy --json prints the same keys through the server as in-process', () => {
+    const served = stepwise('deploy', '--service', 'checkout', '--image', 'shop:9', '--json');
+    expect(served.code).toBe(0);
+    const elsewhere = join(cwd, 'in-process');
+    const local = stepwise(
+      'deploy',
+      '--service',
+      'checkout',
+      '--image',
+      'shop:9',
+      '--json',
+      '--state-dir',
+      elsewhere,
+    );
+    expect(local.code).toBe(0);
+    const [a, b] = [JSON.parse(served.stdout), JSON.parse(local.stdout)];
+    expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
+    expect(a.steps.map((s: object) => Object.keys(s).sort())).toEqual(
+      b.steps.map((s: object) => Object.keys(s).sort()),
+    );
+    for (const result of [a, b]) {
+      expect(result).toMatchObject({ status: 'SUCCEEDED', service: 'checkout', candidateVersion: 'shop:9' });
+      expect(result.steps.map((s: { weight: number; verdict: string }) => [s.weight, s.verdict])).toEqual([
+        [10, 'healthy'],
+        [25, 'healthy'],
+        [50, 'healthy'],
+        [100, 'healthy'],
+      ]);
+      expect(result.auditChainIntact).toBe(true);
+    }
+    expect([a.via, b.via]).toEqual([url, 'in-process']);
+  });
+
+  it('status into a closed pipe exits quietly with 141', async () => {
+    const [latest] = JSON.parse(stepwise('history', '--service', 'checkout', '--json').stdout);
+    const run = background(['status', latest.deploymentId], { closeStdout: true });
+    const code = await run.exited;
+    expect(run.output().stderr).toBe('');
+    expect(code).toBe(141);
   });
 
   it('stops on SIGTERM and removes its server file', async () => {

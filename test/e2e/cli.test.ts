@@ -1,5 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +14,40 @@ let cwd: string;
 function stepwise(...args: string[]) {
   const run = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** The CLI running in the background: its stderr so far, a wait for a line there, and its exit code. */
+function background(args: string[], options: { closeStdout?: boolean } = {}) {
+  const child: ChildProcess = spawn(process.execPath, [bin, ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // A reader that went away before the first line, as `| head -1` is after its line.
+  if (options.closeStdout) child.stdout?.destroy();
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => ({ stdout, stderr }),
+    exited,
+    /** Resolves once stderr matches; rejects if the CLI exits first. */
+    stderrMatches: (pattern: RegExp) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (pattern.test(stderr)) resolve();
+        };
+        child.stderr?.on('data', check);
+        exited.then((code) => reject(new Error(`exited ${code} first; stderr: ${stderr}`)));
+        check();
+      }),
+  };
 }
 
 beforeAll(() => {
@@ -107,20 +143,42 @@ describe('npx stepwise', () => {
 
   it.each([
     [['deploy', '--service', 'checkout'], /--image is required/],
-    [['deploy', '--service', 'checkout', '--image', 'x', '--steps', '10,50'], /--steps must be increasing/],
-    [['deploy', '--service', 'checkout', '--image', 'x', '--bake', 'soon'], /--bake must be a duration/],
+    [
+      ['deploy', '--service', 'checkout', '--image', 'x', '--steps', '10,50'],
+      /--steps must end at 100, got '10,50'/,
+    ],
+    [
+      ['deploy', '--service', 'checkout', '--image', 'x', '--steps', '10,150,100'],
+      /^stepwise deploy: --steps: 150 must be between 1 and 100 /,
+    ],
+    [
+      ['deploy', '--service', 'checkout', '--image', 'x', '--bake', 'soon'],
+      /--bake must be a duration like 90s, 5m or 1h, got 'soon'/,
+    ],
+    [
+      ['deploy', '--service', 'checkout', '--image', 'x', '--bake', '-5m'],
+      /^stepwise deploy: --bake must be a duration like 90s, 5m or 1h, got '-5m'$/,
+    ],
+    [
+      ['deploy', '--service', 'checkout', '--image', 'x', '--state-dir'],
+      /^stepwise deploy: --state-dir needs a value: --state-dir DIR$/,
+    ],
     [
       ['deploy', '--service', 'checkout', '--image', 'x', '--inject', 'errors=lots'],
       /--inject 'errors=lots'/,
     ],
-    [['deploy', '--service', 'checkout', '--image', 'x', '--frobnicate'], /Unknown option '--frobnicate'/],
+    [['deploy', '--service', 'checkout', '--image', 'x', '--frobnicate'], /unknown option '--frobnicate'/],
     [
       ['deploy', '--service', 'checkout', '--image', 'x', '--strategy', 'yolo'],
-      /--strategy 'yolo' is not known/,
+      /--strategy must be one of canary, .*, got 'yolo'/,
     ],
     [
       ['deploy', '--service', 'checkout', '--image', 'x', '--approve', 'maybe'],
-      /--approve must be auto, deny or after=/,
+      /--approve must be auto, deny or after=DURATION \(for example after=2m\), got 'maybe'$/,
+    ],
+    [
+      ['deploy', '--service', 'checkout', '--image', 'x', '--approve', 'after=-1m'],
+      /--approve after= takes a duration like 90s, 5m or 1h, got 'after=-1m'/,
     ],
     [
       ['deploy', '--service', 'checkout', '--image', 'x', '--strategy', 'linear', '--steps', '10,100'],
@@ -130,14 +188,38 @@ describe('npx stepwise', () => {
       ['deploy', '--service', 'checkout', '--image', 'x', '--plan', 'missing.json'],
       /--plan missing\.json cannot be read: ENOENT/,
     ],
+    [
+      ['deploy', '--service', 'checkout', '--image', 'x', '--no-wait'],
+      /--no-wait is for a deployment through a server or --api/,
+    ],
+    [['wait'], /^stepwise wait: DEPLOYMENT_ID or --digest is required/],
+    [['wait', '--timeout', '5m'], /^stepwise wait: DEPLOYMENT_ID or --digest is required/],
+    [
+      ['wait', 'checkout-1-abc', '--timeout', '-5m'],
+      /--timeout must be a duration like 90s, 5m or 1h, got '-5m'/,
+    ],
+    [
+      ['status', 'checkout-1-abc', '--profile', 'ci'],
+      /--profile is for a deployed API: give it with --api URL/,
+    ],
     [['launch'], /unknown command 'launch'/],
   ])('refuses %j with one line naming the problem, exit 1, and runs nothing', (args, message) => {
     const run = stepwise(...args);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trim()).toMatch(message);
     expect(stepwise('history', '--service', 'checkout').stdout.trim().split('\n')).toHaveLength(3);
+  });
+
+  it('takes durations as 5m, 90s, 1h or plain seconds: wait --timeout 5m gets as far as looking for a server', () => {
+    for (const timeout of ['5m', '90s', '1h', '120']) {
+      const run = stepwise('wait', 'checkout-1-abc', '--timeout', timeout);
+      expect(run.code).toBe(1);
+      expect(run.stderr.trim()).toBe(
+        "stepwise wait: wait needs a Stepwise API: start 'npx stepwise serve' here, or pass --api URL for a deployed one",
+      );
+    }
   });
 
   it('validates the service registry, and names the field when it is wrong', () => {
@@ -156,5 +238,115 @@ describe('npx stepwise', () => {
     expect(run.stdout).toContain('errors=8%');
     expect(run.stdout).toContain('latency=900ms');
     expect(run.stdout).toContain('@step=N');
+  });
+
+  it('npm run stepwise runs the CLI (the script names a file that exists)', () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const run = spawnSync('npm', ['run', '--silent', 'stepwise', '--', '--help'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: npx stepwise <command> \[options\]/);
+  });
+
+  it('without AWS credentials, --api says in one line how to give them, with --profile too', () => {
+    const env: NodeJS.ProcessEnv = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')),
+    );
+    Object.assign(env, {
+      HOME: cwd,
+      AWS_CONFIG_FILE: join(cwd, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(cwd, 'no-aws-credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    const api = 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod';
+    for (const extra of [[], ['--profile', 'ci', '--region', 'eu-west-1']]) {
+      const run = spawnSync(process.execPath, [bin, 'status', 'x-1', '--api', api, ...extra], {
+        cwd,
+        env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(run.status).toBe(1);
+      expect(run.stdout).toBe('');
+      const lines = run.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        new RegExp(
+          `^stepwise status: no AWS credentials to sign requests to ${api}${extra.length ? ' with profile ci' : ''} \\(`,
+        ),
+      );
+      expect(lines[0]).toContain('--profile NAME or AWS_PROFILE');
+    }
+  });
+
+  it.each([[['history', '--service', 'checkout']], [['audit', '--json', 'PLACEHOLDER']]])(
+    '%j into a closed pipe exits quietly with 141, without an EPIPE stack trace',
+    async (args) => {
+      const run = background(
+        args.map((a) => (a === 'PLACEHOLDER' ? rolledBack.deploymentId : a)),
+        {
+          closeStdout: true,
+        },
+      );
+      const code = await run.exited;
+      expect(run.output().stderr).toBe('');
+      expect(code).toBe(141);
+    },
+  );
+
+  it('an in-process deploy whose output is closed stops its run, says so on stderr and exits 141', async () => {
+    const run = background(['deploy', '--service', 'piped', '--image', 'p:1'], { closeStdout: true });
+    const code = await run.exited;
+    const { stderr } = run.output();
+    expect(stderr).not.toContain('EPIPE');
+    expect(stderr).toContain('stepwise deploy: its output was closed: stopping the run and cleaning up');
+    expect(stderr).toMatch(
+      /stepwise deploy: stopped \(its output was closed\); piped-1-[0-9a-f]{8} ended [A-Z_]+/,
+    );
+    expect(code).toBe(141);
+  });
+
+  it('Ctrl-C on an in-process deploy stops the run, waits for it to end, says so and exits 130', async () => {
+    // A hook that answers only when told: the run is surely in the middle of its plan at SIGINT.
+    let hold: ServerResponse | undefined;
+    const server = createServer();
+    const held = new Promise<void>((resolve) => {
+      server.once('request', (_req, res: ServerResponse) => {
+        hold = res;
+        resolve();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const plan = join(cwd, 'held-plan.json');
+    writeFileSync(
+      plan,
+      JSON.stringify({
+        steps: [
+          { setWeight: 10 },
+          { hook: { name: 'held', http: { url: `http://127.0.0.1:${port}/held` }, timeoutSeconds: 50 } },
+          { weight: 100, bakeSeconds: 60 },
+        ],
+      }),
+    );
+    try {
+      const run = background(['deploy', '--service', 'interrupted', '--image', 'i:1', '--plan', plan]);
+      await held;
+      run.child.kill('SIGINT');
+      await run.stderrMatches(/interrupted by SIGINT: stopping the run and cleaning up/);
+      hold?.end('ok');
+      const code = await run.exited;
+      expect(run.output().stderr).toMatch(
+        /stepwise deploy: stopped \(interrupted by SIGINT\); interrupted-1-[0-9a-f]{8} ended [A-Z_]+/,
+      );
+      expect(code).toBe(130);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, awsApiClient, localServer, regionOf } from '../../../cli/api-client.ts';
-import { UsageError } from '../../../cli/errors.ts';
+import { CredentialsError, UsageError } from '../../../cli/errors.ts';
 import { T0 } from '../fixtures.ts';
 
 const API = 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod';
@@ -65,10 +65,10 @@ describe('regionOf', () => {
     expect(regionOf(API, { AWS_REGION: 'us-east-2' })).toBe('eu-west-1');
   });
 
-  it('asks for AWS_REGION when neither the URL nor the environment tells the region', () => {
+  it('asks for --region or AWS_REGION when neither the URL nor the environment tells the region', () => {
     expect(() => regionOf('https://deploy.example.com/', {})).toThrow(UsageError);
     expect(() => regionOf('https://deploy.example.com/', {})).toThrow(
-      '--api https://deploy.example.com/: cannot tell its region; set AWS_REGION',
+      '--api https://deploy.example.com/: cannot tell its region; pass --region or set AWS_REGION',
     );
   });
 });
@@ -135,6 +135,65 @@ describe('awsApiClient', () => {
       code: 'Error',
       message: '403 Error: User is not authorized to access this resource',
     });
+  });
+});
+
+describe('awsApiClient with --profile and --region', () => {
+  /** A shared config and credentials file pair, as 'aws configure --profile ci' writes them. */
+  function awsFiles(): void {
+    const dir = mkdtempSync(join(tmpdir(), 'stepwise-aws-'));
+    writeFileSync(
+      join(dir, 'credentials'),
+      '[ci]\naws_access_key_id = AKIDPROFILECI\naws_secret_access_key = c2VjcmV0LWtleS1vZi10aGUtY2ktcHJvZmlsZQ\n',
+    );
+    writeFileSync(join(dir, 'config'), '[profile ci]\nregion = eu-central-1\n');
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', join(dir, 'credentials'));
+    vi.stubEnv('AWS_CONFIG_FILE', join(dir, 'config'));
+  }
+
+  it("signs with the named profile's keys, not the environment's, for the region given", async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(T0);
+    awsFiles();
+    const sent = answerWith(200, {});
+
+    await awsApiClient(API, { profile: 'ci', region: 'us-west-2' }).request('GET', '/services');
+
+    expect(sent[0]?.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDPROFILECI\/20260301\/us-west-2\/execute-api\/aws4_request, /,
+    );
+  });
+
+  it('says in one line how to give credentials when the chain finds none', async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', undefined);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', undefined);
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', join(tmpdir(), 'stepwise-no-such-credentials'));
+    vi.stubEnv('AWS_CONFIG_FILE', join(tmpdir(), 'stepwise-no-such-config'));
+    vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
+    vi.stubEnv('AWS_WEB_IDENTITY_TOKEN_FILE', undefined);
+    vi.stubEnv('AWS_CONTAINER_CREDENTIALS_FULL_URI', undefined);
+    vi.stubEnv('AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', undefined);
+    const sent = answerWith(200, {});
+
+    const asking = awsApiClient(API, { profile: 'nope' }).request('GET', '/services');
+
+    await expect(asking).rejects.toThrow(CredentialsError);
+    const { message } = (await asking.catch((e: Error) => e)) as Error;
+    expect(message).toMatch(
+      new RegExp(`^no AWS credentials to sign requests to ${API} with profile nope \\(`),
+    );
+    expect(message).toContain('--profile NAME or AWS_PROFILE');
+    expect(message).not.toContain('\n');
+    expect(sent).toHaveLength(0);
+  });
+
+  it('refuses a region that is not one, and a profile name with spaces', () => {
+    expect(() => awsApiClient(API, { region: 'Ireland' })).toThrow(
+      "--region must be an AWS region such as eu-west-1, got 'Ireland'",
+    );
+    expect(() => awsApiClient(API, { profile: 'my profile' })).toThrow(
+      "--profile must be a profile name from your AWS config, got 'my profile'",
+    );
   });
 });
 
