@@ -638,14 +638,27 @@ export class LocalRuntime {
         ? ctx.approver(payload as { state: TaskState; taskToken: string })
         : this.decideApproval(payload as { state: TaskState }, options.approve, clock);
     };
+    // A stopped execution ends at once, but the invocation under way runs to its end, as a Lambda
+    // invocation does after StopExecution: what it writes lands before anyone reconciles the run.
+    const inFlight = new Set<Promise<unknown>>();
+    const tracked = (task: TaskRequest) => {
+      const running = invoke(task);
+      inFlight.add(running);
+      running.then(
+        () => inFlight.delete(running),
+        () => inFlight.delete(running),
+      );
+      return running;
+    };
     const execution = await runExecution(
       loadDefinition(strategy),
       request,
-      invoke,
+      tracked,
       (e) => report.on(e),
       request.deploymentId,
       ctx.signal,
     );
+    await Promise.allSettled([...inFlight]);
     return { execution, stableVersion, stateTransitions: execution.stateTransitions + childTransitions };
   }
 
