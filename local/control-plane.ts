@@ -176,7 +176,7 @@ export class LocalControlPlane {
   private async recoverAll(): Promise<void> {
     const store = this.runtime.store;
     for (const { service } of await store.listServiceConfigs()) {
-      for (const summary of await store.listDeployments(service, 50)) {
+      for (const summary of await store.listOpenDeployments(service)) {
         const orphaned =
           summary.status === 'IN_PROGRESS' ||
           (summary.status === 'QUEUED' && summary.executionArn !== undefined);

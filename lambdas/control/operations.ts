@@ -1,4 +1,9 @@
-import { ConflictError, DeploymentNotFoundError, ServiceNotFoundError } from '../domain/errors.ts';
+import {
+  ConflictError,
+  DeploymentNotFoundError,
+  ResourceNotFoundError,
+  ServiceNotFoundError,
+} from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { defaultStrategyPlan } from '../domain/strategies.ts';
 import type { AuditEvent, DeploymentSummary, Trigger } from '../domain/types.ts';
@@ -6,6 +11,7 @@ import { ENDED_STATUSES } from '../domain/types.ts';
 import { BASELINE_VERSION } from '../handlers/start-deployment.ts';
 import type { ControlDeps } from './deps.ts';
 import { closeUnstarted, type Submitted, submitDeployment } from './launcher.ts';
+import { reconcile } from './reconciler.ts';
 
 /** What `GET /deployments/{id}` answers: the summary, where it stands, and why. */
 export interface DeploymentView {
@@ -205,7 +211,19 @@ export async function abortDeployment(
   if (summary.status === 'QUEUED' && !summary.executionArn) {
     await closeUnstarted(deps, summary, 'CANCELLED', `aborted by ${who} before it started`);
   } else if (summary.executionArn) {
-    await deps.executions.stop(summary.executionArn, 'Stepwise.Aborted', `aborted by ${who}`);
+    try {
+      await deps.executions.stop(summary.executionArn, 'Stepwise.Aborted', `aborted by ${who}`);
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundError)) throw error;
+      // Its execution is gone (the server that ran it stopped, or it was never started): nothing
+      // will end it, so the abort cleans up at once, as the reconciler would have.
+      await reconcile(deps, {
+        executionArn: summary.executionArn,
+        name: deploymentId,
+        status: 'ABORTED',
+        cause: `aborted by ${who}; its execution no longer exists`,
+      });
+    }
   }
   return getDeployment(deps, deploymentId);
 }
@@ -224,7 +242,8 @@ export async function promoteDeployment(
 
 /**
  * Rolls a service back by deploying an earlier version: the one the live version replaced, or a
- * named one, all at once (the service's alarms still gate it).
+ * named one, all at once. A rollback is the fix for a burning service, so alarms already firing do
+ * not stop it (the trail says who rolled back while which alarms fired); the others still gate it.
  */
 export async function rollbackService(
   deps: ControlDeps,
@@ -252,6 +271,7 @@ export async function rollbackService(
     strategy: 'all-at-once',
     plan: defaultStrategyPlan('all-at-once'),
     reason: options.reason ?? `rollback to ${version}${live ? ` from ${live}` : ''}`,
+    allowFiringAlarms: true,
     trigger: options.trigger,
     unique: options.unique,
   });

@@ -3,9 +3,6 @@ import type { ControlDeps } from './deps.ts';
 import { pumpQueue } from './launcher.ts';
 import { reconcile } from './reconciler.ts';
 
-/** Recent deployments per service the sweep looks at: more than one service ever runs at once. */
-const RECENT = 20;
-
 export interface Swept {
   /** Deployments whose execution had ended without the reconciler hearing of it. */
   reconciled: string[];
@@ -23,9 +20,8 @@ export interface Swept {
 export async function sweep(deps: ControlDeps): Promise<Swept> {
   const swept: Swept = { reconciled: [], pumped: [] };
   for (const { service } of await deps.store.listServiceConfigs()) {
-    for (const summary of await deps.store.listDeployments(service, RECENT)) {
-      const open = summary.status === 'IN_PROGRESS' || summary.status === 'QUEUED';
-      if (!open || !summary.executionArn) continue;
+    for (const summary of await deps.store.listOpenDeployments(service)) {
+      if (!summary.executionArn) continue;
       let described: Awaited<ReturnType<typeof deps.executions.describe>>;
       try {
         described = await deps.executions.describe(summary.executionArn);

@@ -98,6 +98,8 @@ export interface Store {
   getDeployment(deploymentId: string): Promise<DeploymentSummary | undefined>;
   /** A service's deployments, newest first. */
   listDeployments(service: string, limit: number): Promise<DeploymentSummary[]>;
+  /** Every QUEUED or IN_PROGRESS deployment of a service, oldest first, however long its history. */
+  listOpenDeployments(service: string): Promise<DeploymentSummary[]>;
   /** A page of a service's deployments, newest first, after `cursor` (from the previous page). */
   pageDeployments(service: string, limit: number, cursor?: string): Promise<DeploymentPage>;
   /** Appends an event to a trail; an event with the same key already there is returned instead. */

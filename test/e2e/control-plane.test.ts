@@ -291,6 +291,21 @@ describe('the reconciler', () => {
         allowedBy: 'arn:aws:iam::123456789012:user/alice',
       });
 
+      // Rolling back is the fix for a burning service: the firing alarms do not stop it, and it says so.
+      const rollback = await firing.call<DeploymentView>('POST', '/services/hot/rollback', {
+        reason: 'h:2 makes it worse',
+      });
+      expect(rollback.status).toBe(202);
+      expect((await firing.until(rollback.body.deploymentId, ended)).status).toBe('SUCCEEDED');
+      const rollbackTrail = await firing.plane.runtime.store.listAuditEvents(rollback.body.deploymentId);
+      expect(rollbackTrail.find((e) => e.type === 'DeploymentRequested')?.detail).toMatchObject({
+        allowFiringAlarms: true,
+      });
+      expect(rollbackTrail.find((e) => e.type === 'DeploymentStarted')?.detail?.preflight).toMatchObject({
+        firingAllowed: ['hot-error-rate', 'hot-p99-latency'],
+        allowedBy: 'arn:aws:iam::123456789012:user/alice',
+      });
+
       const pushed = await firing.plane.dispatch(ecrPushEvent({ repository: 'shop/hot', tag: 'v3' }));
       const id = pushed.deployments[0]?.deploymentId as string;
       const done = await firing.until(id, ended);
@@ -299,6 +314,41 @@ describe('the reconciler', () => {
     } finally {
       await firing.close();
     }
+  });
+
+  it('aborting a deployment whose execution is gone cleans it up at once', async () => {
+    const store = h.plane.runtime.store;
+    const id = 'ledger-9-0000beef';
+    await store.createDeployment({
+      deploymentId: id,
+      service: 'ledger',
+      environment: 'test',
+      strategy: 'canary',
+      artifact: { image: 'l:9' },
+      stableVersion: 'l:1',
+      candidateVersion: 'l:9',
+      status: 'IN_PROGRESS',
+      currentStep: 1,
+      stepCount: 2,
+      weights: { 'l:1': 90, 'l:9': 10 },
+      trigger: { source: 'api', principal: 'alice' },
+      startedAt: new Date().toISOString(),
+      provider: 'simulated',
+      executionArn: 'arn:aws:states:local:000000000000:execution:Stepwise-canary:ledger-9-0000beef',
+    });
+    await store.acquireLock('ledger', id, new Date(), 3600);
+    await store.putRoutes({
+      service: 'ledger',
+      weights: { 'l:1': 90, 'l:9': 10 },
+      updatedAt: new Date().toISOString(),
+    });
+
+    const aborted = await h.call<DeploymentView>('POST', `/deployments/${id}/abort`, { reason: 'stuck' });
+    expect(aborted.status).toBe(202);
+    const summary = await expectCleanEnd(id);
+    expect(summary).toMatchObject({ status: 'ROLLED_BACK' });
+    expect(summary.reason).toContain('stuck');
+    expect((await store.getRoutes('ledger'))?.weights).toMatchObject({ 'l:1': 100 });
   });
 
   it('with real time, a bake takes its time, and an abort ends it at once', async () => {

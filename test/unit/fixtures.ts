@@ -249,6 +249,7 @@ export class RoutesOnlyStore implements Store {
   updateDeployment = () => this.unused();
   getDeployment = () => this.unused();
   listDeployments = () => this.unused();
+  listOpenDeployments = () => this.unused();
   pageDeployments = () => this.unused();
   getLock = () => this.unused();
   listServiceConfigs = () => this.unused();

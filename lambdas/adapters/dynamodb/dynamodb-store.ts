@@ -234,7 +234,41 @@ export class DynamoDbStore implements Store {
     );
   }
 
+  /**
+   * The service's set of open deployments (QUEUED or IN_PROGRESS), one item under the service:
+   * what recovery and the sweep read, whatever the length of the service's history. A deployment
+   * joins it before its summary is written and leaves it after its summary is closed, so every open
+   * summary is in it; an id left behind by a crash in between is dropped when next read.
+   */
+  private async markOpen(service: string, deploymentId: string, open: boolean): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: serviceKey(service), sk: 'OPEN' },
+          UpdateExpression: open ? 'ADD #ids :id' : 'DELETE #ids :id',
+          ExpressionAttributeNames: { '#ids': 'ids' },
+          ExpressionAttributeValues: { ':id': new Set([deploymentId]) },
+        }),
+      );
+    } catch (e) {
+      rethrowAws(e, `${open ? 'opening' : 'closing'} ${deploymentId} in ${service}'s open deployments`);
+    }
+  }
+
+  async listOpenDeployments(service: string): Promise<DeploymentSummary[]> {
+    const item = await this.get<{ ids?: Set<string> }>(serviceKey(service), 'OPEN');
+    const open: DeploymentSummary[] = [];
+    for (const id of [...(item?.ids ?? [])].sort()) {
+      const summary = await this.getDeployment(id);
+      if (summary && (summary.status === 'QUEUED' || summary.status === 'IN_PROGRESS')) open.push(summary);
+      else if (summary) await this.markOpen(service, id, false);
+    }
+    return open.sort((a, b) => (a.requestedAt ?? a.startedAt).localeCompare(b.requestedAt ?? b.startedAt));
+  }
+
   async requestDeployment(summary: DeploymentSummary): Promise<boolean> {
+    await this.markOpen(summary.service, summary.deploymentId, true);
     const recorded = await this.conditional(
       new PutCommand({
         TableName: this.table,
@@ -248,6 +282,7 @@ export class DynamoDbStore implements Store {
   }
 
   async createDeployment(summary: DeploymentSummary): Promise<void> {
+    await this.markOpen(summary.service, summary.deploymentId, true);
     const created = await this.conditional(
       new PutCommand({
         TableName: this.table,
@@ -388,6 +423,10 @@ export class DynamoDbStore implements Store {
       'updating the deployment summary',
     );
     if (!updated) throw new StepwiseError(`deployment ${deploymentId} has no summary`);
+    if (patch.status && patch.status !== 'QUEUED' && patch.status !== 'IN_PROGRESS') {
+      const service = patch.service ?? (await this.getDeployment(deploymentId))?.service;
+      if (service) await this.markOpen(service, deploymentId, false);
+    }
   }
 
   getDeployment(deploymentId: string) {

@@ -157,7 +157,7 @@ describe('reads and writes', () => {
 
   it('keeps an IN_PROGRESS summary quietly when the start is retried', async () => {
     ddb.on(PutCommand).rejects(conditionFailed());
-    ddb.on(UpdateCommand).rejects(conditionFailed());
+    ddb.on(UpdateCommand, { ConditionExpression: '#queued = :queued' }).rejects(conditionFailed());
     ddb.on(GetCommand).resolves({ Item: { ...deploymentSummary(), status: 'IN_PROGRESS' } });
     await expect(store.createDeployment(deploymentSummary())).resolves.toBeUndefined();
   });
@@ -166,7 +166,9 @@ describe('reads and writes', () => {
     ddb.on(PutCommand, { ConditionExpression: 'attribute_not_exists(pk)' }).rejectsOnce(conditionFailed());
     ddb.on(UpdateCommand).resolves({});
     await store.createDeployment({ ...deploymentSummary(), executionArn: undefined });
-    const update = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    const update = ddb
+      .commandCalls(UpdateCommand)
+      .find((call) => call.args[0].input.Key?.sk === 'SUMMARY')?.args[0].input;
     expect(update?.ConditionExpression).toBe('#queued = :queued');
     expect(Object.values(update?.ExpressionAttributeNames ?? {})).not.toContain('control');
     expect(Object.values(update?.ExpressionAttributeNames ?? {})).not.toContain('request');
@@ -175,7 +177,7 @@ describe('reads and writes', () => {
 
   it('refuses to start a deployment that ended while it queued', async () => {
     ddb.on(PutCommand).rejects(conditionFailed());
-    ddb.on(UpdateCommand).rejects(conditionFailed());
+    ddb.on(UpdateCommand, { ConditionExpression: '#queued = :queued' }).rejects(conditionFailed());
     ddb.on(GetCommand).resolves({ Item: { ...deploymentSummary(), status: 'CANCELLED' } });
     await expect(store.createDeployment(deploymentSummary())).rejects.toThrow(
       'deployment dep-1 already ended (CANCELLED)',

@@ -97,4 +97,37 @@ describe('sweep', () => {
     expect((await runtime.store.getRoutes('orders'))?.weights).toMatchObject({ v1: 100 });
     expect(executions.started).toEqual([next.deploymentId]);
   });
+
+  it('finds an orphaned deployment behind any number of newer ones', async () => {
+    const executions = new RecordingExecutions();
+    executions.describe = async (executionArn: string) => ({ executionArn, status: 'ABORTED' });
+    const deps: ControlDeps = controlDeps(runtime.store, executions, NOW);
+    await runtime.store.putServiceConfig({
+      service: 'busy',
+      environment: 'test',
+      provider: 'simulated',
+      alarms: [],
+      insufficientData: 'healthy',
+      strategy: 'canary',
+      plan: { steps: [{ weight: 100, bakeSeconds: 60 }] },
+    });
+    const orphan = summary('busy', 'busy-2-00000000', { startedAt: '2026-11-01T00:00:00.000Z' });
+    await runtime.store.createDeployment(orphan);
+    // Sixty later deployments that ended, newer than the orphan in the service's history.
+    for (let i = 1; i <= 60; i++) {
+      const later = summary('busy', `busy-2-${String(i).padStart(8, '0')}`, {
+        startedAt: new Date(Date.parse('2026-11-02T00:00:00Z') + i * 1000).toISOString(),
+      });
+      await runtime.store.createDeployment(later);
+      await runtime.store.updateDeployment(later.deploymentId, { status: 'SUCCEEDED' });
+    }
+    expect((await runtime.store.listDeployments('busy', 50)).map((d) => d.deploymentId)).not.toContain(
+      orphan.deploymentId,
+    );
+    expect((await sweep(deps)).reconciled.filter((id) => id.startsWith('busy-'))).toEqual([
+      orphan.deploymentId,
+    ]);
+    expect((await runtime.store.getDeployment(orphan.deploymentId))?.status).toBe('ROLLED_BACK');
+    expect(await runtime.store.listOpenDeployments('busy')).toEqual([]);
+  });
 });
