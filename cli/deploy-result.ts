@@ -24,6 +24,10 @@ export interface DeployResult {
   rings: RingReport[] | null;
   reason: string | null;
   error: string | null;
+  /** What the reconciler did once the execution ended (in-process); null through an API. */
+  reconciled: string[] | null;
+  /** Each `--inject` of an in-process run and whether it ever took effect; null through an API. */
+  injections: { inject: string; fired: boolean }[] | null;
   auditEvents: number;
   auditChainIntact: boolean;
   stateTransitions: number | null;
@@ -52,6 +56,8 @@ export function resultOfReport(report: DeploymentReport, stopped: StopCause | nu
     rings: report.rings ?? null,
     reason: report.reason ?? null,
     error: report.error ?? null,
+    reconciled: report.reconciled,
+    injections: report.injections,
     auditEvents: report.auditEvents,
     auditChainIntact: report.auditChainIntact,
     stateTransitions: report.stateTransitions,
@@ -111,6 +117,8 @@ export function resultOfView(
     rings: null,
     reason: view.reason ?? null,
     error: null,
+    reconciled: null,
+    injections: null,
     auditEvents: trail.events.length,
     auditChainIntact: trail.chain.intact,
     stateTransitions: null,

@@ -121,6 +121,10 @@ export function summaryLines(report: DeploymentReport): string[] {
   if (report.reason && (report.status !== 'SUCCEEDED' || !live?.includes(report.candidateVersion))) {
     lines.push(`  ${report.status === 'SUCCEEDED' ? 'outcome' : 'reason'}: ${report.reason}`);
   }
+  for (const action of report.reconciled) lines.push(`  reconciled: ${action}`);
+  for (const { inject } of report.injections.filter((i) => !i.fired)) {
+    lines.push(`  ! --inject ${inject} never took effect in this run: it tested nothing`);
+  }
   lines.push(`  audit trail: npx stepwise audit ${report.deploymentId}`);
   return lines;
 }

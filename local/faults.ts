@@ -4,6 +4,8 @@ import { parseDurationSeconds } from '../lambdas/domain/plan.ts';
 
 /** The candidate version misbehaves: a higher error rate or latency, from a step on. */
 export interface BehaviourFault {
+  /** The `--inject` value it came from, to report one that never fired. */
+  spec?: string;
   kind: 'errors' | 'latency';
   /** errors: a fraction 0..1; latency: milliseconds added to p99. */
   value: number;
@@ -15,6 +17,8 @@ export interface BehaviourFault {
 
 /** A task misbehaves: `throttle` fails once with a transient Lambda error, `fail` fails for good. */
 export interface TaskFault {
+  /** The `--inject` value it came from, to report one that never fired. */
+  spec?: string;
   kind: 'throttle' | 'fail';
   /** Task file name, e.g. `shift-traffic`. */
   task: string;
@@ -25,12 +29,16 @@ export interface TaskFault {
 
 /** A hook phase's smoke test fails: the simulated test route answers 503 to it. */
 export interface HookFault {
+  /** The `--inject` value it came from, to report one that never fired. */
+  spec?: string;
   phase?: HookPhase;
   service?: string;
 }
 
 /** Someone asks for a promote-now or abort once the rollout reaches traffic step `step`. */
 export interface ControlFault {
+  /** The `--inject` value it came from, to report one that never fired. */
+  spec?: string;
   action: 'promote' | 'abort';
   step: number;
   service?: string;
@@ -42,7 +50,7 @@ export interface Faults {
   hooks: HookFault[];
   controls: ControlFault[];
   /** The service's alarms are already in ALARM before the deployment starts (pre-flight). */
-  firingAlarms: { service?: string }[];
+  firingAlarms: { service?: string; spec?: string }[];
 }
 
 export const INJECT_GRAMMAR = `--inject KIND=VALUE[@WHERE...]   (repeatable)
@@ -88,7 +96,7 @@ export function parseFaults(values: string[], taskNames: string[]): Faults {
       throw new InvalidInputError(`--inject '${raw}': step must be 1 or more`);
     if (phase && kind !== 'hook')
       throw new InvalidInputError(`--inject '${raw}': @${phase} goes with hook=fail`);
-    const scope = service ? { service } : {};
+    const scope = { ...(service ? { service } : {}), spec: raw.trim() };
     if (kind === 'alarms') {
       if (value !== 'firing') throw new InvalidInputError(`--inject '${raw}': alarms takes firing`);
       if (step !== undefined) throw new InvalidInputError(`--inject '${raw}': alarms=firing takes no @step`);
@@ -110,6 +118,10 @@ export function parseFaults(values: string[], taskNames: string[]): Faults {
       }
       faults.behaviour.push({ kind: 'errors', value: Number(pct[1]) / 100, fromStep: step ?? 1, ...scope });
     } else if (kind === 'latency') {
+      // A bare number would be seconds, as everywhere else; for a latency that is never what was meant.
+      if (!/[a-z]$/.test(value)) {
+        throw new InvalidInputError(`--inject '${raw}': latency needs a unit, like 900ms or 2s`);
+      }
       const ms = parseDurationSeconds(value, `--inject '${raw}' latency`) * 1000;
       faults.behaviour.push({ kind: 'latency', value: ms, fromStep: step ?? 1, ...scope });
     } else {
@@ -139,4 +151,9 @@ export function faultsFor(faults: Faults, service: string): Faults {
 
 export function injectGrammar(taskNames: string[]): string {
   return INJECT_GRAMMAR.replace('TASK_NAMES', taskNames.join(', '));
+}
+
+/** Every fault of a rehearsal, each once. */
+export function allFaults(faults: Faults): { spec?: string }[] {
+  return [...faults.behaviour, ...faults.tasks, ...faults.hooks, ...faults.controls, ...faults.firingAlarms];
 }

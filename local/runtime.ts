@@ -42,7 +42,7 @@ import {
   runExecution,
   type TaskRequest,
 } from './engine.ts';
-import { type Faults, faultsFor } from './faults.ts';
+import { allFaults, type Faults, faultsFor } from './faults.ts';
 import { asFunction, asRuntime } from './function-scope.ts';
 import { answeredInProcess, IN_PROCESS_CLIENT_CONFIG } from './in-process-aws.ts';
 import {
@@ -187,6 +187,8 @@ export interface DeploymentReport {
    * rollback or closing write, a stopped run): as on AWS, where the status-change event runs it.
    */
   reconciled: string[];
+  /** Each `--inject` and whether it ever took effect: one that never fired tested nothing. */
+  injections: { inject: string; fired: boolean }[];
   auditEvents: number;
   auditChainIntact: boolean;
   stateTransitions: number;
@@ -238,6 +240,8 @@ interface RunContext {
   options: LocalDeployOptions;
   clock: VirtualClock;
   fired: Set<string>;
+  /** The injected faults that took effect at least once (a rehearsal says which never did). */
+  firedFaults: Set<object>;
   approver?: Approver;
   signal?: AbortSignal;
   /** Waits take real time: the run sleeps until each due time instead of jumping the clock there. */
@@ -332,15 +336,20 @@ export class LocalRuntime {
   }
 
   async deploy(options: LocalDeployOptions): Promise<DeploymentReport> {
-    const testRoute = await startTestRoute(options.faults.hooks);
+    const firedFaults = new Set<object>();
+    const testRoute = await startTestRoute(options.faults.hooks, (fault) => firedFaults.add(fault));
     try {
-      return await asRuntime(() => this.run(options, testRoute.url));
+      return await asRuntime(() => this.run(options, testRoute.url, firedFaults));
     } finally {
       await testRoute.close();
     }
   }
 
-  private async run(options: LocalDeployOptions, testRouteUrl: string): Promise<DeploymentReport> {
+  private async run(
+    options: LocalDeployOptions,
+    testRouteUrl: string,
+    firedFaults: Set<object>,
+  ): Promise<DeploymentReport> {
     const wallStart = Date.now();
     const clock = new VirtualClock(new Date());
     const startedAt = clock.now();
@@ -364,6 +373,7 @@ export class LocalRuntime {
       options,
       clock,
       fired: new Set(),
+      firedFaults,
       ...(options.signal ? { signal: options.signal } : {}),
       reconcile: (ended) => this.reconcileInProcess(ended, ctx),
     };
@@ -404,6 +414,10 @@ export class LocalRuntime {
         ? { error: execution.error }
         : {}),
       reconciled: actions,
+      injections: allFaults(options.faults).map((fault) => ({
+        inject: fault.spec ?? '',
+        fired: firedFaults.has(fault),
+      })),
       auditEvents: events.length,
       auditChainIntact: verifyChain(events).intact,
       stateTransitions: run.stateTransitions,
@@ -433,6 +447,7 @@ export class LocalRuntime {
       options: run.options,
       clock: new VirtualClock(new Date()),
       fired: new Set(),
+      firedFaults: new Set(),
       approver: run.approver,
       signal: run.signal,
       realTime: run.realTime,
@@ -560,6 +575,7 @@ export class LocalRuntime {
       segmentShare: 0.05,
       faults: faults.behaviour,
       startedAt,
+      onFault: (fault) => ctx.firedFaults.add(fault),
     });
     const alarm = (metric: 'ErrorRate' | 'LatencyP99', threshold: number): SimulatedAlarmDefinition => ({
       name: `${service}-${metric === 'ErrorRate' ? 'error-rate' : 'p99-latency'}`,
@@ -578,6 +594,9 @@ export class LocalRuntime {
       [alarm('ErrorRate', options.alarms.errorRatePercent), alarm('LatencyP99', options.alarms.latencyMs)],
       startedAt,
       faults.firingAlarms.length > 0,
+      () => {
+        for (const fault of faults.firingAlarms) ctx.firedFaults.add(fault);
+      },
     );
     const storeProviders = makeProviderFactory({
       store: this.store,
@@ -618,15 +637,17 @@ export class LocalRuntime {
         clock.advanceTo(new Date());
       } else if (due) clock.advanceTo(new Date(due));
       const step = stepOf(name, payload);
-      if (name === 'next-step') await this.injectControl(payload as TaskState, step, faults, clock);
+      if (name === 'next-step') await this.injectControl(payload as TaskState, step, faults, ctx);
       for (const fault of faults.tasks) {
         if (fault.task !== name || (fault.step !== undefined && fault.step !== step)) continue;
         const key = `${request.deploymentId}:${fault.kind}:${name}:${step}`;
         if (fault.kind === 'throttle' && !ctx.fired.has(key)) {
           ctx.fired.add(key);
+          ctx.firedFaults.add(fault);
           throw injected('Lambda.TooManyRequestsException', `injected throttle in ${name} at step ${step}`);
         }
         if (fault.kind === 'fail') {
+          ctx.firedFaults.add(fault);
           throw injected('Stepwise.InjectedFault', `injected failure in ${name} at step ${step}`);
         }
       }
@@ -699,9 +720,11 @@ export class LocalRuntime {
    * Asks for a promote-now or abort once the rollout has reached the step `--inject control=…@step=N`
    * names, through the same summary field the API writes; Next step then honours it.
    */
-  private async injectControl(state: TaskState, step: number, faults: Faults, clock: VirtualClock) {
+  private async injectControl(state: TaskState, step: number, faults: Faults, ctx: RunContext) {
+    const { clock } = ctx;
     const control = faults.controls.find((c) => step >= c.step);
     if (!control) return;
+    ctx.firedFaults.add(control);
     const id = state.deployment.deploymentId;
     // What the API's promote or abort would write.
     await asFunction('control:api', async () => {

@@ -105,6 +105,7 @@ export class SimulatedCloudWatch {
   private readonly alarms: Map<string, SimulatedAlarmDefinition>;
   private readonly since: Date;
   private readonly firingBeforeStart: boolean;
+  private readonly onInjectedRead: (() => void) | undefined;
 
   /** `since`: when the simulated metrics begin; alarms have no history before it. */
   constructor(
@@ -117,8 +118,11 @@ export class SimulatedCloudWatch {
      * shipped, `--inject alarms=firing`), until its first evaluation over the fleet.
      */
     firingBeforeStart = false,
+    /** Told when an alarm is read in the ALARM state the rehearsal injected. */
+    onInjectedRead?: () => void,
   ) {
     this.firingBeforeStart = firingBeforeStart;
+    this.onInjectedRead = onInjectedRead;
     this.fleet = fleet;
     this.clock = clock;
     this.alarms = new Map(alarms.map((a) => [a.name, a]));
@@ -141,6 +145,9 @@ export class SimulatedCloudWatch {
       const alarm = this.alarms.get(name);
       if (!alarm) return [];
       const { state, since } = this.timeline(alarm, now);
+      if (this.firingBeforeStart && state.state === 'ALARM' && since.getTime() === this.since.getTime()) {
+        this.onInjectedRead?.();
+      }
       return [
         {
           AlarmName: name,

@@ -34,6 +34,8 @@ export interface FleetOptions {
   segmentShare: number;
   faults: BehaviourFault[];
   startedAt: Date;
+  /** Told of each fault the candidate starts to show, as requests reach it while the fault is on. */
+  onFault?: (fault: BehaviourFault) => void;
 }
 
 /**
@@ -70,7 +72,11 @@ export class SimulatedFleet {
       stopped: [...(routes.stopped ?? [])],
     };
     const grew = this.exposure(next) > this.exposure(previous) + 1e-9;
-    this.routes.push({ atMs: at.getTime(), ...next, step: previous.step + (grew ? 1 : 0) });
+    const step = previous.step + (grew ? 1 : 0);
+    this.routes.push({ atMs: at.getTime(), ...next, step });
+    if (this.exposure(next) > 0 && !next.stopped.includes(this.options.candidateVersion)) {
+      for (const fault of this.options.faults) if (step >= fault.fromStep) this.options.onFault?.(fault);
+    }
   }
 
   private behaviourOf(version: string, change: RouteChange): Behaviour {

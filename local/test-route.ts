@@ -15,15 +15,21 @@ export interface TestRoute {
  * with fetch exactly as they would call a test listener on AWS. `GET /health` answers 200, or
  * 503 for the hook phases that `--inject hook=fail[@phase]` names.
  */
-export async function startTestRoute(faults: HookFault[]): Promise<TestRoute> {
+export async function startTestRoute(
+  faults: HookFault[],
+  /** Told of each fault that made it answer 503. */
+  onFault?: (fault: HookFault) => void,
+): Promise<TestRoute> {
   const requests: TestRoute['requests'] = [];
   const server = createServer((req, res) => {
     const phase = req.headers['x-stepwise-phase'] as string | undefined;
     const service = req.headers['x-stepwise-service'] as string | undefined;
-    const failing = faults.some(
+    const matching = faults.filter(
       (f) =>
         (f.phase === undefined || f.phase === phase) && (f.service === undefined || f.service === service),
     );
+    const failing = req.url === '/health' && matching.length > 0;
+    if (failing) for (const fault of matching) onFault?.(fault);
     const status = req.url !== '/health' ? 404 : failing ? 503 : 200;
     requests.push({ path: req.url ?? '', phase, status });
     res.writeHead(status, { 'content-type': 'application/json' });

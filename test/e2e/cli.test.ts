@@ -105,6 +105,22 @@ describe('npx stepwise', () => {
     rolledBack = report;
   });
 
+  it('says so when an injection never took effect, rather than passing silently', () => {
+    const run = stepwise(
+      'deploy',
+      '--service',
+      'nohooks',
+      '--image',
+      'n:1',
+      '--bake',
+      '1m',
+      '--inject',
+      'hook=fail',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('! --inject hook=fail never took effect in this run: it tested nothing');
+  });
+
   it('keeps history across runs', () => {
     const run = stepwise('history', '--service', 'checkout');
     expect(run.code).toBe(0);

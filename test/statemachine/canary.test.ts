@@ -116,6 +116,21 @@ describe('canary.asl.json on the embedded engine', () => {
     expect(report.auditChainIntact).toBe(true);
   });
 
+  it('says which injections never took effect, and which did', async () => {
+    const report = await deploy([
+      'errors=50%@step=7',
+      'hook=fail',
+      'latency=900ms@step=4',
+      'throttle=check-alarms',
+    ]);
+    expect(report.injections).toEqual([
+      { inject: 'errors=50%@step=7', fired: false },
+      { inject: 'latency=900ms@step=4', fired: true },
+      { inject: 'throttle=check-alarms', fired: true },
+      { inject: 'hook=fail', fired: false },
+    ]);
+  });
+
   it('runs the rollback path when a task fails for good', async () => {
     const report = await deploy(['fail=shift-traffic@step=3']);
 

@@ -166,9 +166,8 @@ describe('reads and writes', () => {
     ddb.on(PutCommand, { ConditionExpression: 'attribute_not_exists(pk)' }).rejectsOnce(conditionFailed());
     ddb.on(UpdateCommand).resolves({});
     await store.createDeployment({ ...deploymentSummary(), executionArn: undefined });
-    const update = ddb
-      .commandCalls(UpdateCommand)
-      .find((call) => call.args[0].input.Key?.sk === 'SUMMARY')?.args[0].input;
+    const update = ddb.commandCalls(UpdateCommand).find((call) => call.args[0].input.Key?.sk === 'SUMMARY')
+      ?.args[0].input;
     expect(update?.ConditionExpression).toBe('#queued = :queued');
     expect(Object.values(update?.ExpressionAttributeNames ?? {})).not.toContain('control');
     expect(Object.values(update?.ExpressionAttributeNames ?? {})).not.toContain('request');

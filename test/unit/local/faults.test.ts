@@ -11,44 +11,60 @@ describe('parseFaults', () => {
   });
 
   it('reads an error rate as a fraction, from step 1', () => {
-    expect(parse('errors=8%').behaviour).toEqual([{ kind: 'errors', value: 0.08, fromStep: 1 }]);
+    expect(parse('errors=8%').behaviour).toEqual([
+      { kind: 'errors', value: 0.08, fromStep: 1, spec: 'errors=8%' },
+    ]);
     expect(parse('errors=2.5%').behaviour[0]?.value).toBeCloseTo(0.025);
   });
 
   it('reads added latency in milliseconds, from the step given', () => {
-    expect(parse('latency=900ms@step=3').behaviour).toEqual([{ kind: 'latency', value: 900, fromStep: 3 }]);
-    expect(parse('latency=2s').behaviour).toEqual([{ kind: 'latency', value: 2000, fromStep: 1 }]);
+    expect(parse('latency=900ms@step=3').behaviour).toEqual([
+      { kind: 'latency', value: 900, fromStep: 3, spec: 'latency=900ms@step=3' },
+    ]);
+    expect(parse('latency=2s').behaviour).toEqual([
+      { kind: 'latency', value: 2000, fromStep: 1, spec: 'latency=2s' },
+    ]);
+  });
+
+  it('refuses a latency without a unit, which would read as seconds', () => {
+    expect(() => parse('latency=900')).toThrow(
+      "--inject 'latency=900': latency needs a unit, like 900ms or 2s",
+    );
   });
 
   it('reads a throttled task, on any step', () => {
     expect(parse('throttle=shift-traffic').tasks).toEqual([
-      { kind: 'throttle', task: 'shift-traffic', step: undefined },
+      { kind: 'throttle', task: 'shift-traffic', step: undefined, spec: 'throttle=shift-traffic' },
     ]);
   });
 
   it('reads a failing task on one step', () => {
-    expect(parse('fail=roll-back@step=2').tasks).toEqual([{ kind: 'fail', task: 'roll-back', step: 2 }]);
+    expect(parse('fail=roll-back@step=2').tasks).toEqual([
+      { kind: 'fail', task: 'roll-back', step: 2, spec: 'fail=roll-back@step=2' },
+    ]);
   });
 
   it('reads @batch=N as @step=N', () => {
-    expect(parse('errors=8%@batch=3').behaviour).toEqual([{ kind: 'errors', value: 0.08, fromStep: 3 }]);
+    expect(parse('errors=8%@batch=3').behaviour).toEqual([
+      { kind: 'errors', value: 0.08, fromStep: 3, spec: 'errors=8%@batch=3' },
+    ]);
     expect(parse('fail=shift-traffic@batch=2').tasks).toEqual([
-      { kind: 'fail', task: 'shift-traffic', step: 2 },
+      { kind: 'fail', task: 'shift-traffic', step: 2, spec: 'fail=shift-traffic@batch=2' },
     ]);
   });
 
   it('reads a failing smoke test, in every hook phase or in one', () => {
-    expect(parse('hook=fail').hooks).toEqual([{}]);
+    expect(parse('hook=fail').hooks).toEqual([{ spec: 'hook=fail' }]);
     expect(parse('hook=fail@pre-traffic', 'hook=fail@post-traffic').hooks).toEqual([
-      { phase: 'pre-traffic' },
-      { phase: 'post-traffic' },
+      { phase: 'pre-traffic', spec: 'hook=fail@pre-traffic' },
+      { phase: 'post-traffic', spec: 'hook=fail@post-traffic' },
     ]);
   });
 
   it('reads a promote-now or an abort, from the step given or the first', () => {
     expect(parse('control=abort@step=2', 'control=promote').controls).toEqual([
-      { action: 'abort', step: 2 },
-      { action: 'promote', step: 1 },
+      { action: 'abort', step: 2, spec: 'control=abort@step=2' },
+      { action: 'promote', step: 1, spec: 'control=promote' },
     ]);
   });
 
