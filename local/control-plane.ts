@@ -28,6 +28,7 @@ import { answeredInProcess, IN_PROCESS_CLIENT_CONFIG, unsupported } from './in-p
 import { DEFAULT_ALARMS, type LocalDeployOptions, LocalRuntime } from './runtime.ts';
 import { steadyCloudWatch } from './simulated-cloudwatch.ts';
 import { startTestRoute } from './test-route.ts';
+import { ServerClock } from './virtual-clock.ts';
 
 const ACCOUNT = 'arn:aws:states:local:000000000000';
 const ARN_PREFIX = `${ACCOUNT}:execution:Stepwise-`;
@@ -96,6 +97,8 @@ export class LocalControlPlane {
   private readonly running = new Map<string, Running>();
   private readonly approvals = new Map<string, (output: { approved: boolean; by?: string }) => void>();
   private readonly failures: Error[] = [];
+  /** One timeline for every execution and API call of this server (see ServerClock). */
+  readonly clock = new ServerClock();
   private testRoute?: { url: string; close(): Promise<void> };
   private closing = false;
 
@@ -103,7 +106,7 @@ export class LocalControlPlane {
     this.runtime = runtime;
     this.options = options;
     const logger = options.logger ?? new Logger({ serviceName: 'stepwise-local', logLevel: 'SILENT' });
-    const clock = { now: () => new Date() };
+    const clock = this.clock;
     const cloudwatch = answeredInProcess(
       new CloudWatchClient(IN_PROCESS_CLIENT_CONFIG),
       steadyCloudWatch(() => (options.faults?.firingAlarms.length ?? 0) > 0),
@@ -253,6 +256,7 @@ export class LocalControlPlane {
         signal: entry.controller.signal,
         realTime: this.options.realTime ?? false,
         reconcile: (ended) => this.reconcile(ended),
+        clock: this.clock,
       });
     } catch (error) {
       result = {

@@ -441,11 +441,13 @@ export class LocalRuntime {
       realTime: boolean;
       /** How the plane reconciles an execution that ended: a ring's child executions end here. */
       reconcile: (ended: ExecutionEnded) => Promise<Reconciled>;
+      /** The plane's one clock, shared by its executions and its API. */
+      clock: VirtualClock;
     },
   ): Promise<ExecutionResult> {
     const context: RunContext = {
       options: run.options,
-      clock: new VirtualClock(new Date()),
+      clock: run.clock,
       fired: new Set(),
       firedFaults: new Set(),
       approver: run.approver,

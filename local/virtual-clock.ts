@@ -25,3 +25,31 @@ export class VirtualClock implements Clock {
     this.ms += seconds * 1000;
   }
 }
+
+/**
+ * The local server's one clock: it runs with the wall clock and jumps forward when a run's wait
+ * is due, never back. Every execution and every API call under `serve` reads it, so an audit
+ * trail's times are in the order things happened, whoever wrote them (a task, an approval).
+ */
+export class ServerClock extends VirtualClock {
+  private offsetMs = 0;
+  private readonly wall: () => number;
+
+  constructor(wall: () => number = Date.now) {
+    super(new Date(wall()));
+    this.wall = wall;
+  }
+
+  override now(): Date {
+    return new Date(this.wall() + this.offsetMs);
+  }
+
+  override advanceTo(at: Date): void {
+    const ahead = at.getTime() - this.now().getTime();
+    if (ahead > 0) this.offsetMs += ahead;
+  }
+
+  override advanceBy(seconds: number): void {
+    this.offsetMs += seconds * 1000;
+  }
+}

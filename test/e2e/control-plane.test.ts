@@ -316,21 +316,37 @@ describe('the reconciler', () => {
     }
   });
 
+  it('writes a trail whose times are in the order things happened, tasks and approvals alike', async () => {
+    const { body } = await h.call<DeploymentView>('POST', '/deployments', {
+      service: 'ledger',
+      image: 'l:7',
+    });
+    await h.until(body.deploymentId, (v) => v.phase === 'waiting for approval');
+    await h.call('POST', `/deployments/${body.deploymentId}/approve`, { approved: true });
+    await h.until(body.deploymentId, ended);
+    await h.plane.idle();
+    const times = (await trail(body.deploymentId)).map((e) => Date.parse(e.at));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    const types = (await trail(body.deploymentId)).map((e) => e.type);
+    expect(types).toContain('ApprovalDecided');
+  });
+
   it('aborting a deployment whose execution is gone cleans it up at once', async () => {
     const store = h.plane.runtime.store;
     const id = 'ledger-9-0000beef';
+    const live = (await store.getServiceStatus('ledger'))?.liveVersion ?? 'baseline (simulated)';
     await store.createDeployment({
       deploymentId: id,
       service: 'ledger',
       environment: 'test',
       strategy: 'canary',
       artifact: { image: 'l:9' },
-      stableVersion: 'l:1',
+      stableVersion: live,
       candidateVersion: 'l:9',
       status: 'IN_PROGRESS',
       currentStep: 1,
       stepCount: 2,
-      weights: { 'l:1': 90, 'l:9': 10 },
+      weights: { [live]: 90, 'l:9': 10 },
       trigger: { source: 'api', principal: 'alice' },
       startedAt: new Date().toISOString(),
       provider: 'simulated',
@@ -339,7 +355,7 @@ describe('the reconciler', () => {
     await store.acquireLock('ledger', id, new Date(), 3600);
     await store.putRoutes({
       service: 'ledger',
-      weights: { 'l:1': 90, 'l:9': 10 },
+      weights: { [live]: 90, 'l:9': 10 },
       updatedAt: new Date().toISOString(),
     });
 
@@ -348,7 +364,7 @@ describe('the reconciler', () => {
     const summary = await expectCleanEnd(id);
     expect(summary).toMatchObject({ status: 'ROLLED_BACK' });
     expect(summary.reason).toContain('stuck');
-    expect((await store.getRoutes('ledger'))?.weights).toMatchObject({ 'l:1': 100 });
+    expect((await store.getRoutes('ledger'))?.weights).toMatchObject({ [live]: 100 });
   });
 
   it('with real time, a bake takes its time, and an abort ends it at once', async () => {

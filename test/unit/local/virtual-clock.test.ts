@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../../local/virtual-clock.ts';
+import { ServerClock, VirtualClock } from '../../../local/virtual-clock.ts';
 import { T0 } from '../fixtures.ts';
 
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -33,5 +33,20 @@ describe('VirtualClock', () => {
     const clock = new VirtualClock(T0);
     clock.now().setTime(0);
     expect(clock.now()).toEqual(T0);
+  });
+});
+
+describe('ServerClock', () => {
+  it('runs with the wall clock, jumps forward when told, and never back', () => {
+    let wall = T0.getTime();
+    const clock = new ServerClock(() => wall);
+    wall += 5_000;
+    expect(clock.now()).toEqual(at(5));
+    clock.advanceTo(at(300));
+    expect(clock.now()).toEqual(at(300));
+    wall += 1_000;
+    expect(clock.now()).toEqual(at(301));
+    clock.advanceTo(at(100));
+    expect(clock.now()).toEqual(at(301));
   });
 });
