@@ -25,7 +25,7 @@ import { type ExecutionResult, StopRequest } from './engine.ts';
 import type { Faults } from './faults.ts';
 import { asFunction } from './function-scope.ts';
 import { answeredInProcess, IN_PROCESS_CLIENT_CONFIG, unsupported } from './in-process-aws.ts';
-import { DEFAULT_ALARMS, type LocalDeployOptions, LocalRuntime } from './runtime.ts';
+import { type ApprovalMode, DEFAULT_ALARMS, type LocalDeployOptions, LocalRuntime } from './runtime.ts';
 import { steadyCloudWatch } from './simulated-cloudwatch.ts';
 import { startTestRoute } from './test-route.ts';
 import { ServerClock } from './virtual-clock.ts';
@@ -63,6 +63,8 @@ export interface LocalControlPlaneOptions {
   faults?: Faults;
   /** Where a person watches an execution: the local server's URL, once it listens. */
   baseUrl?: () => string;
+  /** Decides every approval this way (a rehearsal without a person): auto, deny or after a delay. @default a person answers through the API */
+  approve?: ApprovalMode;
   logger?: Logger;
 }
 
@@ -99,6 +101,8 @@ export class LocalControlPlane {
   private readonly failures: Error[] = [];
   /** One timeline for every execution and API call of this server (see ServerClock). */
   readonly clock = new ServerClock();
+  /** The injected faults that took effect in any of its executions. */
+  readonly firedFaults = new Set<object>();
   private testRoute?: { url: string; close(): Promise<void> };
   private closing = false;
 
@@ -122,6 +126,11 @@ export class LocalControlPlane {
       clock,
       logger,
     };
+  }
+
+  /** The simulated test route the rehearsal's smoke tests call (`GET /health`). */
+  get testRouteUrl(): string {
+    return this.testRoute?.url ?? '';
   }
 
   /** An EventBridge event, handled as the dispatch function handles it on AWS. */
@@ -162,7 +171,7 @@ export class LocalControlPlane {
     options: LocalControlPlaneOptions = {},
   ): Promise<LocalControlPlane> {
     const plane = new LocalControlPlane(await LocalRuntime.open(dir), options);
-    plane.testRoute = await startTestRoute(options.faults?.hooks ?? []);
+    plane.testRoute = await startTestRoute(options.faults?.hooks ?? [], (fault) => plane.firedFaults.add(fault));
     await plane.recover();
     return plane;
   }
@@ -257,6 +266,7 @@ export class LocalControlPlane {
         realTime: this.options.realTime ?? false,
         reconcile: (ended) => this.reconcile(ended),
         clock: this.clock,
+        firedFaults: this.firedFaults,
       });
     } catch (error) {
       result = {
@@ -296,6 +306,7 @@ export class LocalControlPlane {
       faults: this.options.faults ?? NO_FAULTS,
       requestsPerMinute: 1000,
       principal: request.trigger.principal,
+      ...(this.options.approve ? { approve: this.options.approve } : {}),
     };
   }
 

@@ -443,13 +443,15 @@ export class LocalRuntime {
       reconcile: (ended: ExecutionEnded) => Promise<Reconciled>;
       /** The plane's one clock, shared by its executions and its API. */
       clock: VirtualClock;
+      /** Where the faults that took effect are noted. */
+      firedFaults: Set<object>;
     },
   ): Promise<ExecutionResult> {
     const context: RunContext = {
       options: run.options,
       clock: run.clock,
       fired: new Set(),
-      firedFaults: new Set(),
+      firedFaults: run.firedFaults,
       approver: run.approver,
       signal: run.signal,
       realTime: run.realTime,
