@@ -21,7 +21,13 @@ export const API_STAGE = 'v1';
 export interface StepwiseApiProps
   extends Omit<
     ControlFunctionProps,
-    'entry' | 'description' | 'sendsTaskTokens' | 'alarmReads' | 'timeout' | 'deadLetterQueue'
+    | 'entry'
+    | 'description'
+    | 'sendsTaskTokens'
+    | 'describesExecutions'
+    | 'alarmReads'
+    | 'timeout'
+    | 'deadLetterQueue'
   > {
   /**
    * Requests per second the stage accepts in the steady state, across all callers; more get 429.

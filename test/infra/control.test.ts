@@ -24,7 +24,7 @@ const tableArn = `<${logicalId(stack.table)}.Arn>`;
 const grants = (roleId: string) => grantLines(roleStatements(template, roleId));
 const grantsOf = (role: Parameters<typeof logicalId>[0]) => grants(logicalId(role));
 
-/** What every control function may do: its logs, traces, the table and its index, the Stepwise executions. */
+/** What every control function may do: its logs, traces, the table and its index, stop the Stepwise executions. */
 function commonGrants(logGroup: Parameters<typeof logicalId>[0]): string[] {
   return [
     `logs:CreateLogStream on <${logicalId(logGroup)}.Arn>`,
@@ -34,12 +34,12 @@ function commonGrants(logGroup: Parameters<typeof logicalId>[0]): string[] {
     ...['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'].map((a) => `dynamodb:${a} on ${tableArn}`),
     `dynamodb:Query on ${tableArn}/index/byService`,
     ...stateMachineRefs.map((ref) => `states:StartExecution on ${ref}`),
-    ...STRATEGIES.flatMap((name) => [
-      `states:DescribeExecution on ${executionsOf(name)}`,
-      `states:StopExecution on ${executionsOf(name)}`,
-    ]),
+    ...STRATEGIES.map((name) => `states:StopExecution on ${executionsOf(name)}`),
   ];
 }
+
+/** The reconciler's only extra: reading how an execution ended. */
+const describeExecutions = STRATEGIES.map((name) => `states:DescribeExecution on ${executionsOf(name)}`);
 
 describe('the control plane', () => {
   it('keeps its construct ids: Control/Api, Control/Dispatch, Control/Reconcile', () => {
@@ -91,19 +91,26 @@ describe('the control plane', () => {
   });
 
   it.each([
-    ['dispatch', dispatch],
-    ['reconcile', reconcile],
-  ] as [string, TriggeredFunction][])(
+    ['dispatch', dispatch, []],
+    ['reconcile', reconcile, describeExecutions],
+  ] as [string, TriggeredFunction, string[]][])(
     'lets %s start only the Stepwise state machines and send to its dead-letter queue, no approvals or alarms',
-    (_, triggered) => {
+    (_, triggered, extra) => {
       expect(grantsOf(triggered.handler.role)).toEqual(
         [
           ...commonGrants(triggered.handler.logGroup),
+          ...extra,
           `sqs:SendMessage on <${logicalId(triggered.deadLetterQueue)}.Arn>`,
         ].sort(),
       );
     },
   );
+
+  it('lets only the reconciler describe executions: the API and dispatch never ask how one ended', () => {
+    const describes = (role: Parameters<typeof logicalId>[0]) =>
+      grantsOf(role).some((grant) => grant.startsWith('states:DescribeExecution '));
+    expect([api, dispatch, reconcile].map((c) => describes(c.handler.role))).toEqual([false, false, true]);
+  });
 
   it('is the only thing besides ring that may start a state machine', () => {
     const starters = ofType('AWS::IAM::Role')
