@@ -12,7 +12,10 @@ import { TriggeredFunction } from './triggers.ts';
 export const ENDED_EXECUTION_STATUSES = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
 export interface ControlPlaneProps
-  extends Pick<StepwiseApiProps, 'throttlingRateLimit' | 'throttlingBurstLimit' | 'logLevel'> {
+  extends Pick<
+    StepwiseApiProps,
+    'throttlingRateLimit' | 'throttlingBurstLimit' | 'logLevel' | 'cloudWatchRole'
+  > {
   /** The Stepwise table. */
   readonly table: ITableV2;
   /** Every Stepwise state machine by strategy name: the only ones the control plane starts, stops and watches. */

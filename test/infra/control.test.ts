@@ -3,7 +3,14 @@ import { ROUTES } from '../../lambdas/api/routes.ts';
 import { STRATEGIES } from '../../lambdas/domain/strategy-names.ts';
 import { API_ROUTES, API_STAGE } from '../../lib/control/stepwise-api.ts';
 import type { TriggeredFunction } from '../../lib/control/triggers.ts';
-import { grantLines, renderCfn, roleStatements, synthStepwise } from './support.ts';
+import {
+  grantLines,
+  renderCfn,
+  roleStatements,
+  synthStepwise,
+  TEST_ACCOUNT,
+  TEST_REGION,
+} from './support.ts';
 
 const { stack, template, logicalId } = await synthStepwise();
 const { api, dispatch, reconcile } = stack.control;
@@ -297,7 +304,7 @@ describe('the REST API', () => {
     expect(permissions.map((p) => renderCfn(p.SourceArn)).sort()).toEqual(
       API_ROUTES.map(
         ({ method, path }) =>
-          'arn:<Ref:AWS::Partition>:execute-api:<Ref:AWS::Region>:<Ref:AWS::AccountId>:' +
+          `arn:aws:execute-api:${TEST_REGION}:${TEST_ACCOUNT}:` +
           `<Ref:${restApiId}>/${stageRef}/${method}${path.replace(/\{[^}]+\}/g, '*')}`,
       ).sort(),
     );
@@ -332,21 +339,29 @@ describe('the REST API', () => {
     });
   });
 
-  it('sets the account’s API Gateway CloudWatch role, which execution logging needs', () => {
-    const [[, account] = []] = ofType('AWS::ApiGateway::Account');
+  it('leaves the account’s API Gateway CloudWatch role alone unless asked: it is account-wide', () => {
+    expect(ofType('AWS::ApiGateway::Account')).toEqual([]);
+    expect(api.restApi.node.tryFindChild('CloudWatchRole')).toBeUndefined();
+  });
+
+  it('sets the account’s API Gateway CloudWatch role, which logging needs, with context apiGatewayCloudWatchRole=true', async () => {
+    const withRole = await synthStepwise({ context: { apiGatewayCloudWatchRole: 'true' } });
+    const all: ReturnType<typeof template.findResources> = withRole.template.toJSON().Resources;
+    const accounts = Object.entries(all).filter(([, r]) => r.Type === 'AWS::ApiGateway::Account');
+    expect(accounts).toHaveLength(1);
+    const [[accountId, account] = []] = accounts;
     const roleId = account?.Properties.CloudWatchRoleArn['Fn::GetAtt'][0];
-    expect(resources[roleId]?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+    expect(all[roleId]?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       expect.objectContaining({ Principal: { Service: 'apigateway.amazonaws.com' } }),
     ]);
-    expect(template.toJSON().Resources[logicalId(api.restApi.deploymentStage)].DependsOn).toContain(
-      ofType('AWS::ApiGateway::Account')[0]?.[0],
-    );
+    const stageId = withRole.logicalId(withRole.stack.control.api.restApi.deploymentStage);
+    expect(all[stageId]?.DependsOn).toContain(accountId);
   });
 
   it('is the output ApiUrl, the stage URL the CLI takes as --api', () => {
     const outputs = template.findOutputs('*');
     expect(renderCfn(outputs.ApiUrl?.Value)).toBe(
-      `https://<Ref:${restApiId}>.execute-api.<Ref:AWS::Region>.<Ref:AWS::URLSuffix>/${stageRef}/`,
+      `https://<Ref:${restApiId}>.execute-api.${TEST_REGION}.<Ref:AWS::URLSuffix>/${stageRef}/`,
     );
     // No second output with the same URL.
     expect(Object.values(outputs).filter((o) => renderCfn(o.Value).includes('execute-api'))).toHaveLength(1);
