@@ -75,35 +75,62 @@ function texts(entry: ServiceEntry, where: string, field: string, count: number)
 
 // ---- ECS ------------------------------------------------------------------------------------------
 
-/** The ARN of ECS service `service` in `cluster` (a name or ARN), in the long format ECS uses since 2021. */
-function ecsServiceArn(cluster: string, service: string): string {
-  if (isArn(service)) return service;
-  if (isArn(cluster)) return `${cluster.replace(':cluster/', ':service/')}/${service}`;
-  return arn('ecs', `service/${cluster}/${service}`);
+/** The last segment of a name or an ARN (`.../service/prod/web` → `web`). */
+const lastSegment = (value: string) => (isArn(value) ? (value.split('/').pop() ?? value) : value);
+
+/**
+ * The ARNs of ECS service `service` (a name or ARN) in `cluster` (a name or ARN): `long`, the
+ * `service/<cluster>/<service>` format ECS gives services since 2021, and `short`, the
+ * `service/<service>` of older ones. IAM matches a call against the service's own ARN, so only
+ * DescribeServices is granted on the short one: Prepare reads a short-ARN service to refuse it
+ * with the way out (the ARN migration); nothing else is ever sent to one.
+ */
+function ecsServiceArns(cluster: string, service: string): { long: string; short: string } {
+  const name = lastSegment(service);
+  const clusterName = lastSegment(cluster);
+  if (isArn(service) && /:service\/[^/]+\/[^/]+$/.test(service)) {
+    return { long: service, short: service.replace(/:service\/[^/]+\//, ':service/') };
+  }
+  const prefix = isArn(cluster)
+    ? cluster.slice(0, cluster.indexOf(':cluster/'))
+    : isArn(service)
+      ? service.slice(0, service.indexOf(':service/'))
+      : undefined;
+  if (prefix) return { long: `${prefix}:service/${clusterName}/${name}`, short: `${prefix}:service/${name}` };
+  return { long: arn('ecs', `service/${clusterName}/${name}`), short: arn('ecs', `service/${name}`) };
 }
 
-/** What every ECS provider needs besides its services: a new task definition revision for the candidate. */
-function ecsTaskDefinitionGrant(): ProviderGrant {
+/**
+ * What every ECS provider needs besides its services: a new task definition revision for the
+ * candidate, which passes the task and execution roles the copied definition names. Prepare refuses
+ * a role the config does not name (`taskRoleArn`, `executionRoleArn`), so PassRole is on those only.
+ */
+function ecsTaskDefinitionGrant(entry: ServiceEntry, where: string): ProviderGrant {
+  const roles = ['taskRoleArn', 'executionRoleArn']
+    .map((field) => optionalText(entry, where, field))
+    .filter((role) => role !== undefined);
   return {
     statements: [
       new PolicyStatement({
         actions: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
         resources: ['*'],
       }),
-      // RegisterTaskDefinition passes the task and execution roles the copied definition names.
-      new PolicyStatement({
-        actions: ['iam:PassRole'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-      }),
+      ...(roles.length > 0
+        ? [
+            new PolicyStatement({
+              actions: ['iam:PassRole'],
+              resources: [...new Set(roles)],
+              conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+            }),
+          ]
+        : []),
     ],
     wildcards: [
       {
         resource: '*',
         reason:
           'ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition support no resource-level permissions ' +
-          '(Service Authorization Reference). iam:PassRole passes the roles that the current task definition of ' +
-          'the service names, unknown at deploy time; it is limited by iam:PassedToService to ecs-tasks.amazonaws.com.',
+          '(Service Authorization Reference).',
       },
     ],
   };
@@ -111,22 +138,17 @@ function ecsTaskDefinitionGrant(): ProviderGrant {
 
 function ecsRollingGrant(entry: ServiceEntry, where: string): ProviderGrant {
   const cluster = text(entry, where, 'cluster');
-  const service = ecsServiceArn(cluster, text(entry, where, 'service'));
-  const taskDefinitions = ecsTaskDefinitionGrant();
+  const service = ecsServiceArns(cluster, text(entry, where, 'service'));
+  const taskDefinitions = ecsTaskDefinitionGrant(entry, where);
   // The copy takes the family of the revision the service runs, which the registry does not name.
   const revisions = arn('ecs', 'task-definition/*');
   return {
     statements: [
       // The rollout record is a set of tags on the service, read with DescribeServices include TAGS.
+      new PolicyStatement({ actions: ['ecs:DescribeServices'], resources: [service.long, service.short] }),
       new PolicyStatement({
-        actions: [
-          'ecs:DescribeServices',
-          'ecs:UpdateService',
-          'ecs:TagResource',
-          'ecs:UntagResource',
-          'ecs:ListTagsForResource',
-        ],
-        resources: [service],
+        actions: ['ecs:UpdateService', 'ecs:TagResource', 'ecs:UntagResource'],
+        resources: [service.long],
       }),
       new PolicyStatement({ actions: ['ecs:ListTaskDefinitions'], resources: ['*'] }),
       ...taskDefinitions.statements,
@@ -136,7 +158,6 @@ function ecsRollingGrant(entry: ServiceEntry, where: string): ProviderGrant {
         resources: [revisions],
         conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
       }),
-      new PolicyStatement({ actions: ['ecs:ListTagsForResource'], resources: [revisions] }),
     ],
     wildcards: [
       ...taskDefinitions.wildcards,
@@ -150,7 +171,7 @@ function ecsRollingGrant(entry: ServiceEntry, where: string): ProviderGrant {
         reason:
           `The candidate revision of ${entry.name} is a copy in the family of the revision its service runs, ` +
           'which the registry does not name. Tagging is limited by ecs:CreateAction to tags given at ' +
-          'RegisterTaskDefinition; ListTagsForResource only reads.',
+          'RegisterTaskDefinition.',
       },
     ],
   };
@@ -178,12 +199,14 @@ function ecsAlbGrant(entry: ServiceEntry, where: string): ProviderGrant {
 
   const listeners = [listenerArn, testListenerArn].filter((a) => a !== undefined);
   const rules = [ruleArn, testRuleArn].filter((a) => a !== undefined);
-  const taskDefinitions = ecsTaskDefinitionGrant();
+  const taskDefinitions = ecsTaskDefinitionGrant(entry, where);
+  const arns = services.map((service) => ecsServiceArns(cluster, service));
   const statements = [
     new PolicyStatement({
-      actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
-      resources: services.map((service) => ecsServiceArn(cluster, service)),
+      actions: ['ecs:DescribeServices'],
+      resources: arns.flatMap((service) => [service.long, service.short]),
     }),
+    new PolicyStatement({ actions: ['ecs:UpdateService'], resources: arns.map((service) => service.long) }),
     ...taskDefinitions.statements,
     new PolicyStatement({
       actions: [
