@@ -262,13 +262,20 @@ function ecsAlbGrant(entry: ServiceEntry, where: string): ProviderGrant {
 
 // ---- Lambda alias ---------------------------------------------------------------------------------
 
+/**
+ * An image function pulls its image with Lambda's service principal, not the caller's credentials:
+ * the repository's policy must let `lambda.amazonaws.com` pull. When it does not, Lambda adds that
+ * statement itself during UpdateFunctionCode, if the caller may read and set the repository policy.
+ * So the repository a service's trigger names (an image function's, in this account) gets those
+ * two; any other repository must carry the statement already (docs/providers/lambda-alias.md), and a
+ * .zip function gets no ECR permission at all.
+ */
 function lambdaAliasGrant(entry: ServiceEntry, where: string): ProviderGrant {
   const functionName = text(entry, where, 'functionName');
   const alias = text(entry, where, 'alias');
   const functionArn = isArn(functionName) ? functionName : arn('lambda', `function:${functionName}`);
   const versions = `${functionArn}:*`;
   const repository = entry.trigger?.repository;
-  const images = repository ? arn('ecr', `repository/${repository}`) : '*';
   const bucket = optionalText(entry, where, 'artifactBucket');
   const wildcards: WildcardResource[] = [
     {
@@ -278,14 +285,6 @@ function lambdaAliasGrant(entry: ServiceEntry, where: string): ProviderGrant {
         'numbers them at publication. The pattern covers only the versions and aliases of that function.',
     },
   ];
-  if (!repository) {
-    wildcards.push({
-      resource: '*',
-      reason:
-        'An image function is updated to the image each deployment names, in a repository the registry does ' +
-        'not name (no trigger repository): ecr:BatchGetImage and ecr:GetDownloadUrlForLayer, read only.',
-    });
-  }
   return {
     statements: [
       // TagResource and ListTags: a .zip function's code is tracked by the stepwise:code tag.
@@ -310,10 +309,14 @@ function lambdaAliasGrant(entry: ServiceEntry, where: string): ProviderGrant {
         actions: ['lambda:GetAlias', 'lambda:UpdateAlias'],
         resources: [functionArn, `${functionArn}:${alias}`],
       }),
-      new PolicyStatement({
-        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
-        resources: [images],
-      }),
+      ...(repository
+        ? [
+            new PolicyStatement({
+              actions: ['ecr:GetRepositoryPolicy', 'ecr:SetRepositoryPolicy'],
+              resources: [arn('ecr', `repository/${repository}`)],
+            }),
+          ]
+        : []),
       // Lambda reads a .zip package with the caller's credentials: read on the named bucket's objects only.
       ...(bucket
         ? [

@@ -57,7 +57,7 @@ describe('the example workload', () => {
         'Artifacts AwsSolutions-S1',
         'ArtifactReads AwsSolutions-IAM5[Resource::…]',
         // ecs-alb: ECS task definitions and ELB reads (*), the listener's segment rules; lambda-alias:
-        // the function's versions, ECR images (*).
+        // the function's versions.
         'Registry/ProviderAccess AwsSolutions-IAM5[Resource::…]',
         'Registry/ProviderAccess AwsSolutions-IAM5[Resource::…]',
         'Registry/ProviderAccess AwsSolutions-IAM5[Resource::…]',

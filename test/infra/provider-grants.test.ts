@@ -1,7 +1,13 @@
 import { Validations } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { TASKS } from '../../lambdas/tasks.ts';
-import { REAL_LISTENER, REAL_PROVIDERS, REAL_TEST_LISTENER, writeRegistry } from './registries.ts';
+import {
+  REAL_LISTENER,
+  REAL_PROVIDERS,
+  REAL_TEST_LISTENER,
+  writeRegistry,
+  ZIP_FUNCTION,
+} from './registries.ts';
 import { actionsOf, grantLines, roleStatements, synthStepwise } from './support.ts';
 
 const { stack, template, logicalId } = await synthStepwise({
@@ -53,24 +59,32 @@ const EXPECTED: Record<string, string[]> = {
     `iam:PassRole on arn:aws:iam::123456789012:role/billing-execution${PASSED_TO_ECS_TASKS}`,
     `ecs:TagResource on ${local('ecs', 'task-definition/*')} if {"StringEquals":{"ecs:CreateAction":"RegisterTaskDefinition"}}`,
   ],
-  'lambda-alias (thumbnails)': [
-    ...[
-      'lambda:GetFunction',
-      'lambda:ListVersionsByFunction',
-      'lambda:UpdateFunctionCode',
-      'lambda:PublishVersion',
-      'lambda:TagResource',
-      'lambda:ListTags',
-      'lambda:GetFunctionConfiguration',
-      'lambda:GetAlias',
-      'lambda:UpdateAlias',
-    ].map((action) => `${action} on ${local('lambda', 'function:thumbnails')}`),
-    `lambda:GetFunctionConfiguration on ${local('lambda', 'function:thumbnails:*')}`,
-    `lambda:GetAlias on ${local('lambda', 'function:thumbnails:live')}`,
-    `lambda:UpdateAlias on ${local('lambda', 'function:thumbnails:live')}`,
-    's3:GetObject on arn:<Ref:AWS::Partition>:s3:::media-artifacts/*',
-    `ecr:BatchGetImage on ${local('ecr', 'repository/media/thumbnails')}`,
-    `ecr:GetDownloadUrlForLayer on ${local('ecr', 'repository/media/thumbnails')}`,
+  ...Object.fromEntries(
+    ['thumbnails'].map((fn) => [
+      `lambda-alias (${fn})`,
+      [
+        ...[
+          'lambda:GetFunction',
+          'lambda:ListVersionsByFunction',
+          'lambda:UpdateFunctionCode',
+          'lambda:PublishVersion',
+          'lambda:TagResource',
+          'lambda:ListTags',
+          'lambda:GetFunctionConfiguration',
+          'lambda:GetAlias',
+          'lambda:UpdateAlias',
+        ].map((action) => `${action} on ${local('lambda', `function:${fn}`)}`),
+        `lambda:GetFunctionConfiguration on ${local('lambda', `function:${fn}:*`)}`,
+        `lambda:GetAlias on ${local('lambda', `function:${fn}:live`)}`,
+        `lambda:UpdateAlias on ${local('lambda', `function:${fn}:live`)}`,
+      ],
+    ]),
+  ),
+  // The image function: Lambda pulls with its own principal, and may add that pull statement to the
+  // repository policy during UpdateFunctionCode if the caller may read and set it. No ECR read.
+  'lambda-alias (thumbnails) image': [
+    `ecr:GetRepositoryPolicy on ${local('ecr', 'repository/media/thumbnails')}`,
+    `ecr:SetRepositoryPolicy on ${local('ecr', 'repository/media/thumbnails')}`,
   ],
   'appconfig-flag (new-checkout)': (() => {
     const application = local('appconfig', 'application/abc1234');
@@ -149,6 +163,25 @@ describe('the provider permissions of registered services', () => {
     expect(lines).toContain('ecs:RegisterTaskDefinition on *');
   });
 
+  it('give ECR permissions only on the repository of an image function, never ECR reads or *', () => {
+    expect(granted.filter((line) => line.startsWith('ecr:'))).toEqual([
+      `ecr:GetRepositoryPolicy on ${local('ecr', 'repository/media/thumbnails')}`,
+      `ecr:SetRepositoryPolicy on ${local('ecr', 'repository/media/thumbnails')}`,
+    ]);
+  });
+
+  it('give a .zip function read on its artifact bucket and no ECR permission at all', async () => {
+    const zip = await synthStepwise({ context: { config: writeRegistry({ services: [ZIP_FUNCTION] }) } });
+    const lines = grantLines(
+      Object.values(zip.template.findResources('AWS::IAM::ManagedPolicy')).flatMap(
+        (p) => p.Properties.PolicyDocument.Statement,
+      ),
+    );
+    expect(lines.filter((line) => !line.startsWith('lambda:'))).toEqual([
+      's3:GetObject on arn:<Ref:AWS::Partition>:s3:::media-artifacts/*',
+    ]);
+  });
+
   it('go to the tasks that call the traffic provider and to the reconciler, and to no other', () => {
     const providerTasks = TASKS.filter((task) => task.usesProvider);
     expect(providerTasks.map((task) => task.id)).toEqual([
@@ -191,7 +224,6 @@ describe('the provider permissions of registered services', () => {
         rulesOf(REAL_LISTENER),
         local('ecs', 'task-definition/*'),
         local('lambda', 'function:thumbnails:*'),
-        'arn:<Ref:AWS::Partition>:s3:::media-artifacts/*',
         `${local('appconfig', 'application/abc1234')}/configurationprofile/prf9012/hostedconfigurationversion/*`,
         `${local('appconfig', 'application/abc1234')}/environment/env5678/deployment/*`,
       ]

@@ -46,14 +46,10 @@ export const REAL_PROVIDERS = {
       alarms: [],
     },
     {
+      // An image function, deployed from pushes to its repository.
       name: 'thumbnails',
       environment: 'prod',
-      provider: {
-        kind: 'lambda-alias',
-        functionName: 'thumbnails',
-        alias: 'live',
-        artifactBucket: 'media-artifacts',
-      },
+      provider: { kind: 'lambda-alias', functionName: 'thumbnails', alias: 'live' },
       strategy: 'linear',
       plan: { stepPercent: 20, intervalSeconds: 120 },
       alarms: ['thumbnails-errors'],
@@ -75,6 +71,20 @@ export const REAL_PROVIDERS = {
       alarms: [],
     },
   ],
+};
+
+/** A .zip function, deployed from packages in its artifact bucket (no trigger repository). */
+export const ZIP_FUNCTION = {
+  name: 'reports',
+  environment: 'prod',
+  provider: {
+    kind: 'lambda-alias',
+    functionName: 'reports',
+    alias: 'live',
+    artifactBucket: 'media-artifacts',
+  },
+  strategy: 'linear',
+  alarms: [],
 };
 
 export const REAL_LISTENER = LISTENER;
