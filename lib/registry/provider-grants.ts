@@ -1,6 +1,5 @@
 import { Aws, Fn, Token } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { DEFAULT_DEPLOYMENT_STRATEGY } from '../../lambdas/adapters/traffic/appconfig-flag/config.ts';
 import type { ServiceEntry } from '../../lambdas/domain/registry.ts';
 import type { WildcardResource } from '../nag-findings.ts';
 
@@ -345,14 +344,13 @@ function appConfigFlagGrant(entry: ServiceEntry, where: string): ProviderGrant {
   const applicationId = text(entry, where, 'applicationId');
   const environmentId = text(entry, where, 'environmentId');
   const profileId = text(entry, where, 'configurationProfileId');
-  const strategyId = optionalText(entry, where, 'deploymentStrategyId') ?? DEFAULT_DEPLOYMENT_STRATEGY;
+  const strategyId = text(entry, where, 'deploymentStrategyId');
   const application = arn('appconfig', `application/${applicationId}`);
   const profile = `${application}/configurationprofile/${profileId}`;
   const hostedVersions = `${profile}/hostedconfigurationversion/*`;
   const environment = `${application}/environment/${environmentId}`;
   const deployments = `${environment}/deployment/*`;
-  // A predefined strategy (AppConfig.AllAtOnce) is named in the account as CDK's own
-  // DeploymentStrategy.fromDeploymentStrategyId names it.
+  // A strategy of the account (no predefined one has a zero bake, which the provider requires).
   const strategy = arn('appconfig', `deploymentstrategy/${strategyId}`);
   // Each action lists every resource type the Service Authorization Reference marks required for it
   // (GetHostedConfigurationVersion: application, profile and version; StartDeployment: application,
