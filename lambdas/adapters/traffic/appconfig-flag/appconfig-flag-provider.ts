@@ -26,7 +26,11 @@ import type { SegmentMatch } from '../../../domain/steps.ts';
 import type { Weights } from '../../../domain/types.ts';
 import type { PrepareResult, TrafficProvider, TrafficTarget } from '../../../ports/traffic.ts';
 import { rethrowAws } from '../../aws-errors.ts';
-import { type AppConfigFlagConfig, DEFAULT_PERCENTAGE_ATTRIBUTE, parseAppConfigFlagConfig } from './config.ts';
+import {
+  type AppConfigFlagConfig,
+  DEFAULT_PERCENTAGE_ATTRIBUTE,
+  parseAppConfigFlagConfig,
+} from './config.ts';
 
 export const FEATURE_FLAGS_TYPE = 'AWS.AppConfig.FeatureFlags';
 /** Starts the Description of every version and deployment this provider writes (`stepwise: <flag> at <p>% ...`): a rollback stops only those of its flag. */

@@ -301,14 +301,12 @@ beforeEach(() => {
     .callsFake(() =>
       fake.get('profile', { Id: PROFILE, Name: 'flags', LocationUri: 'hosted', Type: fake.profileType }),
     );
-  appconfig
-    .on(GetDeploymentStrategyCommand)
-    .callsFake((input) =>
-      fake.get('strategy', {
-        Id: input.DeploymentStrategyId,
-        ...STRATEGIES[input.DeploymentStrategyId ?? ''],
-      }),
-    );
+  appconfig.on(GetDeploymentStrategyCommand).callsFake((input) =>
+    fake.get('strategy', {
+      Id: input.DeploymentStrategyId,
+      ...STRATEGIES[input.DeploymentStrategyId ?? ''],
+    }),
+  );
   appconfig.on(ListHostedConfigurationVersionsCommand).callsFake((input) => fake.listVersions(input));
   appconfig.on(GetHostedConfigurationVersionCommand).callsFake((input) => fake.getVersion(input));
   appconfig.on(CreateHostedConfigurationVersionCommand).callsFake((input) => fake.createVersion(input));
