@@ -10,7 +10,7 @@ import { InvalidInputError, ProviderError } from '../../domain/errors.ts';
 /** `arn:aws:ecs:<region>:<account>:service/<name>`: no cluster in it, the format of services created before 2021. */
 const SHORT_SERVICE_ARN = /^arn:[^:]+:ecs:[^:]*:\d{12}:service\/[^/]+$/;
 
-export const SERVICE_ARN_MIGRATION =
+const SERVICE_ARN_MIGRATION =
   'https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-arn-migration.html';
 
 /**
