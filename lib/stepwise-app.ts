@@ -41,8 +41,10 @@ export function registryFile(config: unknown, cwd = process.cwd()): string | und
 
 /**
  * The CDK app: the `StepwiseStack` (stack name from context `stackName`, default `Stepwise`) with the
- * services of the registry file (`registryFile`), checked by cdk-nag's AwsSolutions pack. With context
- * `example=true`, also `<stackName>-example`: a sample workload registered with Stepwise. cdk-nag 3 is
+ * services of the registry file (`registryFile`), checked by cdk-nag's AwsSolutions pack, in the account
+ * and region `deploymentEnvironment` finds. With context `example=true`, also `<stackName>-example`: a
+ * sample workload registered with Stepwise. With context `apiGatewayCloudWatchRole=true`, the stack
+ * also sets the account's API Gateway CloudWatch role (see `StepwiseApiProps.cloudWatchRole`). cdk-nag 3 is
  * a policy-validation plugin, not an Aspect: its findings go to the synth's validation report and any
  * unacknowledged one fails the synth. Async because a registry may be a TypeScript module.
  */
@@ -54,16 +56,18 @@ export async function createStepwiseApp(props: StepwiseAppProps = {}): Promise<S
       `context stackName must be letters, digits and dashes, starting with a letter (at most 64), got ${JSON.stringify(stackName)}`,
     );
   }
-  const example = exampleFlag(app.node.tryGetContext('example'));
+  const example = booleanContext(app, 'example');
+  const apiGatewayCloudWatchRole = booleanContext(app, 'apiGatewayCloudWatchRole');
+  const env = deploymentEnvironment(app);
   const file = props.registry ? undefined : registryFile(app.node.tryGetContext('config'));
   const registry = props.registry ?? (file ? await loadRegistry(file) : { services: [] });
-  const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
 
   const stack = new StepwiseStack(app, 'StepwiseStack', {
     stackName,
     description: 'Stepwise: progressive delivery with Step Functions (state machines, task functions, table)',
     env,
     services: registry.services,
+    apiGatewayCloudWatchRole,
   });
   const exampleStack = example
     ? new ExampleWorkloadStack(app, 'StepwiseExampleStack', {
@@ -79,9 +83,40 @@ export async function createStepwiseApp(props: StepwiseAppProps = {}): Promise<S
   return { app, stack, example: exampleStack };
 }
 
-/** Context `example`: `true` from code, `"true"` from `-c example=true`; anything else but false is a mistake. */
-function exampleFlag(value: unknown): boolean {
+/** A yes/no context value: `true` from code, `"true"` from `-c name=true`; absent is false, anything else a mistake. */
+function booleanContext(app: App, name: string): boolean {
+  const value: unknown = app.node.tryGetContext(name);
   if (value === undefined || value === false || value === 'false') return false;
   if (value === true || value === 'true') return true;
-  throw new Error(`context example must be true or false, got ${JSON.stringify(value)}`);
+  throw new Error(`context ${name} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/**
+ * The account and region the stacks deploy to: context `account` and `region`, else what the CDK
+ * CLI found in the credentials and configuration it runs with (CDK_DEFAULT_ACCOUNT,
+ * CDK_DEFAULT_REGION). Both are required: an environment-agnostic synth would bake a region in
+ * anyway (the example's cross-stack references, the API's permissions), whatever the CLI guessed.
+ */
+export function deploymentEnvironment(app: App, env = process.env): { account: string; region: string } {
+  const pick = (name: 'account' | 'region', variable: string, pattern: RegExp, example: string) => {
+    const fromContext: unknown = app.node.tryGetContext(name);
+    const value = fromContext ?? env[variable];
+    const source = fromContext === undefined ? variable : `context ${name}`;
+    if (value === undefined || value === '') {
+      throw new Error(
+        `the ${name} to deploy to is not set: pass -c ${name}=${example}, or run cdk with AWS credentials and a region configured (it sets ${variable})`,
+      );
+    }
+    if (typeof value !== 'string' || !pattern.test(value)) {
+      throw new Error(`${source} must be an AWS ${name} like ${example}, got ${JSON.stringify(value)}`);
+    }
+    return value;
+  };
+  return {
+    account: pick('account', 'CDK_DEFAULT_ACCOUNT', ACCOUNT, '123456789012'),
+    region: pick('region', 'CDK_DEFAULT_REGION', REGION, 'eu-west-1'),
+  };
 }

@@ -18,6 +18,12 @@ export interface StepwiseStackProps extends StackProps {
    * @default - none: the stack deploys no service configuration and no provider permissions
    */
   readonly services?: readonly ServiceEntry[];
+  /**
+   * Also set the account's API Gateway CloudWatch role (`StepwiseApiProps.cloudWatchRole`), which the
+   * API's logging needs once per account and region.
+   * @default false: the account's setting is left as it is
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
 }
 
 /**
@@ -46,7 +52,7 @@ export class StepwiseStack extends Stack {
   readonly registry?: ServiceRegistry;
 
   constructor(scope: Construct, id: string, props: StepwiseStackProps = {}) {
-    const { services = [], ...stackProps } = props;
+    const { services = [], apiGatewayCloudWatchRole = false, ...stackProps } = props;
     super(scope, id, stackProps);
     this.table = new StepwiseTable(this, 'Table');
     this.tasks = new TaskFunctions(this, 'Tasks', { table: this.table });
@@ -98,6 +104,7 @@ export class StepwiseStack extends Stack {
     this.control = new ControlPlane(this, 'Control', {
       table: this.table,
       stateMachines: this.stateMachines,
+      cloudWatchRole: apiGatewayCloudWatchRole,
     });
     new CfnOutput(this, 'ApiUrl', {
       description: 'The Stepwise REST API (IAM authentication): the stepwise CLI takes it as --api',

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { partition } from '@aws-sdk/core/client';
 import { IMAGE_DIGEST_PATTERN } from './schemas.ts';
 
 /** A successful image push, as ECR reports it on EventBridge (`ECR Image Action`). */
@@ -9,7 +10,10 @@ export interface ImagePush {
   /** Absent when the image was pushed by digest only. */
   tag?: string;
   digest: string;
-  /** `<account>.dkr.ecr.<region>.amazonaws.com/<repository>`, or just the repository when the event does not say. */
+  /**
+   * `<account>.dkr.ecr.<region>.<partition's DNS suffix>/<repository>` (`amazonaws.com`,
+   * `amazonaws.com.cn`, ...), or just the repository when the event does not say.
+   */
   registry: string;
   time: string;
 }
@@ -59,7 +63,7 @@ export function readEcrEvent(raw: unknown): PushReading {
     typeof detail['image-tag'] === 'string' && detail['image-tag'] !== '' ? detail['image-tag'] : undefined;
   const host =
     typeof event.account === 'string' && typeof event.region === 'string'
-      ? `${event.account}.dkr.ecr.${event.region}.amazonaws.com/`
+      ? `${event.account}.dkr.ecr.${event.region}.${partition(event.region).dnsSuffix}/`
       : '';
   return {
     push: {

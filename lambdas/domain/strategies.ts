@@ -1,3 +1,4 @@
+import { HOOK_FUNCTION_PREFIX } from '../tasks.ts';
 import { InvalidInputError } from './errors.ts';
 import type { Hook, HookPhase } from './hooks.ts';
 import { DEFAULT_BAKE_SECONDS, DEFAULT_WEIGHTS, MAX_BAKE_SECONDS } from './plan.ts';
@@ -44,7 +45,15 @@ const hookSchema = {
       type: 'object',
       additionalProperties: false,
       required: ['functionName'],
-      properties: { functionName: { type: 'string', minLength: 1, maxLength: 170 } },
+      properties: {
+        // The RunHook role may invoke only functions of this account and region named with the prefix,
+        // qualified or not: anything else would fail at run time with AccessDenied.
+        functionName: {
+          type: 'string',
+          maxLength: 170,
+          pattern: `^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:)?${HOOK_FUNCTION_PREFIX}[A-Za-z0-9_-]{1,50}(:[A-Za-z0-9$_-]{1,128})?$`,
+        },
+      },
     },
     // One attempt runs inside one Lambda invocation (60 s): leave it room.
     timeoutSeconds: { type: 'integer', minimum: 1, maximum: 50 },

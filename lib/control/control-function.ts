@@ -26,9 +26,14 @@ export interface ControlFunctionProps extends StepwiseFunctionOptions {
   readonly table: ITableV2;
   /**
    * Every Stepwise state machine by strategy name: passed as `STATE_MACHINE_ARNS`; the function may
-   * start these state machines and stop and describe their executions, and no others.
+   * start these state machines and stop their executions, and no others.
    */
   readonly stateMachines: Readonly<Record<StrategyName, ChildStateMachine>>;
+  /**
+   * Reads how executions ended (`states:DescribeExecution`), as the reconciler does for an ended
+   * execution's error and cause and for its sweep. @default false
+   */
+  readonly describesExecutions?: boolean;
   /** Completes manual approvals (`states:SendTaskSuccess`). @default false */
   readonly sendsTaskTokens?: boolean;
   /** Runs the pre-flight alarm check before it accepts a deployment. @default - reads no alarms */
@@ -45,8 +50,8 @@ const TABLE_ACTIONS = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'
 /**
  * One control-plane function (the API, dispatch from ECR pushes, the reconciler) with its own role
  * and log group, like a `TaskFunction`. Its role may use the table's items and query its history
- * index (`byService`), start exactly the Stepwise state machines, stop and describe their executions,
- * and, for the API, complete approvals and read alarms. Traffic-provider permissions are not here:
+ * index (`byService`), start exactly the Stepwise state machines and stop their executions; the
+ * reconciler may also describe them, and the API complete approvals and read alarms. Traffic-provider permissions are not here:
  * `ServiceRegistry` grants them to the roles that need them (the reconciler's).
  *
  * Its environment is what `loadControlConfig` reads: `TABLE_NAME`, `STATE_MACHINE_ARNS` (a JSON
@@ -58,6 +63,7 @@ export class ControlFunction extends StepwiseFunction {
       entry,
       stateMachines,
       sendsTaskTokens = false,
+      describesExecutions = false,
       timeout = Duration.seconds(30),
       ...options
     } = props;
@@ -70,16 +76,16 @@ export class ControlFunction extends StepwiseFunction {
       }),
       new PolicyStatement({
         sid: 'ManageExecutions',
-        actions: ['states:StopExecution', 'states:DescribeExecution'],
+        actions: ['states:StopExecution', ...(describesExecutions ? ['states:DescribeExecution'] : [])],
         resources: machines.map((machine) => executionArns(machine.stateMachineName)),
       }),
     ];
     const wildcards: WildcardResource[] = machines.map((machine) => ({
       resource: executionArns(machine.stateMachineName),
       reason:
-        `Executions of ${machine.stateMachineName} are named per deployment at run time; stopping (abort, ` +
-        'supersede) and describing them needs the execution ARN, so the grant covers the executions of that one ' +
-        'state machine only.',
+        `Executions of ${machine.stateMachineName} are named per deployment at run time; stopping them (abort, ` +
+        `supersede)${describesExecutions ? ' and describing them' : ''} needs the execution ARN, so the grant ` +
+        'covers the executions of that one state machine only.',
     }));
     if (sendsTaskTokens) {
       statements.push(

@@ -12,7 +12,10 @@ import { TriggeredFunction } from './triggers.ts';
 export const ENDED_EXECUTION_STATUSES = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
 export interface ControlPlaneProps
-  extends Pick<StepwiseApiProps, 'throttlingRateLimit' | 'throttlingBurstLimit' | 'logLevel'> {
+  extends Pick<
+    StepwiseApiProps,
+    'throttlingRateLimit' | 'throttlingBurstLimit' | 'logLevel' | 'cloudWatchRole'
+  > {
   /** The Stepwise table. */
   readonly table: ITableV2;
   /** Every Stepwise state machine by strategy name: the only ones the control plane starts, stops and watches. */
@@ -61,6 +64,8 @@ export class ControlPlane extends Construct {
       ...shared,
       entry: 'reconcile',
       description: 'cleans up after ended executions and starts the next queued deployment',
+      // The only control function that asks how an execution ended (its error and cause, and the sweep).
+      describesExecutions: true,
       ruleDescription: 'ended executions of the Stepwise state machines, to reconcile their deployments',
       // Status-change events are delivered on a best-effort basis: the sweep finds what they missed.
       schedule: {

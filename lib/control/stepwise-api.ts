@@ -21,7 +21,13 @@ export const API_STAGE = 'v1';
 export interface StepwiseApiProps
   extends Omit<
     ControlFunctionProps,
-    'entry' | 'description' | 'sendsTaskTokens' | 'alarmReads' | 'timeout' | 'deadLetterQueue'
+    | 'entry'
+    | 'description'
+    | 'sendsTaskTokens'
+    | 'describesExecutions'
+    | 'alarmReads'
+    | 'timeout'
+    | 'deadLetterQueue'
   > {
   /**
    * Requests per second the stage accepts in the steady state, across all callers; more get 429.
@@ -33,6 +39,14 @@ export interface StepwiseApiProps
   readonly throttlingBurstLimit?: number;
   /** @default RetentionDays.ONE_YEAR: the access log is the only record of who called the API, refusals included. */
   readonly accessLogRetention?: RetentionDays;
+  /**
+   * Create a role for API Gateway to write CloudWatch Logs with and make it the account's
+   * (`AWS::ApiGateway::Account`). The stage's access and execution logs need that setting, once per
+   * account and region, but it is account-wide: setting it here replaces a role another stack or team
+   * may own, and the role stays set when this stack goes.
+   * @default false: the account must already have one (any API Gateway logging sets it up)
+   */
+  readonly cloudWatchRole?: boolean;
 }
 
 /**
@@ -51,7 +65,13 @@ export class StepwiseApi extends Construct {
 
   constructor(scope: Construct, id: string, props: StepwiseApiProps) {
     super(scope, id);
-    const { throttlingRateLimit = 20, throttlingBurstLimit = 40, accessLogRetention, ...fn } = props;
+    const {
+      throttlingRateLimit = 20,
+      throttlingBurstLimit = 40,
+      accessLogRetention,
+      cloudWatchRole = false,
+      ...fn
+    } = props;
 
     this.handler = new ControlFunction(this, 'Handler', {
       ...fn,
@@ -72,10 +92,10 @@ export class StepwiseApi extends Construct {
       description: 'Stepwise: deployments and services (IAM authentication)',
       endpointTypes: [EndpointType.REGIONAL],
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
-      // Execution logging needs the account's API Gateway CloudWatch role (one per account and region);
-      // creating it here makes a first deploy work in a fresh account. Retained when the stack goes
-      // (CDK's default), because other APIs of the account log through the same setting.
-      cloudWatchRole: true,
+      // Logging needs the account's API Gateway CloudWatch role (one per account and region), which is
+      // account-wide: set only when asked. Retained when the stack goes (CDK's default), because other
+      // APIs of the account log through the same setting.
+      cloudWatchRole,
       deployOptions: {
         stageName: API_STAGE,
         throttlingRateLimit,
@@ -98,7 +118,7 @@ export class StepwiseApi extends Construct {
       this.restApi.root.resourceForPath(path).addMethod(method, integration);
     }
 
-    this.acknowledgeFindings();
+    this.acknowledgeFindings(cloudWatchRole);
   }
 
   /** The stage's URL, ending in `/`: what the CLI's `--api` takes. */
@@ -106,7 +126,7 @@ export class StepwiseApi extends Construct {
     return this.restApi.url;
   }
 
-  private acknowledgeFindings() {
+  private acknowledgeFindings(cloudWatchRole: boolean) {
     Validations.of(this.restApi).acknowledge(
       {
         id: 'AwsSolutions-APIG2',
@@ -130,6 +150,7 @@ export class StepwiseApi extends Construct {
         'for no further protection of an API only IAM principals of the account can call. Associate one if ' +
         'your organisation requires it.',
     });
+    if (!cloudWatchRole) return;
     Validations.of(this.restApi.node.findChild('CloudWatchRole')).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       reason:

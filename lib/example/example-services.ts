@@ -8,6 +8,9 @@ export interface ExampleResources {
   /** [blue, green] target group ARNs, in the order of `services`. */
   readonly targetGroupArns: readonly [string, string];
   readonly listenerArn: string;
+  /** The task and execution roles both services' task definitions run with. */
+  readonly taskRoleArn: string;
+  readonly executionRoleArn: string;
   readonly webAlarm: string;
   readonly functionName: string;
   readonly alias: string;
@@ -33,6 +36,8 @@ export function exampleServices(resources: ExampleResources): ServiceEntry[] {
         services: [...resources.services],
         targetGroupArns: [...resources.targetGroupArns],
         listenerArn: resources.listenerArn,
+        taskRoleArn: resources.taskRoleArn,
+        executionRoleArn: resources.executionRoleArn,
       },
       strategy: 'canary',
       plan: {

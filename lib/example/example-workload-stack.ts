@@ -116,10 +116,22 @@ export class ExampleWorkloadStack extends Stack {
       retention: RetentionDays.ONE_WEEK,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // One task role and one execution role for both sides: Stepwise copies the live side's task
+    // definition to the idle side, and may pass to ECS only the roles the registry entry names.
+    const taskRole = new Role(this, 'WebTaskRole', {
+      assumedBy: new ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: 'Stepwise example: the web tasks (no permissions: the sample calls nothing)',
+    });
+    const executionRole = new Role(this, 'WebExecutionRole', {
+      assumedBy: new ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: 'Stepwise example: ECS starts the web tasks with it (writes their logs)',
+    });
     const sides = (['Blue', 'Green'] as const).map((side, i) => {
       const taskDefinition = new FargateTaskDefinition(this, `${side}TaskDefinition`, {
         cpu: 256,
         memoryLimitMiB: 512,
+        taskRole,
+        executionRole,
       });
       taskDefinition.addContainer('web', {
         image: ContainerImage.fromRegistry(SAMPLE_IMAGE),
@@ -225,6 +237,8 @@ export class ExampleWorkloadStack extends Stack {
         services: [blue.service.serviceName, green.service.serviceName],
         targetGroupArns: [blue.targetGroup.targetGroupArn, green.targetGroup.targetGroupArn],
         listenerArn: listener.listenerArn,
+        taskRoleArn: taskRole.roleArn,
+        executionRoleArn: executionRole.roleArn,
         webAlarm: webAlarm.alarmName,
         functionName: fn.functionName,
         alias: FUNCTION_ALIAS,

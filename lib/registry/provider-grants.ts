@@ -1,6 +1,5 @@
 import { Aws, Fn, Token } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { DEFAULT_DEPLOYMENT_STRATEGY } from '../../lambdas/adapters/traffic/appconfig-flag/config.ts';
 import type { ServiceEntry } from '../../lambdas/domain/registry.ts';
 import type { WildcardResource } from '../nag-findings.ts';
 
@@ -75,35 +74,62 @@ function texts(entry: ServiceEntry, where: string, field: string, count: number)
 
 // ---- ECS ------------------------------------------------------------------------------------------
 
-/** The ARN of ECS service `service` in `cluster` (a name or ARN), in the long format ECS uses since 2021. */
-function ecsServiceArn(cluster: string, service: string): string {
-  if (isArn(service)) return service;
-  if (isArn(cluster)) return `${cluster.replace(':cluster/', ':service/')}/${service}`;
-  return arn('ecs', `service/${cluster}/${service}`);
+/** The last segment of a name or an ARN (`.../service/prod/web` → `web`). */
+const lastSegment = (value: string) => (isArn(value) ? (value.split('/').pop() ?? value) : value);
+
+/**
+ * The ARNs of ECS service `service` (a name or ARN) in `cluster` (a name or ARN): `long`, the
+ * `service/<cluster>/<service>` format ECS gives services since 2021, and `short`, the
+ * `service/<service>` of older ones. IAM matches a call against the service's own ARN, so only
+ * DescribeServices is granted on the short one: Prepare reads a short-ARN service to refuse it
+ * with the way out (the ARN migration); nothing else is ever sent to one.
+ */
+function ecsServiceArns(cluster: string, service: string): { long: string; short: string } {
+  const name = lastSegment(service);
+  const clusterName = lastSegment(cluster);
+  if (isArn(service) && /:service\/[^/]+\/[^/]+$/.test(service)) {
+    return { long: service, short: service.replace(/:service\/[^/]+\//, ':service/') };
+  }
+  const prefix = isArn(cluster)
+    ? cluster.slice(0, cluster.indexOf(':cluster/'))
+    : isArn(service)
+      ? service.slice(0, service.indexOf(':service/'))
+      : undefined;
+  if (prefix) return { long: `${prefix}:service/${clusterName}/${name}`, short: `${prefix}:service/${name}` };
+  return { long: arn('ecs', `service/${clusterName}/${name}`), short: arn('ecs', `service/${name}`) };
 }
 
-/** What every ECS provider needs besides its services: a new task definition revision for the candidate. */
-function ecsTaskDefinitionGrant(): ProviderGrant {
+/**
+ * What every ECS provider needs besides its services: a new task definition revision for the
+ * candidate, which passes the task and execution roles the copied definition names. Prepare refuses
+ * a role the config does not name (`taskRoleArn`, `executionRoleArn`), so PassRole is on those only.
+ */
+function ecsTaskDefinitionGrant(entry: ServiceEntry, where: string): ProviderGrant {
+  const roles = ['taskRoleArn', 'executionRoleArn']
+    .map((field) => optionalText(entry, where, field))
+    .filter((role) => role !== undefined);
   return {
     statements: [
       new PolicyStatement({
         actions: ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
         resources: ['*'],
       }),
-      // RegisterTaskDefinition passes the task and execution roles the copied definition names.
-      new PolicyStatement({
-        actions: ['iam:PassRole'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-      }),
+      ...(roles.length > 0
+        ? [
+            new PolicyStatement({
+              actions: ['iam:PassRole'],
+              resources: [...new Set(roles)],
+              conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+            }),
+          ]
+        : []),
     ],
     wildcards: [
       {
         resource: '*',
         reason:
           'ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition support no resource-level permissions ' +
-          '(Service Authorization Reference). iam:PassRole passes the roles that the current task definition of ' +
-          'the service names, unknown at deploy time; it is limited by iam:PassedToService to ecs-tasks.amazonaws.com.',
+          '(Service Authorization Reference).',
       },
     ],
   };
@@ -111,22 +137,17 @@ function ecsTaskDefinitionGrant(): ProviderGrant {
 
 function ecsRollingGrant(entry: ServiceEntry, where: string): ProviderGrant {
   const cluster = text(entry, where, 'cluster');
-  const service = ecsServiceArn(cluster, text(entry, where, 'service'));
-  const taskDefinitions = ecsTaskDefinitionGrant();
+  const service = ecsServiceArns(cluster, text(entry, where, 'service'));
+  const taskDefinitions = ecsTaskDefinitionGrant(entry, where);
   // The copy takes the family of the revision the service runs, which the registry does not name.
   const revisions = arn('ecs', 'task-definition/*');
   return {
     statements: [
       // The rollout record is a set of tags on the service, read with DescribeServices include TAGS.
+      new PolicyStatement({ actions: ['ecs:DescribeServices'], resources: [service.long, service.short] }),
       new PolicyStatement({
-        actions: [
-          'ecs:DescribeServices',
-          'ecs:UpdateService',
-          'ecs:TagResource',
-          'ecs:UntagResource',
-          'ecs:ListTagsForResource',
-        ],
-        resources: [service],
+        actions: ['ecs:UpdateService', 'ecs:TagResource', 'ecs:UntagResource'],
+        resources: [service.long],
       }),
       new PolicyStatement({ actions: ['ecs:ListTaskDefinitions'], resources: ['*'] }),
       ...taskDefinitions.statements,
@@ -136,7 +157,6 @@ function ecsRollingGrant(entry: ServiceEntry, where: string): ProviderGrant {
         resources: [revisions],
         conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
       }),
-      new PolicyStatement({ actions: ['ecs:ListTagsForResource'], resources: [revisions] }),
     ],
     wildcards: [
       ...taskDefinitions.wildcards,
@@ -150,7 +170,7 @@ function ecsRollingGrant(entry: ServiceEntry, where: string): ProviderGrant {
         reason:
           `The candidate revision of ${entry.name} is a copy in the family of the revision its service runs, ` +
           'which the registry does not name. Tagging is limited by ecs:CreateAction to tags given at ' +
-          'RegisterTaskDefinition; ListTagsForResource only reads.',
+          'RegisterTaskDefinition.',
       },
     ],
   };
@@ -178,12 +198,14 @@ function ecsAlbGrant(entry: ServiceEntry, where: string): ProviderGrant {
 
   const listeners = [listenerArn, testListenerArn].filter((a) => a !== undefined);
   const rules = [ruleArn, testRuleArn].filter((a) => a !== undefined);
-  const taskDefinitions = ecsTaskDefinitionGrant();
+  const taskDefinitions = ecsTaskDefinitionGrant(entry, where);
+  const arns = services.map((service) => ecsServiceArns(cluster, service));
   const statements = [
     new PolicyStatement({
-      actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
-      resources: services.map((service) => ecsServiceArn(cluster, service)),
+      actions: ['ecs:DescribeServices'],
+      resources: arns.flatMap((service) => [service.long, service.short]),
     }),
+    new PolicyStatement({ actions: ['ecs:UpdateService'], resources: arns.map((service) => service.long) }),
     ...taskDefinitions.statements,
     new PolicyStatement({
       actions: [
@@ -239,13 +261,20 @@ function ecsAlbGrant(entry: ServiceEntry, where: string): ProviderGrant {
 
 // ---- Lambda alias ---------------------------------------------------------------------------------
 
+/**
+ * An image function pulls its image with Lambda's service principal, not the caller's credentials:
+ * the repository's policy must let `lambda.amazonaws.com` pull. When it does not, Lambda adds that
+ * statement itself during UpdateFunctionCode, if the caller may read and set the repository policy.
+ * So the repository a service's trigger names (an image function's, in this account) gets those
+ * two; any other repository must carry the statement already (docs/providers/lambda-alias.md), and a
+ * .zip function gets no ECR permission at all.
+ */
 function lambdaAliasGrant(entry: ServiceEntry, where: string): ProviderGrant {
   const functionName = text(entry, where, 'functionName');
   const alias = text(entry, where, 'alias');
   const functionArn = isArn(functionName) ? functionName : arn('lambda', `function:${functionName}`);
   const versions = `${functionArn}:*`;
   const repository = entry.trigger?.repository;
-  const images = repository ? arn('ecr', `repository/${repository}`) : '*';
   const bucket = optionalText(entry, where, 'artifactBucket');
   const wildcards: WildcardResource[] = [
     {
@@ -255,14 +284,6 @@ function lambdaAliasGrant(entry: ServiceEntry, where: string): ProviderGrant {
         'numbers them at publication. The pattern covers only the versions and aliases of that function.',
     },
   ];
-  if (!repository) {
-    wildcards.push({
-      resource: '*',
-      reason:
-        'An image function is updated to the image each deployment names, in a repository the registry does ' +
-        'not name (no trigger repository): ecr:BatchGetImage and ecr:GetDownloadUrlForLayer, read only.',
-    });
-  }
   return {
     statements: [
       // TagResource and ListTags: a .zip function's code is tracked by the stepwise:code tag.
@@ -287,10 +308,14 @@ function lambdaAliasGrant(entry: ServiceEntry, where: string): ProviderGrant {
         actions: ['lambda:GetAlias', 'lambda:UpdateAlias'],
         resources: [functionArn, `${functionArn}:${alias}`],
       }),
-      new PolicyStatement({
-        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
-        resources: [images],
-      }),
+      ...(repository
+        ? [
+            new PolicyStatement({
+              actions: ['ecr:GetRepositoryPolicy', 'ecr:SetRepositoryPolicy'],
+              resources: [arn('ecr', `repository/${repository}`)],
+            }),
+          ]
+        : []),
       // Lambda reads a .zip package with the caller's credentials: read on the named bucket's objects only.
       ...(bucket
         ? [
@@ -319,14 +344,13 @@ function appConfigFlagGrant(entry: ServiceEntry, where: string): ProviderGrant {
   const applicationId = text(entry, where, 'applicationId');
   const environmentId = text(entry, where, 'environmentId');
   const profileId = text(entry, where, 'configurationProfileId');
-  const strategyId = optionalText(entry, where, 'deploymentStrategyId') ?? DEFAULT_DEPLOYMENT_STRATEGY;
+  const strategyId = text(entry, where, 'deploymentStrategyId');
   const application = arn('appconfig', `application/${applicationId}`);
   const profile = `${application}/configurationprofile/${profileId}`;
   const hostedVersions = `${profile}/hostedconfigurationversion/*`;
   const environment = `${application}/environment/${environmentId}`;
   const deployments = `${environment}/deployment/*`;
-  // A predefined strategy (AppConfig.AllAtOnce) is named in the account as CDK's own
-  // DeploymentStrategy.fromDeploymentStrategyId names it.
+  // A strategy of the account (no predefined one has a zero bake, which the provider requires).
   const strategy = arn('appconfig', `deploymentstrategy/${strategyId}`);
   // Each action lists every resource type the Service Authorization Reference marks required for it
   // (GetHostedConfigurationVersion: application, profile and version; StartDeployment: application,

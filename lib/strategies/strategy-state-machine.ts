@@ -35,8 +35,9 @@ const executionArnsFinding = (name: string) =>
 /**
  * The Standard state machine of one strategy, named `<stack name>-<strategy>` so the console lists
  * it by name, built from the strategy's ASL file as it is (`fromString`, so the definition is in the
- * template for tests and `cdk diff`). It logs every event with execution data and is traced. It may
- * invoke exactly the functions and start exactly the state machines its definition names.
+ * template for tests and `cdk diff`). It logs every event, errors included, without execution data,
+ * and is traced. It may invoke exactly the functions and start exactly the state machines its
+ * definition names.
  */
 export class StrategyStateMachine extends Construct implements ChildStateMachine {
   readonly stateMachine: StateMachine;
@@ -64,7 +65,10 @@ export class StrategyStateMachine extends Construct implements ChildStateMachine
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromString(config.definition),
       definitionSubstitutions: config.definitionSubstitutions,
-      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      // No execution data: an approval's input carries its task token, and anyone who could read the
+      // log and call states:SendTaskSuccess could answer the approval. The execution history (its own
+      // permission) and the audit trail keep the data.
+      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
     });
 

@@ -54,6 +54,8 @@ export const REPO = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout';
 export const OLD = `${REPO}:0.9`;
 export const V1 = `${REPO}:1.0`;
 export const V2 = `${REPO}:1.1`;
+/** The execution role every task definition of the fake runs with (it has no task role). */
+export const EXECUTION_ROLE = 'arn:aws:iam::123456789012:role/checkout-execution';
 
 /** The provider config that names the fake's resources. */
 export const baseConfig: EcsAlbConfig = {
@@ -61,6 +63,7 @@ export const baseConfig: EcsAlbConfig = {
   services: [BLUE, GREEN],
   targetGroupArns: [TG_BLUE, TG_GREEN],
   listenerArn: LISTENER,
+  executionRoleArn: EXECUTION_ROLE,
 };
 
 export const awsError = (name: string, message = `${name} happened`) =>
@@ -95,6 +98,11 @@ export interface FakeService {
   targets: TargetHealthStateEnum;
   /** DescribeServices answers left before a started deployment settles on its own (see `startupReads`). */
   readsUntilSettled?: number;
+  /** How the service deploys (default: the ECS controller, ROLLING). */
+  controller?: 'ECS' | 'CODE_DEPLOY' | 'EXTERNAL';
+  strategy?: 'ROLLING' | 'BLUE_GREEN' | 'LINEAR' | 'CANARY';
+  /** A service created before 2021: its ARN has no cluster in it. */
+  shortArn?: boolean;
 }
 
 /**
@@ -246,7 +254,7 @@ export class FakeEcsAlb {
       memory: '1024',
       networkMode: 'awsvpc',
       requiresCompatibilities: ['FARGATE'],
-      executionRoleArn: 'arn:aws:iam::123456789012:role/checkout-execution',
+      executionRoleArn: EXECUTION_ROLE,
       ...structuredClone(input),
       taskDefinitionArn: arn,
       revision,
@@ -288,8 +296,10 @@ export class FakeEcsAlb {
     };
     return {
       serviceName: name,
-      serviceArn: `arn:aws:ecs:eu-west-1:123456789012:service/prod/${name}`,
+      serviceArn: `arn:aws:ecs:eu-west-1:123456789012:service/${s.shortArn ? '' : 'prod/'}${name}`,
       status: 'ACTIVE',
+      ...(s.controller ? { deploymentController: { type: s.controller } } : {}),
+      ...(s.strategy ? { deploymentConfiguration: { strategy: s.strategy } } : {}),
       taskDefinition: s.taskDefinition,
       desiredCount: s.desiredCount,
       runningCount: s.runningCount,
@@ -300,6 +310,13 @@ export class FakeEcsAlb {
   private updateService(input: UpdateServiceCommandInput) {
     const s = this.services[input.service ?? ''];
     if (!s) throw awsError('ServiceNotFoundException', 'Service not found.');
+    // What ECS answers a service that takes new task definitions only through its own deployments.
+    if (input.taskDefinition && s.controller !== undefined && s.controller !== 'ECS') {
+      throw awsError(
+        'InvalidParameterException',
+        'Unable to update task definition on services with a CODE_DEPLOY or EXTERNAL deployment controller.',
+      );
+    }
     if (input.taskDefinition && input.taskDefinition !== s.taskDefinition) {
       Object.assign(s, { taskDefinition: input.taskDefinition, runningCount: 0, rollout: 'IN_PROGRESS' });
       s.targets = 'initial';

@@ -19,6 +19,12 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => app.synth()).not.toThrow();
   });
 
+  it('finds nothing unacknowledged with the account’s API Gateway CloudWatch role set up too', async () => {
+    const { app } = await buildStepwise({ context: { apiGatewayCloudWatchRole: true } });
+    const findings = new AwsSolutionsChecks().validateScope(app).violations.map((v) => v.ruleName);
+    expect(findings).toEqual([]);
+  });
+
   it('fails the synth on a finding', async () => {
     const { app, stack } = await buildStepwise();
     new Table(stack, 'Unprotected', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
@@ -72,8 +78,6 @@ describe('cdk-nag AwsSolutions', () => {
         `${restApi} Annotation::AwsSolutions-APIG2`,
         `${restApi} Annotation::AwsSolutions-COG4`,
         `${restApi}/DeploymentStage.v1 Annotation::AwsSolutions-APIG3`,
-        `${restApi}/CloudWatchRole Annotation::AwsSolutions-IAM4[Policy::` +
-          'arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
         'StepwiseStack/Control/Dispatch/DeadLetterQueue Annotation::AwsSolutions-SQS3',
         'StepwiseStack/Control/Reconcile/DeadLetterQueue Annotation::AwsSolutions-SQS3',
       ].sort(),

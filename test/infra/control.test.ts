@@ -3,7 +3,14 @@ import { ROUTES } from '../../lambdas/api/routes.ts';
 import { STRATEGIES } from '../../lambdas/domain/strategy-names.ts';
 import { API_ROUTES, API_STAGE } from '../../lib/control/stepwise-api.ts';
 import type { TriggeredFunction } from '../../lib/control/triggers.ts';
-import { grantLines, renderCfn, roleStatements, synthStepwise } from './support.ts';
+import {
+  grantLines,
+  renderCfn,
+  roleStatements,
+  synthStepwise,
+  TEST_ACCOUNT,
+  TEST_REGION,
+} from './support.ts';
 
 const { stack, template, logicalId } = await synthStepwise();
 const { api, dispatch, reconcile } = stack.control;
@@ -24,7 +31,7 @@ const tableArn = `<${logicalId(stack.table)}.Arn>`;
 const grants = (roleId: string) => grantLines(roleStatements(template, roleId));
 const grantsOf = (role: Parameters<typeof logicalId>[0]) => grants(logicalId(role));
 
-/** What every control function may do: its logs, traces, the table and its index, the Stepwise executions. */
+/** What every control function may do: its logs, traces, the table and its index, stop the Stepwise executions. */
 function commonGrants(logGroup: Parameters<typeof logicalId>[0]): string[] {
   return [
     `logs:CreateLogStream on <${logicalId(logGroup)}.Arn>`,
@@ -34,12 +41,12 @@ function commonGrants(logGroup: Parameters<typeof logicalId>[0]): string[] {
     ...['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'].map((a) => `dynamodb:${a} on ${tableArn}`),
     `dynamodb:Query on ${tableArn}/index/byService`,
     ...stateMachineRefs.map((ref) => `states:StartExecution on ${ref}`),
-    ...STRATEGIES.flatMap((name) => [
-      `states:DescribeExecution on ${executionsOf(name)}`,
-      `states:StopExecution on ${executionsOf(name)}`,
-    ]),
+    ...STRATEGIES.map((name) => `states:StopExecution on ${executionsOf(name)}`),
   ];
 }
+
+/** The reconciler's only extra: reading how an execution ended. */
+const describeExecutions = STRATEGIES.map((name) => `states:DescribeExecution on ${executionsOf(name)}`);
 
 describe('the control plane', () => {
   it('keeps its construct ids: Control/Api, Control/Dispatch, Control/Reconcile', () => {
@@ -91,19 +98,26 @@ describe('the control plane', () => {
   });
 
   it.each([
-    ['dispatch', dispatch],
-    ['reconcile', reconcile],
-  ] as [string, TriggeredFunction][])(
+    ['dispatch', dispatch, []],
+    ['reconcile', reconcile, describeExecutions],
+  ] as [string, TriggeredFunction, string[]][])(
     'lets %s start only the Stepwise state machines and send to its dead-letter queue, no approvals or alarms',
-    (_, triggered) => {
+    (_, triggered, extra) => {
       expect(grantsOf(triggered.handler.role)).toEqual(
         [
           ...commonGrants(triggered.handler.logGroup),
+          ...extra,
           `sqs:SendMessage on <${logicalId(triggered.deadLetterQueue)}.Arn>`,
         ].sort(),
       );
     },
   );
+
+  it('lets only the reconciler describe executions: the API and dispatch never ask how one ended', () => {
+    const describes = (role: Parameters<typeof logicalId>[0]) =>
+      grantsOf(role).some((grant) => grant.startsWith('states:DescribeExecution '));
+    expect([api, dispatch, reconcile].map((c) => describes(c.handler.role))).toEqual([false, false, true]);
+  });
 
   it('is the only thing besides ring that may start a state machine', () => {
     const starters = ofType('AWS::IAM::Role')
@@ -290,7 +304,7 @@ describe('the REST API', () => {
     expect(permissions.map((p) => renderCfn(p.SourceArn)).sort()).toEqual(
       API_ROUTES.map(
         ({ method, path }) =>
-          'arn:<Ref:AWS::Partition>:execute-api:<Ref:AWS::Region>:<Ref:AWS::AccountId>:' +
+          `arn:aws:execute-api:${TEST_REGION}:${TEST_ACCOUNT}:` +
           `<Ref:${restApiId}>/${stageRef}/${method}${path.replace(/\{[^}]+\}/g, '*')}`,
       ).sort(),
     );
@@ -325,21 +339,29 @@ describe('the REST API', () => {
     });
   });
 
-  it('sets the account’s API Gateway CloudWatch role, which execution logging needs', () => {
-    const [[, account] = []] = ofType('AWS::ApiGateway::Account');
+  it('leaves the account’s API Gateway CloudWatch role alone unless asked: it is account-wide', () => {
+    expect(ofType('AWS::ApiGateway::Account')).toEqual([]);
+    expect(api.restApi.node.tryFindChild('CloudWatchRole')).toBeUndefined();
+  });
+
+  it('sets the account’s API Gateway CloudWatch role, which logging needs, with context apiGatewayCloudWatchRole=true', async () => {
+    const withRole = await synthStepwise({ context: { apiGatewayCloudWatchRole: 'true' } });
+    const all: ReturnType<typeof template.findResources> = withRole.template.toJSON().Resources;
+    const accounts = Object.entries(all).filter(([, r]) => r.Type === 'AWS::ApiGateway::Account');
+    expect(accounts).toHaveLength(1);
+    const [[accountId, account] = []] = accounts;
     const roleId = account?.Properties.CloudWatchRoleArn['Fn::GetAtt'][0];
-    expect(resources[roleId]?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+    expect(all[roleId]?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       expect.objectContaining({ Principal: { Service: 'apigateway.amazonaws.com' } }),
     ]);
-    expect(template.toJSON().Resources[logicalId(api.restApi.deploymentStage)].DependsOn).toContain(
-      ofType('AWS::ApiGateway::Account')[0]?.[0],
-    );
+    const stageId = withRole.logicalId(withRole.stack.control.api.restApi.deploymentStage);
+    expect(all[stageId]?.DependsOn).toContain(accountId);
   });
 
   it('is the output ApiUrl, the stage URL the CLI takes as --api', () => {
     const outputs = template.findOutputs('*');
     expect(renderCfn(outputs.ApiUrl?.Value)).toBe(
-      `https://<Ref:${restApiId}>.execute-api.<Ref:AWS::Region>.<Ref:AWS::URLSuffix>/${stageRef}/`,
+      `https://<Ref:${restApiId}>.execute-api.${TEST_REGION}.<Ref:AWS::URLSuffix>/${stageRef}/`,
     );
     // No second output with the same URL.
     expect(Object.values(outputs).filter((o) => renderCfn(o.Value).includes('execute-api'))).toHaveLength(1);

@@ -57,7 +57,7 @@ describe('the example workload', () => {
         'Artifacts AwsSolutions-S1',
         'ArtifactReads AwsSolutions-IAM5[Resource::…]',
         // ecs-alb: ECS task definitions and ELB reads (*), the listener's segment rules; lambda-alias:
-        // the function's versions, ECR images (*).
+        // the function's versions.
         'Registry/ProviderAccess AwsSolutions-IAM5[Resource::…]',
         'Registry/ProviderAccess AwsSolutions-IAM5[Resource::…]',
         'Registry/ProviderAccess AwsSolutions-IAM5[Resource::…]',
@@ -83,6 +83,19 @@ describe('the example workload', () => {
         },
       },
     ]);
+  });
+
+  it('runs both sides with the one task role and execution role its registry entry names', () => {
+    const definitions = Object.values(template.findResources('AWS::ECS::TaskDefinition'));
+    const roles = definitions.map((d) => [
+      renderCfn(d.Properties.TaskRoleArn),
+      renderCfn(d.Properties.ExecutionRoleArn),
+    ]);
+    expect(roles).toHaveLength(2);
+    expect(roles[1]).toEqual(roles[0]);
+    const [web] = configWrites(template).map((w) => fromItem(w.create.parameters.Item ?? {}));
+    const config = (web as { providerConfig: Record<string, string> }).providerConfig;
+    expect([config.taskRoleArn, config.executionRoleArn]).toEqual(roles[0]);
   });
 
   it('has a Lambda function with the alias live', () => {
@@ -129,6 +142,8 @@ describe('the example workload', () => {
       ],
       listenerArn:
         'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/Stepw-Alb-3/50dc6c495c0c9188/f2f7dc8efc522ab2',
+      taskRoleArn: 'arn:aws:iam::123456789012:role/Stepwise-example-WebTaskRole-7',
+      executionRoleArn: 'arn:aws:iam::123456789012:role/Stepwise-example-WebExecutionRole-8',
       webAlarm: 'Stepwise-example-Web5xxAlarm-4',
       functionName: 'Stepwise-example-Function76856677-5',
       alias: 'live',

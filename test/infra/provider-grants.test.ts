@@ -1,7 +1,13 @@
 import { Validations } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { TASKS } from '../../lambdas/tasks.ts';
-import { REAL_LISTENER, REAL_PROVIDERS, REAL_TEST_LISTENER, writeRegistry } from './registries.ts';
+import {
+  REAL_LISTENER,
+  REAL_PROVIDERS,
+  REAL_TEST_LISTENER,
+  writeRegistry,
+  ZIP_FUNCTION,
+} from './registries.ts';
 import { actionsOf, grantLines, roleStatements, synthStepwise } from './support.ts';
 
 const { stack, template, logicalId } = await synthStepwise({
@@ -22,12 +28,16 @@ const rulesOf = (listener: string) => `${listener.replace(':listener/', ':listen
 /** What each service's provider may do, written out from docs/providers and the Service Authorization Reference. */
 const EXPECTED: Record<string, string[]> = {
   'ecs-alb (shop-web)': [
-    ...['ecs:DescribeServices', 'ecs:UpdateService'].flatMap((action) =>
-      ['shop-blue', 'shop-green'].map((s) => `${action} on ${local('ecs', `service/prod/${s}`)}`),
-    ),
+    ...['shop-blue', 'shop-green'].flatMap((s) => [
+      `ecs:DescribeServices on ${local('ecs', `service/prod/${s}`)}`,
+      // A pre-2021 service's own ARN, read only so that Prepare can refuse it with the way out.
+      `ecs:DescribeServices on ${local('ecs', `service/${s}`)}`,
+      `ecs:UpdateService on ${local('ecs', `service/prod/${s}`)}`,
+    ]),
     'ecs:DescribeTaskDefinition on *',
     'ecs:RegisterTaskDefinition on *',
-    `iam:PassRole on *${PASSED_TO_ECS_TASKS}`,
+    `iam:PassRole on arn:aws:iam::123456789012:role/shop/web-task${PASSED_TO_ECS_TASKS}`,
+    `iam:PassRole on arn:aws:iam::123456789012:role/shop/web-execution${PASSED_TO_ECS_TASKS}`,
     'elasticloadbalancing:DescribeListeners on *',
     'elasticloadbalancing:DescribeRules on *',
     'elasticloadbalancing:DescribeTargetHealth on *',
@@ -39,38 +49,42 @@ const EXPECTED: Record<string, string[]> = {
     `elasticloadbalancing:DeleteRule on ${rulesOf(REAL_LISTENER)}`,
   ],
   'ecs-rolling (billing)': [
-    ...[
-      'ecs:DescribeServices',
-      'ecs:UpdateService',
-      'ecs:TagResource',
-      'ecs:UntagResource',
-      'ecs:ListTagsForResource',
-    ].map((action) => `${action} on arn:aws:ecs:eu-west-1:123456789012:service/prod/billing`),
+    ...['ecs:DescribeServices', 'ecs:UpdateService', 'ecs:TagResource', 'ecs:UntagResource'].map(
+      (action) => `${action} on arn:aws:ecs:eu-west-1:123456789012:service/prod/billing`,
+    ),
+    'ecs:DescribeServices on arn:aws:ecs:eu-west-1:123456789012:service/billing',
     'ecs:DescribeTaskDefinition on *',
     'ecs:RegisterTaskDefinition on *',
     'ecs:ListTaskDefinitions on *',
-    `iam:PassRole on *${PASSED_TO_ECS_TASKS}`,
+    `iam:PassRole on arn:aws:iam::123456789012:role/billing-execution${PASSED_TO_ECS_TASKS}`,
     `ecs:TagResource on ${local('ecs', 'task-definition/*')} if {"StringEquals":{"ecs:CreateAction":"RegisterTaskDefinition"}}`,
-    `ecs:ListTagsForResource on ${local('ecs', 'task-definition/*')}`,
   ],
-  'lambda-alias (thumbnails)': [
-    ...[
-      'lambda:GetFunction',
-      'lambda:ListVersionsByFunction',
-      'lambda:UpdateFunctionCode',
-      'lambda:PublishVersion',
-      'lambda:TagResource',
-      'lambda:ListTags',
-      'lambda:GetFunctionConfiguration',
-      'lambda:GetAlias',
-      'lambda:UpdateAlias',
-    ].map((action) => `${action} on ${local('lambda', 'function:thumbnails')}`),
-    `lambda:GetFunctionConfiguration on ${local('lambda', 'function:thumbnails:*')}`,
-    `lambda:GetAlias on ${local('lambda', 'function:thumbnails:live')}`,
-    `lambda:UpdateAlias on ${local('lambda', 'function:thumbnails:live')}`,
-    's3:GetObject on arn:<Ref:AWS::Partition>:s3:::media-artifacts/*',
-    `ecr:BatchGetImage on ${local('ecr', 'repository/media/thumbnails')}`,
-    `ecr:GetDownloadUrlForLayer on ${local('ecr', 'repository/media/thumbnails')}`,
+  ...Object.fromEntries(
+    ['thumbnails'].map((fn) => [
+      `lambda-alias (${fn})`,
+      [
+        ...[
+          'lambda:GetFunction',
+          'lambda:ListVersionsByFunction',
+          'lambda:UpdateFunctionCode',
+          'lambda:PublishVersion',
+          'lambda:TagResource',
+          'lambda:ListTags',
+          'lambda:GetFunctionConfiguration',
+          'lambda:GetAlias',
+          'lambda:UpdateAlias',
+        ].map((action) => `${action} on ${local('lambda', `function:${fn}`)}`),
+        `lambda:GetFunctionConfiguration on ${local('lambda', `function:${fn}:*`)}`,
+        `lambda:GetAlias on ${local('lambda', `function:${fn}:live`)}`,
+        `lambda:UpdateAlias on ${local('lambda', `function:${fn}:live`)}`,
+      ],
+    ]),
+  ),
+  // The image function: Lambda pulls with its own principal, and may add that pull statement to the
+  // repository policy during UpdateFunctionCode if the caller may read and set it. No ECR read.
+  'lambda-alias (thumbnails) image': [
+    `ecr:GetRepositoryPolicy on ${local('ecr', 'repository/media/thumbnails')}`,
+    `ecr:SetRepositoryPolicy on ${local('ecr', 'repository/media/thumbnails')}`,
   ],
   'appconfig-flag (new-checkout)': (() => {
     const application = local('appconfig', 'application/abc1234');
@@ -117,13 +131,54 @@ describe('the provider permissions of registered services', () => {
     expect(granted).toEqual([...new Set(Object.values(EXPECTED).flat())].sort());
   });
 
-  it('use * only for actions without resource-level permissions, and for iam:PassRole to ECS tasks', () => {
+  it('use * only for actions without resource-level permissions', () => {
     const everywhere = granted.filter((line) => / on \*( if |$)/.test(line));
     expect([...new Set(everywhere.map((line) => line.split(' ')[0]))].sort()).toEqual(
-      [...NO_RESOURCE_LEVEL, 'iam:PassRole'].sort(),
+      [...NO_RESOURCE_LEVEL].sort(),
     );
-    expect(everywhere.filter((line) => line.startsWith('iam:PassRole'))).toEqual([
-      `iam:PassRole on *${PASSED_TO_ECS_TASKS}`,
+  });
+
+  it('pass to ECS tasks only the roles the services’ configs name', () => {
+    expect(granted.filter((line) => line.startsWith('iam:PassRole'))).toEqual(
+      [
+        'arn:aws:iam::123456789012:role/billing-execution',
+        'arn:aws:iam::123456789012:role/shop/web-execution',
+        'arn:aws:iam::123456789012:role/shop/web-task',
+      ].map((role) => `iam:PassRole on ${role}${PASSED_TO_ECS_TASKS}`),
+    );
+  });
+
+  it('never let a provider pass a role when its config names none', async () => {
+    const [web] = REAL_PROVIDERS.services;
+    const { taskRoleArn: _task, executionRoleArn: _execution, ...provider } = web?.provider ?? {};
+    const bare = await synthStepwise({
+      context: { config: writeRegistry({ services: [{ ...web, provider }] }) },
+    });
+    const lines = grantLines(
+      Object.values(bare.template.findResources('AWS::IAM::ManagedPolicy')).flatMap(
+        (p) => p.Properties.PolicyDocument.Statement,
+      ),
+    );
+    expect(lines.filter((line) => line.startsWith('iam:'))).toEqual([]);
+    expect(lines).toContain('ecs:RegisterTaskDefinition on *');
+  });
+
+  it('give ECR permissions only on the repository of an image function, never ECR reads or *', () => {
+    expect(granted.filter((line) => line.startsWith('ecr:'))).toEqual([
+      `ecr:GetRepositoryPolicy on ${local('ecr', 'repository/media/thumbnails')}`,
+      `ecr:SetRepositoryPolicy on ${local('ecr', 'repository/media/thumbnails')}`,
+    ]);
+  });
+
+  it('give a .zip function read on its artifact bucket and no ECR permission at all', async () => {
+    const zip = await synthStepwise({ context: { config: writeRegistry({ services: [ZIP_FUNCTION] }) } });
+    const lines = grantLines(
+      Object.values(zip.template.findResources('AWS::IAM::ManagedPolicy')).flatMap(
+        (p) => p.Properties.PolicyDocument.Statement,
+      ),
+    );
+    expect(lines.filter((line) => !line.startsWith('lambda:'))).toEqual([
+      's3:GetObject on arn:<Ref:AWS::Partition>:s3:::media-artifacts/*',
     ]);
   });
 
@@ -169,7 +224,6 @@ describe('the provider permissions of registered services', () => {
         rulesOf(REAL_LISTENER),
         local('ecs', 'task-definition/*'),
         local('lambda', 'function:thumbnails:*'),
-        'arn:<Ref:AWS::Partition>:s3:::media-artifacts/*',
         `${local('appconfig', 'application/abc1234')}/configurationprofile/prf9012/hostedconfigurationversion/*`,
         `${local('appconfig', 'application/abc1234')}/environment/env5678/deployment/*`,
       ]

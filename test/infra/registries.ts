@@ -27,6 +27,8 @@ export const REAL_PROVIDERS = {
         ],
         listenerArn: LISTENER,
         testListenerArn: TEST_LISTENER,
+        taskRoleArn: 'arn:aws:iam::123456789012:role/shop/web-task',
+        executionRoleArn: 'arn:aws:iam::123456789012:role/shop/web-execution',
       },
       strategy: 'canary',
       alarms: ['shop-5xx'],
@@ -38,19 +40,16 @@ export const REAL_PROVIDERS = {
         kind: 'ecs-rolling',
         cluster: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',
         service: 'billing',
+        executionRoleArn: 'arn:aws:iam::123456789012:role/billing-execution',
       },
       strategy: 'rolling',
       alarms: [],
     },
     {
+      // An image function, deployed from pushes to its repository.
       name: 'thumbnails',
       environment: 'prod',
-      provider: {
-        kind: 'lambda-alias',
-        functionName: 'thumbnails',
-        alias: 'live',
-        artifactBucket: 'media-artifacts',
-      },
+      provider: { kind: 'lambda-alias', functionName: 'thumbnails', alias: 'live' },
       strategy: 'linear',
       plan: { stepPercent: 20, intervalSeconds: 120 },
       alarms: ['thumbnails-errors'],
@@ -72,6 +71,20 @@ export const REAL_PROVIDERS = {
       alarms: [],
     },
   ],
+};
+
+/** A .zip function, deployed from packages in its artifact bucket (no trigger repository). */
+export const ZIP_FUNCTION = {
+  name: 'reports',
+  environment: 'prod',
+  provider: {
+    kind: 'lambda-alias',
+    functionName: 'reports',
+    alias: 'live',
+    artifactBucket: 'media-artifacts',
+  },
+  strategy: 'linear',
+  alarms: [],
 };
 
 export const REAL_LISTENER = LISTENER;

@@ -153,6 +153,17 @@ describe('the registry file', () => {
   });
 });
 
+describe('an appconfig-flag service', () => {
+  it('fails the synth without a deployment strategy, naming the field: no default fits', async () => {
+    const [, , , flag] = REAL_PROVIDERS.services;
+    const { deploymentStrategyId: _strategy, ...provider } = flag?.provider ?? {};
+    const file = writeRegistry({ services: [{ ...flag, provider }] });
+    await expect(buildStepwise({ context: { config: file } })).rejects.toThrow(
+      'services[0].provider: providerConfig.deploymentStrategyId is required',
+    );
+  });
+});
+
 describe('provider grants', () => {
   it('exist for every provider kind the runtime knows, and no other', () => {
     expect(Object.keys(PROVIDER_GRANTS).sort()).toEqual([...PROVIDER_KINDS].sort());

@@ -159,11 +159,11 @@ describe.each(STRATEGIES)('the %s state machine', (name) => {
     });
   });
 
-  it('logs every event with execution data to its own log group, and is traced', () => {
+  it('logs every event, errors included, to its own log group without execution data (task tokens), and is traced', () => {
     expect(stateMachine?.Properties).toMatchObject({
       LoggingConfiguration: {
         Level: 'ALL',
-        IncludeExecutionData: true,
+        IncludeExecutionData: false,
         Destinations: [
           {
             CloudWatchLogsLogGroup: {

@@ -18,15 +18,22 @@ export interface BuildOptions {
   readonly registry?: RegistryFile;
 }
 
+/** The account and region the tests deploy to, given as `cdk synth -c account=... -c region=...` would. */
+export const TEST_ACCOUNT = '123456789012';
+export const TEST_REGION = 'eu-west-1';
+
 /**
  * The app as `cdk synth` builds it (cdk.json's feature flags, cdk-nag registered) except that no
  * stack is bundled: the function code is not what these tests look at, and esbuild costs seconds.
  * Without context `config` it has no services, whatever stepwise.config.json the working directory holds.
+ * The account and region are set explicitly, never taken from the machine's AWS configuration.
  */
 export function buildStepwise(options: BuildOptions = {}) {
   const context: Record<string, unknown> = {
     ...cdkJson.context,
     'aws:cdk:bundling-stacks': [],
+    account: TEST_ACCOUNT,
+    region: TEST_REGION,
     ...options.context,
   };
   const registry = options.registry ?? (context.config === undefined ? { services: [] } : undefined);

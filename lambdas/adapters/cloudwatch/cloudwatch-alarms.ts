@@ -12,6 +12,12 @@ import { rethrowAws } from '../aws-errors.ts';
 
 /** DescribeAlarms accepts at most 100 names per call. */
 const NAMES_PER_CALL = 100;
+/**
+ * DescribeAlarmHistory calls in flight at once. Its per-account rate quota is low and shared by
+ * every deployment checking alarms at the same time: one call per alarm all at once (up to 100)
+ * would be throttled, retried, and roll the deployment back.
+ */
+export const HISTORY_READS_AT_ONCE = 3;
 
 interface HistoryData {
   oldState?: { stateValue?: string };
@@ -73,15 +79,25 @@ export class CloudWatchAlarmSource implements AlarmSource {
 
   async observe(names: string[], since: Date): Promise<AlarmObservation[]> {
     const found = await this.find(names);
-    return Promise.all(
-      names.map(async (name): Promise<AlarmObservation> => {
-        const alarm = found.get(name);
-        if (!alarm) return { name, state: 'NOT_FOUND', firedDuringWindow: false };
-        const state = (alarm.StateValue ?? 'INSUFFICIENT_DATA') as AlarmState;
-        const firedDuringWindow = state === 'ALARM' || (await this.firedSince(name, since));
-        return { name, state, firedDuringWindow, reason: alarm.StateReason };
-      }),
-    );
+    const observed: AlarmObservation[] = [];
+    for (let i = 0; i < names.length; i += HISTORY_READS_AT_ONCE) {
+      const batch = names.slice(i, i + HISTORY_READS_AT_ONCE);
+      observed.push(
+        ...(await Promise.all(batch.map((name) => this.observeOne(name, found.get(name), since)))),
+      );
+    }
+    return observed;
+  }
+
+  private async observeOne(
+    name: string,
+    alarm: MetricAlarm | CompositeAlarm | undefined,
+    since: Date,
+  ): Promise<AlarmObservation> {
+    if (!alarm) return { name, state: 'NOT_FOUND', firedDuringWindow: false };
+    const state = (alarm.StateValue ?? 'INSUFFICIENT_DATA') as AlarmState;
+    const firedDuringWindow = state === 'ALARM' || (await this.firedSince(name, since));
+    return { name, state, firedDuringWindow, reason: alarm.StateReason };
   }
 
   private async firedSince(name: string, since: Date): Promise<boolean> {

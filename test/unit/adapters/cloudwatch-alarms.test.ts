@@ -6,7 +6,10 @@ import {
   StateValue,
 } from '@aws-sdk/client-cloudwatch';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { CloudWatchAlarmSource } from '../../../lambdas/adapters/cloudwatch/cloudwatch-alarms.ts';
+import {
+  CloudWatchAlarmSource,
+  HISTORY_READS_AT_ONCE,
+} from '../../../lambdas/adapters/cloudwatch/cloudwatch-alarms.ts';
 import { TransientError } from '../../../lambdas/domain/errors.ts';
 import { mockClient } from '../../support/aws-mock.ts';
 import { T0 } from '../fixtures.ts';
@@ -158,6 +161,33 @@ describe('CloudWatchAlarmSource', () => {
     const asked = cloudwatch.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input.AlarmNames ?? []);
     expect(asked.map((a) => a.length)).toEqual([100, 100, 50]);
     expect(asked.flat()).toEqual(names);
+  });
+
+  it('reads the history of many alarms a few at a time, and still judges every one', async () => {
+    const names = Array.from({ length: 10 }, (_, i) => `alarm-${i}`);
+    cloudwatch
+      .on(DescribeAlarmsCommand)
+      .resolves({ MetricAlarms: names.map((n) => alarm(n, StateValue.OK)) });
+    let inFlight = 0;
+    let most = 0;
+    cloudwatch.on(DescribeAlarmHistoryCommand).callsFake(async (input: { AlarmName?: string }) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      // Answer on a later turn of the event loop, so calls sent meanwhile overlap this one.
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight -= 1;
+      const fired = input.AlarmName === 'alarm-7';
+      return { AlarmHistoryItems: fired ? [transition('alarm-7', StateValue.OK, StateValue.ALARM)] : [] };
+    });
+
+    const observed = await source.observe(names, T0);
+
+    expect(most).toBeLessThanOrEqual(HISTORY_READS_AT_ONCE);
+    expect(HISTORY_READS_AT_ONCE).toBeLessThanOrEqual(5);
+    expect(cloudwatch).toHaveReceivedCommandTimes(DescribeAlarmHistoryCommand, names.length);
+    expect(observed.map((o) => [o.name, o.firedDuringWindow])).toEqual(
+      names.map((n) => [n, n === 'alarm-7']),
+    );
   });
 
   it('follows DescribeAlarms pages', async () => {

@@ -166,7 +166,7 @@ describe('expandPlan: canary', () => {
     ],
     [{ hook: { name: 'smoke' } }, 'plan.steps[0].hook needs http or lambda'],
     [
-      { hook: { name: 'smoke', http: { url: 'http://a' }, lambda: { functionName: 'f' } } },
+      { hook: { name: 'smoke', http: { url: 'http://a' }, lambda: { functionName: 'stepwise-hook-f' } } },
       'plan.steps[0].hook must have http or lambda, not both',
     ],
   ])('refuses the step %j, naming it', (step, message) => {
@@ -315,7 +315,7 @@ describe('expandPlan: blue-green', () => {
         bakeSeconds: 0,
         postTrafficHooks: [
           smokeTest,
-          { name: 'both', http: { url: 'http://a' }, lambda: { functionName: 'f' } },
+          { name: 'both', http: { url: 'http://a' }, lambda: { functionName: 'stepwise-hook-f' } },
         ],
       },
       'plan.postTrafficHooks[1] must have http or lambda, not both',

@@ -28,7 +28,6 @@ import type { PrepareResult, TrafficProvider, TrafficTarget } from '../../../por
 import { rethrowAws } from '../../aws-errors.ts';
 import {
   type AppConfigFlagConfig,
-  DEFAULT_DEPLOYMENT_STRATEGY,
   DEFAULT_PERCENTAGE_ATTRIBUTE,
   parseAppConfigFlagConfig,
 } from './config.ts';
@@ -73,10 +72,7 @@ const errorName = (error: unknown) => (error as { name?: string })?.name ?? '';
  */
 export class AppConfigFlagTrafficProvider implements TrafficProvider {
   private readonly appconfig: AppConfigClient;
-  private readonly config: AppConfigFlagConfig & {
-    deploymentStrategyId: string;
-    percentageAttribute: string;
-  };
+  private readonly config: AppConfigFlagConfig & { percentageAttribute: string };
 
   /** Validates `providerConfig` (InvalidInputError naming the field) so a bad config fails before anything runs. */
   constructor(appconfig: AppConfigClient, providerConfig: unknown) {
@@ -84,12 +80,14 @@ export class AppConfigFlagTrafficProvider implements TrafficProvider {
     const config = parseAppConfigFlagConfig(providerConfig);
     this.config = {
       ...config,
-      deploymentStrategyId: config.deploymentStrategyId ?? DEFAULT_DEPLOYMENT_STRATEGY,
       percentageAttribute: config.percentageAttribute ?? DEFAULT_PERCENTAGE_ATTRIBUTE,
     };
   }
 
-  /** Checks that the application, environment, profile, strategy and flag exist; writes nothing. */
+  /**
+   * Checks that the application, environment, profile, strategy and flag exist, and that the
+   * strategy deploys at once with no bake (`assertImmediate`); writes nothing.
+   */
   async prepare(_target: TrafficTarget): Promise<PrepareResult> {
     const { applicationId: ApplicationId, environmentId: EnvironmentId } = this.config;
     const { configurationProfileId: ConfigurationProfileId, deploymentStrategyId } = this.config;
@@ -120,17 +118,9 @@ export class AppConfigFlagTrafficProvider implements TrafficProvider {
         this.appconfig.send(new GetDeploymentStrategyCommand({ DeploymentStrategyId: deploymentStrategyId })),
       `AppConfig deployment strategy ${deploymentStrategyId} not found`,
     );
+    assertImmediate(deploymentStrategyId, strategy);
     this.definitionOf(await this.latest());
-    const duration = strategy.DeploymentDurationInMinutes ?? 0;
-    const bake = strategy.FinalBakeTimeInMinutes ?? 0;
-    const slow =
-      duration + bake > 0
-        ? `; ${deploymentStrategyId} deploys over ${duration} min and bakes ${bake} min, and AppConfig starts no other deployment in the environment meanwhile: steps closer than ${duration + bake} min conflict`
-        : '';
-    return {
-      ready: true,
-      detail: `flag ${this.config.flag} found in profile ${ConfigurationProfileId}${slow}`,
-    };
+    return { ready: true, detail: `flag ${this.config.flag} found in profile ${ConfigurationProfileId}` };
   }
 
   /** Deploys the flag at the candidate's percent; no write when that is what is deployed (or deploying). */
@@ -452,6 +442,26 @@ export class AppConfigFlagTrafficProvider implements TrafficProvider {
       }
     }
   }
+}
+
+/**
+ * A strategy's time in an environment must fit every plan, and the plan's allowance is none:
+ * AppConfig starts no other deployment in the environment while one deploys or bakes, and the
+ * next write comes as soon as the plan moves on, which a plan may do at once (a zero bake), and a
+ * rollback at any moment. A duration also makes the rollback itself reach clients only over
+ * that time, and shows clients the old percentage while the weight reads the new one. Stepwise
+ * bakes and judges each step itself, so the strategy must do neither.
+ */
+function assertImmediate(
+  id: string,
+  strategy: { DeploymentDurationInMinutes?: number; FinalBakeTimeInMinutes?: number },
+): void {
+  const duration = strategy.DeploymentDurationInMinutes ?? 0;
+  const bake = strategy.FinalBakeTimeInMinutes ?? 0;
+  if (duration + bake === 0) return;
+  throw new InvalidInputError(
+    `providerConfig.deploymentStrategyId ${id} deploys over ${duration} min and bakes ${bake} min; Stepwise needs one with DeploymentDurationInMinutes 0 and FinalBakeTimeInMinutes 0: AppConfig deploys nothing else to the environment for those ${duration + bake} min, so the next step or deployment conflicts, and Stepwise bakes and judges each step itself. Create one as docs/providers/appconfig-flag.md shows`,
+  );
 }
 
 /** The candidate's percent in `weights`, which may name only the stable and the candidate version. */

@@ -8,15 +8,17 @@ export interface AppConfigFlagConfig {
   configurationProfileId: string;
   /** The flag's key in the profile. */
   flag: string;
-  /** The strategy every deployment uses (default AppConfig.AllAtOnce). */
-  deploymentStrategyId?: string;
+  /**
+   * The strategy every deployment uses: one with no duration and no final bake (required; no
+   * predefined strategy qualifies, see docs/providers/appconfig-flag.md).
+   */
+  deploymentStrategyId: string;
   /** The flag attribute that holds the rollout percentage (default rolloutPercentage). */
   percentageAttribute?: string;
   /** How long Prepare candidate may wait (read by the handler; this provider is ready at once). */
   readyTimeoutSeconds?: number;
 }
 
-export const DEFAULT_DEPLOYMENT_STRATEGY = 'AppConfig.AllAtOnce';
 export const DEFAULT_PERCENTAGE_ATTRIBUTE = 'rolloutPercentage';
 
 /** AppConfig's own rules: ids of 4 to 7 lowercase letters and digits, flag and attribute keys as the FeatureFlags schema has them. */
@@ -26,7 +28,7 @@ const STRATEGY_PATTERN = '^([a-z0-9]{4,7}|AppConfig\\.[A-Za-z0-9]{9,40})$';
 
 export const appConfigFlagConfigSchema = {
   type: 'object',
-  required: ['applicationId', 'environmentId', 'configurationProfileId', 'flag'],
+  required: ['applicationId', 'environmentId', 'configurationProfileId', 'flag', 'deploymentStrategyId'],
   additionalProperties: false,
   properties: {
     applicationId: { type: 'string', pattern: ID_PATTERN },

@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../../../domain/errors.ts';
 import { validator } from '../../../domain/schemas.ts';
+import { ROLE_ARN_PATTERN } from '../ecs-services.ts';
 
 /** The segment rule's priority on the listener when `segmentPriority` is left out. */
 export const DEFAULT_SEGMENT_PRIORITY = 1;
@@ -55,6 +56,10 @@ export const ecsAlbConfigSchema = {
     segmentPriority: { type: 'integer', minimum: 1, maximum: 50_000 },
     /** How long Prepare candidate waits for the candidate to be steady and healthy; default 900. */
     readyTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 86_400 },
+    /** The task role of the live task definition: the only one Stepwise may pass to ECS as one (required when it has one). */
+    taskRoleArn: { type: 'string', pattern: ROLE_ARN_PATTERN },
+    /** The execution role of the live task definition: the only one Stepwise may pass to ECS as one (required when it has one). */
+    executionRoleArn: { type: 'string', pattern: ROLE_ARN_PATTERN },
   },
 } as const;
 
@@ -69,6 +74,8 @@ export interface EcsAlbConfig {
   container?: string;
   segmentPriority?: number;
   readyTimeoutSeconds?: number;
+  taskRoleArn?: string;
+  executionRoleArn?: string;
 }
 
 const checkShape = validator<EcsAlbConfig>(ecsAlbConfigSchema, 'providerConfig', { pathFromRoot: true });

@@ -33,6 +33,7 @@ import { assertValidWeights } from '../../../domain/plan.ts';
 import type { SegmentMatch } from '../../../domain/steps.ts';
 import type { Weights } from '../../../domain/types.ts';
 import type { PrepareResult, TrafficProvider, TrafficTarget } from '../../../ports/traffic.ts';
+import { assertDeployableService, assertPassableRoles } from '../ecs-services.ts';
 import { DEFAULT_SEGMENT_PRIORITY, type EcsAlbConfig, parseEcsAlbConfig } from './config.ts';
 import { rethrowEcsAlb } from './errors.ts';
 import {
@@ -63,6 +64,8 @@ interface RouteRef {
 interface Side {
   index: 0 | 1;
   service: string;
+  /** The service as DescribeServices returned it. */
+  described: Service;
   targetGroupArn: string;
   taskDefinition: TaskDefinition;
   /** The main container's image, i.e. the version this side runs. */
@@ -139,9 +142,12 @@ export class EcsAlbTrafficProvider implements TrafficProvider {
    * Puts the candidate image on the idle side at the live side's size (a copy of the live task
    * definition with only the main container's image changed), with no traffic, and answers ready
    * once that service is steady and its targets are healthy; then points the test route at it.
+   * Refuses services that are not ECS rolling-update services with a long ARN (`assertDeployableService`).
    */
   async prepare(target: TrafficTarget): Promise<PrepareResult> {
     const view = await this.view(target);
+    // Both sides: the idle one takes this candidate, the live one the next.
+    for (const side of view.sides) assertDeployableService(side.described, 'ecs-alb');
     const { stable, candidate } = view;
     const wanted = stable.desiredCount;
     if (candidate.image !== target.candidateVersion) {
@@ -150,6 +156,8 @@ export class EcsAlbTrafficProvider implements TrafficProvider {
           `${candidate.service} runs ${candidate.image ?? 'no known image'} and takes ${candidate.weight}% of traffic, so it cannot take the candidate; route all traffic to ${stable.service} first`,
         );
       }
+      // Before any write: registering the copy passes its roles to ECS.
+      assertPassableRoles(stable.taskDefinition, this.config);
       await this.includeBothTargetGroups(view);
       const revision = await this.registerCandidate(stable, target.candidateVersion);
       await this.updateService(candidate, { taskDefinition: revision, desiredCount: wanted });
@@ -356,6 +364,7 @@ export class EcsAlbTrafficProvider implements TrafficProvider {
       return {
         index,
         service: this.config.services[index],
+        described: service,
         targetGroupArn: this.config.targetGroupArns[index],
         taskDefinition,
         image: this.mainContainer(taskDefinition)?.image,

@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../../../domain/errors.ts';
 import { validator } from '../../../domain/schemas.ts';
+import { ROLE_ARN_PATTERN } from '../ecs-services.ts';
 
 /** The `providerConfig` of a service whose traffic provider is `ecs-rolling`. */
 export interface EcsRollingConfig {
@@ -17,6 +18,10 @@ export interface EcsRollingConfig {
   maximumPercent?: number;
   /** Turns ECS's deployment circuit breaker (with its rollback) on or off at the first shift (default: as the service has it). */
   circuitBreaker?: boolean;
+  /** The task role of the service's task definition: the only one Stepwise may pass to ECS as one (required when it has one). */
+  taskRoleArn?: string;
+  /** The execution role of the service's task definition: the only one Stepwise may pass to ECS as one (required when it has one). */
+  executionRoleArn?: string;
 }
 
 export const ecsRollingConfigSchema = {
@@ -31,6 +36,8 @@ export const ecsRollingConfigSchema = {
     minimumHealthyPercent: { type: 'integer', minimum: 0, maximum: 100 },
     maximumPercent: { type: 'integer', minimum: 100, maximum: 1000 },
     circuitBreaker: { type: 'boolean' },
+    taskRoleArn: { type: 'string', pattern: ROLE_ARN_PATTERN },
+    executionRoleArn: { type: 'string', pattern: ROLE_ARN_PATTERN },
   },
 } as const;
 

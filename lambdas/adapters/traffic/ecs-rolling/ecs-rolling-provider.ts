@@ -29,6 +29,7 @@ import type { SegmentMatch } from '../../../domain/steps.ts';
 import type { Weights } from '../../../domain/types.ts';
 import type { PrepareResult, TrafficProvider, TrafficTarget } from '../../../ports/traffic.ts';
 import { rethrowAws } from '../../aws-errors.ts';
+import { assertDeployableService, assertPassableRoles } from '../ecs-services.ts';
 import { type EcsRollingConfig, parseEcsRollingConfig } from './config.ts';
 
 /**
@@ -123,7 +124,7 @@ export class EcsRollingTrafficProvider implements TrafficProvider {
   /** Registers the candidate revision (once) and records the rollout on the service; nothing runs it yet. */
   async prepare(target: TrafficTarget): Promise<PrepareResult> {
     const snapshot = await this.describe();
-    this.assertRollingUpdates(snapshot.service);
+    assertDeployableService(snapshot.service, 'ecs-rolling');
     const primary = primaryRevision(snapshot.service);
     const existing = rolloutOf(snapshot, target);
     if (existing && (primary === existing.stable || primary === existing.candidate)) {
@@ -365,16 +366,6 @@ export class EcsRollingTrafficProvider implements TrafficProvider {
     return rollout;
   }
 
-  private assertRollingUpdates(service: Service): void {
-    const controller = service.deploymentController?.type ?? 'ECS';
-    const strategy = service.deploymentConfiguration?.strategy ?? 'ROLLING';
-    if (controller !== 'ECS' || strategy !== 'ROLLING') {
-      throw new ProviderError(
-        `ECS service ${this.config.service} deploys with ${controller}${controller === 'ECS' ? ` (${strategy})` : ''}; the ecs-rolling provider needs ECS rolling updates`,
-      );
-    }
-  }
-
   private assertNotFailed(service: Service, rollout: Rollout, target: TrafficTarget): void {
     const failed = (service.deployments ?? []).find(
       (d) => d.taskDefinition === rollout.candidate && d.rolloutState === 'FAILED',
@@ -461,6 +452,7 @@ export class EcsRollingTrafficProvider implements TrafficProvider {
   }
 
   private async register(base: Described, image: string): Promise<string> {
+    assertPassableRoles(base.definition, this.config);
     const container = this.containerOf(base.definition);
     const input: Record<string, unknown> = {};
     for (const field of REGISTRABLE) {

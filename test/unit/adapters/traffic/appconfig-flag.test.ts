@@ -43,11 +43,21 @@ const APP = 'abc1234';
 const ENV = 'env5678';
 const PROFILE = 'prf9012';
 const OTHER_PROFILE = 'prf0000';
+/** A strategy of the account that deploys at once and does not bake, as Stepwise needs. */
+const IMMEDIATE = 'qk4zs2x';
 const config = {
   applicationId: APP,
   environmentId: ENV,
   configurationProfileId: PROFILE,
   flag: 'newCheckout',
+  deploymentStrategyId: IMMEDIATE,
+};
+/** What GetDeploymentStrategy answers, by id: AppConfig's predefined strategies and one of the account's. */
+const STRATEGIES: Record<string, { DeploymentDurationInMinutes: number; FinalBakeTimeInMinutes: number }> = {
+  [IMMEDIATE]: { DeploymentDurationInMinutes: 0, FinalBakeTimeInMinutes: 0 },
+  'AppConfig.AllAtOnce': { DeploymentDurationInMinutes: 0, FinalBakeTimeInMinutes: 10 },
+  'AppConfig.Linear50PercentEvery30Seconds': { DeploymentDurationInMinutes: 1, FinalBakeTimeInMinutes: 1 },
+  slow123: { DeploymentDurationInMinutes: 20, FinalBakeTimeInMinutes: 0 },
 };
 const target: TrafficTarget = {
   service: 'checkout',
@@ -150,7 +160,7 @@ class FakeAppConfig {
       ConfigurationProfileId: profile,
       ConfigurationName: profile === PROFILE ? 'flags' : 'settings',
       ConfigurationVersion: version,
-      DeploymentStrategyId: 'AppConfig.AllAtOnce',
+      DeploymentStrategyId: IMMEDIATE,
       FinalBakeTimeInMinutes: this.bakeMinutes,
       State,
       ...(Description ? { Description } : {}),
@@ -294,8 +304,7 @@ beforeEach(() => {
   appconfig.on(GetDeploymentStrategyCommand).callsFake((input) =>
     fake.get('strategy', {
       Id: input.DeploymentStrategyId,
-      DeploymentDurationInMinutes: 0,
-      FinalBakeTimeInMinutes: input.DeploymentStrategyId === 'AppConfig.AllAtOnce' ? 10 : 0,
+      ...STRATEGIES[input.DeploymentStrategyId ?? ''],
     }),
   );
   appconfig.on(ListHostedConfigurationVersionsCommand).callsFake((input) => fake.listVersions(input));
@@ -348,33 +357,47 @@ describe('AppConfigFlagTrafficProvider config', () => {
 });
 
 describe('AppConfigFlagTrafficProvider.prepare', () => {
-  it('finds the application, environment, profile, strategy and flag, writes nothing, and warns of a bake', async () => {
-    const result = await provider.prepare(target);
-    expect(result).toEqual({
+  it('finds the application, environment, profile, strategy and flag, and writes nothing', async () => {
+    expect(await provider.prepare(target)).toEqual({
       ready: true,
-      detail:
-        'flag newCheckout found in profile prf9012; AppConfig.AllAtOnce deploys over 0 min and bakes 10 min, and AppConfig starts no other deployment in the environment meanwhile: steps closer than 10 min conflict',
+      detail: 'flag newCheckout found in profile prf9012',
     });
     expectNoWrites();
     expect(await provider.getWeights(target)).toEqual(weights(0));
   });
 
-  it('says nothing of bakes for a strategy without one', async () => {
-    provider = new AppConfigFlagTrafficProvider(new AppConfigClient({ region: 'eu-west-1' }), {
-      ...config,
-      deploymentStrategyId: 'qk4zs2x',
-    });
-    expect(await provider.prepare(target)).toEqual({
-      ready: true,
-      detail: 'flag newCheckout found in profile prf9012',
-    });
+  it('needs a deployment strategy: no predefined one fits', () => {
+    const { deploymentStrategyId: _strategy, ...rest } = config;
+    expect(
+      () => new AppConfigFlagTrafficProvider(new AppConfigClient({ region: 'eu-west-1' }), rest),
+    ).toThrow(new InvalidInputError('providerConfig.deploymentStrategyId is required'));
   });
+
+  it.each([
+    ['AppConfig.AllAtOnce', 0, 10],
+    ['AppConfig.Linear50PercentEvery30Seconds', 1, 1],
+    ['slow123', 20, 0],
+  ])(
+    'refuses, naming the field and writing nothing, the strategy %s (%i min, bake %i min)',
+    async (id, duration, bake) => {
+      provider = new AppConfigFlagTrafficProvider(new AppConfigClient({ region: 'eu-west-1' }), {
+        ...config,
+        deploymentStrategyId: id,
+      });
+      await expect(provider.prepare(target)).rejects.toThrow(
+        new InvalidInputError(
+          `providerConfig.deploymentStrategyId ${id} deploys over ${duration} min and bakes ${bake} min; Stepwise needs one with DeploymentDurationInMinutes 0 and FinalBakeTimeInMinutes 0: AppConfig deploys nothing else to the environment for those ${duration + bake} min, so the next step or deployment conflicts, and Stepwise bakes and judges each step itself. Create one as docs/providers/appconfig-flag.md shows`,
+        ),
+      );
+      expectNoWrites();
+    },
+  );
 
   it.each([
     ['application', 'AppConfig application abc1234 not found'],
     ['environment', 'AppConfig environment env5678 not found in application abc1234'],
     ['profile', 'AppConfig configuration profile prf9012 not found in application abc1234'],
-    ['strategy', 'AppConfig deployment strategy AppConfig.AllAtOnce not found'],
+    ['strategy', 'AppConfig deployment strategy qk4zs2x not found'],
   ] as const)('names a missing %s', async (kind, message) => {
     fake.missing.add(kind);
     await expect(provider.prepare(target)).rejects.toThrow(new ResourceNotFoundError(message));
@@ -415,7 +438,7 @@ describe('AppConfigFlagTrafficProvider shifting', () => {
     expect(deployed?.values.darkMode).toEqual({ enabled: true, theme: 'night' });
     expect(deployed?.flags.darkMode).toEqual(fake.document(1).flags.darkMode);
     const ours = fake.deployments.filter((d) => d.Description?.startsWith(DESCRIPTION_PREFIX));
-    expect(ours.map((d) => d.DeploymentStrategyId)).toEqual(Array(3).fill('AppConfig.AllAtOnce'));
+    expect(ours.map((d) => d.DeploymentStrategyId)).toEqual(Array(3).fill(IMMEDIATE));
   });
 
   it('prepares, shifts and rolls back: the deployed flag is off', async () => {

@@ -7,6 +7,7 @@ import {
 import {
   type Action,
   CreateRuleCommand,
+  DeleteRuleCommand,
   DescribeListenersCommand,
   ElasticLoadBalancingV2Client,
   ModifyListenerCommand,
@@ -21,6 +22,7 @@ import {
   BLUE,
   baseConfig,
   containers,
+  EXECUTION_ROLE,
   FakeEcsAlb,
   type FakeService,
   forward,
@@ -341,6 +343,78 @@ describe('EcsAlbTrafficProvider', () => {
       name: 'Stepwise.ProviderFailed',
     });
     expect(ecs).not.toHaveReceivedAnyCommand();
+  });
+
+  /** Nothing that changes a service or a route was sent. */
+  function expectNoWrites() {
+    expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+    expect(elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
+    expect(elbv2).not.toHaveReceivedCommand(CreateRuleCommand);
+    expect(elbv2).not.toHaveReceivedCommand(DeleteRuleCommand);
+  }
+
+  it.each([
+    [GREEN, 'CODE_DEPLOY', 'a CodeDeploy deployment of its own'],
+    [GREEN, 'EXTERNAL', 'a task set deployment of its own'],
+    [BLUE, 'CODE_DEPLOY', 'a CodeDeploy deployment of its own'],
+  ] as const)(
+    'refuses in prepare, changing nothing, when %s deploys with the %s controller',
+    async (name, controller, why) => {
+      (fake.services[name] as FakeService).controller = controller;
+      await expect(providerWith().prepare(target)).rejects.toMatchObject({
+        name: 'Stepwise.ProviderFailed',
+        message: `ECS service ${name} deploys with ${controller}; the ecs-alb provider needs ECS rolling updates (deployment controller ECS, strategy ROLLING): a ${controller} service takes a new task definition only through ${why}`,
+      });
+      expectNoWrites();
+    },
+  );
+
+  it.each(['BLUE_GREEN', 'LINEAR', 'CANARY'] as const)(
+    'refuses in prepare, changing nothing, a service on the ECS %s strategy, which would shift traffic under Stepwise',
+    async (strategy) => {
+      (fake.services[GREEN] as FakeService).strategy = strategy;
+      await expect(providerWith().prepare(target)).rejects.toMatchObject({
+        name: 'Stepwise.ProviderFailed',
+        message: expect.stringContaining(
+          `ECS service ${GREEN} deploys with ECS (${strategy}); the ecs-alb provider needs ECS rolling updates`,
+        ),
+      });
+      expectNoWrites();
+    },
+  );
+
+  it('refuses in prepare, changing nothing, a service with a short (pre-2021) ARN, pointing at the migration', async () => {
+    (fake.services[BLUE] as FakeService).shortArn = true;
+    await expect(providerWith().prepare(target)).rejects.toMatchObject({
+      name: 'Stepwise.ProviderFailed',
+      message: expect.stringMatching(
+        new RegExp(
+          `^ECS service ${BLUE} has the short ARN arn:aws:ecs:eu-west-1:123456789012:service/${BLUE} \\(created before 2021\\).*migrate it to the long ARN format.*service-arn-migration\\.html`,
+        ),
+      ),
+    });
+    expectNoWrites();
+  });
+
+  it('refuses in prepare, naming the field, a task definition role the config does not name', async () => {
+    // A listener prepare would otherwise rewrite first (to list the idle target group).
+    fake.listeners.set(LISTENER, [{ Type: 'forward', TargetGroupArn: TG_BLUE }]);
+    await expect(providerWith({ executionRoleArn: undefined }).prepare(target)).rejects.toMatchObject({
+      name: 'Stepwise.InvalidInput',
+      message: expect.stringMatching(
+        new RegExp(
+          `^providerConfig\\.executionRoleArn is required: checkout:2 runs with execution role ${EXECUTION_ROLE}`,
+        ),
+      ),
+    });
+    const other = 'arn:aws:iam::123456789012:role/someone-else';
+    await expect(providerWith({ executionRoleArn: other }).prepare(target)).rejects.toMatchObject({
+      name: 'Stepwise.InvalidInput',
+      message: `providerConfig.executionRoleArn is ${other}, but checkout:2 runs with execution role ${EXECUTION_ROLE}: name that role, or Stepwise may not pass it to ECS`,
+    });
+    expectNoWrites();
   });
 
   it('says which configured service is missing', async () => {

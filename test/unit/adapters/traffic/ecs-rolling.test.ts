@@ -47,7 +47,13 @@ const REPO = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/web';
 const V1 = `${REPO}:1.0.0`;
 const V2 = `${REPO}:1.1.0`;
 const target: TrafficTarget = { service: 'web', stableVersion: V1, candidateVersion: V2 };
-const config = { cluster: 'prod', service: 'web' };
+const ROLE = (name: string) => `arn:aws:iam::123456789012:role/${name}`;
+const config = {
+  cluster: 'prod',
+  service: 'web',
+  taskRoleArn: ROLE('web-task'),
+  executionRoleArn: ROLE('web-exec'),
+};
 
 const meta = { $metadata: {} };
 const throttling = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
@@ -57,7 +63,7 @@ const throttling = () => Object.assign(new Error('Rate exceeded'), { name: 'Thro
  * family. `replace(n)` and `settle()` play the scheduler's part between calls.
  */
 class FakeEcs {
-  readonly serviceArn = `${ARN}:service/prod/web`;
+  serviceArn = `${ARN}:service/prod/web`;
   desiredCount = 4;
   controller = 'ECS';
   deploymentConfiguration: DeploymentConfiguration = {
@@ -417,13 +423,73 @@ describe('EcsRollingTrafficProvider.prepare', () => {
     expectNoWrites();
   });
 
-  it('refuses a service that does not deploy with ECS rolling updates', async () => {
-    fake.controller = 'CODE_DEPLOY';
+  it.each([
+    ['CODE_DEPLOY', 'a CodeDeploy deployment of its own'],
+    ['EXTERNAL', 'a task set deployment of its own'],
+  ])('refuses, changing nothing, a service on the %s deployment controller', async (controller, why) => {
+    fake.controller = controller;
     await expect(provider.prepare(target)).rejects.toThrow(
       new ProviderError(
-        'ECS service web deploys with CODE_DEPLOY; the ecs-rolling provider needs ECS rolling updates',
+        `ECS service web deploys with ${controller}; the ecs-rolling provider needs ECS rolling updates (deployment controller ECS, strategy ROLLING): a ${controller} service takes a new task definition only through ${why}`,
       ),
     );
+    expectNoWrites();
+  });
+
+  it.each(['BLUE_GREEN', 'LINEAR', 'CANARY'] as const)(
+    'refuses, changing nothing, a service on the ECS %s strategy',
+    async (strategy) => {
+      fake.deploymentConfiguration.strategy = strategy;
+      await expect(provider.prepare(target)).rejects.toThrow(
+        `ECS service web deploys with ECS (${strategy}); the ecs-rolling provider needs ECS rolling updates`,
+      );
+      expectNoWrites();
+    },
+  );
+
+  it('refuses, changing nothing, a service with a short (pre-2021) ARN, pointing at the migration', async () => {
+    fake.serviceArn = `${ARN}:service/web`;
+    await expect(provider.prepare(target)).rejects.toMatchObject({
+      name: 'Stepwise.ProviderFailed',
+      message: expect.stringMatching(
+        /^ECS service web has the short ARN arn:aws:ecs:eu-west-1:123456789012:service\/web \(created before 2021\), which ECS does not let Stepwise tag.*migrate it to the long ARN format, without downtime, as https:\/\/docs\.aws\.amazon\.com\/AmazonECS\/latest\/developerguide\/service-arn-migration\.html describes$/,
+      ),
+    });
+    expectNoWrites();
+  });
+
+  it('refuses, naming the field and changing nothing, a task definition role the config does not name', async () => {
+    const { taskRoleArn: _, ...withoutTaskRole } = config;
+    provider = new EcsRollingTrafficProvider(new ECSClient({ region: 'eu-west-1' }), withoutTaskRole);
+    await expect(provider.prepare(target)).rejects.toThrow(
+      new InvalidInputError(
+        `providerConfig.taskRoleArn is required: web:1 runs with task role ${ROLE('web-task')}, which registering the candidate's copy passes to ECS, and Stepwise may pass only the roles its config names`,
+      ),
+    );
+    provider = new EcsRollingTrafficProvider(new ECSClient({ region: 'eu-west-1' }), {
+      ...config,
+      executionRoleArn: ROLE('admin'),
+    });
+    await expect(provider.prepare(target)).rejects.toThrow(
+      `providerConfig.executionRoleArn is ${ROLE('admin')}, but web:1 runs with execution role ${ROLE('web-exec')}`,
+    );
+    expectNoWrites();
+  });
+
+  it('takes a role the task definition names by name as the configured ARN of that name', async () => {
+    const stable = fake.revisions.get(STABLE_REVISION);
+    if (stable) stable.definition.taskRoleArn = 'web-task';
+    expect((await provider.prepare(target)).ready).toBe(true);
+  });
+
+  it('refuses a role ARN that is not one, naming the field', () => {
+    expect(
+      () =>
+        new EcsRollingTrafficProvider(new ECSClient({ region: 'eu-west-1' }), {
+          ...config,
+          taskRoleArn: 'web-task',
+        }),
+    ).toThrow(/^providerConfig\.taskRoleArn must match pattern/);
   });
 });
 
