@@ -612,7 +612,8 @@ export class LocalRuntime {
     const alarms = new CloudWatchAlarmSource(
       answeredInProcess(new CloudWatchClient(IN_PROCESS_CLIENT_CONFIG), cloudwatch.handle),
     );
-    const deps = { store: this.store, clock, alarms, providers, hooks: new DefaultHookRunner() };
+    const hooks = new DefaultHookRunner(this.aws ? { lambda: this.aws().lambda } : {});
+    const deps = { store: this.store, clock, alarms, providers, hooks };
     const handlers = new Map(
       TASKS.map((t) => {
         const make = HANDLER_FACTORIES[t.id];

@@ -181,6 +181,55 @@ describe('two pushes at once for one service', () => {
   });
 });
 
+describe('the sweep', () => {
+  it('leaves a deployment that runs alone, and carries out a supersede the launcher did not finish', async () => {
+    const store = h.plane.runtime.store;
+    const { body: first } = await h.call<DeploymentView>('POST', '/deployments', {
+      service: 'cart',
+      image: 'c:20',
+    });
+    await h.until(first.deploymentId, (v) => v.phase === 'waiting for approval');
+    expect((await h.plane.sweep()).reconciled).toEqual([]);
+    expect((await store.getDeployment(first.deploymentId))?.status).toBe('IN_PROGRESS');
+
+    // A request recorded and queued by a launcher that stopped before it superseded the running one.
+    const id = 'cart-c21-0000cafe';
+    const now = new Date().toISOString();
+    await store.requestDeployment({
+      deploymentId: id,
+      service: 'cart',
+      environment: 'test',
+      strategy: 'canary',
+      artifact: { image: 'c:21' },
+      stableVersion: first.stableVersion,
+      candidateVersion: 'c:21',
+      status: 'QUEUED',
+      currentStep: 0,
+      stepCount: 0,
+      weights: { [first.stableVersion]: 100 },
+      trigger: { source: 'api', principal: 'alice' },
+      startedAt: now,
+      requestedAt: now,
+      request: {
+        deploymentId: id,
+        service: 'cart',
+        artifact: { image: 'c:21' },
+        trigger: { source: 'api', principal: 'alice' },
+      },
+    });
+    await store.enqueue('cart', { deploymentId: id, requestedAt: now });
+    await h.plane.sweep();
+    expect(await h.until(first.deploymentId, ended)).toMatchObject({
+      status: 'ROLLED_BACK',
+      reason: `superseded by ${id}`,
+    });
+    await h.until(id, (v) => v.phase === 'waiting for approval');
+    await h.call('POST', `/deployments/${id}/abort`, {});
+    await h.until(id, ended);
+    await h.plane.idle();
+  });
+});
+
 describe('the reconciler', () => {
   it('cancels a queued deployment that is aborted before it starts, and the queue moves on', async () => {
     const first = await h.call<DeploymentView>('POST', '/deployments', { service: 'ledger', image: 'l:1' });

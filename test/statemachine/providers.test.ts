@@ -1,7 +1,7 @@
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultStrategyPlan, type StrategyName } from '../../lambdas/domain/strategies.ts';
 import { READY_POLL_SECONDS } from '../../lambdas/handlers/prepare-candidate.ts';
@@ -223,6 +223,43 @@ describe('ecs-alb', () => {
     expect(fake.definitions.size).toBe(definitions);
     expect(fake.services[GREEN]?.desiredCount).toBe(0);
     expect(fake.services[BLUE]?.desiredCount).toBe(3);
+  });
+});
+
+describe('Lambda hooks', () => {
+  const plan = {
+    steps: [
+      { weight: 20, bakeSeconds: 60 },
+      { hook: { name: 'stock', lambda: { functionName: 'stepwise-hook-stock' }, retries: 0 } },
+      { weight: 100, bakeSeconds: 60 },
+    ],
+  };
+  const answer = (passed: boolean) => ({
+    StatusCode: 200,
+    Payload: new TextEncoder().encode(
+      JSON.stringify({ passed, message: passed ? 'in stock' : 'out of stock' }),
+    ) as InvokeCommandOutput['Payload'],
+  });
+
+  it.each([
+    [true, 'SUCCEEDED'],
+    [false, 'ROLLED_BACK'],
+  ] as const)('invoke the hook function through Lambda: passed %s ends %s', async (passed, status) => {
+    lambda.on(InvokeCommand, { FunctionName: 'stepwise-hook-stock' }).resolves(answer(passed));
+    serial += 1;
+    const report = await runtime.deploy({
+      service: `hooked-${serial}`,
+      image: 'shop:2',
+      strategy: 'canary',
+      plan,
+      alarms: DEFAULT_ALARMS,
+      insufficientData: 'healthy',
+      requestsPerMinute: 1000,
+      principal: 'tester@ci',
+      faults: parseFaults([], TASK_NAMES),
+    });
+    expect(report.status, report.reason).toBe(status);
+    expect(lambda.commandCalls(InvokeCommand)).toHaveLength(1);
   });
 });
 

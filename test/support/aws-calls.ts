@@ -44,21 +44,9 @@ export function noteCall(client: string, commandName: string, input: unknown, re
   const operation = operationOf(client, commandName);
   const fn = currentFunction();
   const where = { partition: 'aws', region, account: '000000000000' };
-  const { action, resources } = authorizationOf(
-    client,
-    operation,
-    (input ?? {}) as Record<string, unknown>,
-    where,
-  );
-  const call: RecordedCall = {
-    ...(fn ? { fn } : {}),
-    client,
-    operation,
-    action,
-    ...(resources ? { resources } : {}),
-    file: state.file,
-  };
-  state.calls.set(JSON.stringify([fn, action, resources]), call);
+  const authorization = authorizationOf(client, operation, (input ?? {}) as Record<string, unknown>, where);
+  const call: RecordedCall = { ...(fn ? { fn } : {}), client, operation, ...authorization, file: state.file };
+  state.calls.set(JSON.stringify([fn, authorization]), call);
   // DynamoDB on dynalite is judged by dynalite itself, which validates as DynamoDB does.
   if (client !== 'DynamoDBClient') {
     for (const problem of apiModelProblems(client, operation, input)) {

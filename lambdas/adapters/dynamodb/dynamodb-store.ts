@@ -102,9 +102,17 @@ export class DynamoDbStore implements Store {
     command: PutCommand | UpdateCommand | DeleteCommand,
     what: string,
   ): Promise<boolean> {
+    return (await this.conditionalWrite(command, what)) !== false;
+  }
+
+  /** The same, answering the item as written when the command asks for it (`ReturnValues`). */
+  private async conditionalWrite(
+    command: PutCommand | UpdateCommand | DeleteCommand,
+    what: string,
+  ): Promise<false | { item?: Record<string, unknown> }> {
     try {
-      await this.doc.send(command as PutCommand);
-      return true;
+      const out = await this.doc.send(command as UpdateCommand);
+      return out.Attributes ? { item: out.Attributes } : {};
     } catch (e) {
       if (isConditionFailed(e)) return false;
       rethrowAws(e, what);
@@ -413,20 +421,21 @@ export class DynamoDbStore implements Store {
 
   async updateDeployment(deploymentId: string, patch: Partial<DeploymentSummary>): Promise<void> {
     if (Object.values(patch).every((v) => v === undefined)) return;
-    const updated = await this.conditional(
+    const closes = patch.status !== undefined && patch.status !== 'QUEUED' && patch.status !== 'IN_PROGRESS';
+    const updated = await this.conditionalWrite(
       new UpdateCommand({
         TableName: this.table,
         Key: { pk: deploymentKey(deploymentId), sk: 'SUMMARY' },
         ...setFields(patch),
         ConditionExpression: 'attribute_exists(pk)',
+        // The closing write learns the service from the item itself (a closing task may not read it).
+        ...(closes ? { ReturnValues: 'ALL_NEW' as const } : {}),
       }),
       'updating the deployment summary',
     );
     if (!updated) throw new StepwiseError(`deployment ${deploymentId} has no summary`);
-    if (patch.status && patch.status !== 'QUEUED' && patch.status !== 'IN_PROGRESS') {
-      const service = patch.service ?? (await this.getDeployment(deploymentId))?.service;
-      if (service) await this.markOpen(service, deploymentId, false);
-    }
+    const service = updated.item?.service;
+    if (closes && typeof service === 'string') await this.markOpen(service, deploymentId, false);
   }
 
   getDeployment(deploymentId: string) {
