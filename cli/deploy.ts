@@ -193,7 +193,8 @@ function readPlan(file: string): unknown {
   }
 }
 
-function parseApprove(text: string): ApprovalMode {
+/** `--approve`'s value: auto, deny or after=DURATION; the error names the flag and the value. */
+export function parseApprove(text: string): ApprovalMode {
   if (text === 'auto' || text === 'deny') return { mode: text };
   const after = /^after=(.*)$/.exec(text);
   if (after) {

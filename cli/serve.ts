@@ -8,6 +8,7 @@ import { TASK_NAMES } from '../local/runtime.ts';
 import { startLocalServer } from '../local/server.ts';
 import { DEFAULT_REGISTRY_FILE, loadRegistry } from '../registry/load.ts';
 import { localServer, serverFilePath } from './api-client.ts';
+import { parseApprove } from './deploy.ts';
 import { UsageError } from './errors.ts';
 import { command, HELP_OPTION } from './options.ts';
 import { STATE_DIR_OPTION, stateDir } from './state-dir.ts';
@@ -38,6 +39,11 @@ Approvals wait in real time for 'npx stepwise approve ID', up to the gate's time
       help: 'waits take real time (default: a virtual clock, a 20-minute plan in a second)',
     },
     'state-dir': STATE_DIR_OPTION,
+    approve: {
+      kind: 'text',
+      arg: 'HOW',
+      help: "auto | deny | after=DURATION: decide every approval that way, for a rehearsal without a person (default: approvals wait for 'npx stepwise approve')",
+    },
     inject: {
       kind: 'text',
       arg: 'KIND=VALUE[@WHERE]',
@@ -68,10 +74,12 @@ Approvals wait in real time for 'npx stepwise approve ID', up to the gate's time
       );
     }
 
+    const approve = values.approve === undefined ? undefined : parseApprove(values.approve);
     let url = '';
     const plane = await LocalControlPlane.open(stateDir(values['state-dir']), {
       realTime: values['real-time'],
       faults,
+      ...(approve ? { approve } : {}),
       baseUrl: () => url,
     });
     const services = registry ? await plane.register(registry) : [];
