@@ -22,7 +22,7 @@ import { type RecordedCall, TRACE_DIR } from '../support/aws-calls.ts';
 function readTrace(): RecordedCall[] {
   if (!existsSync(join(TRACE_DIR, 'started'))) return [];
   return readdirSync(TRACE_DIR)
-    .filter((f) => f.endsWith('.jsonl'))
+    .filter((f) => f.endsWith('.jsonl') && !f.startsWith('inputs-'))
     .flatMap((f) =>
       readFileSync(join(TRACE_DIR, f), 'utf8')
         .split('\n')

@@ -35,7 +35,7 @@ interface ServiceInfo {
   v3: string;
 }
 
-const SERVICES: Record<string, ServiceInfo> = {
+export const SERVICES: Record<string, ServiceInfo> = {
   DynamoDBClient: { model: 'dynamodb-2012-08-10', prefix: 'dynamodb', v3: '@aws-sdk/client-dynamodb' },
   DynamoDBDocumentClient: {
     model: 'dynamodb-2012-08-10',

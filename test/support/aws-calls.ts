@@ -26,8 +26,18 @@ export interface RecordedCall extends Authorization {
   file: string;
 }
 
+/** One call's input as it was sent, for the type check against the SDK's own input types. */
+export interface RecordedInput {
+  client: string;
+  operation: string;
+  /** JSON, with dates as `{ "$date": ISO }` and bytes as `{ "$bytes": length }`. */
+  input: unknown;
+  file: string;
+}
+
 interface TraceState {
   calls: Map<string, RecordedCall>;
+  inputs: Map<string, RecordedInput>;
   problems: string[];
   file: string;
 }
@@ -36,7 +46,7 @@ interface TraceState {
 // that installed it (the SDK is loaded once per worker, test files are evaluated each on their own).
 const KEY = Symbol.for('stepwise.awsCallTrace');
 const holder = globalThis as { [KEY]?: TraceState };
-holder[KEY] ??= { calls: new Map(), problems: [], file: '' };
+holder[KEY] ??= { calls: new Map(), inputs: new Map(), problems: [], file: '' };
 const state = holder[KEY];
 
 /** Notes one call: its authorization for the IAM test, and whether it fits the API model. */
@@ -47,12 +57,31 @@ export function noteCall(client: string, commandName: string, input: unknown, re
   const authorization = authorizationOf(client, operation, (input ?? {}) as Record<string, unknown>, where);
   const call: RecordedCall = { ...(fn ? { fn } : {}), client, operation, ...authorization, file: state.file };
   state.calls.set(JSON.stringify([fn, authorization]), call);
-  // DynamoDB on dynalite is judged by dynalite itself, which validates as DynamoDB does.
-  if (client !== 'DynamoDBClient') {
-    for (const problem of apiModelProblems(client, operation, input)) {
-      state.problems.push(`${client} ${problem}`);
-    }
+  // DynamoDB on dynalite is judged by dynalite itself, which validates as DynamoDB does; the
+  // document client's mocked calls are judged by the model, after marshalling.
+  if (client === 'DynamoDBClient') return;
+  const problems = apiModelProblems(client, operation, input);
+  for (const problem of problems) state.problems.push(`${client} ${problem}`);
+  // A call the model refuses already fails its test; the type check sees the ones it accepts.
+  if (problems.length > 0 || client === 'DynamoDBDocumentClient') return;
+  const encoded = encode(input);
+  const key = `${client} ${operation} ${JSON.stringify(encoded)}`;
+  if (!state.inputs.has(key)) state.inputs.set(key, { client, operation, input: encoded, file: state.file });
+}
+
+/** An input as JSON the type check can write back as TypeScript. */
+function encode(value: unknown): unknown {
+  if (value instanceof Date) return { $date: value.toISOString() };
+  if (ArrayBuffer.isView(value)) return { $bytes: value.byteLength };
+  if (Array.isArray(value)) return value.map(encode);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, encode(v)]),
+    );
   }
+  return value;
 }
 
 const TRACED = new WeakSet<object>();
@@ -95,6 +124,7 @@ export function traceRealClients(): void {
 export function beginFile(file: string): void {
   state.file = file;
   state.calls.clear();
+  state.inputs.clear();
   state.problems.length = 0;
 }
 
@@ -105,9 +135,14 @@ export function takeProblems(): string[] {
 
 /** Leaves what this test file sent where the IAM test reads it. */
 export function flushFile(): void {
-  if (state.calls.size === 0) return;
   mkdirSync(TRACE_DIR, { recursive: true });
-  const lines = [...state.calls.values()].map((call) => JSON.stringify(call)).join('\n');
-  appendFileSync(join(TRACE_DIR, `${randomUUID()}.jsonl`), `${lines}\n`);
+  const write = (prefix: string, records: unknown[]) => {
+    if (records.length === 0) return;
+    const lines = records.map((r) => JSON.stringify(r)).join('\n');
+    appendFileSync(join(TRACE_DIR, `${prefix}${randomUUID()}.jsonl`), `${lines}\n`);
+  };
+  write('', [...state.calls.values()]);
+  write('inputs-', [...state.inputs.values()]);
   state.calls.clear();
+  state.inputs.clear();
 }
