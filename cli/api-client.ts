@@ -56,7 +56,7 @@ function client(base: string, local: boolean, signal: AbortSignal | undefined, s
         headers: {
           host: target.host,
           accept: 'application/json',
-          ...(text !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(method === 'POST' || text !== undefined ? { 'content-type': 'application/json' } : {}),
           ...headers,
         },
         ...(text !== undefined ? { body: text } : {}),

@@ -48,8 +48,9 @@ export const TASKS: TaskDefinition[] = [
     id: 'NextStep',
     placeholder: 'NextStepFunctionArn',
     entry: 'next-step.ts',
-    // Reads the summary for a promote-now or abort request.
-    dynamodb: ['GetItem'],
+    // Reads the summary for a promote-now or abort request. An approval that timed out and
+    // continues: PutItem and Query append ApprovalTimedOut, UpdateItem clears the pending approval.
+    dynamodb: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
   },
   {
     id: 'ShiftTraffic',

@@ -16,6 +16,7 @@ import { pumpQueue } from '../lambdas/control/launcher.ts';
 import { type ExecutionEnded, type Reconciled, reconcile } from '../lambdas/control/reconciler.ts';
 import { type Swept, sweep } from '../lambdas/control/sweeper.ts';
 import { TransientError } from '../lambdas/domain/errors.ts';
+import { hookHost } from '../lambdas/domain/hooks.ts';
 import { type RegistryFile, toServiceConfig } from '../lambdas/domain/registry.ts';
 import { defaultStrategyPlan, type StrategyName, withSmokeTests } from '../lambdas/domain/strategies.ts';
 import { STRATEGIES } from '../lambdas/domain/strategy-names.ts';
@@ -219,6 +220,11 @@ export class LocalControlPlane {
         provider: 'simulated',
         alarms: [`${entry.name}-error-rate`, `${entry.name}-p99-latency`],
         plan: withSmokeTests(config.strategy, config.plan, this.testRoute?.url ?? ''),
+        // The simulated test route the smoke tests call is on loopback, which no registry lists.
+        allowedHosts: [
+          ...(config.allowedHosts ?? []),
+          ...(this.testRoute ? [hookHost(this.testRoute.url)] : []),
+        ],
       } satisfies ServiceConfig;
     });
     for (const config of configs) await this.runtime.store.putServiceConfig(config);

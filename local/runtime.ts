@@ -12,6 +12,7 @@ import { type ExecutionEnded, type Reconciled, reconcile } from '../lambdas/cont
 import { verifyChain } from '../lambdas/domain/audit.ts';
 import { ConflictError, ResourceNotFoundError } from '../lambdas/domain/errors.ts';
 import { auditEvent } from '../lambdas/domain/events.ts';
+import { hookHost } from '../lambdas/domain/hooks.ts';
 import { describeStep, type Step } from '../lambdas/domain/steps.ts';
 import {
   defaultStrategyPlan,
@@ -290,6 +291,20 @@ function endedOf(request: DeploymentRequest, execution: ExecutionResult, arnSuff
   };
 }
 
+/** The host of every hook URL in a raw plan (a ring's own plans included). */
+function urlHosts(plan: unknown): string[] {
+  if (Array.isArray(plan)) return plan.flatMap(urlHosts);
+  if (typeof plan !== 'object' || plan === null) return [];
+  return Object.entries(plan).flatMap(([key, value]) => {
+    if (key !== 'url' || typeof value !== 'string') return urlHosts(value);
+    try {
+      return [hookHost(value)];
+    } catch {
+      return [];
+    }
+  });
+}
+
 /**
  * The embedded control plane: dynalite for the store, aws-local-stepfunctions running the same
  * ASL files, the same task handlers wired to local adapters, a simulated fleet and CloudWatch on
@@ -517,6 +532,8 @@ export class LocalRuntime {
       insufficientData: options.insufficientData,
       strategy,
       plan: withSmokeTests(strategy, plan, testRouteUrl),
+      // A plan given to `deploy` registers its service here: its hooks' hosts are the ones it registers.
+      allowedHosts: [...new Set([hookHost(testRouteUrl), ...urlHosts(plan)])],
     };
     await this.store.putServiceConfig(config);
   }

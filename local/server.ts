@@ -35,6 +35,47 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/** Methods a browser may send cross-site without asking first: they may read, never change anything. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Why a request cannot come from this machine's own client, or undefined when it can. A web page
+ * the developer visits can send a "simple" cross-site POST (text/plain, a form) to loopback, and a
+ * DNS-rebound name can read the answers: so a change needs `Content-Type: application/json` (a
+ * browser sends that cross-site only after a CORS preflight, which this server never grants), the
+ * `Host` must name this server's loopback address (a rebound name does not), and an `Origin`, when
+ * present, must be this server's.
+ */
+export function crossSiteRefusal(
+  req: { method?: string; url?: string; headers: IncomingMessage['headers'] },
+  hosts: readonly string[],
+): string | undefined {
+  const what = `${req.method ?? 'GET'} ${new URL(req.url ?? '/', 'http://local').pathname}`;
+  const host = req.headers.host;
+  if (host === undefined || !hosts.includes(host.toLowerCase())) {
+    return `${what}: Host ${host === undefined ? '(none)' : `'${host}'`} is not this server (${hosts[0]}); the local server answers only requests addressed to its loopback address`;
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && !hosts.some((h) => origin.toLowerCase() === `http://${h}`)) {
+    return `${what}: Origin '${origin}' is not this server (http://${hosts[0]}); the local server takes no cross-site requests`;
+  }
+  if (!SAFE_METHODS.has(req.method ?? 'GET')) {
+    const type = req.headers['content-type'];
+    const media = type?.split(';')[0]?.trim().toLowerCase();
+    if (media !== 'application/json') {
+      return `${what} needs Content-Type: application/json, got ${type === undefined ? 'none' : `'${type}'`}; the local server takes no form or text posts, which any web page could send`;
+    }
+  }
+  return undefined;
+}
+
+/** The `Host` values that name a server listening on `host:port`: the address, and `localhost` for loopback. */
+export function loopbackHosts(host: string, port: number): string[] {
+  const names = [host.includes(':') ? `[${host}]` : host];
+  if (host === '127.0.0.1' || host === '::1') names.push('localhost');
+  return names.map((name) => `${name}:${port}`.toLowerCase());
+}
+
 /** An HTTP request as API Gateway's REST proxy integration hands it to Lambda, signed by `principal`. */
 export function toApiEvent(
   req: { method: string; url: string; headers: Record<string, string | string[] | undefined> },
@@ -114,9 +155,12 @@ export async function startLocalServer(
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(body);
   };
+  let hosts: string[] = [];
   const server: Server = createServer((req, res) => {
     (async () => {
       try {
+        const refusal = crossSiteRefusal(req, hosts);
+        if (refusal) throw new HttpError(403, 'Forbidden', refusal);
         const body = await readBody(req);
         if (req.method === 'POST' && req.url === LOCAL_EVENTS_PATH) {
           let event: unknown;
@@ -150,7 +194,8 @@ export async function startLocalServer(
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  hosts = loopbackHosts(options.host ?? '127.0.0.1', port);
+  const url = `http://${hosts[0]}`;
   return {
     url,
     close: () =>

@@ -1,6 +1,8 @@
 import { InvalidInputError, LockHeldError, ServiceNotFoundError, TransientError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
+import { checkHookHosts } from '../domain/hooks.ts';
 import { chooseStrategy } from '../domain/requests.ts';
+import { hooksOf, type Step } from '../domain/steps.ts';
 import { expandPlan } from '../domain/strategies.ts';
 import type { StrategyName } from '../domain/strategy-names.ts';
 import { deploymentName } from '../domain/triggers.ts';
@@ -10,6 +12,7 @@ import type {
   DeploymentRequest,
   DeploymentStatus,
   DeploymentSummary,
+  ServiceConfig,
   Trigger,
 } from '../domain/types.ts';
 import { BASELINE_VERSION } from '../handlers/start-deployment.ts';
@@ -48,6 +51,25 @@ export interface Submitted {
 }
 
 /**
+ * Refuses a plan whose HTTP hooks call a host their service does not register: the service's
+ * own hooks against its `allowedHosts`, a ring's own plan against its ring service's.
+ */
+async function checkPlanHosts(deps: ControlDeps, config: ServiceConfig, steps: Step[]): Promise<void> {
+  checkHookHosts(hooksOf(steps), config.allowedHosts, 'plan', config.service);
+  for (const step of steps) {
+    if (step.kind !== 'ring' || !step.ring.strategy || step.ring.plan === undefined) continue;
+    const ringConfig = await deps.store.getServiceConfig(step.ring.service);
+    if (!ringConfig) continue;
+    checkHookHosts(
+      hooksOf(expandPlan(step.ring.strategy as StrategyName, step.ring.plan)),
+      ringConfig.allowedHosts,
+      `plan ring ${step.ring.name}`,
+      ringConfig.service,
+    );
+  }
+}
+
+/**
  * Accepts a deployment: validates it against the service's config, records it (QUEUED) unless
  * the same request was already recorded, queues it, and starts the head of the service's queue
  * if the lock is free. Nothing is written when the request is refused.
@@ -57,7 +79,7 @@ export async function submitDeployment(deps: ControlDeps, input: SubmitRequest):
   const config = await store.getServiceConfig(input.service);
   if (!config) throw new ServiceNotFoundError(`service ${input.service} is not registered`);
   const { strategy, rawPlan } = chooseStrategy(config, input);
-  expandPlan(strategy, rawPlan);
+  await checkPlanHosts(deps, config, expandPlan(strategy, rawPlan));
   const deploymentId = deploymentName(
     input.service,
     input.artifact.image,

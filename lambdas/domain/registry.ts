@@ -1,5 +1,7 @@
 import { InvalidInputError } from './errors.ts';
+import { checkHookHosts } from './hooks.ts';
 import { validator } from './schemas.ts';
+import { hooksOf, type Step } from './steps.ts';
 import { expandPlan, STRATEGIES, type StrategyName } from './strategies.ts';
 import type { ServiceTrigger } from './triggers.ts';
 import type { ConcurrencyPolicy, InsufficientDataPolicy, ServiceConfig } from './types.ts';
@@ -32,12 +34,21 @@ export interface ServiceEntry {
   concurrency?: ConcurrencyPolicy;
   /** Pre-flight finds an alarm already in ALARM: `block` (default) or `proceed`. */
   firingAlarms?: 'block' | 'proceed';
+  /**
+   * Hosts the service's HTTP hooks may call, as `host` (any port) or `host:port`: a hook URL on
+   * any other host is refused here and in every deployment request. Default: none.
+   */
+  allowedHosts?: string[];
 }
 
 /** Identity function with types, for `stepwise.config.ts`. */
 export function defineConfig(config: RegistryFile): RegistryFile {
   return config;
 }
+
+/** An `allowedHosts` entry: a DNS name, IPv4 address or bracketed IPv6 address, and an optional port. */
+export const ALLOWED_HOST_PATTERN =
+  '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(:[0-9]{1,5})?$';
 
 const registrySchema = {
   type: 'object',
@@ -76,6 +87,11 @@ const registrySchema = {
           },
           concurrency: { type: 'string', enum: ['queue', 'supersede'] },
           firingAlarms: { type: 'string', enum: ['block', 'proceed'] },
+          allowedHosts: {
+            type: 'array',
+            maxItems: 50,
+            items: { type: 'string', pattern: ALLOWED_HOST_PATTERN },
+          },
         },
       },
     },
@@ -116,20 +132,33 @@ export function validateRegistry(raw: unknown, providers: Record<string, Provide
       throw new InvalidInputError(`${where}.plan is required: a ring rollout lists its rings`);
     }
     if (service.plan !== undefined) {
+      let steps: Step[];
       try {
-        expandPlan(service.strategy, service.plan);
+        steps = expandPlan(service.strategy, service.plan);
       } catch (error) {
         throw new InvalidInputError(`${where}.${(error as Error).message}`);
       }
+      checkHookHosts(hooksOf(steps), service.allowedHosts, `${where}.plan`, service.name);
     }
   });
+  const byName = new Map(registry.services.map((s) => [s.name, s]));
   registry.services.forEach((service, i) => {
     if (service.strategy !== 'ring') return;
-    const rings = (service.plan as { rings: { service: string }[] }).rings;
+    const rings = (service.plan as { rings: { service: string; strategy?: StrategyName; plan?: unknown }[] })
+      .rings;
     rings.forEach((ring, r) => {
-      if (!names.has(ring.service)) {
+      const target = byName.get(ring.service);
+      if (!target) {
         throw new InvalidInputError(
           `services[${i}].plan.rings[${r}].service ${ring.service} is not declared in this file`,
+        );
+      }
+      if (ring.strategy && ring.plan !== undefined) {
+        checkHookHosts(
+          hooksOf(expandPlan(ring.strategy, ring.plan)),
+          target.allowedHosts,
+          `services[${i}].plan.rings[${r}].plan`,
+          target.name,
         );
       }
     });
@@ -155,5 +184,6 @@ export function toServiceConfig(
     ...(entry.trigger ? { trigger: entry.trigger } : {}),
     concurrency: entry.concurrency ?? 'queue',
     firingAlarms: entry.firingAlarms ?? 'block',
+    ...(entry.allowedHosts ? { allowedHosts: entry.allowedHosts } : {}),
   };
 }

@@ -38,6 +38,11 @@ export type Step =
 
 export type StepKind = Step['kind'];
 
+/** The hooks a plan's steps run (a ring's own plan is its service's, checked where it starts). */
+export function hooksOf(steps: readonly Step[]): Hook[] {
+  return steps.flatMap((step) => (step.kind === 'hook' ? [step.hook] : []));
+}
+
 /** Steps that move traffic; their ordinal is what `@step=N` and the reports call "step N". */
 export const TRAFFIC_KINDS: StepKind[] = ['setWeight', 'segment', 'startCandidate', 'ring'];
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ImagePush } from './ecr-push.ts';
+import { wildcardMatches } from './wildcard.ts';
 
 /** What starts a deployment of a service on an image push (the registry's `trigger`). */
 export interface ServiceTrigger {
@@ -21,17 +22,9 @@ export type TriggerMatch =
   | { service: string; matched: true }
   | { service: string; matched: false; reason: string };
 
-function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`);
-}
-
 /** Whether a tag fits a pattern: `*` is any run of characters, `?` one, everything else literal. */
 export function tagMatches(pattern: string, tag: string): boolean {
-  return globToRegExp(pattern).test(tag);
+  return wildcardMatches(pattern, tag);
 }
 
 /**

@@ -43,6 +43,8 @@ export interface ServiceConfig {
   concurrency?: ConcurrencyPolicy;
   /** Pre-flight with an alarm already in ALARM: `block` the deployment (default), or `proceed`. */
   firingAlarms?: 'block' | 'proceed';
+  /** Hosts (`host`, or `host:port`) the service's HTTP hooks may call; a hook to any other is refused. */
+  allowedHosts?: string[];
 }
 
 export type ConcurrencyPolicy = 'queue' | 'supersede';
@@ -243,6 +245,7 @@ export type AuditEventType =
   | 'HookRan'
   | 'ApprovalRequested'
   | 'ApprovalDecided'
+  | 'ApprovalTimedOut'
   | 'SegmentRouted'
   | 'VersionStopped'
   | 'VersionStarted'

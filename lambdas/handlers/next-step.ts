@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { InvalidInputError } from '../domain/errors.ts';
+import { auditEvent } from '../domain/events.ts';
 import { advance } from '../domain/plan.ts';
 import type { TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
@@ -17,10 +18,42 @@ function recordRing(state: TaskState): TaskState['progress'] {
 }
 
 /**
+ * An approval whose timeout passed with `onTimeout: continue` reaches Next step (through _Approval
+ * timed out_) with `States.Timeout` in `$.error`: the gate was skipped without a decision, which
+ * the trail must say (with its reason), and the summary must stop showing it as pending.
+ */
+async function recordApprovalTimeout(deps: TaskDeps, state: TaskState): Promise<void> {
+  const { deployment, progress, error } = state;
+  const step = progress.step;
+  if (error?.Error !== 'States.Timeout' || step?.kind !== 'approval') return;
+  const id = deployment.deploymentId;
+  const pending = (await deps.store.getDeployment(id))?.pendingApproval;
+  await deps.store.appendAuditEvent(
+    id,
+    auditEvent(
+      deployment,
+      'ApprovalTimedOut',
+      pending?.decisionKey ?? `step-${progress.stepIndex + 1}#decision`,
+      deps.clock.now(),
+      {
+        detail: {
+          onTimeout: step.onTimeout,
+          timeoutSeconds: step.timeoutSeconds,
+          ...(pending ? { requestedAt: pending.requestedAt, timeoutAt: pending.timeoutAt } : {}),
+          reason: `no decision within ${step.timeoutSeconds}s; the plan says onTimeout: ${step.onTimeout}, so the rollout goes on without approval`,
+        },
+      },
+    ),
+  );
+  if (pending) await deps.store.clearPendingApproval(id, pending.taskToken);
+}
+
+/**
  * Next step: move the plan's cursor. The state machine's Choice then routes on
  * `$.progress.step.kind`; a pause carries its due time in `$.progress.checkAt` for the Wait.
  * A promote-now or abort asked for on the deployment (`control`) is honoured here, between
- * steps: promote jumps to the end (`done`), abort goes to the rollback path (`abort`).
+ * steps: promote jumps to the end (`done`), abort goes to the rollback path (`abort`). An
+ * approval that timed out and continues is recorded first (ApprovalTimedOut).
  */
 export function makeNextStepHandler(deps: TaskDeps, logger?: Logger) {
   return taskHandler(
@@ -28,6 +61,7 @@ export function makeNextStepHandler(deps: TaskDeps, logger?: Logger) {
     async (state): Promise<TaskState> => {
       // What the last step left behind (a verdict, a hook result, an approval, a timeout that was let through) is done with.
       const { check: _check, hook: _hook, approval: _approval, error: _error, ...rest } = state;
+      await recordApprovalTimeout(deps, state);
       const control = (await deps.store.getDeployment(state.deployment.deploymentId))?.control;
       if (control?.action === 'abort') {
         return { ...rest, progress: { ...state.progress, step: { kind: 'abort', by: control.by } } };

@@ -1,12 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { InvalidInputError, ServiceNotFoundError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
+import { checkHookHosts, redactHookUrls } from '../domain/hooks.ts';
 import { initialProgress } from '../domain/plan.ts';
 import { runPreflight } from '../domain/preflight.ts';
 import { chooseStrategy } from '../domain/requests.ts';
 import { deploymentRequestSchema, validator } from '../domain/schemas.ts';
 import type { Step } from '../domain/steps.ts';
-import { isTrafficStep } from '../domain/steps.ts';
+import { hooksOf, isTrafficStep } from '../domain/steps.ts';
 import {
   expandPlan,
   isStrategy,
@@ -107,6 +108,7 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
         expandPlan(strategy, rawPlan, request.gate ? { approvalGate: request.gate } : {}),
       ),
     };
+    checkHookHosts(hooksOf(plan.steps), config.allowedHosts, 'plan', config.service);
     deps.providers(config.provider, config.providerConfig);
     const existing = await deps.store.getDeployment(request.deploymentId);
     if (existing && existing.status !== 'IN_PROGRESS' && existing.status !== 'QUEUED') {
@@ -185,7 +187,7 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
         auditEvent(deployment, 'DeploymentStarted', 'started', now, {
           detail: {
             strategy,
-            plan: request.plan ?? config.plan,
+            plan: redactHookUrls(request.plan ?? config.plan),
             steps: plan.steps.length,
             stableVersion,
             preflight,

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RE2JS } from 're2js';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { wildcardMatches } from '../../lambdas/domain/wildcard.ts';
 import { LOCAL_TABLE_NAME } from '../../local/dynamodb-server.ts';
 import { CONTROL_FUNCTION_IDS, type FunctionId, TASK_FUNCTION_IDS } from '../../local/function-scope.ts';
 import { baseConfig as ecsAlbFake } from '../fakes/ecs-alb-fake.ts';
@@ -112,15 +112,8 @@ function pattern(value: unknown): string {
   return `<unresolved ${JSON.stringify(value)}>`;
 }
 
-/** IAM's wildcards (`*` any run of characters, `?` one), matched in linear time. */
-function wildcard(glob: string): RE2JS {
-  const source = glob
-    .split(/([*?])/)
-    .map((part) => (part === '*' ? '.*' : part === '?' ? '.' : RE2JS.quote(part)))
-    .join('');
-  return RE2JS.compile(`^${source}$`, RE2JS.DOTALL);
-}
-const matches = (glob: string, value: string) => wildcard(glob).matcher(value).matches();
+// IAM's wildcards are the trigger patterns' (`*` any run of characters, `?` one).
+const matches = wildcardMatches;
 
 interface Grant {
   action: string;

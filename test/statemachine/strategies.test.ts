@@ -212,6 +212,41 @@ describe('approvals', () => {
     expect(report.phases.find((p) => p.kind === 'approval')?.verdict).toBe('timed out');
   });
 
+  it('audits a gate that timed out and continued, with its reason, and clears it from the summary', async () => {
+    const plan = {
+      steps: [
+        { setWeight: 10 },
+        { approval: { timeoutSeconds: 600, onTimeout: 'continue' } },
+        { setWeight: 100 },
+      ],
+    };
+    const report = await deploy({ strategy: 'canary', plan });
+    const events = await local().store.listAuditEvents(report.deploymentId);
+    const types = events.map((e) => e.type);
+    const requested = events.find((e) => e.type === 'ApprovalRequested');
+    const timedOut = events.find((e) => e.type === 'ApprovalTimedOut');
+    expect(types.indexOf('ApprovalTimedOut')).toBe(types.indexOf('ApprovalRequested') + 1);
+    expect(timedOut?.detail).toEqual({
+      onTimeout: 'continue',
+      timeoutSeconds: 600,
+      requestedAt: requested?.at,
+      timeoutAt: requested?.detail?.timeoutAt,
+      reason:
+        'no decision within 600s; the plan says onTimeout: continue, so the rollout goes on without approval',
+    });
+    // One clock (the run's virtual one): the timeout is recorded when it was due, not at wall time.
+    expect(timedOut?.at).toBe(requested?.detail?.timeoutAt);
+    const times = events.map((e) => e.at);
+    expect(times).toEqual([...times].sort());
+    expect(await local().store.getDeployment(report.deploymentId)).not.toHaveProperty('pendingApproval');
+  });
+
+  it('clears the pending approval of a gate that timed out into a rollback', async () => {
+    const report = await deploy({ strategy: 'canary', plan: gated });
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(await local().store.getDeployment(report.deploymentId)).not.toHaveProperty('pendingApproval');
+  });
+
   it('passes when approved in time, and records who decided', async () => {
     const report = await deploy({
       strategy: 'canary',

@@ -422,11 +422,14 @@ export class DynamoDbStore implements Store {
   async updateDeployment(deploymentId: string, patch: Partial<DeploymentSummary>): Promise<void> {
     if (Object.values(patch).every((v) => v === undefined)) return;
     const closes = patch.status !== undefined && patch.status !== 'QUEUED' && patch.status !== 'IN_PROGRESS';
+    const set = setFields(patch);
     const updated = await this.conditionalWrite(
       new UpdateCommand({
         TableName: this.table,
         Key: { pk: deploymentKey(deploymentId), sk: 'SUMMARY' },
-        ...setFields(patch),
+        ...set,
+        // An ended deployment waits for no approval (one that timed out into a rollback, say).
+        ...(closes ? { UpdateExpression: `${set.UpdateExpression} REMOVE pendingApproval` } : {}),
         ConditionExpression: 'attribute_exists(pk)',
         // The closing write learns the service from the item itself (a closing task may not read it).
         ...(closes ? { ReturnValues: 'ALL_NEW' as const } : {}),

@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DefaultHookRunner } from '../../../lambdas/adapters/hooks/hook-runner.ts';
@@ -108,6 +110,100 @@ describe('DefaultHookRunner: HTTP hooks', () => {
       passed: false,
       detail: 'GET http://shop.internal/health failed: fetch failed',
     });
+  });
+});
+
+/** A loopback server that records what it is sent and answers with `answer`. */
+async function server(
+  answer: (req: IncomingMessage) => { status: number; headers?: Record<string, string> },
+) {
+  const seen: { url: string; headers: IncomingMessage['headers'] }[] = [];
+  const http = createServer((req, res) => {
+    seen.push({ url: req.url ?? '', headers: req.headers });
+    const { status, headers } = answer(req);
+    res.writeHead(status, headers).end();
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () => new Promise<void>((resolve) => http.close(() => resolve())),
+  };
+}
+
+describe('DefaultHookRunner: redirects and secrets', () => {
+  it('follows no redirect: a 302 fails the hook, naming where it pointed, and the target is never called', async () => {
+    const internal = await server(() => ({ status: 200 }));
+    const redirecting = await server(() => ({
+      status: 302,
+      headers: { location: `${internal.url}/internal-admin?key=abc` },
+    }));
+    try {
+      const result = await new DefaultHookRunner().run(httpHook(`${redirecting.url}/smoke`), context);
+      expect(result).toMatchObject({
+        passed: false,
+        detail: `GET ${redirecting.url}/smoke answered 302, a redirect to ${internal.url}/internal-admin?…; hooks follow no redirects, so point the hook at the final URL`,
+      });
+      expect(internal.seen).toEqual([]);
+    } finally {
+      await internal.close();
+      await redirecting.close();
+    }
+  });
+
+  it.each([301, 303, 307, 308])('fails on a %i too', async (status) => {
+    const redirecting = await server(() => ({ status, headers: { location: '/elsewhere' } }));
+    try {
+      const result = await new DefaultHookRunner().run(httpHook(`${redirecting.url}/smoke`), context);
+      expect(result.passed).toBe(false);
+      expect(result.detail).toContain(`answered ${status}, a redirect to ${redirecting.url}/elsewhere;`);
+      expect(redirecting.seen.map((r) => r.url)).toEqual(['/smoke']);
+    } finally {
+      await redirecting.close();
+    }
+  });
+
+  it('passes a redirect status when the hook expects exactly that one', async () => {
+    const redirecting = await server(() => ({ status: 302, headers: { location: '/login' } }));
+    try {
+      const hook = httpHook(`${redirecting.url}/smoke`, { expectedStatus: 302 });
+      expect((await new DefaultHookRunner().run(hook, context)).passed).toBe(true);
+    } finally {
+      await redirecting.close();
+    }
+  });
+
+  it('sends the query and the credentials of the URL, but its detail shows neither', async () => {
+    const target = await server(() => ({ status: 200 }));
+    const { host } = new URL(target.url);
+    try {
+      const result = await new DefaultHookRunner().run(
+        httpHook(`http://smoke%40ci:s3cr3t@${host}/health?token=tok-123#frag`),
+        context,
+      );
+      expect(result).toMatchObject({ passed: true, detail: `GET http://${host}/health?… answered 200` });
+      expect(JSON.stringify(result)).not.toMatch(/s3cr3t|tok-123|smoke/);
+      expect(target.seen[0]?.url).toBe('/health?token=tok-123');
+      expect(target.seen[0]?.headers.authorization).toBe(
+        `Basic ${Buffer.from('smoke@ci:s3cr3t').toString('base64')}`,
+      );
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('keeps the secrets out of a failure detail too', async () => {
+    const refused: typeof fetch = (url) =>
+      Promise.reject(new TypeError(`connect ECONNREFUSED ${String(url)}`));
+    const result = await new DefaultHookRunner({ fetch: refused }).run(
+      httpHook('https://ci:s3cr3t@shop.internal/health?token=tok-123'),
+      context,
+    );
+    expect(result.passed).toBe(false);
+    expect(result.detail).toBe(
+      'GET https://shop.internal/health?… failed: connect ECONNREFUSED https://shop.internal/health?…',
+    );
   });
 });
 

@@ -71,6 +71,73 @@ describe('validateRegistry', () => {
     expect(refusal(raw)).toContain(message);
   });
 
+  describe('allowedHosts', () => {
+    const smoke = (url: string) => ({
+      strategy: 'blue-green',
+      plan: { bakeSeconds: 60, preTrafficHooks: [{ name: 'smoke', http: { url } }] },
+    });
+
+    it('accepts hooks on the hosts the service registers, by name or with the port', () => {
+      const registry = {
+        services: [
+          service({ ...smoke('https://smoke.shop.internal/health'), allowedHosts: ['smoke.shop.internal'] }),
+          service({
+            name: 'billing',
+            ...smoke('http://10.0.0.7:8080/health?k=v'),
+            allowedHosts: ['10.0.0.7:8080'],
+          }),
+        ],
+      };
+      expect(refusal(registry)).toBe('accepted');
+    });
+
+    it.each([
+      [
+        smoke('http://169.254.169.254/latest/meta-data'),
+        undefined,
+        "services[0].plan: hook smoke calls http://169.254.169.254/latest/meta-data, but 169.254.169.254 is not in checkout's allowedHosts (none registered); register the host in the service's allowedHosts",
+      ],
+      [
+        smoke('https://ci:s3cr3t@evil.example/x?token=t'),
+        ['smoke.shop.internal'],
+        "services[0].plan: hook smoke calls https://evil.example/x?…, but evil.example is not in checkout's allowedHosts (smoke.shop.internal); register the host in the service's allowedHosts",
+      ],
+      [
+        smoke('http://smoke.shop.internal:9000/health'),
+        ['smoke.shop.internal:443'],
+        "services[0].plan: hook smoke calls http://smoke.shop.internal:9000/health, but smoke.shop.internal:9000 is not in checkout's allowedHosts (smoke.shop.internal:443); register the host in the service's allowedHosts",
+      ],
+    ])('refuses a hook on a host the service does not register (%j)', (entry, allowedHosts, message) => {
+      expect(refusal({ services: [service({ ...entry, allowedHosts })] })).toBe(message);
+    });
+
+    it("checks a ring's own plan against its ring service's hosts", () => {
+      const ring = {
+        name: 'global',
+        strategy: 'ring',
+        plan: {
+          rings: [
+            {
+              name: 'eu',
+              service: 'checkout',
+              strategy: 'blue-green',
+              plan: smoke('http://evil.example/').plan,
+            },
+          ],
+        },
+      };
+      expect(refusal({ services: [service({ allowedHosts: ['smoke.shop.internal'] }), service(ring)] })).toBe(
+        "services[1].plan.rings[0].plan: hook smoke calls http://evil.example/, but evil.example is not in checkout's allowedHosts (smoke.shop.internal); register the host in the service's allowedHosts",
+      );
+    });
+
+    it('refuses an entry that is not a host', () => {
+      expect(refusal({ services: [service({ allowedHosts: ['https://smoke.shop.internal/'] })] })).toContain(
+        'config.services[0].allowedHosts[0] must match pattern',
+      );
+    });
+  });
+
   it('turns an entry into the CONFIG item the runtime reads, provider identifiers apart from the kind', () => {
     const entry = service({ provider: { kind: 'simulated', readyTimeoutSeconds: 60 } });
     const registry = validateRegistry({ services: [entry] }, PROVIDER_CONFIG_CHECKS);

@@ -133,4 +133,38 @@ describe('next-step', () => {
     expect(moved.progress.step?.kind).toBe('setWeight');
     expect(moved).not.toHaveProperty('error');
   });
+
+  it('records an approval that timed out and continued, once, and clears it from the summary', async () => {
+    const gate = { timeoutSeconds: 600, onTimeout: 'continue' as const };
+    const waiting = await next(started('canary', canaryPlan(10, 100), gate));
+    const id = waiting.deployment.deploymentId;
+    await local
+      .store()
+      .createDeployment(deploymentSummary({ deploymentId: id, service: waiting.deployment.service }));
+    await local.store().updateDeployment(id, {
+      pendingApproval: {
+        taskToken: 'token-1',
+        requestedAt: T0.toISOString(),
+        timeoutAt: '2026-03-01T12:10:00.000Z',
+        onTimeout: 'continue',
+        decisionKey: 'step-1#decision',
+      },
+    });
+    const timedOut = { ...waiting, error: { Error: 'States.Timeout', Cause: 'task timed out' } };
+
+    await next(timedOut);
+    await next(timedOut);
+
+    const trail = await local.store().listAuditEvents(id);
+    expect(trail.map((e) => [e.type, e.key])).toEqual([['ApprovalTimedOut', 'step-1#decision']]);
+    expect(trail[0]?.detail).toMatchObject({ onTimeout: 'continue', timeoutSeconds: 600 });
+    expect(await local.store().getDeployment(id)).not.toHaveProperty('pendingApproval');
+  });
+
+  it('records nothing when an approval step has no timeout error', async () => {
+    const gate = { timeoutSeconds: 600, onTimeout: 'continue' as const };
+    const waiting = await next(started('canary', canaryPlan(10, 100), gate));
+    await next({ ...waiting, approval: { approved: true, by: 'alice' } } as TaskState);
+    expect(await local.store().listAuditEvents(waiting.deployment.deploymentId)).toEqual([]);
+  });
 });

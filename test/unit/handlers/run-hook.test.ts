@@ -27,6 +27,7 @@ async function atHook(): Promise<TaskState> {
     { service: unique('svc'), deploymentId: unique('dep') },
     {
       strategy: 'blue-green',
+      allowedHosts: ['shop.internal'],
       plan: {
         bakeSeconds: 60,
         preTrafficHooks: [

@@ -107,6 +107,7 @@ describe('start-deployment', () => {
     };
     const { service, request } = await registered({
       strategy: 'blue-green',
+      allowedHosts: ['shop'],
       plan: { bakeSeconds: 0, preTrafficHooks: [hook] },
     });
     await start(request);
@@ -233,6 +234,36 @@ describe('start-deployment', () => {
     });
     expect(await local.store().getDeployment(request.deploymentId)).toBeUndefined();
     await expect(local.store().acquireLock(service, 'other', T0, 60)).resolves.toBeUndefined();
+  });
+
+  it("refuses a plan override whose hook calls a host outside the service's allowedHosts, and writes nothing", async () => {
+    const { service, request } = await registered({ allowedHosts: ['smoke.shop.internal'] });
+    const plan = {
+      steps: [
+        { setWeight: 10 },
+        { hook: { name: 'probe', http: { url: 'http://169.254.169.254/latest?x=1' } } },
+        { setWeight: 100 },
+      ],
+    };
+    await expect(start({ ...request, strategy: 'canary', plan })).rejects.toMatchObject({
+      name: 'Stepwise.InvalidInput',
+      message: `plan: hook probe calls http://169.254.169.254/latest?…, but 169.254.169.254 is not in ${service}'s allowedHosts (smoke.shop.internal); register the host in the service's allowedHosts`,
+    });
+    expect(await local.store().getDeployment(request.deploymentId)).toBeUndefined();
+    await expect(local.store().acquireLock(service, 'other', T0, 60)).resolves.toBeUndefined();
+  });
+
+  it("writes the plan to the trail without its hook URLs' credentials and queries", async () => {
+    const hook = { name: 'smoke', http: { url: 'https://ci:s3cr3t@smoke.shop.internal/health?token=tok-9' } };
+    const { request } = await registered({ allowedHosts: ['smoke.shop.internal'] });
+    await start({ ...request, strategy: 'canary', plan: { steps: [{ hook }, { setWeight: 100 }] } });
+    const trail = await local.store().listAuditEvents(request.deploymentId);
+    expect(trail[0]?.detail).toMatchObject({
+      plan: {
+        steps: [{ hook: { http: { url: 'https://smoke.shop.internal/health?…' } } }, { setWeight: 100 }],
+      },
+    });
+    expect(JSON.stringify(trail)).not.toMatch(/s3cr3t|tok-9/);
   });
 
   it('refuses a service whose registered plan does not fit its strategy, naming the field', async () => {
