@@ -199,6 +199,23 @@ describe('approvals', () => {
     expect(report.simulatedSeconds).toBeGreaterThanOrEqual(600);
   });
 
+  it('times the gate out at the timeout its TimeoutSecondsPath names, on the virtual clock', async () => {
+    const justInTime = await deploy({
+      strategy: 'canary',
+      plan: gated,
+      approve: { mode: 'after', seconds: 599 },
+    });
+    expect(justInTime.status, justInTime.reason).toBe('SUCCEEDED');
+    const late = await deploy({ strategy: 'canary', plan: gated, approve: { mode: 'after', seconds: 600 } });
+    expect(late.status).toBe('ROLLED_BACK');
+    expect(late.reason).toBe('approval timed out after 600s');
+    // --approve also gates the first traffic, for an hour: 600 s is in time there.
+    expect(late.phases.filter((p) => p.kind === 'approval').map((p) => p.verdict)).toEqual([
+      'approved',
+      'timed out',
+    ]);
+  });
+
   it('continues after a timeout when the gate says so', async () => {
     const plan = {
       steps: [
