@@ -23,6 +23,13 @@ export interface TaskDefinition {
   usesProvider?: boolean;
 }
 
+/**
+ * Every task function's Lambda timeout: under the Tasks' `TimeoutSeconds` (120) in the state
+ * machines, so a hung invocation ends as a Lambda error the state machine's Retry sees. The local
+ * runtime reports the same budget, less the task's virtual time, as the remaining time.
+ */
+export const TASK_FUNCTION_TIMEOUT_SECONDS = 60;
+
 /** Lambda hooks must carry this name prefix: the RunHook role may invoke nothing else. */
 export const HOOK_FUNCTION_PREFIX = 'stepwise-hook-';
 

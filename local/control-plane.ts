@@ -22,7 +22,7 @@ import { defaultStrategyPlan, type StrategyName, withSmokeTests } from '../lambd
 import { STRATEGIES } from '../lambdas/domain/strategy-names.ts';
 import type { DeploymentRequest, ServiceConfig } from '../lambdas/domain/types.ts';
 import type { ExecutionDescription } from '../lambdas/ports/executions.ts';
-import { type ExecutionResult, StopRequest } from './engine.ts';
+import { ExecutionAlreadyExistsError, type ExecutionResult, StopRequest, type TaskTime } from './engine.ts';
 import type { Faults } from './faults.ts';
 import { asFunction } from './function-scope.ts';
 import { answeredInProcess, IN_PROCESS_CLIENT_CONFIG, unsupported } from './in-process-aws.ts';
@@ -240,25 +240,29 @@ export class LocalControlPlane {
     const strategy = STRATEGIES.find((s) => STATE_MACHINE_ARNS[s] === stateMachineArn);
     if (!strategy) throw sdkError(ExecutionDoesNotExist, `no state machine ${stateMachineArn}`);
     const executionArn = `${ARN_PREFIX}${strategy}:${name}`;
-    const existing = this.running.get(executionArn);
-    if (existing) {
-      // As Step Functions: the same name and input while it runs is the same execution; anything else is refused.
-      if (existing.input !== input || existing.described.status !== 'RUNNING') {
+    // As Step Functions: the same name and input while it runs is the same execution; anything else is refused.
+    try {
+      this.runtime.executionNames.claim(strategy, name, input, () => {
+        const entry: Running = {
+          executionArn,
+          name,
+          input,
+          controller: new AbortController(),
+          described: { executionArn, status: 'RUNNING' },
+          done: Promise.resolve(),
+        };
+        this.running.set(executionArn, entry);
+        entry.done = this.run(entry, strategy, JSON.parse(input) as DeploymentRequest).finally(() =>
+          this.runtime.executionNames.close(strategy, name),
+        );
+        return entry;
+      });
+    } catch (error) {
+      if (error instanceof ExecutionAlreadyExistsError) {
         throw sdkError(ExecutionAlreadyExists, `Execution Already Exists: '${executionArn}'`);
       }
-      return { executionArn, startDate: new Date() };
+      throw error;
     }
-    const controller = new AbortController();
-    const entry: Running = {
-      executionArn,
-      name,
-      input,
-      controller,
-      described: { executionArn, status: 'RUNNING' },
-      done: Promise.resolve(),
-    };
-    this.running.set(executionArn, entry);
-    entry.done = this.run(entry, strategy, JSON.parse(input) as DeploymentRequest);
     return { executionArn, startDate: new Date() };
   }
 
@@ -269,7 +273,7 @@ export class LocalControlPlane {
     try {
       result = await this.runtime.runRequest(strategy, request, {
         options: this.runOptions(request),
-        approver: (payload) => this.awaitApproval(payload, entry.controller.signal),
+        approver: (payload, time) => this.awaitApproval(payload, time, entry.controller.signal),
         signal: entry.controller.signal,
         realTime: this.options.realTime ?? false,
         reconcile: (ended) => this.reconcile(ended),
@@ -318,13 +322,16 @@ export class LocalControlPlane {
     };
   }
 
-  /** Waits for the approve call (SendTaskSuccess), in real time, up to the step's timeout. */
+  /**
+   * Waits for the approve call (SendTaskSuccess) from a person, in real time (the server's clock
+   * runs with the wall clock), up to the task's timeout: what the ASL's TimeoutSecondsPath resolved to.
+   */
   private awaitApproval(
-    payload: { state: { progress: { step?: unknown } }; taskToken: string },
+    payload: { taskToken: string },
+    time: TaskTime,
     signal: AbortSignal,
   ): Promise<{ approved: boolean; by?: string }> {
-    const step = payload.state.progress.step as { kind?: string; timeoutSeconds?: number } | undefined;
-    const timeoutSeconds = step?.kind === 'approval' ? (step.timeoutSeconds ?? 3600) : 3600;
+    const timeoutSeconds = time.leftSeconds();
     return new Promise((resolve, reject) => {
       const finish = () => {
         clearTimeout(timer);
@@ -333,9 +340,11 @@ export class LocalControlPlane {
       };
       const timer = setTimeout(() => {
         finish();
-        const error = new Error(`no decision within ${timeoutSeconds}s`);
-        error.name = 'States.Timeout';
-        reject(error);
+        try {
+          time.pass(timeoutSeconds);
+        } catch (error) {
+          reject(error);
+        }
       }, timeoutSeconds * 1000);
       const onAbort = () => {
         finish();

@@ -33,26 +33,260 @@ export function loadDefinition(strategy: string): StateMachineDefinition {
   return JSON.parse(readFileSync(aslPath(strategy), 'utf8')) as StateMachineDefinition;
 }
 
-/** Long enough never to fire before the local runtime's own decision. */
-const LOCAL_CALLBACK_TIMEOUT_SECONDS = 7 * 86_400;
+/** The longest timer Node sets (2^31 - 1 ms): the engine's own wall-clock task timeout never fires. */
+const WALL_CLOCK_TIMEOUT_SECONDS = 2_147_483;
+/** A Task's timeout when its definition names none, as on AWS. */
+const DEFAULT_TIMEOUT_SECONDS = 99_999_999;
+
+/** Where the wrapped `Parameters` carry the state's own parameters and its resolved paths (see forLocalEngine). */
+const PARAMETERS = 'stepwise:parameters';
+const TIMEOUT_SECONDS = 'stepwise:timeoutSeconds';
+const HEARTBEAT_SECONDS = 'stepwise:heartbeatSeconds';
+
+interface TaskLimits {
+  timeoutSeconds?: number;
+  heartbeatSeconds?: number;
+  timeoutSecondsPath?: string;
+  heartbeatSecondsPath?: string;
+}
 
 /**
- * The one place the local engine needs the definition adjusted: aws-local-stepfunctions resolves
- * a Task's `TimeoutSecondsPath` against the input after `Parameters`, where AWS resolves it
- * against the state input, so the same path cannot work in both. Locally the only such tasks are
- * approval callbacks, whose timeout the runtime enforces itself on the virtual clock; the path is
- * replaced by a fixed wall-clock timeout that never fires first. Everything else runs as written.
+ * The definition as the embedded engine runs it, with task time taken from the engine. The engine
+ * times every Task on the wall clock (`setTimeout`), so a loaded machine would time out tasks that
+ * took no time of their own; and it resolves `TimeoutSecondsPath` against the input after
+ * `Parameters`, where AWS resolves it against the state input. So each Task gets a wall-clock
+ * timeout that never fires, its limits are kept in `limits` by state name, and a
+ * `TimeoutSecondsPath`/`HeartbeatSecondsPath` becomes a field of a wrapped `Parameters` (evaluated
+ * against the state input, as on AWS) that the task override unwraps. The runtime then counts each
+ * task's time on the virtual clock (TaskTime). Map and Parallel states are rewritten inside too.
  */
-function forLocalEngine(states: States): States {
+function forLocalEngine(states: States, limits: Map<string, TaskLimits>): States {
   return Object.fromEntries(
     Object.entries(states).map(([name, state]) => {
-      if (state.Type === 'Task' && state.TimeoutSecondsPath) {
-        const { TimeoutSecondsPath: _path, ...rest } = state;
-        return [name, { ...rest, TimeoutSeconds: LOCAL_CALLBACK_TIMEOUT_SECONDS }];
+      if (state.Type === 'Map') {
+        const inner = state.ItemProcessor ?? state.Iterator;
+        if (!inner) return [name, state];
+        const rewritten = { ...inner, States: forLocalEngine(inner.States, limits) };
+        return [
+          name,
+          state.ItemProcessor ? { ...state, ItemProcessor: rewritten } : { ...state, Iterator: rewritten },
+        ];
       }
-      return [name, state];
+      if (state.Type === 'Parallel') {
+        const Branches = state.Branches.map((b) => ({ ...b, States: forLocalEngine(b.States, limits) }));
+        return [name, { ...state, Branches }];
+      }
+      if (state.Type !== 'Task') return [name, state];
+      const task = state as typeof state & {
+        TimeoutSecondsPath?: string;
+        HeartbeatSeconds?: number;
+        HeartbeatSecondsPath?: string;
+        Parameters?: unknown;
+      };
+      const {
+        TimeoutSeconds,
+        TimeoutSecondsPath,
+        HeartbeatSeconds,
+        HeartbeatSecondsPath,
+        Parameters,
+        ...rest
+      } = task;
+      limits.set(name, {
+        ...(TimeoutSeconds !== undefined ? { timeoutSeconds: TimeoutSeconds } : {}),
+        ...(HeartbeatSeconds !== undefined ? { heartbeatSeconds: HeartbeatSeconds } : {}),
+        ...(TimeoutSecondsPath ? { timeoutSecondsPath: TimeoutSecondsPath } : {}),
+        ...(HeartbeatSecondsPath ? { heartbeatSecondsPath: HeartbeatSecondsPath } : {}),
+      });
+      const paths = {
+        ...(TimeoutSecondsPath ? { [`${TIMEOUT_SECONDS}.$`]: TimeoutSecondsPath } : {}),
+        ...(HeartbeatSecondsPath ? { [`${HEARTBEAT_SECONDS}.$`]: HeartbeatSecondsPath } : {}),
+      };
+      const wrapped =
+        Object.keys(paths).length === 0
+          ? Parameters
+          : {
+              ...paths,
+              ...(Parameters === undefined ? { [`${PARAMETERS}.$`]: '$' } : { [PARAMETERS]: Parameters }),
+            };
+      return [
+        name,
+        {
+          ...rest,
+          ...(wrapped === undefined ? {} : { Parameters: wrapped }),
+          TimeoutSeconds: WALL_CLOCK_TIMEOUT_SECONDS,
+        },
+      ];
     }),
   ) as States;
+}
+
+/** An error the state machine cannot catch or retry, as AWS fails an execution with `States.Runtime`. */
+function statesRuntime(message: string): Error {
+  const error = new Error(message) as Error & { isRetryable: boolean; isCatchable: boolean };
+  error.name = 'States.Runtime';
+  error.isRetryable = false;
+  error.isCatchable = false;
+  return error;
+}
+
+/** A resolved `TimeoutSecondsPath`/`HeartbeatSecondsPath`: AWS takes a positive integer and fails the execution otherwise. */
+function positiveSeconds(value: unknown, field: string, path: string, stateName: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw statesRuntime(
+      `${stateName}: ${field} '${path}' resolved to ${JSON.stringify(value)}, but expected a positive integer`,
+    );
+  }
+  return value;
+}
+
+/** The parameters a Task override gets, unwrapped, and the task's limits with its paths resolved. */
+function unwrap(
+  stateName: string,
+  raw: unknown,
+  limits: TaskLimits,
+): { parameters: unknown; timeoutSeconds: number; heartbeatSeconds?: number } {
+  if (!limits.timeoutSecondsPath && !limits.heartbeatSecondsPath) {
+    return {
+      parameters: raw,
+      timeoutSeconds: limits.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+      ...(limits.heartbeatSeconds !== undefined ? { heartbeatSeconds: limits.heartbeatSeconds } : {}),
+    };
+  }
+  const wrapped = raw as Record<string, unknown>;
+  const timeoutSeconds = limits.timeoutSecondsPath
+    ? positiveSeconds(wrapped[TIMEOUT_SECONDS], 'TimeoutSecondsPath', limits.timeoutSecondsPath, stateName)
+    : (limits.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS);
+  const heartbeatSeconds = limits.heartbeatSecondsPath
+    ? positiveSeconds(
+        wrapped[HEARTBEAT_SECONDS],
+        'HeartbeatSecondsPath',
+        limits.heartbeatSecondsPath,
+        stateName,
+      )
+    : limits.heartbeatSeconds;
+  return {
+    parameters: wrapped[PARAMETERS],
+    timeoutSeconds,
+    ...(heartbeatSeconds !== undefined ? { heartbeatSeconds } : {}),
+  };
+}
+
+/**
+ * One task's own time on the virtual clock, which is what its `TimeoutSeconds` (or
+ * `HeartbeatSeconds`: nobody sends heartbeats locally) bounds. Wall time a handler takes, on a
+ * loaded machine, counts for nothing; time the runtime simulates for the task (an approval that
+ * waits) counts through `pass`. Once the limit is used up the task fails `States.Timeout` (or
+ * `States.HeartbeatTimeout`) as on AWS, whatever the invocation is still doing.
+ */
+export class TaskTime {
+  readonly timeoutSeconds: number;
+  readonly heartbeatSeconds: number | undefined;
+  /** Rejects when the task times out; the engine races the invocation against it. */
+  readonly expired: Promise<never>;
+  private elapsed = 0;
+  private reject: (error: Error) => void = () => undefined;
+
+  constructor(timeoutSeconds: number, heartbeatSeconds?: number) {
+    this.timeoutSeconds = timeoutSeconds;
+    this.heartbeatSeconds = heartbeatSeconds;
+    this.expired = new Promise<never>((_, reject) => {
+      this.reject = reject;
+    });
+    // Nobody need wait for it: a task that never times out leaves it pending.
+    this.expired.catch(() => undefined);
+  }
+
+  get elapsedSeconds(): number {
+    return this.elapsed;
+  }
+
+  private get limit(): number {
+    return Math.min(this.timeoutSeconds, this.heartbeatSeconds ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** Virtual seconds the task has left before it times out. */
+  leftSeconds(): number {
+    return Math.max(0, this.limit - this.elapsed);
+  }
+
+  /** Counts `seconds` of virtual time against the task; throws (and `expired` rejects) once its limit is used up. */
+  pass(seconds: number): void {
+    this.elapsed += seconds;
+    if (this.elapsed < this.limit) return;
+    const heartbeat = this.heartbeatSeconds !== undefined && this.heartbeatSeconds < this.timeoutSeconds;
+    const error = new Error(
+      heartbeat
+        ? `no heartbeat within ${this.heartbeatSeconds}s`
+        : `the task did not end within ${this.timeoutSeconds}s`,
+    );
+    error.name = heartbeat ? 'States.HeartbeatTimeout' : 'States.Timeout';
+    this.reject(error);
+    throw error;
+  }
+}
+
+/** StartExecution refused a name its state machine already holds. */
+export class ExecutionAlreadyExistsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExecutionAlreadyExists';
+  }
+}
+
+/**
+ * The execution names each state machine holds, as Step Functions keeps them (for 90 days on AWS,
+ * here for the life of the process). Starting a name that is free starts an execution; the same
+ * name with the same input while that execution runs is the same execution (StartExecution is
+ * idempotent); any other reuse is refused: "When the original execution is closed, the
+ * ExecutionAlreadyExists message is returned regardless of input".
+ */
+export class ExecutionNames {
+  private readonly held = new Map<string, { input: string; open: boolean; execution: unknown }>();
+
+  /**
+   * Claims `name` of `stateMachine`: the execution `start` begins, or the open one it already
+   * names (which the same caller started, so it has the same type).
+   */
+  claim<T>(
+    stateMachine: string,
+    name: string,
+    input: string,
+    start: () => T,
+  ): { execution: T; started: boolean } {
+    const key = `${stateMachine}:${name}`;
+    const existing = this.held.get(key);
+    if (existing) {
+      if (existing.open && existing.input === input)
+        return { execution: existing.execution as T, started: false };
+      throw new ExecutionAlreadyExistsError(
+        `Execution Already Exists: '${name}' of ${stateMachine} (${existing.open ? 'running with other input' : 'closed'})`,
+      );
+    }
+    const entry: { input: string; open: boolean; execution: unknown } = {
+      input,
+      open: true,
+      execution: undefined,
+    };
+    this.held.set(key, entry);
+    try {
+      const execution = start();
+      entry.execution = execution;
+      return { execution, started: true };
+    } catch (error) {
+      this.held.delete(key);
+      throw error;
+    }
+  }
+
+  /** The execution has ended: its name stays taken. */
+  close(stateMachine: string, name: string): void {
+    const entry = this.held.get(`${stateMachine}:${name}`);
+    if (entry) entry.open = false;
+  }
+
+  isOpen(stateMachine: string, name: string): boolean {
+    return this.held.get(`${stateMachine}:${name}`)?.open ?? false;
+  }
 }
 
 /**
@@ -61,8 +295,15 @@ function forLocalEngine(states: States): States {
  * state machine that it waits for (`execution`, for `states:startExecution.sync:2`).
  */
 export type TaskRequest =
-  | { kind: 'lambda' | 'callback'; functionName: string; payload: unknown; stateName: string }
-  | { kind: 'execution'; stateMachineArn: string; name: string; input: unknown; stateName: string };
+  | { kind: 'lambda' | 'callback'; functionName: string; payload: unknown; stateName: string; time: TaskTime }
+  | {
+      kind: 'execution';
+      stateMachineArn: string;
+      name: string;
+      input: unknown;
+      stateName: string;
+      time: TaskTime;
+    };
 
 /** Runs a task locally; for `execution` it returns what `.sync:2` returns (`{ Output, Status, ... }`). */
 export type LocalInvoker = (request: TaskRequest) => Promise<unknown>;
@@ -124,43 +365,54 @@ export async function runExecution(
   const tasks = new Map<string, string>();
   const waits: string[] = [];
   collectStates(definition.States, tasks, waits);
+  const limits = new Map<string, TaskLimits>();
   const machine = new StateMachine(
-    { ...definition, States: forLocalEngine(definition.States) },
+    { ...definition, States: forLocalEngine(definition.States, limits) },
     { validationOptions: { checkArn: false } },
   );
+  const run = async (stateName: string, resource: string, parameters: unknown, time: TaskTime) => {
+    if (resource === START_EXECUTION_SYNC) {
+      const { StateMachineArn, Name, Input } = parameters as {
+        StateMachineArn: string;
+        Name: string;
+        Input: unknown;
+      };
+      return invoke({
+        kind: 'execution',
+        stateMachineArn: StateMachineArn,
+        name: Name,
+        input: Input,
+        stateName,
+        time,
+      });
+    }
+    const { FunctionName, Payload } = parameters as { FunctionName?: string; Payload?: unknown };
+    if (typeof FunctionName !== 'string' || !resource.startsWith(LAMBDA_INVOKE)) {
+      throw new Error(`task ${stateName}: ${resource} does not run locally`);
+    }
+    const callback = resource.endsWith('.waitForTaskToken');
+    const result = await invoke({
+      kind: callback ? 'callback' : 'lambda',
+      functionName: FunctionName,
+      payload: Payload,
+      stateName,
+      time,
+    });
+    // A callback task's result is what SendTaskSuccess sent; a plain invoke's is Lambda's envelope.
+    return callback ? result : { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' };
+  };
   const taskResourceLocalHandlers = Object.fromEntries(
     [...tasks].map(([stateName, resource]) => [
       stateName,
-      async (parameters: unknown) => {
-        if (resource === START_EXECUTION_SYNC) {
-          const { StateMachineArn, Name, Input } = parameters as {
-            StateMachineArn: string;
-            Name: string;
-            Input: unknown;
-          };
-          return (await invoke({
-            kind: 'execution',
-            stateMachineArn: StateMachineArn,
-            name: Name,
-            input: Input,
-            stateName,
-          })) as never;
-        }
-        const { FunctionName, Payload } = parameters as { FunctionName?: string; Payload?: unknown };
-        if (typeof FunctionName !== 'string' || !resource.startsWith(LAMBDA_INVOKE)) {
-          throw new Error(`task ${stateName}: ${resource} does not run locally`);
-        }
-        const callback = resource.endsWith('.waitForTaskToken');
-        const result = await invoke({
-          kind: callback ? 'callback' : 'lambda',
-          functionName: FunctionName,
-          payload: Payload,
+      async (raw: unknown) => {
+        const { parameters, timeoutSeconds, heartbeatSeconds } = unwrap(
           stateName,
-        });
-        // A callback task's result is what SendTaskSuccess sent; a plain invoke's is Lambda's envelope.
-        return (
-          callback ? result : { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' }
-        ) as never;
+          raw,
+          limits.get(stateName) ?? {},
+        );
+        const time = new TaskTime(timeoutSeconds, heartbeatSeconds);
+        // The task ends at its virtual timeout even if the invocation goes on, as a Lambda does on AWS.
+        return (await Promise.race([run(stateName, resource, parameters, time), time.expired])) as never;
       },
     ]),
   );

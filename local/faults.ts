@@ -25,6 +25,8 @@ export interface TaskFault {
   /** Only on this step (1-based); any step when not given. */
   step?: number;
   service?: string;
+  /** `fail` only: fails the first call it matches, and no other (a failure that goes away). */
+  once?: boolean;
 }
 
 /** A hook phase's smoke test fails: the simulated test route answers 503 to it. */
@@ -59,6 +61,7 @@ export const INJECT_GRAMMAR = `--inject KIND=VALUE[@WHERE...]   (repeatable)
     hook=fail                   the simulated test route fails the smoke-test hooks (503)
     throttle=TASK               TASK fails once with Lambda.TooManyRequestsException (retried)
     fail=TASK                   TASK fails for good (the rollback path runs)
+    fail=TASK@once              TASK fails on its first call only (e.g. a ring's restore, which is retried)
     control=abort|promote       someone aborts (rolls back) or promotes now, from step N (default 1)
     alarms=firing               the service's alarms are in ALARM before it starts (pre-flight blocks
                                 the deployment unless --allow-firing-alarms)
@@ -66,6 +69,7 @@ export const INJECT_GRAMMAR = `--inject KIND=VALUE[@WHERE...]   (repeatable)
     @step=N or @batch=N         from traffic step N on (errors, latency, control) / only at step N (tasks)
     @pre-traffic, @post-traffic only that hook phase (hook)
     @service=NAME               only in deployments of that service (a ring's service)
+    @once                       only the first call it matches (fail)
   TASK is one of: TASK_NAMES`;
 
 /** Parses `--inject` values; throws naming the bad one. */
@@ -80,13 +84,18 @@ export function parseFaults(values: string[], taskNames: string[]): Faults {
     let step: number | undefined;
     let phase: HookPhase | undefined;
     let service: string | undefined;
+    let once = false;
     for (const part of where.split('@').slice(1)) {
+      if (part === 'once') {
+        once = true;
+        continue;
+      }
       const at = /^(?:(?:step|batch)=(\d+)|(pre-traffic|post-traffic)|service=([a-z0-9][a-z0-9-]*))$/.exec(
         part,
       );
       if (!at)
         throw new InvalidInputError(
-          `--inject '${raw}': @${part} is not @step=N, @batch=N, @pre-traffic, @post-traffic or @service=NAME`,
+          `--inject '${raw}': @${part} is not @step=N, @batch=N, @pre-traffic, @post-traffic, @service=NAME or @once`,
         );
       if (at[1] !== undefined) step = Number(at[1]);
       if (at[2] !== undefined) phase = at[2] as HookPhase;
@@ -96,6 +105,7 @@ export function parseFaults(values: string[], taskNames: string[]): Faults {
       throw new InvalidInputError(`--inject '${raw}': step must be 1 or more`);
     if (phase && kind !== 'hook')
       throw new InvalidInputError(`--inject '${raw}': @${phase} goes with hook=fail`);
+    if (once && kind !== 'fail') throw new InvalidInputError(`--inject '${raw}': @once goes with fail=TASK`);
     const scope = { ...(service ? { service } : {}), spec: raw.trim() };
     if (kind === 'alarms') {
       if (value !== 'firing') throw new InvalidInputError(`--inject '${raw}': alarms takes firing`);
@@ -130,7 +140,13 @@ export function parseFaults(values: string[], taskNames: string[]): Faults {
           `--inject '${raw}': unknown task '${value}'; tasks: ${taskNames.join(', ')}`,
         );
       }
-      faults.tasks.push({ kind: kind as TaskFault['kind'], task: value, step, ...scope });
+      faults.tasks.push({
+        kind: kind as TaskFault['kind'],
+        task: value,
+        step,
+        ...(once ? { once } : {}),
+        ...scope,
+      });
     }
   }
   return faults;

@@ -34,14 +34,17 @@ import { HANDLER_FACTORIES } from '../lambdas/handlers/index.ts';
 import { BASELINE_VERSION } from '../lambdas/handlers/start-deployment.ts';
 import type { ExecutionDescription, Executions } from '../lambdas/ports/executions.ts';
 import type { TrafficProvider, TrafficTarget } from '../lambdas/ports/traffic.ts';
-import { TASKS, type TaskDefinition } from '../lambdas/tasks.ts';
+import { TASK_FUNCTION_TIMEOUT_SECONDS, TASKS, type TaskDefinition } from '../lambdas/tasks.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb-server.ts';
 import {
   type EngineEvent,
+  ExecutionAlreadyExistsError,
+  ExecutionNames,
   type ExecutionResult,
   loadDefinition,
   runExecution,
   type TaskRequest,
+  type TaskTime,
 } from './engine.ts';
 import { allFaults, type Faults, faultsFor } from './faults.ts';
 import { asFunction, asRuntime } from './function-scope.ts';
@@ -199,12 +202,18 @@ export interface DeploymentReport {
 
 const silentLogger = () => new Logger({ serviceName: 'stepwise-local', logLevel: 'SILENT' });
 
-function lambdaContext(task: TaskDefinition): Context {
-  return localLambdaContext(`stepwise-local-${taskName(task)}`, 120_000);
+/**
+ * A task function's Lambda context: its remaining time is the function's timeout on AWS less the
+ * virtual time the task has taken, never wall time, so a loaded machine does not run it out.
+ */
+export function taskLambdaContext(task: TaskDefinition, time: TaskTime): Context {
+  return localLambdaContext(`stepwise-local-${taskName(task)}`, () =>
+    Math.max(0, TASK_FUNCTION_TIMEOUT_SECONDS * 1000 - time.elapsedSeconds * 1000),
+  );
 }
 
 /** The Lambda context a handler gets when the local runtime or server calls it in-process. */
-export function localLambdaContext(functionName: string, remainingMs: number): Context {
+export function localLambdaContext(functionName: string, remainingMs: number | (() => number)): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
@@ -214,7 +223,7 @@ export function localLambdaContext(functionName: string, remainingMs: number): C
     awsRequestId: randomBytes(8).toString('hex'),
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
-    getRemainingTimeInMillis: () => remainingMs,
+    getRemainingTimeInMillis: typeof remainingMs === 'number' ? () => remainingMs : remainingMs,
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
@@ -231,10 +240,11 @@ export function newDeploymentId(service: string, image: string): string {
  * plane, which waits for the API's approve call. Given the callback task's payload; returns what
  * SendTaskSuccess would send, or throws `States.Timeout`.
  */
-export type Approver = (payload: {
-  state: TaskState;
-  taskToken: string;
-}) => Promise<{ approved: boolean; by?: string }>;
+export type Approver = (
+  payload: { state: TaskState; taskToken: string },
+  /** The callback task's time: its timeout is what the ASL's TimeoutSecondsPath resolved to. */
+  time: TaskTime,
+) => Promise<{ approved: boolean; by?: string }>;
 
 /** One run's shared pieces: a ring's child executions run in the same context. */
 interface RunContext {
@@ -317,6 +327,11 @@ export class LocalRuntime {
   private readonly aws: (() => AwsProviderClients) | undefined;
   /** The weights each service's provider last read back: what a report says traffic ended on. */
   private readonly lastWeights = new Map<string, Weights>();
+  /**
+   * The execution names each strategy's state machine holds, whoever started them: the local
+   * control plane, a ring's `startExecution.sync:2` tasks, an in-process run's reconciler.
+   */
+  readonly executionNames = new ExecutionNames();
 
   private constructor(db: LocalDynamoDb, aws: (() => AwsProviderClients) | undefined) {
     this.db = db;
@@ -392,7 +407,12 @@ export class LocalRuntime {
       ...(options.signal ? { signal: options.signal } : {}),
       reconcile: (ended) => this.reconcileInProcess(ended, ctx),
     };
-    const run = await this.execute(ctx, options.strategy, request, report);
+    // The execution holds its name, as StartExecution gives it: nothing can start another under it.
+    const run = await this.executionNames
+      .claim(options.strategy, deploymentId, JSON.stringify(request), () =>
+        this.execute(ctx, options.strategy, request, report),
+      )
+      .execution.finally(() => this.executionNames.close(options.strategy, deploymentId));
     const { execution, stableVersion } = run;
     const { actions } = await ctx.reconcile(endedOf(request, execution));
     const summary = await this.store.getDeployment(deploymentId);
@@ -491,13 +511,15 @@ export class LocalRuntime {
     });
     const deps: ControlDeps = {
       store: this.store,
-      executions: new InProcessExecutions((strategy, request) =>
-        this.execute(ctx, strategy, request, new ReportBuilder(request.artifact.image, undefined)).then(
-          async ({ execution }) => {
-            await ctx.reconcile(endedOf(request, execution));
-            return execution;
-          },
-        ),
+      executions: new InProcessExecutions(
+        (strategy, request) =>
+          this.execute(ctx, strategy, request, new ReportBuilder(request.artifact.image, undefined)).then(
+            async ({ execution }) => {
+              await ctx.reconcile(endedOf(request, execution));
+              return execution;
+            },
+          ),
+        this.executionNames,
       ),
       providers: (kind, config) => readingBack(providers(kind, config), this.lastWeights),
       alarms: new CloudWatchAlarmSource(
@@ -669,17 +691,18 @@ export class LocalRuntime {
           throw injected('Lambda.TooManyRequestsException', `injected throttle in ${name} at step ${step}`);
         }
         if (fault.kind === 'fail') {
+          if (fault.once && ctx.firedFaults.has(fault)) continue;
           ctx.firedFaults.add(fault);
           throw injected('Stepwise.InjectedFault', `injected failure in ${name} at step ${step}`);
         }
       }
       const result = await asFunction(`task:${entry.task.id}`, () =>
-        entry.run(payload, lambdaContext(entry.task)),
+        entry.run(payload, taskLambdaContext(entry.task, task.time)),
       );
       if (task.kind !== 'callback') return result;
       return ctx.approver && !options.approve
-        ? ctx.approver(payload as { state: TaskState; taskToken: string })
-        : this.decideApproval(payload as { state: TaskState }, options.approve, clock);
+        ? ctx.approver(payload as { state: TaskState; taskToken: string }, task.time)
+        : this.decideApproval(payload as { state: TaskState }, options.approve, clock, task.time);
     };
     // A stopped execution ends at once, but the invocation under way runs to its end, as a Lambda
     // invocation does after StopExecution: what it writes lands before anyone reconciles the run.
@@ -706,17 +729,38 @@ export class LocalRuntime {
   }
 
   /**
-   * `states:startExecution.sync:2` locally: runs the child's strategy in-process and answers as
-   * Step Functions does: the child's output on success, a `States.TaskFailed` error whose cause
-   * is the child's error and cause otherwise.
+   * `states:startExecution.sync:2` locally: starts the child execution under its name, as Step
+   * Functions does (a name its state machine already holds is refused with
+   * `StepFunctions.ExecutionAlreadyExistsException`, unless it is the same execution still
+   * running), runs the child's strategy in-process, and answers with the child's output on
+   * success, a `States.TaskFailed` error whose cause is the child's error and cause otherwise.
    */
-  private async runChild(
+  private runChild(
     ctx: RunContext,
     task: Extract<TaskRequest, { kind: 'execution' }>,
     parent: ReportBuilder,
     countTransitions: (n: number) => void,
   ): Promise<unknown> {
     const strategy = strategyOfArn(task.stateMachineArn);
+    try {
+      return this.executionNames.claim(strategy, task.name, JSON.stringify(task.input), () =>
+        this.runChildExecution(ctx, strategy, task, parent, countTransitions).finally(() =>
+          this.executionNames.close(strategy, task.name),
+        ),
+      ).execution as Promise<unknown>;
+    } catch (error) {
+      if (!(error instanceof ExecutionAlreadyExistsError)) throw error;
+      return Promise.reject(injected('StepFunctions.ExecutionAlreadyExistsException', error.message));
+    }
+  }
+
+  private async runChildExecution(
+    ctx: RunContext,
+    strategy: StrategyName,
+    task: Extract<TaskRequest, { kind: 'execution' }>,
+    parent: ReportBuilder,
+    countTransitions: (n: number) => void,
+  ): Promise<unknown> {
     const request = task.input as DeploymentRequest;
     const report = parent.child(request.service);
     const { execution, stateTransitions } = await this.execute(ctx, strategy, request, report);
@@ -766,16 +810,15 @@ export class LocalRuntime {
     payload: { state: TaskState },
     approve: ApprovalMode | undefined,
     clock: VirtualClock,
+    time: TaskTime,
   ) {
     const { deployment, progress } = payload.state;
-    const step = progress.step;
-    const timeoutSeconds = step?.kind === 'approval' ? step.timeoutSeconds : APPROVE_GATE.timeoutSeconds;
-    const waited = !approve ? timeoutSeconds : approve.mode === 'after' ? approve.seconds : 0;
-    if (waited >= timeoutSeconds) {
-      clock.advanceBy(timeoutSeconds);
-      throw injected('States.Timeout', `no decision within ${timeoutSeconds}s`);
-    }
+    // Nobody answering waits out the task's timeout: the one the ASL's TimeoutSecondsPath resolved to.
+    const asked = !approve ? time.leftSeconds() : approve.mode === 'after' ? approve.seconds : 0;
+    const waited = Math.min(asked, time.leftSeconds());
     clock.advanceBy(waited);
+    // Throws States.Timeout once the wait has used up the task's time.
+    time.pass(waited);
     const approved = approve?.mode !== 'deny';
     const by = `local:--approve ${approve?.mode ?? ''}`.trim();
     // What the API's approve writes on AWS.
@@ -870,7 +913,10 @@ class ReportBuilder {
 
   /** A report for a child execution of `service`, whose progress shows under its ring. */
   child(service: string): ReportBuilder {
-    const done = this.rings.find((r) => r.service === service && r.status === 'succeeded');
+    // A restore of a finished ring, or another attempt at one that failed.
+    const done = this.rings.find(
+      (r) => r.service === service && (r.status === 'succeeded' || r.status === 'rollback failed'),
+    );
     if (done) this.restoring.add(service);
     else this.rings.push({ name: this.nextRing?.name ?? service, service, status: 'running' });
     const ring = this.rings.find((r) => r.service === service) ?? { name: service };
@@ -1068,29 +1114,45 @@ function readingBack(inner: TrafficProvider, lastWeights: Map<string, Weights>):
 class InProcessExecutions implements Executions {
   private readonly runs = new Map<string, { described: ExecutionDescription; done: Promise<void> }>();
   private readonly run: (strategy: StrategyName, request: DeploymentRequest) => Promise<ExecutionResult>;
+  private readonly names: ExecutionNames;
 
-  constructor(run: (strategy: StrategyName, request: DeploymentRequest) => Promise<ExecutionResult>) {
+  constructor(
+    run: (strategy: StrategyName, request: DeploymentRequest) => Promise<ExecutionResult>,
+    names: ExecutionNames,
+  ) {
     this.run = run;
+    this.names = names;
   }
 
   async start(strategy: StrategyName, request: DeploymentRequest): Promise<{ executionArn: string }> {
     const executionArn = `${LOCAL_EXECUTIONS}${strategy}:${request.deploymentId}`;
-    if (this.runs.has(executionArn)) return { executionArn };
-    const entry = {
-      described: { executionArn, status: 'RUNNING' } as ExecutionDescription,
-      done: Promise.resolve(),
-    };
-    this.runs.set(executionArn, entry);
-    entry.done = (async () => {
-      await new Promise((resolve) => setImmediate(resolve));
-      const result = await this.run(strategy, request);
-      entry.described = {
-        executionArn,
-        status: result.status,
-        ...(result.error ? { error: result.error } : {}),
-        ...(result.cause ? { cause: result.cause } : {}),
-      };
-    })();
+    const name = request.deploymentId;
+    try {
+      this.names.claim(strategy, name, JSON.stringify(request), () => {
+        const entry = {
+          described: { executionArn, status: 'RUNNING' } as ExecutionDescription,
+          done: Promise.resolve(),
+        };
+        this.runs.set(executionArn, entry);
+        entry.done = (async () => {
+          await new Promise((resolve) => setImmediate(resolve));
+          const result = await this.run(strategy, request).finally(() => this.names.close(strategy, name));
+          entry.described = {
+            executionArn,
+            status: result.status,
+            ...(result.error ? { error: result.error } : {}),
+            ...(result.cause ? { cause: result.cause } : {}),
+          };
+        })();
+        return entry;
+      });
+    } catch (error) {
+      // As the Step Functions adapter answers ExecutionAlreadyExists.
+      if (error instanceof ExecutionAlreadyExistsError) {
+        throw new ConflictError(`an execution named ${name} already exists: ${error.message}`);
+      }
+      throw error;
+    }
     return { executionArn };
   }
 

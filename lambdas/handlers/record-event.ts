@@ -25,7 +25,10 @@ export function makeRecordEventHandler(deps: TaskDeps, logger?: Logger) {
     const { deployment } = state;
     const status = STATUS[type];
     const now = deps.clock.now();
-    const cause = state.outcome?.cause ?? (state.error ? rollbackReason(state) : undefined);
+    // A rollout that did not succeed always says why: its Fail state's CausePath ($.outcome.cause)
+    // must resolve to a string on every path, or the execution fails States.Runtime on AWS.
+    const cause =
+      state.outcome?.cause ?? (state.error || status !== 'SUCCEEDED' ? rollbackReason(state) : undefined);
     const step = state.progress.step;
     const promoted = deployment.promotes || (step?.kind === 'done' && Boolean(step.promotedBy));
     const liveVersion =

@@ -36,6 +36,11 @@ export interface TaskHandlerOptions<I> {
  * The one middy stack for every Step Functions task: logger context with the deployment's keys
  * on every line, then input parsing. There is deliberately no error middleware: a thrown error
  * must reach the state machine, whose Retry and Catch match on its `name`.
+ *
+ * middy's early timeout is off: it arms a wall-clock timer from `getRemainingTimeInMillis()`,
+ * which in the local runtime is virtual time (the task's own, not the machine's), so it ended
+ * rehearsals on a loaded machine. On AWS, Lambda's own timeout ends a hung invocation, and the
+ * state machine sees that error as it saw middy's.
  */
 export function taskHandler<I, O>(
   options: TaskHandlerOptions<I>,
@@ -44,7 +49,7 @@ export function taskHandler<I, O>(
   const logger =
     options.logger ??
     new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? `stepwise-${options.name}` });
-  return middy<unknown, O, Error, Context>()
+  return middy<unknown, O, Error, Context>({ timeoutEarlyInMillis: 0 })
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .before((request) => {
       logger.appendKeys(correlationKeys(request.event));

@@ -2,7 +2,11 @@ import { Aws, Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { HOOK_FUNCTION_PREFIX, type TaskDefinition } from '../../lambdas/tasks.ts';
+import {
+  HOOK_FUNCTION_PREFIX,
+  TASK_FUNCTION_TIMEOUT_SECONDS,
+  type TaskDefinition,
+} from '../../lambdas/tasks.ts';
 import { StepwiseFunction, type StepwiseFunctionOptions } from '../functions/stepwise-function.ts';
 
 /**
@@ -19,8 +23,9 @@ export interface TaskFunctionProps extends StepwiseFunctionOptions {
   /** The table the task reads and writes; its name is passed as `TABLE_NAME`. */
   readonly table: ITableV2;
   /**
-   * @default Duration.seconds(60): under the Task's `TimeoutSeconds` (120) in the state machines, so
-   * a hung invocation ends as a Lambda timeout the state machine's Retry sees, not a States.Timeout.
+   * @default Duration.seconds(TASK_FUNCTION_TIMEOUT_SECONDS), 60: under the Task's `TimeoutSeconds`
+   * (120) in the state machines, so a hung invocation ends as a Lambda timeout the state machine's
+   * Retry sees, not a States.Timeout.
    */
   readonly timeout?: Duration;
 }
@@ -35,7 +40,7 @@ export class TaskFunction extends StepwiseFunction {
   readonly task: TaskDefinition;
 
   constructor(scope: Construct, id: string, props: TaskFunctionProps) {
-    const { task, timeout = Duration.seconds(60), ...options } = props;
+    const { task, timeout = Duration.seconds(TASK_FUNCTION_TIMEOUT_SECONDS), ...options } = props;
     super(scope, id, {
       ...options,
       entry: task.entry,

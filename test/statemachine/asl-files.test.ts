@@ -64,6 +64,68 @@ describe('state machine files', () => {
       }
     });
 
+    it("points every Fail state's ErrorPath and CausePath at a string each state before it always sets", () => {
+      // On AWS a path that selects nothing, or no string, fails the execution States.Runtime (F5).
+      // What sets them: a Catch's ResultPath (`{ Error, Cause }`, both strings), or Record event,
+      // which always gives an outcome that did not succeed a cause (its unit test says so).
+      const scopes = (
+        list: Record<string, Record<string, unknown>>,
+      ): Record<string, Record<string, unknown>>[] => [
+        list,
+        ...Object.values(list).flatMap((state) => {
+          const inner = (
+            state.ItemProcessor as { States?: Record<string, Record<string, unknown>> } | undefined
+          )?.States;
+          return inner ? scopes(inner) : [];
+        }),
+      ];
+      type Route = { from: string; state: Record<string, unknown>; catcher?: { ResultPath?: string } };
+      /** The states that hand `name` its input; a Choice or Wait hands on its own input, so its sources count. */
+      const sources = (
+        scope: Record<string, Record<string, unknown>>,
+        name: string,
+        seen = new Set<string>(),
+      ): Route[] =>
+        Object.entries(scope).flatMap(([from, s]): Route[] => {
+          const catches = (s.Catch as { Next: string; ResultPath?: string }[] | undefined) ?? [];
+          const choices = [
+            ...((s.Choices as { Next: string }[] | undefined) ?? []).map((c) => c.Next),
+            s.Default,
+          ];
+          const caught = catches
+            .filter((c) => c.Next === name)
+            .map((catcher) => ({ from, state: s, catcher }));
+          const next = s.Next === name || choices.includes(name);
+          if (!next) return caught;
+          if ((s.Type === 'Choice' || s.Type === 'Wait') && !seen.has(from)) {
+            return [...caught, ...sources(scope, from, new Set([...seen, from]))];
+          }
+          return [...caught, { from, state: s }];
+        });
+      for (const scope of scopes(definition.States)) {
+        for (const [name, state] of Object.entries(scope).filter(([, s]) => s.Type === 'Fail')) {
+          for (const path of [state.ErrorPath, state.CausePath].filter((p): p is string => Boolean(p))) {
+            const field = path.slice(path.lastIndexOf('.') + 1);
+            const holder = path.slice(0, path.lastIndexOf('.'));
+            const routes = sources(scope, name);
+            expect(routes.length, `${name} is reached`).toBeGreaterThan(0);
+            for (const route of routes) {
+              const where = `${name}.${path === state.ErrorPath ? 'ErrorPath' : 'CausePath'} from ${route.from}`;
+              if (route.catcher) {
+                expect(route.catcher.ResultPath, where).toBe(holder);
+                expect(['Error', 'Cause'], where).toContain(field);
+              } else {
+                const parameters = route.state.Parameters as { FunctionName?: string } | undefined;
+                expect(parameters?.FunctionName, where).toMatch(/^\$\{RecordEventFunctionArn\}$/);
+                expect(route.state.OutputPath, where).toBe('$.Payload');
+                expect(path, where).toBe('$.outcome.cause');
+              }
+            }
+          }
+        }
+      }
+    });
+
     it('uses JSONPath only (the embedded engine runs no JSONata)', () => {
       expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
       for (const [, state] of states) {

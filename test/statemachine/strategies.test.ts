@@ -199,6 +199,23 @@ describe('approvals', () => {
     expect(report.simulatedSeconds).toBeGreaterThanOrEqual(600);
   });
 
+  it('times the gate out at the timeout its TimeoutSecondsPath names, on the virtual clock', async () => {
+    const justInTime = await deploy({
+      strategy: 'canary',
+      plan: gated,
+      approve: { mode: 'after', seconds: 599 },
+    });
+    expect(justInTime.status, justInTime.reason).toBe('SUCCEEDED');
+    const late = await deploy({ strategy: 'canary', plan: gated, approve: { mode: 'after', seconds: 600 } });
+    expect(late.status).toBe('ROLLED_BACK');
+    expect(late.reason).toBe('approval timed out after 600s');
+    // --approve also gates the first traffic, for an hour: 600 s is in time there.
+    expect(late.phases.filter((p) => p.kind === 'approval').map((p) => p.verdict)).toEqual([
+      'approved',
+      'timed out',
+    ]);
+  });
+
   it('continues after a timeout when the gate says so', async () => {
     const plan = {
       steps: [
@@ -325,6 +342,8 @@ describe('ring', () => {
   async function ringRollout(
     inject: (serviceOf: (ring: string) => string) => string[],
     onFailure: 'rollback' | 'keep' = 'rollback',
+    /** A ring's own strategy and plan, by ring name. */
+    own: Record<string, { strategy: StrategyName; plan: unknown }> = {},
   ) {
     serial += 1;
     const serviceOf = (ring: string) => `ring${serial}-${ring}`;
@@ -347,7 +366,11 @@ describe('ring', () => {
       expect(first.status).toBe('SUCCEEDED');
     }
     const plan = {
-      rings: services.map((s, i) => ({ ...s, ...(i > 0 ? { gate: { bakeSeconds: 300 } } : {}) })),
+      rings: services.map((s, i) => ({
+        ...s,
+        ...own[s.name],
+        ...(i > 0 ? { gate: { bakeSeconds: 300 } } : {}),
+      })),
       onFailure,
     };
     const report = await local().deploy({
@@ -397,6 +420,37 @@ describe('ring', () => {
     expect(statuses?.at(-1)).toBe('failed');
     expect(statuses?.slice(0, -1).every((s) => s === 'rolled back')).toBe(true);
     expect(report.rings).toHaveLength(index + 1);
+  });
+
+  it('restores every finished ring when one restore fails once: only that ring is tried again, under a new name', async () => {
+    // eu deploys with recreate (no Shift traffic), so the fault hits only its restore (a canary).
+    const { report, live, services } = await ringRollout(
+      (serviceOf) => [
+        `errors=10%@service=${serviceOf('us')}`,
+        `fail=shift-traffic@service=${serviceOf('eu')}@once`,
+      ],
+      'rollback',
+      { eu: { strategy: 'recreate', plan: { startupSeconds: 10, bakeSeconds: 60 } } },
+    );
+    expect(report.status, report.reason).toBe('ROLLED_BACK');
+    expect(report.error).toBeUndefined();
+    expect(live).toEqual(['shop:1.0', 'shop:1.0', 'shop:1.0']);
+    expect(report.rings?.map((r) => [r.name, r.status])).toEqual([
+      ['internal', 'rolled back'],
+      ['eu', 'rolled back'],
+      ['us', 'failed'],
+    ]);
+    expect(report.injections.every((i) => i.fired)).toBe(true);
+    const eu = await local().store.listDeployments(services[1]?.service as string, 10);
+    const restores = eu
+      .filter((d) => d.deploymentId.startsWith(report.deploymentId))
+      .map((d) => [d.deploymentId.slice(report.deploymentId.length), d.status])
+      .sort();
+    expect(restores).toEqual([
+      ['-eu', 'SUCCEEDED'],
+      ['-u2-eu', 'SUCCEEDED'],
+      ['-undo-eu', 'ROLLED_BACK'],
+    ]);
   });
 
   it('keeps the finished rings when the plan says so, and fails with Stepwise.RingFailed', async () => {

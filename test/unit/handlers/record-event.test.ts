@@ -44,6 +44,22 @@ describe('record-event', () => {
     });
   });
 
+  it.each([
+    ['DeploymentRolledBack', 'ROLLED_BACK'],
+    ['DeploymentFailed', 'FAILED'],
+  ])(
+    'gives a %s outcome a cause even when no task set one (its Fail state reads $.outcome.cause)',
+    async (type, status) => {
+      const state = await prepared();
+      const denied = { ...state, approval: { approved: false, by: 'ops@example.com' } } as TaskState;
+      const out = await record(type, denied);
+      expect(out.outcome).toEqual({ status, cause: 'approval denied by ops@example.com' });
+      expect((await local.store().getDeployment(state.deployment.deploymentId))?.reason).toBe(
+        'approval denied by ops@example.com',
+      );
+    },
+  );
+
   it('releases the lock so the next deployment can start', async () => {
     const state = await prepared();
     await expect(local.store().acquireLock(state.deployment.service, 'next', ENDED, 60)).rejects.toThrow();

@@ -32,6 +32,22 @@ describe('parseFaults', () => {
     );
   });
 
+  it('reads a task that fails once, for a failure that goes away, and only with fail', () => {
+    expect(parse('fail=shift-traffic@service=shop-eu@once').tasks).toEqual([
+      {
+        kind: 'fail',
+        task: 'shift-traffic',
+        step: undefined,
+        once: true,
+        service: 'shop-eu',
+        spec: 'fail=shift-traffic@service=shop-eu@once',
+      },
+    ]);
+    expect(() => parse('throttle=shift-traffic@once')).toThrow(
+      "--inject 'throttle=shift-traffic@once': @once goes with fail=TASK",
+    );
+  });
+
   it('reads a throttled task, on any step', () => {
     expect(parse('throttle=shift-traffic').tasks).toEqual([
       { kind: 'throttle', task: 'shift-traffic', step: undefined, spec: 'throttle=shift-traffic' },
@@ -85,11 +101,11 @@ describe('parseFaults', () => {
     ['errors@step=2', "--inject 'errors@step=2' is not KIND=VALUE[@WHERE] (see --help)"],
     [
       'errors=8%@step=two',
-      "--inject 'errors=8%@step=two': @step=two is not @step=N, @batch=N, @pre-traffic, @post-traffic or @service=NAME",
+      "--inject 'errors=8%@step=two': @step=two is not @step=N, @batch=N, @pre-traffic, @post-traffic, @service=NAME or @once",
     ],
     [
       'hook=fail@canary',
-      "--inject 'hook=fail@canary': @canary is not @step=N, @batch=N, @pre-traffic, @post-traffic or @service=NAME",
+      "--inject 'hook=fail@canary': @canary is not @step=N, @batch=N, @pre-traffic, @post-traffic, @service=NAME or @once",
     ],
     ['hook=pass', "--inject 'hook=pass': hook takes fail"],
     ['hook=fail@step=2', "--inject 'hook=fail@step=2': hook takes @pre-traffic or @post-traffic"],

@@ -41,6 +41,20 @@ function handler(run: (input: unknown) => Promise<unknown> = async (input) => in
 }
 
 describe('taskHandler', () => {
+  it("arms no wall-clock timer from the remaining time: ending a slow invocation is Lambda's own job", async () => {
+    // The local runtime's remaining time is the task's virtual time: a wall-clock timer armed from
+    // it ended invocations that were only slow because the machine was loaded.
+    const slow = handler(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return 'done';
+    });
+    let result: unknown;
+    await logsOf(async () => {
+      result = await slow(state, { ...lambdaContext(), getRemainingTimeInMillis: () => 1 });
+    });
+    expect(result).toBe('done');
+  });
+
   it("puts the deployment's keys on every line, with the deployed service as targetService", async () => {
     const [line] = await logsOf(() => handler()(state, lambdaContext()));
     expect(line).toMatchObject({
