@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROVIDER_CONFIG_CHECKS } from '../../../lambdas/adapters/traffic/providers.ts';
+import { PROVIDER_CONFIG_CHECKS, PROVIDER_LIMITS } from '../../../lambdas/adapters/traffic/providers.ts';
 import { toServiceConfig, validateRegistry } from '../../../lambdas/domain/registry.ts';
 import { defaultStrategyPlan } from '../../../lambdas/domain/strategies.ts';
 import { loadRegistry } from '../../../registry/load.ts';
@@ -18,7 +18,7 @@ const service = (overrides: Record<string, unknown> = {}) => ({
 
 const refusal = (raw: unknown) => {
   try {
-    validateRegistry(raw, PROVIDER_CONFIG_CHECKS);
+    validateRegistry(raw, PROVIDER_CONFIG_CHECKS, PROVIDER_LIMITS);
     return 'accepted';
   } catch (error) {
     return (error as Error).message;
@@ -73,7 +73,7 @@ describe('validateRegistry', () => {
 
   it('turns an entry into the CONFIG item the runtime reads, provider identifiers apart from the kind', () => {
     const entry = service({ provider: { kind: 'simulated', readyTimeoutSeconds: 60 } });
-    const registry = validateRegistry({ services: [entry] }, PROVIDER_CONFIG_CHECKS);
+    const registry = validateRegistry({ services: [entry] }, PROVIDER_CONFIG_CHECKS, PROVIDER_LIMITS);
     const config = toServiceConfig(registry.services[0] as never, (s) => defaultStrategyPlan(s));
     expect(config).toEqual({
       service: 'checkout',
