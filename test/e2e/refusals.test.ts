@@ -103,6 +103,11 @@ describe('POST /deployments refuses, before anything is recorded', () => {
       'plan.rings[1].service svc-a is deployed by ring a already',
     ],
     [
+      { service: 'svc-a', image: 'a:2', strategy: 'ring' },
+      422,
+      "deployment.strategy ring differs from the service's (canary): give its plan too",
+    ],
+    [
       { service: 'svc-a', image: 'baseline (simulated)' },
       400,
       'body.image baseline (simulated) is the simulated',
