@@ -9,6 +9,7 @@ import {
   MAX_BAKE_SECONDS,
   parseWeights,
 } from '../lambdas/domain/plan.ts';
+import { checkCandidate } from '../lambdas/domain/requests.ts';
 import { deploymentRequestSchema } from '../lambdas/domain/schemas.ts';
 import {
   defaultStrategyPlan,
@@ -239,12 +240,13 @@ export function runOptions(values: Parsed<DeployOptions>['values']): Omit<LocalD
     'service',
     'must be lowercase letters, digits and dashes (at most 63)',
   );
-  const image = pattern(
-    values.image,
-    props.artifact.properties.image.pattern,
-    'image',
-    'must be an image reference without spaces',
-  );
+  const image = values.image;
+  try {
+    checkCandidate(image, '--image');
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new UsageError(error.message);
+    throw error;
+  }
   const strategy: StrategyName = values.strategy;
   if (values.digest)
     pattern(

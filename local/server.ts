@@ -94,7 +94,11 @@ export function toApiEvent(
     headers,
     multiValueHeaders: {},
     queryStringParameters: Object.keys(query).length > 0 ? query : null,
-    multiValueQueryStringParameters: null,
+    // As API Gateway gives them: every value of a repeated parameter (the API refuses repeats).
+    multiValueQueryStringParameters:
+      Object.keys(query).length > 0
+        ? Object.fromEntries([...url.searchParams.keys()].map((k) => [k, url.searchParams.getAll(k)]))
+        : null,
     pathParameters: null,
     stageVariables: null,
     body: body === '' ? null : body,

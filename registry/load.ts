@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PROVIDER_CONFIG_CHECKS } from '../lambdas/adapters/traffic/providers.ts';
+import { PROVIDER_CONFIG_CHECKS, PROVIDER_LIMITS } from '../lambdas/adapters/traffic/providers.ts';
 import { InvalidInputError } from '../lambdas/domain/errors.ts';
 import { type RegistryFile, validateRegistry } from '../lambdas/domain/registry.ts';
 
@@ -39,7 +39,7 @@ export async function loadRegistry(file: string): Promise<RegistryFile> {
     }
   }
   try {
-    return validateRegistry(raw, PROVIDER_CONFIG_CHECKS);
+    return validateRegistry(raw, PROVIDER_CONFIG_CHECKS, PROVIDER_LIMITS);
   } catch (error) {
     throw new InvalidInputError(`${file}: ${(error as Error).message}`);
   }

@@ -12,7 +12,7 @@ import {
 import { verifyChain } from '../domain/audit.ts';
 import { InvalidInputError, ServiceNotFoundError } from '../domain/errors.ts';
 import { runPreflight } from '../domain/preflight.ts';
-import { IMAGE_DIGEST_PATTERN } from '../domain/schemas.ts';
+import { IMAGE_DIGEST_PATTERN, SERVICE_NAME_PATTERN, shown } from '../domain/schemas.ts';
 import { type DeploymentStatus, type DeploymentSummary, ENDED_STATUSES } from '../domain/types.ts';
 import { API_ROUTES, type RouteKey } from './api-routes.ts';
 import { bodyOf, HttpError, json } from './http.ts';
@@ -66,7 +66,7 @@ function intParam(
     throw new HttpError(
       400,
       'InvalidRequest',
-      `query ${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`,
+      `query ${name} must be an integer from ${min} to ${max}, got ${shown(raw)}`,
     );
   }
   return value;
@@ -79,7 +79,7 @@ function statusParam(query: Record<string, string>): DeploymentStatus | undefine
     throw new HttpError(
       400,
       'InvalidRequest',
-      `query status must be one of ${STATUSES.join(', ')}, got ${JSON.stringify(status)}`,
+      `query status must be one of ${STATUSES.join(', ')}, got ${shown(status)}`,
     );
   }
   return status as DeploymentStatus;
@@ -138,6 +138,13 @@ const readDeployment: RouteHandler = async (deps, req, options) => {
 
 const listDeployments: RouteHandler = async (deps, req) => {
   const { service, digest, cursor } = req.query;
+  if (service !== undefined && !new RegExp(SERVICE_NAME_PATTERN).test(service)) {
+    throw new HttpError(
+      400,
+      'InvalidRequest',
+      `query service must be a service name (lowercase letters, digits, dashes; at most 63), got ${shown(service)}`,
+    );
+  }
   const status = statusParam(req.query);
   const limit = intParam(req.query, 'limit', 1, 100, 20);
   let items: DeploymentSummary[];
@@ -147,7 +154,7 @@ const listDeployments: RouteHandler = async (deps, req) => {
       throw new HttpError(
         400,
         'InvalidRequest',
-        `query digest must be sha256:<64 hex>, got ${JSON.stringify(digest)}`,
+        `query digest must be sha256:<64 hex>, got ${shown(digest)}`,
       );
     }
     const ids = await deps.store.findByDigest(digest);
@@ -280,7 +287,23 @@ const HANDLERS: Record<RouteKey, RouteHandler> = {
   'POST /services/{name}/rollback': rollback,
 };
 
-export const ROUTES = API_ROUTES.map((route) => ({
-  ...route,
-  handler: HANDLERS[`${route.method} ${route.path}` as RouteKey],
-}));
+/** The query parameters each route reads; any other is refused (400) before any read. */
+const QUERY_PARAMETERS: Record<RouteKey, readonly string[]> = {
+  'POST /deployments': [],
+  'GET /deployments': ['service', 'digest', 'status', 'limit', 'cursor'],
+  'GET /deployments/{id}': ['wait'],
+  'GET /deployments/{id}/audit': [],
+  'POST /deployments/{id}/approve': [],
+  'POST /deployments/{id}/abort': [],
+  'POST /deployments/{id}/promote': [],
+  'POST /deployments/{id}/resume': [],
+  'GET /services': [],
+  'GET /services/{name}': [],
+  'GET /services/{name}/deployments': ['digest', 'status', 'limit', 'cursor'],
+  'POST /services/{name}/rollback': [],
+};
+
+export const ROUTES = API_ROUTES.map((route) => {
+  const key = `${route.method} ${route.path}` as RouteKey;
+  return { ...route, handler: HANDLERS[key], query: QUERY_PARAMETERS[key] };
+});

@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../domain/errors.ts';
+import { checkCandidate } from '../domain/requests.ts';
 import { deploymentRequestSchema, SERVICE_NAME_PATTERN, validator } from '../domain/schemas.ts';
 import type { StrategyName } from '../domain/strategy-names.ts';
 import type { ApprovalGate } from '../domain/types.ts';
@@ -6,6 +7,8 @@ import { HttpError } from './http.ts';
 
 const { properties } = deploymentRequestSchema;
 const reason = { type: 'string', minLength: 1, maxLength: 500 } as const;
+/** Its grammar is checked by checkVersion, whose message says what is wrong with it. */
+const version = { type: 'string', minLength: 1, maxLength: 512 } as const;
 
 /** `POST /deployments`. */
 export interface CreateDeploymentBody {
@@ -27,7 +30,7 @@ const createDeploymentSchema = {
   additionalProperties: false,
   properties: {
     service: { type: 'string', pattern: SERVICE_NAME_PATTERN },
-    image: properties.artifact.properties.image,
+    image: version,
     digest: properties.artifact.properties.digest,
     strategy: properties.strategy,
     plan: properties.plan,
@@ -63,7 +66,7 @@ export interface RollbackBody {
 const rollbackSchema = {
   type: 'object',
   additionalProperties: false,
-  properties: { version: properties.artifact.properties.image, reason },
+  properties: { version, reason },
 } as const;
 
 /** Body validation answers 400 and names the field: the request is malformed, nothing was read or written. */
@@ -81,13 +84,30 @@ function bodyValidator<T>(schema: object): (body: unknown) => T {
 
 const checkCreateDeployment = bodyValidator<CreateDeploymentBody>(createDeploymentSchema);
 
+/** A version in a body: an image reference or an S3 .zip, never the simulated baseline (checkCandidate). */
+function checkVersion(value: string | undefined, field: string): void {
+  if (value === undefined) return;
+  try {
+    checkCandidate(value, field);
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new HttpError(400, 'InvalidRequest', error.message);
+    throw error;
+  }
+}
+
 export function parseCreateDeployment(body: unknown): CreateDeploymentBody {
   const parsed = checkCreateDeployment(body);
   if (!parsed.image && !parsed.digest) {
     throw new HttpError(400, 'InvalidRequest', 'body.image or body.digest is required');
   }
+  checkVersion(parsed.image, 'body.image');
   return parsed;
 }
 export const parseApprove = bodyValidator<ApproveBody>(approveSchema);
 export const parseReason = bodyValidator<ReasonBody>(reasonSchema);
-export const parseRollback = bodyValidator<RollbackBody>(rollbackSchema);
+const checkRollback = bodyValidator<RollbackBody>(rollbackSchema);
+export function parseRollback(body: unknown): RollbackBody {
+  const parsed = checkRollback(body);
+  checkVersion(parsed.version, 'body.version');
+  return parsed;
+}

@@ -1,8 +1,8 @@
 import { imageOf, readEcrEvent } from '../domain/ecr-push.ts';
 import { StepwiseError, TransientError } from '../domain/errors.ts';
-import { deploymentName, matchPush } from '../domain/triggers.ts';
+import { matchPush } from '../domain/triggers.ts';
 import type { ControlDeps } from './deps.ts';
-import { submitDeployment } from './launcher.ts';
+import { checkSubmission, submitDeployment } from './launcher.ts';
 
 /** What dispatch did with one event: each matching service's deployment, and why others got none. */
 export interface DispatchResult {
@@ -49,10 +49,18 @@ export async function dispatchEvent(deps: ControlDeps, event: unknown): Promise<
     try {
       const image = imageOf(push);
       const unique = `${service}@${push.digest}`;
+      const request = {
+        service,
+        artifact: { image, digest: push.digest },
+        trigger: { source: 'ecr-push', principal: `event:${push.eventId}` },
+        reason: `image pushed to ${push.repository}${push.tag ? ` with tag ${push.tag}` : ' without a tag'}`,
+        unique,
+      };
+      // Refused before the claim: a push refused here must not keep a later good push of its digest from deploying.
+      const { deploymentId: mine } = await checkSubmission(deps, request);
       // One image, one deployment per service: the same digest pushed under another tag (or
       // delivered twice, concurrently) finds the deployment that claimed it first.
       // (If the first is still being recorded, its own event, or that event's redelivery, records it.)
-      const mine = deploymentName(service, image, unique, push.digest);
       const owner = await deps.store.claimDigest(service, push.digest, mine);
       if (owner !== mine) {
         const first = await deps.store.getDeployment(owner);
@@ -65,13 +73,7 @@ export async function dispatchEvent(deps: ControlDeps, event: unknown): Promise<
         log?.info('image already deployed under another tag', { service, deploymentId: owner, image });
         continue;
       }
-      const { deployment, duplicate } = await submitDeployment(deps, {
-        service,
-        artifact: { image, digest: push.digest },
-        trigger: { source: 'ecr-push', principal: `event:${push.eventId}` },
-        reason: `image pushed to ${push.repository}${push.tag ? ` with tag ${push.tag}` : ' without a tag'}`,
-        unique,
-      });
+      const { deployment, duplicate } = await submitDeployment(deps, request);
       deployments.push({
         service,
         deploymentId: deployment.deploymentId,

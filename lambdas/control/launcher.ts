@@ -1,7 +1,16 @@
-import { InvalidInputError, LockHeldError, ServiceNotFoundError, TransientError } from '../domain/errors.ts';
+import { PROVIDER_LIMITS } from '../adapters/traffic/providers.ts';
+import { InvalidInputError, LockHeldError, TransientError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { checkHookHosts } from '../domain/hooks.ts';
-import { chooseStrategy } from '../domain/requests.ts';
+import {
+  BASELINE_VERSION,
+  checkCandidate,
+  checkProviderFits,
+  chooseStrategy,
+  requireService,
+  resolveRings,
+} from '../domain/requests.ts';
+import { deploymentRequestSchema, validator } from '../domain/schemas.ts';
 import { hooksOf, type Step } from '../domain/steps.ts';
 import { expandPlan } from '../domain/strategies.ts';
 import type { StrategyName } from '../domain/strategy-names.ts';
@@ -15,7 +24,6 @@ import type {
   ServiceConfig,
   Trigger,
 } from '../domain/types.ts';
-import { BASELINE_VERSION } from '../handlers/start-deployment.ts';
 import type { QueueEntry } from '../ports/store.ts';
 import type { ControlDeps } from './deps.ts';
 
@@ -24,6 +32,9 @@ import type { ControlDeps } from './deps.ts';
  * extends it to the plan's length. A start that never runs frees the service after this.
  */
 const START_LOCK_SECONDS = 900;
+
+/** Start deployment's own check of its input, run before the request is recorded. */
+const checkExecutionInput = validator<DeploymentRequest>(deploymentRequestSchema, 'deployment');
 
 /** A deployment someone asked for: by image push (dispatch), the API or the CLI. */
 export interface SubmitRequest {
@@ -50,6 +61,17 @@ export interface Submitted {
   duplicate: boolean;
 }
 
+/** What checkSubmission found: the request is sound, and this is what it deploys with. */
+export interface CheckedSubmission {
+  config: ServiceConfig;
+  strategy: StrategyName;
+  deploymentId: string;
+  /** The deployment this request already recorded (a second delivery), if any. */
+  existing?: DeploymentSummary;
+  /** The service's live version before this deployment. */
+  live?: string;
+}
+
 /**
  * Refuses a plan whose HTTP hooks call a host their service does not register: the service's
  * own hooks against its `allowedHosts`, a ring's own plan against its ring service's.
@@ -70,31 +92,41 @@ async function checkPlanHosts(deps: ControlDeps, config: ServiceConfig, steps: S
 }
 
 /**
- * Accepts a deployment: validates it against the service's config, records it (QUEUED) unless
- * the same request was already recorded, queues it, and starts the head of the service's queue
- * if the lock is free. Nothing is written when the request is refused.
+ * Every refusal a deployment request can meet before it is recorded, so that nothing is written
+ * (not a summary, not a queue entry, not a digest claim) for a request that Start deployment
+ * would refuse: the service is registered, the version is an image reference (or an S3 .zip),
+ * the plan fits its strategy and the strategy its provider, each ring names another registered
+ * service that is not a ring rollout, the execution input passes Start deployment's schema, and
+ * the version is not already live (unless this very request was recorded before).
  */
-export async function submitDeployment(deps: ControlDeps, input: SubmitRequest): Promise<Submitted> {
-  const { store, clock } = deps;
-  const config = await store.getServiceConfig(input.service);
-  if (!config) throw new ServiceNotFoundError(`service ${input.service} is not registered`);
+export async function checkSubmission(deps: ControlDeps, input: SubmitRequest): Promise<CheckedSubmission> {
+  const { store } = deps;
+  const lookup = (service: string) => store.getServiceConfig(service);
+  const config = await requireService(input.service, lookup);
+  checkCandidate(input.artifact.image, 'artifact.image', { baselineOn: config.provider });
   const { strategy, rawPlan } = chooseStrategy(config, input);
-  await checkPlanHosts(deps, config, expandPlan(strategy, rawPlan));
+  checkProviderFits(config, strategy, PROVIDER_LIMITS, 'strategy');
+  const steps = expandPlan(strategy, rawPlan, input.gate ? { approvalGate: input.gate } : {});
+  await resolveRings(input.service, steps, lookup, PROVIDER_LIMITS);
+  await checkPlanHosts(deps, config, steps);
   const deploymentId = deploymentName(
     input.service,
     input.artifact.image,
     input.unique,
     input.artifact.digest,
   );
+  checkExecutionInput(executionInput(deploymentId, input));
   const existing = await store.getDeployment(deploymentId);
-  if (existing) return { deployment: await resumeRequest(deps, existing), duplicate: true };
   const live = (await store.getServiceStatus(input.service))?.liveVersion;
-  if (live === input.artifact.image) {
+  if (!existing && live === input.artifact.image) {
     throw new InvalidInputError(`artifact.image ${input.artifact.image} is already live on ${input.service}`);
   }
+  return { config, strategy, deploymentId, ...(existing ? { existing } : {}), ...(live ? { live } : {}) };
+}
 
-  const now = clock.now().toISOString();
-  const request: DeploymentRequest = {
+/** The execution input of a request: what Start deployment receives. */
+function executionInput(deploymentId: string, input: SubmitRequest): DeploymentRequest {
+  return {
     deploymentId,
     service: input.service,
     artifact: input.artifact,
@@ -106,6 +138,20 @@ export async function submitDeployment(deps: ControlDeps, input: SubmitRequest):
     ...(input.reason ? { reason: input.reason } : {}),
     ...(input.allowFiringAlarms ? { allowFiringAlarms: true } : {}),
   };
+}
+
+/**
+ * Accepts a deployment: checks it (checkSubmission), records it (QUEUED) unless the same request
+ * was already recorded, queues it, and starts the head of the service's queue if the lock is
+ * free. Nothing is written when the request is refused.
+ */
+export async function submitDeployment(deps: ControlDeps, input: SubmitRequest): Promise<Submitted> {
+  const { store, clock } = deps;
+  const { config, strategy, deploymentId, existing, live } = await checkSubmission(deps, input);
+  if (existing) return { deployment: await resumeRequest(deps, existing), duplicate: true };
+
+  const now = clock.now().toISOString();
+  const request = executionInput(deploymentId, input);
   const stableVersion = live ?? BASELINE_VERSION;
   const summary: DeploymentSummary = {
     deploymentId,

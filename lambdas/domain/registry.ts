@@ -1,8 +1,9 @@
 import { InvalidInputError } from './errors.ts';
 import { checkHookHosts } from './hooks.ts';
+import { checkProviderFits, type ProviderLimits, resolveRingsFrom } from './requests.ts';
 import { validator } from './schemas.ts';
 import { hooksOf, type Step } from './steps.ts';
-import { expandPlan, STRATEGIES, type StrategyName } from './strategies.ts';
+import { defaultStrategyPlan, expandPlan, STRATEGIES, type StrategyName } from './strategies.ts';
 import type { ServiceTrigger } from './triggers.ts';
 import type { ConcurrencyPolicy, InsufficientDataPolicy, ServiceConfig } from './types.ts';
 
@@ -13,6 +14,8 @@ import type { ConcurrencyPolicy, InsufficientDataPolicy, ServiceConfig } from '.
  * at deploy time; `npx stepwise config validate` checks it.
  */
 export interface RegistryFile {
+  /** The JSON schema an editor checks the file against; Stepwise ignores it. */
+  $schema?: string;
   services: ServiceEntry[];
 }
 
@@ -25,8 +28,14 @@ export interface ServiceEntry {
   strategy: StrategyName;
   /** The strategy's plan (docs/strategies.md); the strategy's default when left out. */
   plan?: unknown;
-  /** CloudWatch alarm names that gate every step. */
+  /** CloudWatch alarm names that gate every step. At least one, unless `noAlarms` says there are none on purpose. */
   alarms: string[];
+  /**
+   * `true` when the service has no alarms on purpose (`alarms: []`): every health check then
+   * passes unchecked. Without it an empty `alarms` is refused, since it is more often an
+   * oversight than a choice. Not needed by a ring rollout, whose rings check their own alarms.
+   */
+  noAlarms?: boolean;
   insufficientData?: InsufficientDataPolicy;
   /** What starts a deployment on an image push: the ECR repository, a tag pattern (`*` wildcards), and whether untagged pushes deploy. */
   trigger?: ServiceTrigger;
@@ -55,6 +64,7 @@ const registrySchema = {
   required: ['services'],
   additionalProperties: false,
   properties: {
+    $schema: { type: 'string', maxLength: 2048 },
     services: {
       type: 'array',
       minItems: 1,
@@ -74,6 +84,7 @@ const registrySchema = {
           strategy: { type: 'string', enum: STRATEGIES },
           plan: { type: 'object' },
           alarms: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 255 } },
+          noAlarms: { type: 'boolean' },
           insufficientData: { type: 'string', enum: ['healthy', 'unhealthy'] },
           trigger: {
             type: 'object',
@@ -105,10 +116,16 @@ export type ProviderConfigCheck = (config: Record<string, unknown>) => void;
 
 /**
  * Validates a registry: its shape, every plan against its strategy, provider configs against
- * their providers' schemas (an unknown provider kind is an error), unique names, and rings that
- * name registered services. Errors name the field, e.g. `services[2].plan.steps[0].weight`.
+ * their providers' schemas (an unknown provider kind is an error), each strategy against what
+ * its provider can do, alarms (or `noAlarms: true`), unique names, and rings that name other
+ * registered services that are not ring rollouts. Errors name the field, e.g.
+ * `services[2].plan.steps[0].weight`.
  */
-export function validateRegistry(raw: unknown, providers: Record<string, ProviderConfigCheck>): RegistryFile {
+export function validateRegistry(
+  raw: unknown,
+  providers: Record<string, ProviderConfigCheck>,
+  limits: Record<string, ProviderLimits>,
+): RegistryFile {
   const registry = checkShape(raw);
   const names = new Set<string>();
   registry.services.forEach((service, i) => {
@@ -122,12 +139,19 @@ export function validateRegistry(raw: unknown, providers: Record<string, Provide
         `${where}.provider.kind '${service.provider.kind}' is not a provider; providers: ${Object.keys(providers).join(', ')}`,
       );
     }
-    const { kind: _kind, ...config } = service.provider;
+    const { kind, ...config } = service.provider;
     try {
       check(config);
     } catch (error) {
       throw new InvalidInputError(`${where}.provider: ${(error as Error).message}`);
     }
+    checkProviderFits(
+      { provider: kind, providerConfig: config },
+      service.strategy,
+      limits,
+      `${where}.strategy`,
+    );
+    checkAlarms(service, where);
     if (service.strategy === 'ring' && service.plan === undefined) {
       throw new InvalidInputError(`${where}.plan is required: a ring rollout lists its rings`);
     }
@@ -141,19 +165,29 @@ export function validateRegistry(raw: unknown, providers: Record<string, Provide
       checkHookHosts(hooksOf(steps), service.allowedHosts, `${where}.plan`, service.name);
     }
   });
-  const byName = new Map(registry.services.map((s) => [s.name, s]));
+  const configs = new Map(
+    registry.services.map((entry) => [
+      entry.name,
+      toServiceConfig(entry, (s) => (s === 'ring' ? undefined : defaultStrategyPlan(s))),
+    ]),
+  );
   registry.services.forEach((service, i) => {
     if (service.strategy !== 'ring') return;
+    try {
+      resolveRingsFrom(service.name, expandPlan('ring', service.plan), (n) => configs.get(n), limits);
+    } catch (error) {
+      const message = (error as Error).message.replace(
+        / is not registered$/,
+        ' is not declared in this file',
+      );
+      throw new InvalidInputError(`services[${i}].${message}`);
+    }
+    const byName = new Map(registry.services.map((s) => [s.name, s]));
     const rings = (service.plan as { rings: { service: string; strategy?: StrategyName; plan?: unknown }[] })
       .rings;
     rings.forEach((ring, r) => {
       const target = byName.get(ring.service);
-      if (!target) {
-        throw new InvalidInputError(
-          `services[${i}].plan.rings[${r}].service ${ring.service} is not declared in this file`,
-        );
-      }
-      if (ring.strategy && ring.plan !== undefined) {
+      if (target && ring.strategy && ring.plan !== undefined) {
         checkHookHosts(
           hooksOf(expandPlan(ring.strategy, ring.plan)),
           target.allowedHosts,
@@ -164,6 +198,20 @@ export function validateRegistry(raw: unknown, providers: Record<string, Provide
     });
   });
   return registry;
+}
+
+/** An empty alarm list is an oversight unless the entry says `noAlarms: true`; both at once contradict. */
+function checkAlarms(service: ServiceEntry, where: string): void {
+  if (service.noAlarms === true && service.alarms.length > 0) {
+    throw new InvalidInputError(
+      `${where}.noAlarms is true but ${where}.alarms lists ${service.alarms.length}: drop one of the two`,
+    );
+  }
+  if (service.alarms.length === 0 && service.noAlarms !== true && service.strategy !== 'ring') {
+    throw new InvalidInputError(
+      `${where}.alarms is empty, so every health check would pass unchecked: list the service's CloudWatch alarms, or say "noAlarms": true`,
+    );
+  }
 }
 
 /** The CONFIG item the runtime reads for a registry entry. */

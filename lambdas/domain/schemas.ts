@@ -23,6 +23,102 @@ export const DEPLOYMENT_ID_PATTERN = '^[A-Za-z0-9._-]{1,80}$';
 
 export const SERVICE_NAME_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
 
+/** The longest value an error message repeats: a 5 MiB field is named, not echoed. */
+export const SHOWN_CHARACTERS = 100;
+
+/**
+ * Characters that show as nothing, or as something they are not: controls (Cc), format
+ * characters such as bidirectional overrides and zero-width spaces (Cf), line and paragraph
+ * separators (Zl, Zp), spaces other than the ASCII one (Zs), private-use, surrogate and
+ * unassigned code points, and the rest of Unicode's default-ignorable code points (the Hangul
+ * fillers, variation selectors). In a version they make two different versions read alike.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cs}\p{Cn}\p{Default_Ignorable_Code_Point}]|(?! )\p{Zs}/u;
+
+/** The same, everywhere in a text: an error message shows them escaped, never raw. */
+const INVISIBLE_ALL = new RegExp(INVISIBLE.source, 'gu');
+
+/**
+ * A refused value as an error message shows it: JSON, invisible characters escaped (`\u202e`),
+ * cut to 100 characters with an ellipsis.
+ */
+export function shown(value: unknown): string {
+  return clip(value === undefined ? 'undefined' : JSON.stringify(value));
+}
+
+/** A text an error message repeats (a field name, a value): invisible characters escaped, at most 100 characters. */
+export function clip(text: string): string {
+  const visible = text.replace(
+    INVISIBLE_ALL,
+    (c) => `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, '0')}`,
+  );
+  return visible.length <= SHOWN_CHARACTERS ? visible : `${visible.slice(0, SHOWN_CHARACTERS)}…`;
+}
+
+/** Throws naming the field when `value` holds an invisible or control character (see INVISIBLE). */
+export function refuseInvisible(value: string, field: string): void {
+  const match = INVISIBLE.exec(value);
+  if (!match) return;
+  const code = (match[0].codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0');
+  throw new InvalidInputError(
+    `${field} holds the invisible or control character U+${code} at index ${match.index}: a version must read as what it is, got ${shown(value)}`,
+  );
+}
+
+// The OCI distribution reference grammar (github.com/distribution/reference, regexp.go).
+const ALPHANUMERIC = '[a-z0-9]+';
+const PATH_COMPONENT = `${ALPHANUMERIC}(?:(?:[._]|__|-+)${ALPHANUMERIC})*`;
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?`;
+const NAME = `(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*`;
+/** An image tag: 1 to 128 of letters, digits, `_`, `.` and `-`, not starting with `.` or `-`. */
+export const IMAGE_TAG_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$';
+const TAG = IMAGE_TAG_PATTERN.slice(1, -1);
+const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
+const IMAGE_REFERENCE = new RegExp(`^(${NAME})(?::(${TAG}))?(?:@(${DIGEST}))?$`);
+/** A .zip package in S3 (the lambda-alias provider deploys those): a bucket name and a key of S3's safe characters. */
+const S3_ARTIFACT = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[A-Za-z0-9!_.*'()/=+-]{1,1024}$/;
+/** Docker's limit on a repository name, registry host included. */
+const MAX_IMAGE_NAME = 255;
+
+/**
+ * Refuses a version that no registry could hold: it must be an OCI image reference
+ * (`[registry/]name[:tag][@digest]`, as `docker pull` takes it) or an S3 URI of a .zip package
+ * (`s3://bucket/key`, for Lambda). Invisible characters are named first, since they are what
+ * makes a spoofed version look right. Throws InvalidInputError naming `field`.
+ */
+export function checkArtifactName(value: string, field: string): void {
+  refuseInvisible(value, field);
+  const foreign = /[^\x21-\x7e]/u.exec(value);
+  if (foreign) {
+    const code = (foreign[0].codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0');
+    const what = foreign[0] === ' ' ? 'a space' : `the character ${foreign[0]} (U+${code})`;
+    throw new InvalidInputError(
+      `${field} holds ${what} at index ${foreign.index}: an image reference is visible ASCII, got ${shown(value)}`,
+    );
+  }
+  if (value.startsWith('s3://')) {
+    if (!S3_ARTIFACT.test(value)) {
+      throw new InvalidInputError(
+        `${field} must be s3://bucket/key (a bucket name, then a key of letters, digits and !_.*'()/=+-), got ${shown(value)}`,
+      );
+    }
+    return;
+  }
+  const match = IMAGE_REFERENCE.exec(value);
+  if (!match && IMAGE_REFERENCE.test(value.replace(/^[^:@]*/, (name) => name.toLowerCase()))) {
+    throw new InvalidInputError(`${field} must name its repository in lowercase, got ${shown(value)}`);
+  }
+  if (!match) {
+    throw new InvalidInputError(
+      `${field} must be an image reference, [registry/]name[:tag][@sha256:digest] with a lowercase name and a tag of letters, digits, _ . - (at most 128), got ${shown(value)}`,
+    );
+  }
+  if ((match[1] as string).length > MAX_IMAGE_NAME) {
+    throw new InvalidInputError(`${field} names a repository longer than ${MAX_IMAGE_NAME} characters`);
+  }
+}
+
 /** The execution input of every strategy state machine. */
 export const deploymentRequestSchema = {
   type: 'object',
@@ -37,7 +133,8 @@ export const deploymentRequestSchema = {
       required: ['image'],
       additionalProperties: false,
       properties: {
-        // The simulated baseline can be deployed back (a ring rollout restoring a ring that had no history).
+        // An image reference or an S3 .zip (checkArtifactName), or the simulated baseline, which a
+        // rollback or a ring rollout restoring a ring that had no history deploys back.
         image: { type: 'string', minLength: 1, maxLength: 512, pattern: '^(\\S+|baseline \\(simulated\\))$' },
         digest: { type: 'string', pattern: IMAGE_DIGEST_PATTERN },
       },
@@ -138,9 +235,9 @@ const ajv = new Ajv({ allErrors: false, strict: true, verbose: true });
 
 /** `/artifact/image` → `artifact.image`; `/plan/steps/2/weight` → `plan.steps[2].weight`. */
 function fieldOf(error: ErrorObject, root: string): string {
-  const parts = error.instancePath.split('/').slice(1);
+  const parts = error.instancePath.split('/').slice(1).map(clip);
   if (error.keyword === 'required') parts.push(String(error.params.missingProperty));
-  if (error.keyword === 'additionalProperties') parts.push(String(error.params.additionalProperty));
+  if (error.keyword === 'additionalProperties') parts.push(clip(String(error.params.additionalProperty)));
   const path = parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
   return path || root;
 }
@@ -170,12 +267,12 @@ export function validator<T>(
     if (check(value)) return value as T;
     const error = check.errors?.[0];
     if (!error) throw new InvalidInputError(`${root} is invalid`);
-    const shown =
+    const got =
       error.keyword === 'required' || error.keyword === 'additionalProperties'
         ? ''
-        : `, got ${JSON.stringify(error.data)}`;
+        : `, got ${shown(error.data)}`;
     const field = fieldOf(error, root);
     const named = options.pathFromRoot && field !== root ? `${root}.${field.replace(/^\[/, '[')}` : field;
-    throw new InvalidInputError(`${named.replace(`${root}.[`, `${root}[`)} ${describe(error)}${shown}`);
+    throw new InvalidInputError(`${named.replace(`${root}.[`, `${root}[`)} ${describe(error)}${got}`);
   };
 }

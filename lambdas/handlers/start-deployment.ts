@@ -1,10 +1,17 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { PROVIDER_LIMITS } from '../adapters/traffic/providers.ts';
 import { InvalidInputError, ServiceNotFoundError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { checkHookHosts, redactHookUrls } from '../domain/hooks.ts';
 import { initialProgress } from '../domain/plan.ts';
 import { runPreflight } from '../domain/preflight.ts';
-import { chooseStrategy } from '../domain/requests.ts';
+import {
+  BASELINE_VERSION,
+  checkCandidate,
+  checkProviderFits,
+  chooseStrategy,
+  resolveRings,
+} from '../domain/requests.ts';
 import { deploymentRequestSchema, validator } from '../domain/schemas.ts';
 import type { Step } from '../domain/steps.ts';
 import { hooksOf, isTrafficStep } from '../domain/steps.ts';
@@ -19,8 +26,8 @@ import type { Deployment, DeploymentRequest, Plan, TaskState } from '../domain/t
 import { taskHandler } from '../middleware/task-handler.ts';
 import type { TaskDeps } from './deps.ts';
 
-/** The version that holds traffic for a service that has never been deployed by Stepwise. */
-export const BASELINE_VERSION = 'baseline (simulated)';
+export { BASELINE_VERSION };
+
 /** The lock outlives the longest plan by this much, so a crashed run cannot block the service forever. */
 const LOCK_MARGIN_SECONDS = 3600;
 /**
@@ -61,38 +68,6 @@ function planSeconds(plan: Plan): number {
 }
 
 /**
- * A ring names a service; its strategy and plan default to that service's registered ones, so
- * each ring deploys the way its service always does. A ring whose service is not registered is
- * refused here, before anything moves.
- */
-async function resolveRings(deps: TaskDeps, steps: Step[]): Promise<Step[]> {
-  return Promise.all(
-    steps.map(async (step): Promise<Step> => {
-      if (step.kind !== 'ring' || (step.ring.strategy && step.ring.plan)) return step;
-      const config = await deps.store.getServiceConfig(step.ring.service);
-      if (!config) {
-        throw new ServiceNotFoundError(
-          `ring ${step.ring.name}: service ${step.ring.service} is not registered`,
-        );
-      }
-      if (config.strategy === 'ring') {
-        throw new InvalidInputError(
-          `ring ${step.ring.name}: service ${step.ring.service} is itself a ring rollout`,
-        );
-      }
-      const strategy = step.ring.strategy ?? config.strategy;
-      const plan = step.ring.plan ?? (strategy === config.strategy ? config.plan : undefined);
-      if (plan === undefined) {
-        throw new InvalidInputError(
-          `ring ${step.ring.name}: strategy ${strategy} differs from ${step.ring.service}'s, give its plan too`,
-        );
-      }
-      return { kind: 'ring', ring: { ...step.ring, strategy, plan } };
-    }),
-  );
-}
-
-/**
  * Start deployment: validate the request, expand the strategy's plan, snapshot the service's
  * config into the execution, take the service lock, create the summary and open the audit
  * trail. Re-running it for the same deployment id changes nothing.
@@ -101,11 +76,15 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
   return taskHandler({ name: 'start-deployment', parse, logger }, async (request): Promise<TaskState> => {
     const config = await deps.store.getServiceConfig(request.service);
     if (!config) throw new ServiceNotFoundError(`service ${request.service} is not registered`);
+    checkCandidate(request.artifact.image, 'deployment.artifact.image', { baselineOn: config.provider });
     const { strategy, rawPlan } = chooseStrategy(config, request);
+    checkProviderFits(config, strategy, PROVIDER_LIMITS, 'deployment.strategy');
     const plan: Plan = {
       steps: await resolveRings(
-        deps,
+        request.service,
         expandPlan(strategy, rawPlan, request.gate ? { approvalGate: request.gate } : {}),
+        (service) => deps.store.getServiceConfig(service),
+        PROVIDER_LIMITS,
       ),
     };
     checkHookHosts(hooksOf(plan.steps), config.allowedHosts, 'plan', config.service);

@@ -78,6 +78,7 @@ const REGISTRY = {
         ],
       },
       alarms: [],
+      noAlarms: true,
     },
   ],
 };

@@ -219,6 +219,15 @@ describe('npx stepwise', () => {
       /--profile is for a deployed API: give it with --api URL/,
     ],
     [['launch'], /unknown command 'launch'/],
+    [
+      ['deploy', '--service', 'checkout', '--image', 'baseline (simulated)'],
+      /--image baseline \(simulated\) is the simulated service's starting point, not a version to deploy/,
+    ],
+    [
+      ['deploy', '--service', 'checkout', '--image', 'shop:\u202e1.1'],
+      /--image holds the invisible or control character U\+202E at index 5: .*got "shop:\\u202e1\.1"/,
+    ],
+    [['deploy', '--service', 'checkout', '--image', 'shop:v 1'], /--image holds a space at index 6/],
   ])('refuses %j with one line naming the problem, exit 1, and runs nothing', (args, message) => {
     const run = stepwise(...args);
     expect(run.code).toBe(1);
@@ -246,6 +255,46 @@ describe('npx stepwise', () => {
     const missing = stepwise('config', 'validate');
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim()).toBe('stepwise config: stepwise.config.json cannot be read: ENOENT');
+  });
+
+  it('config validate refuses a strategy the provider cannot run and a service without alarms, and takes $schema', () => {
+    const file = join(cwd, 'providers.config.json');
+    const fn = {
+      name: 'fn',
+      environment: 'prod',
+      provider: { kind: 'lambda-alias', functionName: 'fn', alias: 'live' },
+      strategy: 'recreate',
+      alarms: ['fn-errors'],
+    };
+    writeFileSync(file, JSON.stringify({ $schema: './stepwise.schema.json', services: [fn] }));
+    const recreate = stepwise('config', 'validate', file);
+    expect(recreate.code).toBe(1);
+    expect(recreate.stderr.trim()).toBe(
+      `stepwise config: ${file}: services[0].strategy recreate cannot run on the lambda-alias provider: a Lambda version always serves what its alias routes to it (use all-at-once)`,
+    );
+    writeFileSync(
+      file,
+      JSON.stringify({
+        $schema: './stepwise.schema.json',
+        services: [{ ...fn, strategy: 'canary', alarms: [] }],
+      }),
+    );
+    const silent = stepwise('config', 'validate', file);
+    expect(silent.code).toBe(1);
+    expect(silent.stderr).toContain(
+      'services[0].alarms is empty, so every health check would pass unchecked',
+    );
+    writeFileSync(
+      file,
+      JSON.stringify({
+        $schema: './stepwise.schema.json',
+        services: [{ ...fn, strategy: 'canary', alarms: [], noAlarms: true }],
+      }),
+    );
+    expect(stepwise('config', 'validate', file)).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/1 service, valid/),
+    });
   });
 
   it('documents the fault grammar in --help', () => {

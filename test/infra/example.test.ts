@@ -2,7 +2,7 @@ import { Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { PROVIDER_CONFIG_CHECKS } from '../../lambdas/adapters/traffic/providers.ts';
+import { PROVIDER_CONFIG_CHECKS, PROVIDER_LIMITS } from '../../lambdas/adapters/traffic/providers.ts';
 import { validateRegistry } from '../../lambdas/domain/registry.ts';
 import { EXAMPLE_SERVICE_NAMES, exampleServices } from '../../lib/example/example-services.ts';
 import { buildStepwise, configWrites, fromItem, renderCfn } from './support.ts';
@@ -149,7 +149,7 @@ describe('the example workload', () => {
       alias: 'live',
       functionAlarm: 'Stepwise-example-FunctionErrorsAlarm-6',
     });
-    expect(() => validateRegistry({ services }, PROVIDER_CONFIG_CHECKS)).not.toThrow();
+    expect(() => validateRegistry({ services }, PROVIDER_CONFIG_CHECKS, PROVIDER_LIMITS)).not.toThrow();
   });
 
   it('grants its services’ provider permissions to the provider-calling task roles and the reconciler', () => {

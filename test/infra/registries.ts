@@ -44,6 +44,7 @@ export const REAL_PROVIDERS = {
       },
       strategy: 'rolling',
       alarms: [],
+      noAlarms: true,
     },
     {
       // An image function, deployed from pushes to its repository.
@@ -69,6 +70,7 @@ export const REAL_PROVIDERS = {
       strategy: 'canary',
       insufficientData: 'unhealthy',
       alarms: [],
+      noAlarms: true,
     },
   ],
 };
@@ -85,6 +87,7 @@ export const ZIP_FUNCTION = {
   },
   strategy: 'linear',
   alarms: [],
+  noAlarms: true,
 };
 
 export const REAL_LISTENER = LISTENER;

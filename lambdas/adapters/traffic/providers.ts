@@ -3,6 +3,7 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { InvalidInputError } from '../../domain/errors.ts';
+import type { ProviderLimits } from '../../domain/requests.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
 import type { TrafficProvider } from '../../ports/traffic.ts';
@@ -94,4 +95,31 @@ export const PROVIDER_CONFIG_CHECKS: Record<ProviderKind, (config: Record<string
   'appconfig-flag': (config) => {
     parseAppConfigFlagConfig(config);
   },
+};
+
+/**
+ * What each provider kind cannot do (its methods that refuse with Stepwise.ProviderFailed), and
+ * why: `config validate`, the CDK app, the API and Start deployment refuse a strategy that needs
+ * it (STRATEGY_NEEDS) instead of letting it fail at its first such step.
+ */
+export const PROVIDER_LIMITS: Record<ProviderKind, ProviderLimits> = {
+  simulated: () => ({}),
+  'ecs-alb': (config) => ({
+    'stop-start': 'both target groups always serve (the recreate strategy needs the ecs-rolling provider)',
+    ...(config.listenerArn
+      ? {}
+      : { segments: 'a segment is a rule on a listener: give providerConfig.listenerArn, not ruleArn' }),
+  }),
+  'ecs-rolling': () => ({
+    segments: 'an ECS service has no request routing',
+    'side-by-side': 'it updates one fleet in place, so there is no idle fleet to switch to (use ecs-alb)',
+  }),
+  'lambda-alias': () => ({
+    segments: 'a Lambda alias splits invocations by weight only',
+    'stop-start': 'a Lambda version always serves what its alias routes to it (use all-at-once)',
+  }),
+  'appconfig-flag': () => ({
+    segments: 'it only sets the rollout percentage',
+    'stop-start': 'a flag is on or off, it cannot be stopped and started',
+  }),
 };

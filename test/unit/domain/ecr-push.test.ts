@@ -37,12 +37,51 @@ describe('readEcrEvent', () => {
     });
   });
 
-  it('ignores a digest that is not hex, or not sha256', () => {
-    expect(readEcrEvent(pushEvent({ 'image-digest': `sha256:${'z'.repeat(64)}` }))).toHaveProperty('ignored');
-    expect(readEcrEvent(pushEvent({ 'image-digest': `sha512:${'a'.repeat(64)}` }))).toHaveProperty('ignored');
-    expect(readEcrEvent(pushEvent({ 'image-digest': undefined }))).toEqual({
-      ignored: 'the push carries no sha256 digest (detail.image-digest undefined)',
-    });
+  it('refuses a push whose digest is not hex, or not sha256, naming detail.image-digest', () => {
+    for (const digest of [`sha256:${'z'.repeat(64)}`, `sha512:${'a'.repeat(64)}`, undefined, 42]) {
+      expect(() => readEcrEvent(pushEvent({ 'image-digest': digest }))).toThrow(
+        expect.objectContaining({
+          name: 'Stepwise.InvalidInput',
+          message: expect.stringContaining("the ECR push event's detail.image-digest must be sha256:"),
+        }),
+      );
+    }
+  });
+
+  it('refuses a push whose tag no registry could hold, naming detail.image-tag', () => {
+    expect(() => readEcrEvent(pushEvent({ 'image-tag': 'v 1' }))).toThrow(
+      `the ECR push event's detail.image-tag must be 1 to 128 of letters, digits, _ . - (not starting with . or -), got "v 1"`,
+    );
+    expect(() => readEcrEvent(pushEvent({ 'image-tag': '-v1' }))).toThrow(/detail\.image-tag/);
+    expect(() => readEcrEvent(pushEvent({ 'image-tag': 'v1\n' }))).toThrow(
+      /detail\.image-tag holds the invisible or control character U\+000A/,
+    );
+    expect(() => readEcrEvent(pushEvent({ 'image-tag': 'v1\u200b' }))).toThrow(/U\+200B at index 2/);
+    expect(() => readEcrEvent(pushEvent({ 'image-tag': 7 }))).toThrow(
+      `the ECR push event's detail.image-tag must be a string, got 7`,
+    );
+    expect(() => readEcrEvent(pushEvent({ 'image-tag': 'v'.repeat(129) }))).toThrow(/detail\.image-tag/);
+  });
+
+  it('refuses a push from an account or region that cannot name a registry host', () => {
+    expect(() => readEcrEvent(pushEvent({}, { region: 'eu west' }))).toThrow(
+      `the ECR push event's region must be a region name such as eu-west-1, got "eu west"`,
+    );
+    expect(() => readEcrEvent(pushEvent({}, { account: '../../x' }))).toThrow(
+      `the ECR push event's account must be a 12-digit AWS account id, got "../../x"`,
+    );
+    expect(() => readEcrEvent(pushEvent({}, { account: 123456789012 }))).toThrow(/account/);
+  });
+
+  it('shows at most 100 characters of a refused value', () => {
+    const error = (() => {
+      try {
+        readEcrEvent(pushEvent({ 'image-tag': 'v'.repeat(5000) }));
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error?.message).toMatch(/got "v{99}…$/);
   });
 
   it('ignores a push that failed', () => {
@@ -76,10 +115,12 @@ describe('readEcrEvent', () => {
     expect(readEcrEvent(undefined)).toEqual({ ignored: 'not an ECR event (source undefined)' });
   });
 
-  it('ignores a push that names no repository', () => {
-    expect(readEcrEvent(pushEvent({ 'repository-name': '' }))).toEqual({
-      ignored: 'the push names no repository (detail.repository-name)',
-    });
+  it('refuses a push that names no repository, or one ECR could not hold, naming detail.repository-name', () => {
+    for (const repository of ['', undefined, 'Shop/Web', 'shop web', '../etc', 'a']) {
+      expect(() => readEcrEvent(pushEvent({ 'repository-name': repository }))).toThrow(
+        /^the ECR push event's detail\.repository-name must be an ECR repository name/,
+      );
+    }
   });
 
   it('reads a push by digest only as a push without a tag', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROVIDER_CONFIG_CHECKS } from '../../../lambdas/adapters/traffic/providers.ts';
+import { PROVIDER_CONFIG_CHECKS, PROVIDER_LIMITS } from '../../../lambdas/adapters/traffic/providers.ts';
 import { toServiceConfig, validateRegistry } from '../../../lambdas/domain/registry.ts';
 import { defaultStrategyPlan } from '../../../lambdas/domain/strategies.ts';
 import { loadRegistry } from '../../../registry/load.ts';
@@ -18,7 +18,7 @@ const service = (overrides: Record<string, unknown> = {}) => ({
 
 const refusal = (raw: unknown) => {
   try {
-    validateRegistry(raw, PROVIDER_CONFIG_CHECKS);
+    validateRegistry(raw, PROVIDER_CONFIG_CHECKS, PROVIDER_LIMITS);
     return 'accepted';
   } catch (error) {
     return (error as Error).message;
@@ -138,9 +138,191 @@ describe('validateRegistry', () => {
     });
   });
 
+  const FUNCTION = { kind: 'lambda-alias', functionName: 'checkout', alias: 'live' };
+  const FLAG = {
+    kind: 'appconfig-flag',
+    applicationId: 'abc1234',
+    environmentId: 'env5678',
+    configurationProfileId: 'prf9012',
+    flag: 'newCheckout',
+    deploymentStrategyId: 'qk4zs2x',
+  };
+  const ECS = {
+    kind: 'ecs-rolling',
+    cluster: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',
+    service: 'checkout',
+  };
+  const ALB = {
+    kind: 'ecs-alb',
+    cluster: 'prod',
+    services: ['shop-blue', 'shop-green'],
+    targetGroupArns: [
+      'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop-blue/0123456789abcdef',
+      'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop-green/fedcba9876543210',
+    ],
+  };
+  const LISTENER =
+    'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shop/0123456789abcdef/0123456789abcdef';
+  const RULE =
+    'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/shop/0123456789abcdef/0123456789abcdef/0123456789abcdef';
+
+  it.each([
+    [
+      FUNCTION,
+      'recreate',
+      'services[0].strategy recreate cannot run on the lambda-alias provider: a Lambda version always serves',
+    ],
+    [
+      FUNCTION,
+      'ab-segment',
+      'services[0].strategy ab-segment cannot run on the lambda-alias provider: a Lambda alias splits invocations by weight only',
+    ],
+    [
+      FLAG,
+      'recreate',
+      'services[0].strategy recreate cannot run on the appconfig-flag provider: a flag is on or off',
+    ],
+    [FLAG, 'ab-segment', 'services[0].strategy ab-segment cannot run on the appconfig-flag provider'],
+    [
+      ECS,
+      'ab-segment',
+      'services[0].strategy ab-segment cannot run on the ecs-rolling provider: an ECS service has no request routing',
+    ],
+    [
+      ECS,
+      'blue-green',
+      'services[0].strategy blue-green cannot run on the ecs-rolling provider: it updates one fleet in place',
+    ],
+    [
+      { ...ALB, listenerArn: LISTENER },
+      'recreate',
+      'services[0].strategy recreate cannot run on the ecs-alb provider',
+    ],
+    [
+      { ...ALB, ruleArn: RULE },
+      'ab-segment',
+      'services[0].strategy ab-segment cannot run on the ecs-alb provider: a segment is a rule on a listener',
+    ],
+  ])('refuses a strategy its provider cannot run (%j with %s)', (provider, strategy, message) => {
+    expect(refusal({ services: [service({ provider, strategy })] })).toContain(message);
+  });
+
+  it.each([
+    [FUNCTION, ['canary', 'linear', 'all-at-once', 'blue-green', 'rolling']],
+    [FLAG, ['canary', 'linear', 'all-at-once', 'blue-green', 'rolling']],
+    [ECS, ['rolling', 'recreate', 'canary', 'linear', 'all-at-once']],
+    [
+      { ...ALB, listenerArn: LISTENER },
+      ['canary', 'linear', 'all-at-once', 'blue-green', 'rolling', 'ab-segment'],
+    ],
+    [
+      { kind: 'simulated' },
+      ['canary', 'linear', 'all-at-once', 'blue-green', 'rolling', 'recreate', 'ab-segment'],
+    ],
+  ])('accepts every strategy %j can run', (provider, strategies) => {
+    for (const strategy of strategies) {
+      expect(refusal({ services: [service({ provider, strategy })] }), strategy).toBe('accepted');
+    }
+  });
+
+  it('refuses a service without alarms unless it says noAlarms: true, and both at once', () => {
+    expect(refusal({ services: [service({ alarms: [] })] })).toBe(
+      'services[0].alarms is empty, so every health check would pass unchecked: list the service\'s CloudWatch alarms, or say "noAlarms": true',
+    );
+    expect(refusal({ services: [service({ alarms: [], noAlarms: true })] })).toBe('accepted');
+    expect(refusal({ services: [service({ noAlarms: true })] })).toBe(
+      'services[0].noAlarms is true but services[0].alarms lists 1: drop one of the two',
+    );
+    expect(refusal({ services: [service({ alarms: [], noAlarms: 'yes' })] })).toContain(
+      'config.services[0].noAlarms must be boolean',
+    );
+  });
+
+  it('accepts a $schema key, the way editors find a JSON schema', () => {
+    expect(refusal({ $schema: './stepwise.schema.json', services: [service()] })).toBe('accepted');
+    expect(refusal({ $schema: 7, services: [service()] })).toContain('config.$schema must be string');
+  });
+
+  it.each([
+    [
+      [
+        service({
+          name: 'rings',
+          strategy: 'ring',
+          alarms: [],
+          plan: { rings: [{ name: 'a', service: 'rings' }] },
+        }),
+      ],
+      'services[0].plan.rings[0].service rings is the service this ring rollout deploys: a ring names another service',
+    ],
+    [
+      [
+        service(),
+        service({
+          name: 'inner',
+          strategy: 'ring',
+          alarms: [],
+          plan: { rings: [{ name: 'a', service: 'checkout' }] },
+        }),
+        service({
+          name: 'outer',
+          strategy: 'ring',
+          alarms: [],
+          plan: { rings: [{ name: 'a', service: 'inner' }] },
+        }),
+      ],
+      'services[2].plan.rings[0].service inner is itself a ring rollout: rings do not nest',
+    ],
+    [
+      [
+        service(),
+        service({
+          name: 'rings',
+          strategy: 'ring',
+          alarms: [],
+          plan: {
+            rings: [
+              { name: 'a', service: 'checkout' },
+              { name: 'b', service: 'checkout' },
+            ],
+          },
+        }),
+      ],
+      'services[1].plan.rings[1].service checkout is deployed by ring a already: one ring per service',
+    ],
+    [
+      [
+        service(),
+        service({
+          name: 'rings',
+          strategy: 'ring',
+          alarms: [],
+          plan: { rings: [{ name: 'a', service: 'checkout', strategy: 'linear' }] },
+        }),
+      ],
+      "services[1].plan.rings[0].strategy linear differs from checkout's (canary): give its plan too",
+    ],
+    [
+      [
+        service({ provider: FUNCTION }),
+        service({
+          name: 'rings',
+          strategy: 'ring',
+          alarms: [],
+          plan: {
+            rings: [{ name: 'a', service: 'checkout', strategy: 'recreate', plan: { bakeSeconds: 60 } }],
+          },
+        }),
+      ],
+      'services[1].plan.rings[0].strategy recreate cannot run on the lambda-alias provider: a Lambda version always serves what its alias routes to it (use all-at-once)',
+    ],
+  ])('refuses a ring that cannot deploy (%#)', (services, message) => {
+    expect(refusal({ services })).toBe(message);
+  });
+
   it('turns an entry into the CONFIG item the runtime reads, provider identifiers apart from the kind', () => {
     const entry = service({ provider: { kind: 'simulated', readyTimeoutSeconds: 60 } });
-    const registry = validateRegistry({ services: [entry] }, PROVIDER_CONFIG_CHECKS);
+    const registry = validateRegistry({ services: [entry] }, PROVIDER_CONFIG_CHECKS, PROVIDER_LIMITS);
     const config = toServiceConfig(registry.services[0] as never, (s) => defaultStrategyPlan(s));
     expect(config).toEqual({
       service: 'checkout',

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../lambdas/domain/errors.ts';
 import {
+  checkArtifactName,
   deploymentRequestSchema,
   recordEventSchema,
   serviceConfigSchema,
+  shown,
   validator,
 } from '../../../lambdas/domain/schemas.ts';
 import { STRATEGIES } from '../../../lambdas/domain/strategy-names.ts';
@@ -92,6 +94,67 @@ describe('the deployment request validator', () => {
   it('refuses a digest that is not a sha256', () => {
     const request = deploymentRequest({ artifact: { image: 'shop:2.0', digest: 'md5:abc' } });
     expect(messageOf(() => parseRequest(request))).toMatch(/^artifact\.digest /);
+  });
+});
+
+describe('checkArtifactName', () => {
+  const check = (value: string) => messageOf(() => checkArtifactName(value, 'artifact.image'));
+
+  it.each([
+    'shop:1.1',
+    'shop/pay:v9',
+    'shop',
+    '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/pay:v3.0-rc_1',
+    `localhost:5000/team/app@sha256:${'a'.repeat(64)}`,
+    `shop/pay:v9@sha256:${'b'.repeat(64)}`,
+    's3://artifacts/checkout-1.zip',
+  ])('takes the image reference %s', (value) => {
+    expect(() => checkArtifactName(value, 'artifact.image')).not.toThrow();
+  });
+
+  it.each([
+    ['shop:\u202e1.1', 'artifact.image holds the invisible or control character U+202E at index 5'],
+    ['shop:1.1\u200b', 'U+200B at index 8'],
+    ['shop:1.1\u2066', 'U+2066'],
+    ['sh\u00adop:1', 'U+00AD'],
+    ['shop:1\u00a0', 'U+00A0'],
+    ['shop:1\u2028', 'U+2028'],
+    ['shop:1\u0007', 'U+0007'],
+    ['shop:1\ufe0f', 'U+FE0F'],
+    ['shop:1\u3164', 'U+3164'],
+    ['shop:1\ue000', 'U+E000'],
+  ])('names the invisible character in %j', (value, message) => {
+    expect(check(value)).toContain(message);
+    expect(check(value)).not.toMatch(/[\u200b\u202e\u2066\u2028]/);
+  });
+
+  it.each([
+    ['baseline (simulated)', 'artifact.image holds a space at index 8'],
+    ['repo:v 1', 'holds a space at index 6'],
+    ['🚀', 'holds the character 🚀 (U+1F680) at index 0'],
+    ['ｓhop:1', 'U+FF53'],
+    ['../../x.dkr.ecr.local.amazonaws.com/shop/c:v1', 'artifact.image must be an image reference'],
+    ['shop:-1', 'must be an image reference'],
+    [`shop:${'v'.repeat(129)}`, 'must be an image reference'],
+    ['shop@md5:abc', 'must be an image reference'],
+    ['Shop:1', 'artifact.image must name its repository in lowercase, got "Shop:1"'],
+    ['s3://Bucket/key.zip', 'artifact.image must be s3://bucket/key'],
+  ])('refuses %j naming the field', (value, message) => {
+    expect(check(value)).toContain(message);
+  });
+});
+
+describe('shown', () => {
+  it('cuts a long value to 100 characters with an ellipsis, and escapes what would not show', () => {
+    expect(shown('x'.repeat(5000))).toBe(`"${'x'.repeat(99)}…`);
+    expect(shown('a\u202eb')).toBe('"a\\u202eb"');
+    expect(shown(7)).toBe('7');
+  });
+
+  it('keeps a validator message short however large the refused value', () => {
+    const message = messageOf(() => parseRequest({ ...deploymentRequest(), service: 'X'.repeat(1_000_000) }));
+    expect(message.length).toBeLessThan(300);
+    expect(message).toMatch(/^service must match pattern .*, got "X{99}…$/);
   });
 });
 

@@ -224,6 +224,54 @@ describe('start-deployment', () => {
     await expect(local.store().acquireLock(service, 'other', T0, 60)).resolves.toBeUndefined();
   });
 
+  it.each([
+    [
+      { image: 'shop:\u202e2.0' },
+      {},
+      'deployment.artifact.image holds the invisible or control character U+202E',
+    ],
+    [
+      { image: BASELINE_VERSION },
+      { provider: 'lambda-alias', providerConfig: { functionName: 'f', alias: 'live' } },
+      'deployment.artifact.image baseline (simulated) is the simulated',
+    ],
+    [
+      { image: 'shop:2.0' },
+      {
+        provider: 'lambda-alias',
+        providerConfig: { functionName: 'f', alias: 'live' },
+        strategy: 'recreate',
+        plan: { startupSeconds: 30, bakeSeconds: 60 },
+      },
+      'deployment.strategy recreate cannot run on the lambda-alias provider',
+    ],
+  ] as const)('refuses %j on %j before it takes the lock', async (artifact, config, message) => {
+    const { service, request } = await registered(config as never);
+    await expect(start({ ...request, artifact })).rejects.toMatchObject({
+      name: 'Stepwise.InvalidInput',
+      message: expect.stringContaining(message),
+    });
+    expect(await local.store().getDeployment(request.deploymentId)).toBeUndefined();
+    await expect(local.store().acquireLock(service, 'other', T0, 60)).resolves.toBeUndefined();
+  });
+
+  it('refuses a ring of its own service, or of an unregistered one, before it takes the lock', async () => {
+    const { service, request } = await registered();
+    const cases: [string, string][] = [
+      [service, `plan.rings[0].service ${service} is the service this ring rollout deploys`],
+      ['nobody', 'plan.rings[0].service nobody is not registered'],
+    ];
+    for (const [ring, message] of cases) {
+      const plan = { rings: [{ name: 'a', service: ring, strategy: 'canary', plan: canaryPlan(100) }] };
+      await expect(start({ ...request, strategy: 'ring', plan })).rejects.toMatchObject({
+        name: 'Stepwise.InvalidInput',
+        message: expect.stringContaining(message),
+      });
+    }
+    expect(await local.store().getDeployment(request.deploymentId)).toBeUndefined();
+    await expect(local.store().acquireLock(service, 'other', T0, 60)).resolves.toBeUndefined();
+  });
+
   it('refuses a plan override whose weights go down, and writes nothing', async () => {
     const { service, request } = await registered();
     await expect(
