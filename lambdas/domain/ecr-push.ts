@@ -62,7 +62,10 @@ export function readEcrEvent(raw: unknown): PushReading {
   }
   if (type !== 'ECR Image Action')
     return { ignored: `ECR event '${clip(String(type))}' is not an image action` };
-  const detail = event.detail ?? {};
+  if (!event.detail || typeof event.detail !== 'object' || Array.isArray(event.detail)) {
+    refuse('detail', 'must be an object (the image action)', event.detail);
+  }
+  const detail = event.detail;
   const action = detail['action-type'];
   if (action !== 'PUSH') return { ignored: `image action ${clip(String(action))} is not a push` };
   if (detail.result !== 'SUCCESS')

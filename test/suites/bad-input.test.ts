@@ -117,7 +117,36 @@ interface ApiCase {
 const post = (what: string, body: unknown): ApiCase => ({ what, method: 'POST', path: '/deployments', body });
 const valid = { service: 'checkout', image: 'shop:v9.9', reason: 'suite' };
 
+/** A hook on a host nobody registered (the services register none). */
+const foreignHook = fc.tuple(fc.domain(), fc.webPath()).map(([host, path]) => ({
+  bakeSeconds: 60,
+  preTrafficHooks: [{ name: 'smoke', http: { url: `https://${host}${path}` } }],
+}));
+
+/** A ring plan that cannot deploy: a ring of itself, of a ring rollout, of nobody, or one service twice. */
+const badRings = fc.oneof(
+  fc.constant({ what: 'a ring of itself', rings: [{ name: 'a', service: 'rollout' }] }),
+  fc.constant({ what: 'a ring of a ring rollout', rings: [{ name: 'a', service: 'rollout-b' }] }),
+  fc
+    .stringMatching(/^zz[a-z0-9]{1,20}$/)
+    .map((service) => ({ what: 'a ring of an unknown service', rings: [{ name: 'a', service }] })),
+  fc.constant({
+    what: 'one service in two rings',
+    rings: [
+      { name: 'a', service: 'checkout' },
+      { name: 'b', service: 'checkout' },
+    ],
+  }),
+);
+
 const apiCases: fc.Arbitrary<ApiCase> = fc.oneof(
+  foreignHook.map((plan) =>
+    post('a hook on a host the service does not register', { ...valid, strategy: 'blue-green', plan }),
+  ),
+  badRings.map(({ what, rings }) =>
+    post(what, { service: 'rollout', image: 'shop:v9.9', strategy: 'ring', plan: { rings } }),
+  ),
+  fc.constant(post('a ring rollout without its plan', { ...valid, strategy: 'ring' })),
   wrongType.map((body) => post('body not an object', body)),
   fc
     .string({ maxLength: 20 })
@@ -237,11 +266,13 @@ const eventCases: fc.Arbitrary<EventCase> = fc.oneof(
       fc.stringMatching(/^v[0-9]\/[0-9]$/),
       withInvisible(tagLike),
     )
-    .map((tag) => ({
-      what: `tag ${JSON.stringify(tag)}`,
-      names: 'image-tag',
-      event: withDetail({ 'image-tag': tag }),
-    })),
+    .chain((tag) =>
+      digest.map((sha) => ({
+        what: `tag ${JSON.stringify(tag)}`,
+        names: 'image-tag',
+        event: withDetail(sha, { 'image-tag': tag }),
+      })),
+    ),
   fc
     .oneof(
       fc.stringMatching(/^[a-z]{2} [a-z]{4}$/),
@@ -249,11 +280,13 @@ const eventCases: fc.Arbitrary<EventCase> = fc.oneof(
       fc.constant(''),
       withInvisible(fc.constant('eu-west-1')),
     )
-    .map((region) => ({
-      what: `region ${JSON.stringify(region)}`,
-      names: 'region',
-      event: { ...push(), region },
-    })),
+    .chain((region) =>
+      digest.map((sha) => ({
+        what: `region ${JSON.stringify(region)}`,
+        names: 'region',
+        event: { ...push(sha), region },
+      })),
+    ),
   fc
     .oneof(
       fc.stringMatching(/^[0-9]{1,11}$/),
@@ -287,7 +320,10 @@ const eventCases: fc.Arbitrary<EventCase> = fc.oneof(
       })),
     ),
   fc
-    .tuple(wrongType, digest)
+    .tuple(
+      fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 })),
+      digest,
+    )
     .map(([detail, sha]) => ({ what: 'detail malformed', names: 'detail', event: { ...push(sha), detail } })),
 );
 
@@ -369,6 +405,49 @@ const registryCases: fc.Arbitrary<RegistryCase> = fc.oneof(
     )
     .map((key) => ({ what: `unknown field ${key}`, names: key, text: entry({ [key]: true }) })),
   fc.constant({ what: 'no services', names: 'services', text: file([]) }),
+  fc.constant({
+    what: 'no alarms without noAlarms',
+    names: 'services[0].alarms',
+    text: entry({ alarms: [] }),
+  }),
+  fc.constant({
+    what: 'noAlarms with alarms',
+    names: 'services[0].noAlarms',
+    text: entry({ noAlarms: true }),
+  }),
+  fc.constantFrom('recreate', 'ab-segment').map((strategy) => ({
+    what: `lambda-alias with ${strategy}`,
+    names: 'services[0].strategy',
+    text: entry({ strategy, provider: { kind: 'lambda-alias', functionName: 'checkout', alias: 'live' } }),
+  })),
+  foreignHook.map((plan) => ({
+    what: 'a hook on a host the service does not register',
+    names: 'allowedHosts',
+    text: entry({ strategy: 'blue-green', plan }),
+  })),
+  badRings.map(({ what, rings }) => ({
+    what,
+    names: 'services[1].plan.rings',
+    text: file([
+      VALID_SERVICE,
+      {
+        name: 'rollout',
+        environment: 'test',
+        provider: { kind: 'simulated' },
+        strategy: 'ring',
+        alarms: [],
+        plan: { rings },
+      },
+      {
+        name: 'rollout-b',
+        environment: 'test',
+        provider: { kind: 'simulated' },
+        strategy: 'ring',
+        alarms: [],
+        plan: { rings: [{ name: 'a', service: 'checkout' }] },
+      },
+    ]),
+  })),
   fc.constant({ what: 'the same name twice', names: 'checkout', text: file([VALID_SERVICE, VALID_SERVICE]) }),
   fc
     .integer({ min: 1, max: 200 })
@@ -384,7 +463,15 @@ const figures = { api: 0, events: 0, registry: 0 };
 const violations = { api: [] as string[], events: [] as string[], registry: [] as string[] };
 
 beforeAll(async () => {
-  h = await openHarness([VALID_SERVICE]);
+  const ring = (name: string): ServiceEntry => ({
+    name,
+    environment: 'test',
+    provider: { kind: 'simulated' },
+    strategy: 'ring',
+    alarms: [],
+    plan: { rings: [{ name: 'a', service: 'checkout' }] },
+  });
+  h = await openHarness([VALID_SERVICE, ring('rollout'), ring('rollout-b')]);
   before = await h.snapshot();
 });
 
