@@ -191,6 +191,19 @@ describe('ecs-alb', () => {
     expect(fake.services[BLUE]?.desiredCount).toBe(0);
   });
 
+  it('reads the weights again when the first read after a write is stale, and does not roll back', async () => {
+    const fake = ecsAlb(0);
+    // The local runtime's simulated fleet reads the route once after each write, then the task reads it back.
+    fake.staleReadsAfterWrite = 2;
+
+    const report = await deploy({ strategy: 'canary', image: V2, provider: ECS_ALB });
+
+    expect(report.status, report.reason).toBe('SUCCEEDED');
+    expect(candidateShares(report)).toEqual([10, 25, 50, 100]);
+    expect(fake.split(LISTENER)).toEqual({ [BLUE]: 0, [GREEN]: 100 });
+    expect(await liveVersion(report)).toBe(V2);
+  });
+
   it('rolls back when the candidate is not ready within the provider config’s readyTimeoutSeconds', async () => {
     const fake = ecsAlb(1000);
 
