@@ -1,5 +1,6 @@
 import { InvalidInputError, LockHeldError, ServiceNotFoundError, TransientError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
+import { assertWithinQuotas } from '../domain/quotas.ts';
 import { chooseStrategy } from '../domain/requests.ts';
 import { expandPlan } from '../domain/strategies.ts';
 import type { StrategyName } from '../domain/strategy-names.ts';
@@ -57,7 +58,13 @@ export async function submitDeployment(deps: ControlDeps, input: SubmitRequest):
   const config = await store.getServiceConfig(input.service);
   if (!config) throw new ServiceNotFoundError(`service ${input.service} is not registered`);
   const { strategy, rawPlan } = chooseStrategy(config, input);
-  expandPlan(strategy, rawPlan);
+  assertWithinQuotas({
+    strategy,
+    steps: expandPlan(strategy, rawPlan, input.gate ? { approvalGate: input.gate } : {}),
+    provider: config.provider,
+    ...(config.providerConfig ? { providerConfig: config.providerConfig } : {}),
+    alarms: config.alarms,
+  });
   const deploymentId = deploymentName(
     input.service,
     input.artifact.image,

@@ -1,6 +1,8 @@
 import { InvalidInputError } from './errors.ts';
+import { assertWithinQuotas } from './quotas.ts';
 import { validator } from './schemas.ts';
-import { expandPlan, STRATEGIES, type StrategyName } from './strategies.ts';
+import type { Step } from './steps.ts';
+import { defaultStrategyPlan, expandPlan, STRATEGIES, type StrategyName } from './strategies.ts';
 import type { ServiceTrigger } from './triggers.ts';
 import type { ConcurrencyPolicy, InsufficientDataPolicy, ServiceConfig } from './types.ts';
 
@@ -115,13 +117,22 @@ export function validateRegistry(raw: unknown, providers: Record<string, Provide
     if (service.strategy === 'ring' && service.plan === undefined) {
       throw new InvalidInputError(`${where}.plan is required: a ring rollout lists its rings`);
     }
-    if (service.plan !== undefined) {
-      try {
-        expandPlan(service.strategy, service.plan);
-      } catch (error) {
-        throw new InvalidInputError(`${where}.${(error as Error).message}`);
-      }
+    let steps: Step[];
+    try {
+      steps = expandPlan(service.strategy, service.plan ?? defaultStrategyPlan(service.strategy));
+    } catch (error) {
+      throw new InvalidInputError(`${where}.${(error as Error).message}`);
     }
+    assertWithinQuotas(
+      {
+        strategy: service.strategy,
+        steps,
+        provider: service.provider.kind,
+        providerConfig: config,
+        alarms: service.alarms,
+      },
+      { plan: `${where}.plan`, providerConfig: `${where}.provider` },
+    );
   });
   registry.services.forEach((service, i) => {
     if (service.strategy !== 'ring') return;
