@@ -17,7 +17,8 @@ import { expandPlan, isStrategy, type StrategyName } from './strategies.ts';
  * - execution history events: a Standard execution fails when it reaches 25,000
  *   (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html, a hard quota);
  * - duration: pauses, approval timeouts, hook attempts and retry waits, the candidate's readiness
- *   wait and the provider's `Stepwise.NotReadyYet` retries: the service lock must outlive it;
+ *   wait, a shift's settle loop (`rolloutTimeoutSeconds`) and the provider's `Stepwise.NotReadyYet`
+ *   retries: the service lock must outlive it;
  * - the state the execution carries (the expanded plan rides in every state): AWS refuses more than
  *   262,144 bytes of input or output.
  *
@@ -46,6 +47,24 @@ export const STATE_RESULTS_BYTES = 16 * 1024;
 export const READY_POLL_SECONDS = 15;
 /** How long a candidate may take to become ready when the provider config does not say. */
 export const DEFAULT_READY_TIMEOUT_SECONDS = 900;
+/**
+ * How long Shift traffic may wait for the provider to get its traffic where it was sent (ECS
+ * replacing tasks) when the provider config has no `rolloutTimeoutSeconds`: the 10 minutes the
+ * retry budget gave before.
+ */
+export const DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 600;
+
+/** The pause before Shift traffic asks again after `polls` not-yet answers: 15 s, 30 s, then every 60 s. */
+export function settlePollSeconds(polls: number): number {
+  return Math.min(15 * 2 ** polls, 60);
+}
+
+/** How many times Shift traffic asks again, at most, within `seconds`. */
+export function settlePolls(seconds: number): number {
+  let polls = 0;
+  for (let waited = 0; waited < seconds; polls++) waited += settlePollSeconds(polls);
+  return polls;
+}
 
 type Json = Record<string, unknown>;
 interface AslState {
@@ -84,21 +103,26 @@ const DEFINITIONS: Record<StrategyName, AslDefinition> = {
 } as unknown as Record<StrategyName, AslDefinition>;
 
 /** The task functions (their ASL placeholder, less `FunctionArn`) in which a provider may answer `Stepwise.NotReadyYet` while the cloud catches up. */
-type WaitingTask = 'ShiftTraffic' | 'Promote' | 'RollBack';
+type WaitingTask = 'Promote' | 'RollBack';
 
-/**
- * Where each traffic provider waits for its cloud. `prepares`: Prepare candidate may answer not
- * ready and poll (until `readyTimeoutSeconds`); `waits`: the tasks whose `Stepwise.NotReadyYet`
- * retries it may spend. An unknown provider is assumed to wait everywhere.
- */
-const PROVIDER_WAITS: Record<string, { prepares: boolean; waits: WaitingTask[] }> = {
-  simulated: { prepares: false, waits: [] },
-  'ecs-alb': { prepares: true, waits: ['RollBack'] },
-  'ecs-rolling': { prepares: false, waits: ['ShiftTraffic', 'Promote', 'RollBack'] },
-  'lambda-alias': { prepares: true, waits: [] },
-  'appconfig-flag': { prepares: false, waits: ['ShiftTraffic', 'Promote', 'RollBack'] },
+interface ProviderWaits {
+  /** Prepare candidate may answer not ready and poll, until `readyTimeoutSeconds`. */
+  prepares: boolean;
+  /** Shift traffic may answer not yet and go round the settle loop, until `rolloutTimeoutSeconds`. */
+  settles: boolean;
+  /** The tasks whose `Stepwise.NotReadyYet` retries it may spend. */
+  waits: WaitingTask[];
+}
+
+/** Where each traffic provider waits for its cloud. An unknown provider is assumed to wait everywhere. */
+const PROVIDER_WAITS: Record<string, ProviderWaits> = {
+  simulated: { prepares: false, settles: false, waits: [] },
+  'ecs-alb': { prepares: true, settles: false, waits: ['RollBack'] },
+  'ecs-rolling': { prepares: false, settles: true, waits: ['Promote', 'RollBack'] },
+  'lambda-alias': { prepares: true, settles: false, waits: [] },
+  'appconfig-flag': { prepares: false, settles: true, waits: ['Promote', 'RollBack'] },
 };
-const WAITS_EVERYWHERE = { prepares: true, waits: ['ShiftTraffic', 'Promote', 'RollBack'] as WaitingTask[] };
+const WAITS_EVERYWHERE: ProviderWaits = { prepares: true, settles: true, waits: ['Promote', 'RollBack'] };
 
 /** The plan field a long plan is made long by, per strategy (named in a refusal). */
 const PLAN_LENGTH_FIELD: Record<StrategyName, string> = {
@@ -248,6 +272,8 @@ interface Machine {
   kinds: Map<string, string>;
   /** Where a failing step goes (the advance task's catch-all). */
   rollback: string;
+  /** The Wait a settling shift goes round, and the task it runs again (none in ring). */
+  settle?: { wait: string; task: string };
   timeoutSeconds: number;
 }
 
@@ -268,12 +294,15 @@ function machineOf(strategy: StrategyName): Machine {
       .filter((c) => c.Variable === '$.progress.step.kind' && c.StringEquals)
       .map((c) => [c.StringEquals as string, c.Next]),
   );
+  const settleWait = choices.find((c) => c.Variable === '$.progress.settling')?.Next;
+  const settleTask = settleWait ? states[settleWait]?.Next : undefined;
   return {
     states,
     advance,
     dispatch,
     kinds,
     rollback,
+    ...(settleWait && settleTask ? { settle: { wait: settleWait, task: settleTask } } : {}),
     timeoutSeconds: definition.TimeoutSeconds ?? 365 * 86_400,
   };
 }
@@ -339,6 +368,24 @@ export function worstCase(input: QuotaInput): WorstCase {
   );
 
   const dispatchCost = add(stateCost(m.states[m.advance] as AslState, waits), { events: 2, seconds: 0 });
+  // A shift the provider has not finished goes round Which step? → Wait → Shift traffic → Next step.
+  const configuredRollout = input.providerConfig?.rolloutTimeoutSeconds;
+  const rolloutSeconds =
+    typeof configuredRollout === 'number' ? configuredRollout : DEFAULT_ROLLOUT_TIMEOUT_SECONDS;
+  const settlePollCount = provider.settles && m.settle ? settlePolls(rolloutSeconds) : 0;
+  const settle: Cost = m.settle
+    ? {
+        events:
+          settlePollCount *
+          (stateCost(m.states[m.settle.wait] as AslState, waits).events +
+            stateCost(m.states[m.settle.task] as AslState, waits).events +
+            dispatchCost.events),
+        seconds: Array.from({ length: settlePollCount }, (_, i) => settlePollSeconds(i)).reduce(
+          (a, b) => a + b,
+          0,
+        ),
+      }
+    : ZERO;
   for (const step of input.steps) {
     const target = m.kinds.get(step.kind);
     if (!target) continue;
@@ -349,6 +396,7 @@ export function worstCase(input: QuotaInput): WorstCase {
       add(dispatchCost, { events: cost.events, seconds: cost.seconds + stepWaitSeconds(step) }),
     );
     total = add(total, { events: 0, seconds: ringSeconds(step) });
+    if (step.kind === 'setWeight') total = add(total, settle);
   }
   // Then the plan's end, and a rollback after it (a failed promote): the costliest ending there is.
   const done = m.kinds.get('done');

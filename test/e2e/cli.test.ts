@@ -297,7 +297,7 @@ describe('npx stepwise', () => {
     const long = stepwise('config', 'validate', 'long.json');
     expect(long.code).toBe(1);
     expect(long.stderr.trim()).toMatch(
-      /^stepwise config: long.json: services\[1\]\.plan\.steps: this canary plan \(600 steps once expanded\) on ecs-rolling would need ≈31,\d{3} execution history events in the worst case, over 20,000 \(80 % of Step Functions' 25,000-event quota per execution\); use fewer steps$/,
+      /^stepwise config: long.json: services\[1\]\.plan\.steps: this canary plan \(600 steps once expanded\) on ecs-rolling would need ≈40,\d{3} execution history events in the worst case, over 20,000 \(80 % of Step Functions' 25,000-event quota per execution\); use fewer steps$/,
     );
     const slow = stepwise('config', 'validate', 'slow.json');
     expect(slow.code).toBe(1);

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   assertWithinQuotas,
   HISTORY_LIMIT_EVENTS,
+  HISTORY_QUOTA_EVENTS,
   STATE_LIMIT_BYTES,
+  settlePolls,
   worstCase,
 } from '../../../lambdas/domain/quotas.ts';
 import { expandPlan, type StrategyName } from '../../../lambdas/domain/strategies.ts';
@@ -36,12 +38,20 @@ describe('worst-case execution history', () => {
     expect(worst('linear', linear5).historyEvents).toBeLessThan(800);
   });
 
-  it('adds the 40 NotReadyYet retries of every shift on ecs-rolling: about 3,100 events', () => {
+  it("adds ecs-rolling's waits: every shift's settle loop and the promote's and rollback's NotReadyYet retries", () => {
     const events = worst('linear', linear5, 'ecs-rolling').historyEvents;
-    // 20 shifts × 120, plus the promote's and the rollback's own waits (2 × 120).
-    expect(events - worst('linear', linear5).historyEvents).toBe(22 * 120);
-    expect(events).toBeGreaterThan(3_100);
-    expect(events).toBeLessThan(3_500);
+    // The default 600 s settle: 12 polls (15, 30, then 60 s apart) of Which step? → Wait → Shift traffic
+    // → Next step (2 + 2 + 5 + 5 events) for each of 20 shifts; 40 retries (3 events each) for the
+    // promote and the rollback. The audit's 3,100 counted 40 retries a shift (120 events), before the loop.
+    expect(settlePolls(600)).toBe(12);
+    expect(events - worst('linear', linear5).historyEvents).toBe(20 * 12 * 14 + 2 * 120);
+  });
+
+  it('settles as long as rolloutTimeoutSeconds says', () => {
+    const short = worst('linear', linear5, 'ecs-rolling', { rolloutTimeoutSeconds: 60 });
+    const long = worst('linear', linear5, 'ecs-rolling', { rolloutTimeoutSeconds: 3_600 });
+    expect(long.historyEvents - short.historyEvents).toBe(20 * (settlePolls(3_600) - settlePolls(60)) * 14);
+    expect(long.seconds).toBeGreaterThan(short.seconds + 20 * (3_600 - 60) - 1);
   });
 
   it('adds 15 minutes of readiness polling at 9 events a poll: about 3,700 events', () => {
@@ -63,10 +73,10 @@ describe('worst-case execution history', () => {
     expect(events).toBeLessThan(2_300);
   });
 
-  it('puts a 200-step canary on ecs-rolling at about 31,000 events', () => {
+  it('puts a 200-step canary on ecs-rolling over the quota (the audit: about 31,000 events with retries)', () => {
     const events = worst('canary', canarySteps(200), 'ecs-rolling').historyEvents;
-    expect(events).toBeGreaterThan(30_000);
-    expect(events).toBeLessThan(32_000);
+    expect(events).toBe(worst('canary', canarySteps(200)).historyEvents + 200 * 12 * 14 + 2 * 120);
+    expect(events).toBeGreaterThan(HISTORY_QUOTA_EVENTS);
   });
 
   it('puts 86,400 s of readiness polling alone at 51,840 events', () => {
@@ -87,9 +97,10 @@ describe('worst-case duration', () => {
     const plan = { bakeSeconds: 300, approval: { timeoutSeconds: 3_600 } };
     const simulated = worst('all-at-once', plan).seconds;
     expect(simulated).toBe(300 + 3_600);
-    // ecs-rolling: 40 × 15 s of NotReadyYet each for the shift, the promote and a rollback.
+    // ecs-rolling: the shift's settle loop (12 polls, 645 s in all), 40 × 15 s of NotReadyYet each for
+    // the promote and a rollback.
     expect(worst('all-at-once', plan, 'ecs-rolling', { readyTimeoutSeconds: 1_200 }).seconds).toBe(
-      simulated + 1_200 + 3 * 600,
+      simulated + 1_200 + 645 + 2 * 600,
     );
   });
 
@@ -134,7 +145,7 @@ describe('assertWithinQuotas', () => {
 
   it('refuses a 200-step canary on ecs-rolling, naming plan.steps and the quota', () => {
     expect(check('canary', canarySteps(200), 'ecs-rolling')).toThrow(
-      /^plan\.steps: this canary plan \(600 steps once expanded\) on ecs-rolling would need ≈3\d,\d{3} execution history events in the worst case, over 20,000 \(80 % of Step Functions' 25,000-event quota per execution\); use fewer steps$/,
+      /^plan\.steps: this canary plan \(600 steps once expanded\) on ecs-rolling would need ≈4\d,\d{3} execution history events in the worst case, over 20,000 \(80 % of Step Functions' 25,000-event quota per execution\); use fewer steps$/,
     );
     // The same plan fits where shifts do not wait.
     expect(check('canary', canarySteps(200), 'simulated')).not.toThrow();

@@ -123,12 +123,13 @@ describe('start-deployment', () => {
   it('holds the lock for its worst case: bakes, gate, readiness and the provider waits, and an hour more', async () => {
     const { service, request } = await registered({
       provider: 'ecs-rolling',
-      providerConfig: { ...ECS_ROLLING, readyTimeoutSeconds: 3_600 },
+      providerConfig: { ...ECS_ROLLING, readyTimeoutSeconds: 3_600, rolloutTimeoutSeconds: 1_200 },
     });
     await startWithAws({ ...request, gate: { timeoutSeconds: 600, onTimeout: 'rollback' } });
-    // Three bakes and the gate; the hour the candidate may take to get ready; ecs-rolling's 40 × 15 s
-    // of NotReadyYet retries for each of the 3 shifts, the promote and a rollback; an hour.
-    const waits = 3 * 300 + 600 + 3_600 + 5 * 600 + 3_600;
+    // Three bakes and the gate; the hour the candidate may take to get ready; each of the 3 shifts
+    // waiting its 1,200 s for ECS (asking 15 s, 30 s, then 60 s apart: 1,245 s); ecs-rolling's
+    // 40 × 15 s of NotReadyYet retries for the promote and a rollback; an hour.
+    const waits = 3 * 300 + 600 + 3_600 + 3 * 1_245 + 2 * 600 + 3_600;
     const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
     await expect(local.store().acquireLock(service, 'next', at(waits - 1), 60)).rejects.toThrow('locked');
@@ -144,7 +145,7 @@ describe('start-deployment', () => {
     }));
 
     await expect(startWithAws({ ...request, strategy: 'canary', plan: { steps } })).rejects.toThrow(
-      /^plan\.steps: this canary plan \(600 steps once expanded\) on ecs-rolling would need ≈31,\d{3} execution history events in the worst case, over 20,000 \(80 % of Step Functions' 25,000-event quota per execution\)/,
+      /^plan\.steps: this canary plan \(600 steps once expanded\) on ecs-rolling would need ≈40,\d{3} execution history events in the worst case, over 20,000 \(80 % of Step Functions' 25,000-event quota per execution\)/,
     );
     expect(await tableItems()).toEqual(before);
     await expect(local.store().acquireLock(service, 'next', T0, 60)).resolves.toBeUndefined();
