@@ -191,7 +191,7 @@ const functionOf = (state: AslState): string | undefined => {
 
 /** One state's own events and seconds, with the provider's NotReadyYet retries where it waits. */
 function stateCost(state: AslState, waits: readonly string[]): Cost {
-  if (state.Type === 'Map') return { events: 2, seconds: 0 };
+  // A Map's iterations are added by the walk; its own entered and exited are 2, as for a Choice or Wait.
   if (state.Type !== 'Task') return { events: 2, seconds: 0 };
   const resource = state.Resource ?? '';
   const events = resource.endsWith('.waitForTaskToken') || resource.includes('.sync') ? 6 : 5;
