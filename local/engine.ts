@@ -8,6 +8,7 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
+import { withPartition } from '../lib/strategies/placeholders.ts';
 
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 
@@ -29,8 +30,9 @@ export function aslPath(strategy: string): string {
   return fileURLToPath(new URL(`../statemachines/${strategy}.asl.json`, import.meta.url));
 }
 
+/** A strategy's definition as the local engine runs it: in the `aws` partition. */
 export function loadDefinition(strategy: string): StateMachineDefinition {
-  return JSON.parse(readFileSync(aslPath(strategy), 'utf8')) as StateMachineDefinition;
+  return JSON.parse(withPartition(readFileSync(aslPath(strategy), 'utf8'), 'aws')) as StateMachineDefinition;
 }
 
 /** The longest timer Node sets (2^31 - 1 ms): the engine's own wall-clock task timeout never fires. */

@@ -978,6 +978,7 @@ class ReportBuilder {
         });
         return;
       case 'Next step':
+        if (progress.settling) return;
         if (step?.kind === 'abort')
           this.phases.push({ kind: 'abort', phase: 'abort', verdict: `aborted by ${step.by}` });
         else if (step?.kind === 'done' && step.promotedBy) {
@@ -1040,6 +1041,8 @@ class ReportBuilder {
       this.emit({ kind: 'promoted', weights: progress.weights });
       return;
     }
+    // A shift the provider has not finished yet: the state machine waits and runs it again.
+    if (progress.settling) return;
     if (step?.kind === 'setWeight') {
       this.steps.push({
         step: progress.trafficStep,

@@ -1,5 +1,6 @@
 import { InvalidInputError } from './errors.ts';
 import { checkHookHosts } from './hooks.ts';
+import { assertWithinQuotas } from './quotas.ts';
 import { checkProviderFits, type ProviderLimits, resolveRingsFrom } from './requests.ts';
 import { validator } from './schemas.ts';
 import { hooksOf, type Step } from './steps.ts';
@@ -155,15 +156,23 @@ export function validateRegistry(
     if (service.strategy === 'ring' && service.plan === undefined) {
       throw new InvalidInputError(`${where}.plan is required: a ring rollout lists its rings`);
     }
-    if (service.plan !== undefined) {
-      let steps: Step[];
-      try {
-        steps = expandPlan(service.strategy, service.plan);
-      } catch (error) {
-        throw new InvalidInputError(`${where}.${(error as Error).message}`);
-      }
-      checkHookHosts(hooksOf(steps), service.allowedHosts, `${where}.plan`, service.name);
+    let steps: Step[];
+    try {
+      steps = expandPlan(service.strategy, service.plan ?? defaultStrategyPlan(service.strategy));
+    } catch (error) {
+      throw new InvalidInputError(`${where}.${(error as Error).message}`);
     }
+    checkHookHosts(hooksOf(steps), service.allowedHosts, `${where}.plan`, service.name);
+    assertWithinQuotas(
+      {
+        strategy: service.strategy,
+        steps,
+        provider: service.provider.kind,
+        providerConfig: config,
+        alarms: service.alarms,
+      },
+      { plan: `${where}.plan`, providerConfig: `${where}.provider` },
+    );
   });
   const configs = new Map(
     registry.services.map((entry) => [

@@ -119,6 +119,8 @@ export interface Progress {
   hookAttempt?: number;
   /** While the candidate comes up: since when, and what the provider last said. */
   preparing?: { since: string; ready: boolean; detail?: string };
+  /** While the provider gets a shift's traffic in place (ECS replacing tasks): since when, how often it was asked, what it said. */
+  settling?: { since: string; polls: number; detail?: string };
   /** Ring: the rings that finished, in order. */
   completedRings?: CompletedRing[];
   /** Ring: the state machine the current ring's child execution runs. */

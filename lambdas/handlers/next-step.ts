@@ -52,8 +52,9 @@ async function recordApprovalTimeout(deps: TaskDeps, state: TaskState): Promise<
  * Next step: move the plan's cursor. The state machine's Choice then routes on
  * `$.progress.step.kind`; a pause carries its due time in `$.progress.checkAt` for the Wait.
  * A promote-now or abort asked for on the deployment (`control`) is honoured here, between
- * steps: promote jumps to the end (`done`), abort goes to the rollback path (`abort`). An
- * approval that timed out and continues is recorded first (ApprovalTimedOut).
+ * steps: promote jumps to the end (`done`), abort goes to the rollback path (`abort`). A shift
+ * still settling (`progress.settling`) keeps the cursor where it is. An approval that timed out
+ * and continues is recorded first (ApprovalTimedOut).
  */
 export function makeNextStepHandler(deps: TaskDeps, logger?: Logger) {
   return taskHandler(
@@ -63,12 +64,16 @@ export function makeNextStepHandler(deps: TaskDeps, logger?: Logger) {
       const { check: _check, hook: _hook, approval: _approval, error: _error, ...rest } = state;
       await recordApprovalTimeout(deps, state);
       const control = (await deps.store.getDeployment(state.deployment.deploymentId))?.control;
+      // An abort or promote-now ends a shift that is still settling.
+      const { settling: _settling, ...current } = state.progress;
       if (control?.action === 'abort') {
-        return { ...rest, progress: { ...state.progress, step: { kind: 'abort', by: control.by } } };
+        return { ...rest, progress: { ...current, step: { kind: 'abort', by: control.by } } };
       }
       if (control?.action === 'promote') {
-        return { ...rest, progress: { ...state.progress, step: { kind: 'done', promotedBy: control.by } } };
+        return { ...rest, progress: { ...current, step: { kind: 'done', promotedBy: control.by } } };
       }
+      // A shift the provider has not finished stays the current step: Which step? waits and runs it again.
+      if (state.progress.settling) return { ...rest, progress: state.progress };
       const progress = advance(state.deployment.plan, recordRing(state), deps.clock.now());
       const { ringResult: _done, ...next } = rest;
       if (progress.step?.kind === 'ring') {

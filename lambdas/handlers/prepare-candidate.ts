@@ -1,15 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { CandidateNotReadyError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
+import { DEFAULT_READY_TIMEOUT_SECONDS, READY_POLL_SECONDS } from '../domain/quotas.ts';
 import type { TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import { type TaskDeps, targetOf } from './deps.ts';
 import { parseTaskState } from './state.ts';
 
-/** How long a candidate may take to become ready when the provider config does not say. */
-export const DEFAULT_READY_TIMEOUT_SECONDS = 900;
-/** How long the state machine waits between readiness checks. */
-export const READY_POLL_SECONDS = 15;
+export { DEFAULT_READY_TIMEOUT_SECONDS, READY_POLL_SECONDS };
 
 /**
  * Prepare candidate: bring the new version up beside the stable one, with no traffic. A provider

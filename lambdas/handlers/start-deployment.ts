@@ -5,6 +5,7 @@ import { auditEvent } from '../domain/events.ts';
 import { checkHookHosts, redactHookUrls } from '../domain/hooks.ts';
 import { initialProgress } from '../domain/plan.ts';
 import { runPreflight } from '../domain/preflight.ts';
+import { assertWithinQuotas } from '../domain/quotas.ts';
 import {
   BASELINE_VERSION,
   checkCandidate,
@@ -28,44 +29,10 @@ import type { TaskDeps } from './deps.ts';
 
 export { BASELINE_VERSION };
 
-/** The lock outlives the longest plan by this much, so a crashed run cannot block the service forever. */
+/** The lock outlives the plan's worst case by this much, so a crashed run cannot block the service forever. */
 const LOCK_MARGIN_SECONDS = 3600;
-/**
- * What a provider on its way can add: the candidate's readiness wait (readyTimeoutSeconds, at most
- * an hour) and, per step, the Stepwise.NotReadyYet retries (40 × 15 s), so that a slow but healthy
- * rollout never outlives its lock.
- */
-const READY_ALLOWANCE_SECONDS = 3600;
-const NOT_READY_RETRY_SECONDS_PER_STEP = 600;
 
 const parse = validator<DeploymentRequest>(deploymentRequestSchema, 'deployment');
-
-/** Seconds a step can keep the execution busy: pauses, approval timeouts, every hook attempt and retry wait, a ring's own plan. */
-function stepSeconds(step: Step): number {
-  switch (step.kind) {
-    case 'pause':
-      return step.seconds;
-    case 'approval':
-      return step.timeoutSeconds;
-    case 'hook': {
-      const { retries, timeoutSeconds, retryIntervalSeconds } = step.hook;
-      return (retries + 1) * timeoutSeconds + retries * retryIntervalSeconds;
-    }
-    case 'ring':
-      return isStrategy(step.ring.strategy ?? '') && step.ring.plan
-        ? expandPlan(step.ring.strategy as StrategyName, step.ring.plan).reduce(
-            (sum, s) => sum + stepSeconds(s),
-            0,
-          )
-        : 0;
-    default:
-      return 0;
-  }
-}
-
-function planSeconds(plan: Plan): number {
-  return plan.steps.reduce((sum, s) => sum + stepSeconds(s), 0);
-}
 
 /**
  * Start deployment: validate the request, expand the strategy's plan, snapshot the service's
@@ -89,6 +56,14 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
     };
     checkHookHosts(hooksOf(plan.steps), config.allowedHosts, 'plan', config.service);
     deps.providers(config.provider, config.providerConfig);
+    // The lock lasts the worst case: every pause, approval timeout, hook retry, readiness and provider wait.
+    const worst = assertWithinQuotas({
+      strategy,
+      steps: plan.steps,
+      provider: config.provider,
+      ...(config.providerConfig ? { providerConfig: config.providerConfig } : {}),
+      alarms: config.alarms,
+    });
     const existing = await deps.store.getDeployment(request.deploymentId);
     if (existing && existing.status !== 'IN_PROGRESS' && existing.status !== 'QUEUED') {
       throw new InvalidInputError(`deployment ${request.deploymentId} already ended (${existing.status})`);
@@ -113,10 +88,7 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
       request.service,
       request.deploymentId,
       now,
-      planSeconds(plan) +
-        READY_ALLOWANCE_SECONDS +
-        NOT_READY_RETRY_SECONDS_PER_STEP * plan.steps.length +
-        LOCK_MARGIN_SECONDS,
+      worst.seconds + LOCK_MARGIN_SECONDS,
     );
     try {
       const { plan: _requested, ...rest } = request;

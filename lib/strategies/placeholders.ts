@@ -1,5 +1,17 @@
 const PLACEHOLDER = /\$\{([^}]*)\}/g;
 
+/**
+ * The placeholder of the AWS partition in the definitions' `arn:${Partition}:states:::…` task
+ * resources: the stack fills it with `AWS::Partition` (aws, aws-cn, aws-us-gov), the local runtime
+ * with `aws`.
+ */
+export const PARTITION_PLACEHOLDER = 'Partition';
+
+/** A definition with its partition placeholder filled, as Step Functions will run it there. */
+export function withPartition(definition: string, partition: string): string {
+  return definition.replaceAll(`\${${PARTITION_PLACEHOLDER}}`, partition);
+}
+
 /** The distinct `${Name}` placeholders of a state-machine definition, in order of first use. */
 export function findPlaceholders(definition: string): string[] {
   return [...new Set(Array.from(definition.matchAll(PLACEHOLDER), (match) => match[1] ?? ''))];

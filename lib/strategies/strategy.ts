@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { Aws } from 'aws-cdk-lib';
 import { PROJECT_ROOT, STATE_MACHINES_DIR } from '../project-paths.ts';
 import type { TaskFunction } from '../tasks/task-function.ts';
 import type { TaskFunctions } from '../tasks/task-functions.ts';
-import { checkSubstitutions, findPlaceholders } from './placeholders.ts';
+import { checkSubstitutions, findPlaceholders, PARTITION_PLACEHOLDER } from './placeholders.ts';
 
 export interface StrategyProps {
   /** Lowercase kebab-case; names the ASL file (`statemachines/<name>.asl.json`) and the state machine. */
@@ -24,7 +25,7 @@ export interface ChildStateMachine {
 export interface StrategyConfig {
   /** The ASL text exactly as in the file. */
   readonly definition: string;
-  /** `${Placeholder}` → function or state machine ARN, one per placeholder of the definition. */
+  /** `${Placeholder}` → function or state machine ARN (`${Partition}` → the stack's partition), one per placeholder of the definition. */
   readonly definitionSubstitutions: Record<string, string>;
   /** The functions the definition invokes, in order of first use, so that exactly those can be granted. */
   readonly functions: readonly TaskFunction[];
@@ -35,7 +36,7 @@ export interface StrategyConfig {
 /**
  * A rollout strategy, in the way CodeDeploy's `TrafficRouting` is a class: it binds a strategy name to
  * its Amazon States Language file. What it runs is not listed here but read from the file: every
- * `${...}` placeholder must be the `placeholder` of a task (`TASKS`) or name a state machine it may
+ * `${...}` placeholder but `${Partition}` must be the `placeholder` of a task (`TASKS`) or name a state machine it may
  * start, and the state machine gets exactly those. One subclass per strategy (strategies.ts).
  */
 export abstract class Strategy {
@@ -81,7 +82,9 @@ export abstract class Strategy {
     );
     const unknown = placeholders.filter(
       (placeholder) =>
-        !taskPlaceholders.includes(placeholder) && !stateMachinePlaceholders.includes(placeholder),
+        placeholder !== PARTITION_PLACEHOLDER &&
+        !taskPlaceholders.includes(placeholder) &&
+        !stateMachinePlaceholders.includes(placeholder),
     );
     if (unknown.length > 0) {
       const known = Object.keys(stateMachines);
@@ -98,8 +101,10 @@ export abstract class Strategy {
     const definitionSubstitutions = Object.fromEntries(
       placeholders.map((placeholder) => [
         placeholder,
-        functions.findByPlaceholder(placeholder)?.function.functionArn ??
-          (stateMachines[placeholder] as ChildStateMachine).stateMachineArn,
+        placeholder === PARTITION_PLACEHOLDER
+          ? Aws.PARTITION
+          : (functions.findByPlaceholder(placeholder)?.function.functionArn ??
+            (stateMachines[placeholder] as ChildStateMachine).stateMachineArn),
       ]),
     );
     // Holds by construction today; kept so that a future substitution added here (a table name, a

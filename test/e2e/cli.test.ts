@@ -297,6 +297,64 @@ describe('npx stepwise', () => {
     });
   });
 
+  it("config validate refuses a plan over Step Functions' quotas, naming the field in the file", () => {
+    const steps = Array.from({ length: 200 }, (_, i) => ({
+      weight: Math.ceil(((i + 1) * 100) / 200),
+      bakeSeconds: 60,
+    }));
+    const registry = (provider: Record<string, unknown>, plan?: unknown) => ({
+      services: [
+        {
+          name: 'checkout',
+          environment: 'prod',
+          provider: { kind: 'simulated' },
+          strategy: 'canary',
+          alarms: ['a'],
+        },
+        {
+          name: 'web',
+          environment: 'prod',
+          provider,
+          strategy: 'canary',
+          ...(plan ? { plan } : {}),
+          alarms: ['b'],
+        },
+      ],
+    });
+    writeFileSync(
+      join(cwd, 'long.json'),
+      JSON.stringify(registry({ kind: 'ecs-rolling', cluster: 'prod', service: 'web' }, { steps })),
+    );
+    writeFileSync(
+      join(cwd, 'slow.json'),
+      JSON.stringify(
+        registry({
+          kind: 'ecs-alb',
+          cluster: 'prod',
+          services: ['web-blue', 'web-green'],
+          targetGroupArns: [
+            'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-blue/0123456789abcdef',
+            'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-green/0123456789abcdef',
+          ],
+          listenerArn:
+            'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/0123456789abcdef/0123456789abcdef',
+          readyTimeoutSeconds: 86_400,
+        }),
+      ),
+    );
+
+    const long = stepwise('config', 'validate', 'long.json');
+    expect(long.code).toBe(1);
+    expect(long.stderr.trim()).toMatch(
+      /^stepwise config: long.json: services\[1\]\.plan\.steps: this canary plan \(600 steps once expanded\) on ecs-rolling would need ≈40,\d{3} execution history events in the worst case, over 20,000 \(80 % of Step Functions' 25,000-event quota per execution\); use fewer steps$/,
+    );
+    const slow = stepwise('config', 'validate', 'slow.json');
+    expect(slow.code).toBe(1);
+    expect(slow.stderr.trim()).toMatch(
+      /^stepwise config: slow.json: services\[1\]\.provider\.readyTimeoutSeconds: 86400s of readiness checks \(one every 15s\) would need ≈52,\d{3} execution history events/,
+    );
+  });
+
   it('documents the fault grammar in --help', () => {
     const run = stepwise('deploy', '--help');
     expect(run.code).toBe(0);

@@ -131,7 +131,13 @@ export class FakeEcsAlb {
    * it settles only when a test calls `settle`.
    */
   startupReads: number | undefined;
+  /**
+   * How many DescribeListeners answers after each ModifyListener still show the listener as it
+   * was before the write, as an eventually consistent read may (0: reads see writes at once).
+   */
+  staleReadsAfterWrite = 0;
   private ruleCount = 0;
+  private readonly stale = new Map<string, { actions: Action[]; reads: number }>();
 
   constructor(options: { startupReads?: number } = {}) {
     this.startupReads = options.startupReads;
@@ -170,12 +176,18 @@ export class FakeEcsAlb {
     elbv2.on(DescribeListenersCommand).callsFake((input: DescribeListenersCommandInput) => ({
       Listeners: (input.ListenerArns ?? []).map((arn) => ({
         ListenerArn: arn,
-        DefaultActions: this.listener(arn),
+        DefaultActions: this.staleRead(arn) ?? this.listener(arn),
       })),
     }));
     elbv2.on(ModifyListenerCommand).callsFake((input: ModifyListenerCommandInput) => {
-      this.listener(input.ListenerArn ?? '');
+      const before = this.listener(input.ListenerArn ?? '');
       this.checkTargetGroups(input.DefaultActions ?? []);
+      if (this.staleReadsAfterWrite > 0) {
+        this.stale.set(input.ListenerArn ?? '', {
+          actions: structuredClone(before),
+          reads: this.staleReadsAfterWrite,
+        });
+      }
       this.listeners.set(input.ListenerArn ?? '', structuredClone(input.DefaultActions ?? []));
       return {};
     });
@@ -336,6 +348,14 @@ export class FakeEcsAlb {
   private describeRules(input: DescribeRulesCommandInput) {
     if (input.RuleArns) return { Rules: input.RuleArns.map((arn) => this.rule(arn)) };
     return { Rules: this.rules.filter((r) => r.listener === input.ListenerArn) };
+  }
+
+  /** The listener as it was before the last write, while that write is not yet visible to reads. */
+  private staleRead(arn: string): Action[] | undefined {
+    const stale = this.stale.get(arn);
+    if (!stale) return undefined;
+    if (--stale.reads <= 0) this.stale.delete(arn);
+    return structuredClone(stale.actions);
   }
 
   private listener(arn: string): Action[] {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { STRATEGIES } from '../../lambdas/domain/strategy-names.ts';
 import { TASKS } from '../../lambdas/tasks.ts';
 import { STATE_MACHINES_DIR } from '../../lib/project-paths.ts';
-import { findPlaceholders } from '../../lib/strategies/placeholders.ts';
+import { findPlaceholders, PARTITION_PLACEHOLDER } from '../../lib/strategies/placeholders.ts';
 import { STRATEGY_CONSTRUCTS, stateMachinePlaceholder } from '../../lib/strategies/strategies.ts';
 import {
   type AslState,
@@ -35,9 +35,13 @@ function strategyFile(name: string) {
   const text = readFileSync(join(STATE_MACHINES_DIR, `${name}.asl.json`), 'utf8');
   const placeholders = findPlaceholders(text);
   for (const placeholder of placeholders) {
-    if (!TASKS.some((t) => t.placeholder === placeholder) && !strategyOf(placeholder)) {
+    if (
+      placeholder !== PARTITION_PLACEHOLDER &&
+      !TASKS.some((t) => t.placeholder === placeholder) &&
+      !strategyOf(placeholder)
+    ) {
       throw new Error(
-        `${name}.asl.json: ${placeholder} is neither a task's nor a state machine's placeholder`,
+        `${name}.asl.json: ${placeholder} is neither a task's nor a state machine's placeholder, nor the partition`,
       );
     }
   }
@@ -136,10 +140,11 @@ describe.each(STRATEGIES)('the %s state machine', (name) => {
     }
   });
 
-  it('substitutes exactly its placeholders, each with the ARN of that task function or state machine', () => {
+  it('substitutes exactly its placeholders, each with the ARN of that task function or state machine, and the partition', () => {
     expect(file.tasks.length).toBeGreaterThan(0);
     expect(stateMachine?.Properties.DefinitionSubstitutions).toEqual(
       Object.fromEntries([
+        [PARTITION_PLACEHOLDER, { Ref: 'AWS::Partition' }],
         ...file.tasks.map((task) => [task.placeholder, functionArn(task.id)]),
         ...file.children.map((child) => [
           stateMachinePlaceholder(STRATEGY_CONSTRUCTS[child].id),
@@ -150,6 +155,20 @@ describe.each(STRATEGIES)('the %s state machine', (name) => {
     expect(Object.keys(stateMachine?.Properties.DefinitionSubstitutions).sort()).toEqual(
       [...file.placeholders].sort(),
     );
+  });
+
+  it("names every task resource in the stack's partition (aws-cn, aws-us-gov too), never arn:aws:", () => {
+    const definition = JSON.parse(stateMachine?.Properties.DefinitionString) as {
+      States: Record<string, AslState>;
+    };
+    const resources = allStates(definition.States)
+      .filter(([, state]) => state.Type === 'Task')
+      .map(([stateName, state]) => [stateName, state.Resource] as const);
+    expect(resources.length).toBeGreaterThan(0);
+    for (const [stateName, resource] of resources) {
+      expect(resource, stateName).toMatch(/^arn:\$\{Partition\}:states:::/);
+    }
+    expect(stateMachine?.Properties.DefinitionSubstitutions.Partition).toEqual({ Ref: 'AWS::Partition' });
   });
 
   it('is a Standard state machine named after the stack and the strategy', () => {

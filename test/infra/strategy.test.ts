@@ -1,11 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Aws, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { STRATEGIES } from '../../lambdas/domain/strategy-names.ts';
 import { StepwiseTable } from '../../lib/storage/stepwise-table.ts';
-import { findPlaceholders } from '../../lib/strategies/placeholders.ts';
+import { findPlaceholders, PARTITION_PLACEHOLDER } from '../../lib/strategies/placeholders.ts';
 import {
   CanaryStrategy,
   inCreationOrder,
@@ -207,7 +207,8 @@ describe.each(STRATEGIES)('the %s strategy', (name) => {
           (child) => Object.entries(others).find(([, sm]) => sm === child)?.[0],
         ),
       ].sort(),
-    ).toEqual([...placeholders].sort());
+    ).toEqual(placeholders.filter((p) => p !== PARTITION_PLACEHOLDER).sort());
+    expect(config.definitionSubstitutions[PARTITION_PLACEHOLDER]).toBe(Aws.PARTITION);
   });
 
   it('has a PascalCase construct id', () => {

@@ -1,5 +1,14 @@
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
-import { ECSClient } from '@aws-sdk/client-ecs';
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  ListTaskDefinitionsCommand,
+  RegisterTaskDefinitionCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -8,6 +17,7 @@ import { READY_POLL_SECONDS } from '../../lambdas/handlers/prepare-candidate.ts'
 import { parseFaults } from '../../local/faults.ts';
 import { DEFAULT_ALARMS, type DeploymentReport, LocalRuntime, TASK_NAMES } from '../../local/runtime.ts';
 import { BLUE, baseConfig, FakeEcsAlb, GREEN, LISTENER, REPO, V2 } from '../fakes/ecs-alb-fake.ts';
+import { FakeEcs, V2 as RV2 } from '../fakes/ecs-rolling-fake.ts';
 import * as fn from '../fakes/lambda-fake.ts';
 import { mockClient } from '../support/aws-mock.ts';
 
@@ -59,6 +69,8 @@ interface Run {
   inject?: string[];
   /** Deploys to this service again instead of a new one. */
   service?: string;
+  /** The plan (default: the strategy's, with 120 s bakes). */
+  plan?: unknown;
 }
 
 async function deploy(run: Run): Promise<DeploymentReport> {
@@ -67,7 +79,7 @@ async function deploy(run: Run): Promise<DeploymentReport> {
     service: run.service ?? `${run.provider.kind}-${run.strategy}-${serial}`,
     image: run.image,
     strategy: run.strategy,
-    plan: defaultStrategyPlan(run.strategy, 120),
+    plan: run.plan ?? defaultStrategyPlan(run.strategy, 120),
     alarms: DEFAULT_ALARMS,
     insufficientData: 'healthy',
     requestsPerMinute: 1000,
@@ -191,6 +203,19 @@ describe('ecs-alb', () => {
     expect(fake.services[BLUE]?.desiredCount).toBe(0);
   });
 
+  it('reads the weights again when the first read after a write is stale, and does not roll back', async () => {
+    const fake = ecsAlb(0);
+    // The local runtime's simulated fleet reads the route once after each write, then the task reads it back.
+    fake.staleReadsAfterWrite = 2;
+
+    const report = await deploy({ strategy: 'canary', image: V2, provider: ECS_ALB });
+
+    expect(report.status, report.reason).toBe('SUCCEEDED');
+    expect(candidateShares(report)).toEqual([10, 25, 50, 100]);
+    expect(fake.split(LISTENER)).toEqual({ [BLUE]: 0, [GREEN]: 100 });
+    expect(await liveVersion(report)).toBe(V2);
+  });
+
   it('rolls back when the candidate is not ready within the provider config’s readyTimeoutSeconds', async () => {
     const fake = ecsAlb(1000);
 
@@ -260,6 +285,63 @@ describe('Lambda hooks', () => {
     });
     expect(report.status, report.reason).toBe(status);
     expect(lambda.commandCalls(InvokeCommand)).toHaveLength(1);
+  });
+});
+
+describe('ecs-rolling', () => {
+  const ECS_ROLLING = {
+    kind: 'ecs-rolling',
+    cluster: 'prod',
+    service: 'web',
+    taskRoleArn: 'arn:aws:iam::123456789012:role/web-task',
+    executionRoleArn: 'arn:aws:iam::123456789012:role/web-exec',
+  };
+
+  /** One ECS service of 4 tasks whose rollout replaces a task every `readsPerTask` DescribeServices. */
+  function ecsService(readsPerTask: number): FakeEcs {
+    const fake = new FakeEcs();
+    fake.readsPerTask = readsPerTask;
+    ecs.on(DescribeServicesCommand).callsFake((input) => fake.describeServices(input));
+    ecs.on(DescribeTaskDefinitionCommand).callsFake((input) => fake.describeTaskDefinition(input));
+    ecs.on(ListTaskDefinitionsCommand).callsFake((input) => fake.listTaskDefinitions(input));
+    ecs.on(RegisterTaskDefinitionCommand).callsFake((input) => fake.register(input));
+    ecs.on(UpdateServiceCommand).callsFake((input) => fake.update(input));
+    ecs.on(TagResourceCommand).callsFake((input) => fake.tag(input));
+    ecs.on(UntagResourceCommand).callsFake((input) => fake.untag(input));
+    return fake;
+  }
+
+  const halves = { steps: [50, 100].map((weight) => ({ weight, bakeSeconds: 60 })) };
+
+  it('waits for ECS through the Wait state for as long as rolloutTimeoutSeconds allows, past the 40 retries a task has', async () => {
+    // 2 of the 4 tasks at 25 reads each: more than the 1 + 40 attempts the NotReadyYet retrier gave a shift.
+    const fake = ecsService(25);
+
+    const report = await deploy({
+      strategy: 'canary',
+      image: RV2,
+      plan: halves,
+      provider: { ...ECS_ROLLING, rolloutTimeoutSeconds: 3_600 },
+    });
+
+    expect(report.status, report.reason).toBe('SUCCEEDED');
+    expect(candidateShares(report)).toEqual([50, 100]);
+    expect(fake.image(fake.primary.taskDefinition)).toBe(RV2);
+    expect(fake.primary.runningCount).toBe(4);
+    // Waiting takes virtual time (15 s, 30 s, then 60 s a poll), as it takes ECS's time on AWS.
+    expect(report.simulatedSeconds).toBeGreaterThan(2 * 60 + 1_800);
+  });
+
+  it('rolls back once ECS has not got there within rolloutTimeoutSeconds, naming it', async () => {
+    const fake = ecsService(25);
+
+    const report = await deploy({ strategy: 'canary', image: RV2, plan: halves, provider: ECS_ROLLING });
+
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(report.reason).toContain(
+      "traffic did not reach the step's weight within 600s (providerConfig.rolloutTimeoutSeconds)",
+    );
+    expect(fake.image(fake.primary.taskDefinition)).not.toBe(RV2);
   });
 });
 

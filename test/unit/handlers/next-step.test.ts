@@ -47,6 +47,25 @@ async function control(state: TaskState, action: 'promote' | 'abort', by = 'alic
 }
 
 describe('next-step', () => {
+  it('keeps the cursor on a shift the provider has not finished, and lets an abort end it', async () => {
+    const first = await next(started('canary', canaryPlan(10, 100)));
+    expect(first.progress.step).toMatchObject({ kind: 'setWeight', weight: 10 });
+    const settling = {
+      ...first,
+      progress: {
+        ...first.progress,
+        checkAt: '2026-01-01T00:00:15.000Z',
+        settling: { since: T0.toISOString(), polls: 1 },
+      },
+    };
+
+    expect((await next(settling)).progress).toEqual(settling.progress);
+    await control(settling, 'abort');
+    const aborted = await next(settling);
+    expect(aborted.progress.step).toEqual({ kind: 'abort', by: 'alice@ops' });
+    expect(aborted.progress.settling).toBeUndefined();
+  });
+
   it('puts the cursor on the first step of the plan', async () => {
     const state = started('canary', canaryPlan(10, 100));
     expect((await next(state)).progress).toEqual({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedTrafficProvider } from '../../../lambdas/adapters/traffic/simulated-provider.ts';
+import { NotReadyYetError } from '../../../lambdas/domain/errors.ts';
 import type { TaskState, Weights } from '../../../lambdas/domain/types.ts';
 import type { TaskDeps } from '../../../lambdas/handlers/deps.ts';
 import { makeShiftTrafficHandler } from '../../../lambdas/handlers/shift-traffic.ts';
@@ -27,6 +28,21 @@ class DriftingProvider extends SimulatedTrafficProvider {
   }
 }
 const CANDIDATE = 'shop:2.0';
+
+/** A fleet that takes `reads` calls to get its traffic where it was sent, answering not yet until then (ECS replacing tasks). */
+class SlowProvider extends SimulatedTrafficProvider {
+  calls = 0;
+  private readonly reads: number;
+  constructor(deps: TaskDeps, reads: number) {
+    super(deps.store, deps.clock);
+    this.reads = reads;
+  }
+  override async setWeights(target: Parameters<SimulatedTrafficProvider['setWeights']>[0], weights: Weights) {
+    this.calls += 1;
+    if (this.calls <= this.reads) throw new NotReadyYetError(`ECS is replacing tasks (${this.calls})`);
+    return super.setWeights(target, weights);
+  }
+}
 
 function shift(state: TaskState, deps: TaskDeps = taskDeps(local.store())) {
   return invoke(makeShiftTrafficHandler(deps, silentLogger()), state);
@@ -145,6 +161,55 @@ describe('shift-traffic', () => {
     await expect(shift(await prepared())).rejects.toMatchObject({
       name: 'Stepwise.InvalidInput',
       message: 'progress.step must be a setWeight step, got none',
+    });
+  });
+
+  it('asks the state machine to wait while the provider is on its way, 15 s, 30 s, then 60 s apart, then shifts', async () => {
+    const state = await atFirstWeight();
+    const base = taskDeps(local.store());
+    const slow = new SlowProvider(base, 3);
+    let now = T0;
+    const deps: TaskDeps = { ...base, clock: { now: () => now }, providers: () => slow };
+
+    const checks: string[] = [];
+    let current = state;
+    for (let poll = 0; poll < 3; poll++) {
+      current = await shift(current, deps);
+      expect(current.progress.settling).toMatchObject({ since: T0.toISOString(), polls: poll + 1 });
+      checks.push(current.progress.checkAt ?? '');
+      now = new Date(current.progress.checkAt ?? '');
+    }
+    expect(checks.map((c) => (new Date(c).getTime() - T0.getTime()) / 1000)).toEqual([15, 45, 105]);
+    expect(await shiftedEvents(state.deployment.deploymentId)).toEqual([]);
+
+    const shifted = await shift(current, deps);
+    expect(shifted.progress.settling).toBeUndefined();
+    expect(shifted.progress.checkAt).toBeUndefined();
+    expect(shifted.progress).toMatchObject({ trafficStep: 1, weights: { [CANDIDATE]: 10 } });
+    expect(await shiftedEvents(state.deployment.deploymentId)).toHaveLength(1);
+  });
+
+  it("fails the step once the provider config's rolloutTimeoutSeconds has passed, naming it", async () => {
+    const state = await atFirstWeight();
+    const base = taskDeps(local.store());
+    const slow = new SlowProvider(base, 1_000);
+    let now = T0;
+    const deps: TaskDeps = { ...base, clock: { now: () => now }, providers: () => slow };
+    const withTimeout = {
+      ...state,
+      deployment: { ...state.deployment, providerConfig: { rolloutTimeoutSeconds: 100 } },
+    };
+
+    let current = await shift(withTimeout, deps);
+    now = new Date(T0.getTime() + 99_000);
+    current = await shift(current, deps);
+    expect(current.progress.settling?.polls).toBe(2);
+    now = new Date(T0.getTime() + 100_000);
+    await expect(shift(current, deps)).rejects.toMatchObject({
+      name: 'Stepwise.ProviderFailed',
+      message: expect.stringMatching(
+        /^traffic did not reach the step's weight within 100s \(providerConfig\.rolloutTimeoutSeconds\): ECS is replacing tasks/,
+      ),
     });
   });
 

@@ -1,8 +1,15 @@
+import { AppConfigClient } from '@aws-sdk/client-appconfig';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
+import { makeProviderFactory } from '../../../lambdas/adapters/traffic/providers.ts';
 import { expandPlan } from '../../../lambdas/domain/strategies.ts';
 import { makeRecordEventHandler } from '../../../lambdas/handlers/record-event.ts';
 import { BASELINE_VERSION, makeStartDeploymentHandler } from '../../../lambdas/handlers/start-deployment.ts';
 import type { Clock } from '../../../lambdas/ports/clock.ts';
+import { baseConfig } from '../../fakes/ecs-alb-fake.ts';
+import { scanTable } from '../../support/invariants.ts';
 import {
   canaryPlan,
   deploymentRequest,
@@ -20,6 +27,33 @@ const local = useLocalDynamoDb();
 
 function start(event: unknown, clock: Clock = fixedClock()) {
   return invoke(makeStartDeploymentHandler(taskDeps(local.store(), clock), silentLogger()), event);
+}
+
+const ECS_ROLLING = { cluster: 'prod', service: 'web' };
+const ECS_ALB = { ...baseConfig };
+
+/** Start deployment with the real providers' factory, whose AWS clients it never calls (it only checks their config). */
+function startWithAws(event: unknown) {
+  const clock = fixedClock();
+  const deps = {
+    ...taskDeps(local.store(), clock),
+    providers: makeProviderFactory({
+      store: local.store(),
+      clock,
+      aws: () => ({
+        ecs: new ECSClient({ region: 'eu-west-1' }),
+        elbv2: new ElasticLoadBalancingV2Client({ region: 'eu-west-1' }),
+        lambda: new LambdaClient({ region: 'eu-west-1' }),
+        appconfig: new AppConfigClient({ region: 'eu-west-1' }),
+      }),
+    }),
+  };
+  return invoke(makeStartDeploymentHandler(deps, silentLogger()), event);
+}
+
+/** Every item of the table, to show that a refused start recorded nothing. */
+async function tableItems(): Promise<string[]> {
+  return (await scanTable(local.db().client, local.db().tableName)).map((i) => JSON.stringify(i)).sort();
 }
 
 /** A registered service with a fresh name and a request to deploy it. */
@@ -86,16 +120,48 @@ describe('start-deployment', () => {
     });
   });
 
-  it('holds the lock for as long as the plan can wait, approval timeouts and slow providers included, and an hour more', async () => {
-    const { service, request } = await registered();
-    await start({ ...request, gate: { timeoutSeconds: 600, onTimeout: 'rollback' } });
-    // Bakes and the gate; an hour for the candidate to get ready; 10 minutes of NotReadyYet
-    // retries for each of the 10 steps (the gate, then shift, bake and check three times); an hour.
-    const waits = 3 * 300 + 600 + 3600 + 10 * 600 + 3600;
+  it('holds the lock for its worst case: bakes, gate, readiness and the provider waits, and an hour more', async () => {
+    const { service, request } = await registered({
+      provider: 'ecs-rolling',
+      providerConfig: { ...ECS_ROLLING, readyTimeoutSeconds: 3_600, rolloutTimeoutSeconds: 1_200 },
+    });
+    await startWithAws({ ...request, gate: { timeoutSeconds: 600, onTimeout: 'rollback' } });
+    // Three bakes and the gate; the hour the candidate may take to get ready; each of the 3 shifts
+    // waiting its 1,200 s for ECS (asking 15 s, 30 s, then 60 s apart: 1,245 s); ecs-rolling's
+    // 40 × 15 s of NotReadyYet retries for the promote and a rollback; an hour.
+    const waits = 3 * 300 + 600 + 3_600 + 3 * 1_245 + 2 * 600 + 3_600;
     const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
     await expect(local.store().acquireLock(service, 'next', at(waits - 1), 60)).rejects.toThrow('locked');
     await expect(local.store().acquireLock(service, 'next', at(waits + 1), 60)).resolves.toBeUndefined();
+  });
+
+  it('refuses a 200-step canary on ecs-rolling, naming plan.steps, and records nothing', async () => {
+    const { service, request } = await registered({ provider: 'ecs-rolling', providerConfig: ECS_ROLLING });
+    const before = await tableItems();
+    const steps = Array.from({ length: 200 }, (_, i) => ({
+      weight: Math.ceil(((i + 1) * 100) / 200),
+      bakeSeconds: 60,
+    }));
+
+    await expect(startWithAws({ ...request, strategy: 'canary', plan: { steps } })).rejects.toThrow(
+      /^plan\.steps: this canary plan \(600 steps once expanded\) on ecs-rolling would need ≈40,\d{3} execution history events in the worst case, over 20,000 \(80 % of Step Functions' 25,000-event quota per execution\)/,
+    );
+    expect(await tableItems()).toEqual(before);
+    await expect(local.store().acquireLock(service, 'next', T0, 60)).resolves.toBeUndefined();
+  });
+
+  it('refuses a service whose candidate may take 86,400 s to get ready, naming readyTimeoutSeconds, and records nothing', async () => {
+    const { request } = await registered({
+      provider: 'ecs-alb',
+      providerConfig: { ...ECS_ALB, readyTimeoutSeconds: 86_400 },
+    });
+    const before = await tableItems();
+
+    await expect(startWithAws(request)).rejects.toThrow(
+      /^providerConfig\.readyTimeoutSeconds: 86400s of readiness checks \(one every 15s\) would need ≈52,\d{3} execution history events/,
+    );
+    expect(await tableItems()).toEqual(before);
   });
 
   it('holds the lock through every attempt and retry wait its hooks may take', async () => {

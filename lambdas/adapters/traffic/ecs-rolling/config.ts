@@ -12,6 +12,11 @@ export interface EcsRollingConfig {
   container?: string;
   /** How long Prepare candidate may wait (read by the handler; this provider is ready at once). */
   readyTimeoutSeconds?: number;
+  /**
+   * How long Shift traffic waits for ECS to replace a step's share of the tasks, asking again
+   * 15 s, 30 s, then every 60 s (read by the handler; default 600).
+   */
+  rolloutTimeoutSeconds?: number;
   /** Written to the service's deployment configuration at the first shift (default: the service's own). */
   minimumHealthyPercent?: number;
   /** Written to the service's deployment configuration at the first shift (default: the service's own). */
@@ -33,6 +38,7 @@ export const ecsRollingConfigSchema = {
     service: { type: 'string', minLength: 1, maxLength: 2048 },
     container: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,255}$' },
     readyTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 86_400 },
+    rolloutTimeoutSeconds: { type: 'integer', minimum: 15, maximum: 86_400 },
     minimumHealthyPercent: { type: 'integer', minimum: 0, maximum: 100 },
     maximumPercent: { type: 'integer', minimum: 100, maximum: 1000 },
     circuitBreaker: { type: 'boolean' },

@@ -158,7 +158,7 @@ export class EcsRollingTrafficProvider implements TrafficProvider {
   /**
    * Starts the rollout at the first weight above 0 (UpdateService to the candidate revision) and
    * answers once ECS has replaced at least that share of the running tasks; until then it throws
-   * TransientError, which the state machine retries. Weight 0 rolls back.
+   * NotReadyYetError, and Shift traffic waits and asks again until `rolloutTimeoutSeconds`. Weight 0 rolls back.
    */
   async setWeights(target: TrafficTarget, weights: Weights): Promise<void> {
     const percent = candidatePercent(target, weights);
@@ -189,7 +189,7 @@ export class EcsRollingTrafficProvider implements TrafficProvider {
     return this.weightsOf(snapshot, rolloutOf(snapshot, target), target);
   }
 
-  /** Releases the whole rollout and answers once ECS reports it COMPLETED (TransientError until then). */
+  /** Releases the whole rollout and answers once ECS reports it COMPLETED (NotReadyYetError, retried, until then). */
   async promote(target: TrafficTarget): Promise<void> {
     let snapshot = await this.describe();
     const rollout = this.requireRollout(snapshot, target);
@@ -214,7 +214,7 @@ export class EcsRollingTrafficProvider implements TrafficProvider {
 
   /**
    * UpdateService back to the stable revision (and its remembered desired count, if a recreate
-   * stopped it); answers once no task runs the candidate (TransientError until then).
+   * stopped it); answers once no task runs the candidate (NotReadyYetError, retried, until then).
    */
   async rollback(target: TrafficTarget): Promise<void> {
     let snapshot = await this.describe();
