@@ -5,6 +5,7 @@ import { wildcardMatches } from '../../lambdas/domain/wildcard.ts';
 import { LOCAL_TABLE_NAME } from '../../local/dynamodb-server.ts';
 import { CONTROL_FUNCTION_IDS, type FunctionId, TASK_FUNCTION_IDS } from '../../local/function-scope.ts';
 import { baseConfig as ecsAlbFake } from '../fakes/ecs-alb-fake.ts';
+import { config as ecsRollingFake } from '../fakes/ecs-rolling-fake.ts';
 import { config as lambdaFake } from '../fakes/lambda-fake.ts';
 import { REAL_PROVIDERS } from '../infra/registries.ts';
 import { actionsOf, resourcesOf, roleStatements, type Statement, synthStepwise } from '../infra/support.ts';
@@ -44,6 +45,13 @@ const registry = {
       name: 'trace-ecs-alb',
       environment: 'test',
       provider: { kind: 'ecs-alb', ...ecsAlbFake },
+      strategy: 'canary' as const,
+      alarms: ['trace-errors'],
+    },
+    {
+      name: 'trace-ecs-rolling',
+      environment: 'test',
+      provider: { kind: 'ecs-rolling', ...ecsRollingFake },
       strategy: 'canary' as const,
       alarms: ['trace-errors'],
     },

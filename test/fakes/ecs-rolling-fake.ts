@@ -21,6 +21,14 @@ export const V1 = `${REPO}:1.0.0`;
 export const V2 = `${REPO}:1.1.0`;
 const meta = { $metadata: {} };
 
+/** The provider config of the fake's service, as a registry entry names it. */
+export const config = {
+  cluster: 'prod',
+  service: 'web',
+  taskRoleArn: 'arn:aws:iam::123456789012:role/web-task',
+  executionRoleArn: 'arn:aws:iam::123456789012:role/web-exec',
+};
+
 /**
  * A small ECS: one service, its deployments and tags, and the task definition revisions of its
  * family. `replace(n)` and `settle()` play the scheduler's part between calls.

@@ -17,7 +17,7 @@ import { READY_POLL_SECONDS } from '../../lambdas/handlers/prepare-candidate.ts'
 import { parseFaults } from '../../local/faults.ts';
 import { DEFAULT_ALARMS, type DeploymentReport, LocalRuntime, TASK_NAMES } from '../../local/runtime.ts';
 import { BLUE, baseConfig, FakeEcsAlb, GREEN, LISTENER, REPO, V2 } from '../fakes/ecs-alb-fake.ts';
-import { FakeEcs, V2 as RV2 } from '../fakes/ecs-rolling-fake.ts';
+import { config as ecsRollingFake, FakeEcs, V2 as RV2 } from '../fakes/ecs-rolling-fake.ts';
 import * as fn from '../fakes/lambda-fake.ts';
 import { mockClient } from '../support/aws-mock.ts';
 
@@ -289,13 +289,7 @@ describe('Lambda hooks', () => {
 });
 
 describe('ecs-rolling', () => {
-  const ECS_ROLLING = {
-    kind: 'ecs-rolling',
-    cluster: 'prod',
-    service: 'web',
-    taskRoleArn: 'arn:aws:iam::123456789012:role/web-task',
-    executionRoleArn: 'arn:aws:iam::123456789012:role/web-exec',
-  };
+  const ECS_ROLLING = { kind: 'ecs-rolling', ...ecsRollingFake };
 
   /** One ECS service of 4 tasks whose rollout replaces a task every `readsPerTask` DescribeServices. */
   function ecsService(readsPerTask: number): FakeEcs {
