@@ -172,8 +172,10 @@ export class LocalControlPlane {
     options: LocalControlPlaneOptions = {},
   ): Promise<LocalControlPlane> {
     const plane = new LocalControlPlane(await LocalRuntime.open(dir), options);
-    plane.testRoute = await startTestRoute(options.faults?.hooks ?? [], (fault) =>
-      plane.firedFaults.add(fault),
+    plane.testRoute = await startTestRoute(
+      options.faults?.hooks ?? [],
+      (fault) => plane.firedFaults.add(fault),
+      plane.runtime.candidateFails,
     );
     await plane.recover();
     return plane;

@@ -327,6 +327,11 @@ export class LocalRuntime {
   private readonly aws: (() => AwsProviderClients) | undefined;
   /** The weights each service's provider last read back: what a report says traffic ended on. */
   private readonly lastWeights = new Map<string, Weights>();
+  /** The simulated fleet of each running execution, by deployment: the test route answers as its candidate. */
+  private readonly fleets = new Map<string, SimulatedFleet>();
+  /** For the test route: whether a request to the deployment's candidate fails now. */
+  readonly candidateFails = (deploymentId: string): boolean | undefined =>
+    this.fleets.get(deploymentId)?.probeFails();
   /**
    * The execution names each strategy's state machine holds, whoever started them: the local
    * control plane, a ring's `startExecution.sync:2` tasks, an in-process run's reconciler.
@@ -367,7 +372,11 @@ export class LocalRuntime {
 
   async deploy(options: LocalDeployOptions): Promise<DeploymentReport> {
     const firedFaults = new Set<object>();
-    const testRoute = await startTestRoute(options.faults.hooks, (fault) => firedFaults.add(fault));
+    const testRoute = await startTestRoute(
+      options.faults.hooks,
+      (fault) => firedFaults.add(fault),
+      this.candidateFails,
+    );
     try {
       return await asRuntime(() => this.run(options, testRoute.url, firedFaults));
     } finally {
@@ -620,6 +629,27 @@ export class LocalRuntime {
       startedAt,
       onFault: (fault) => ctx.firedFaults.add(fault),
     });
+    this.fleets.set(request.deploymentId, fleet);
+    try {
+      return await this.executeOn(ctx, strategy, request, report, fleet, faults, startedAt);
+    } finally {
+      this.fleets.delete(request.deploymentId);
+    }
+  }
+
+  private async executeOn(
+    ctx: RunContext,
+    strategy: StrategyName,
+    request: DeploymentRequest,
+    report: ReportBuilder,
+    fleet: SimulatedFleet,
+    faults: ReturnType<typeof faultsFor>,
+    startedAt: Date,
+  ): Promise<{ execution: ExecutionResult; stableVersion: string; stateTransitions: number }> {
+    const { options, clock } = ctx;
+    const service = request.service;
+    const image = request.artifact.image;
+    const stableVersion = fleet.stableVersion;
     const alarm = (metric: 'ErrorRate' | 'LatencyP99', threshold: number): SimulatedAlarmDefinition => ({
       name: `${service}-${metric === 'ErrorRate' ? 'error-rate' : 'p99-latency'}`,
       metric,

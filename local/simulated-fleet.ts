@@ -45,6 +45,7 @@ export interface FleetOptions {
 export class SimulatedFleet {
   private readonly options: FleetOptions;
   private readonly routes: RouteChange[];
+  private probes = 0;
 
   constructor(options: FleetOptions) {
     this.options = options;
@@ -89,6 +90,32 @@ export class SimulatedFleet {
       else behaviour.latencyP99Ms = HEALTHY.latencyP99Ms + fault.value;
     }
     return behaviour;
+  }
+
+  get stableVersion(): string {
+    return this.options.stableVersion;
+  }
+
+  /**
+   * Whether the next request sent straight to the candidate (a smoke test on its test route)
+   * fails: it has the error faults of the traffic step in force, and before any traffic those of
+   * step 1, since the version's bug is there before anyone routes to it. Of n such requests at an
+   * injected error rate p, floor(n · p) fail, spread evenly: the same every run. Without an error
+   * fault it answers.
+   */
+  probeFails(): boolean {
+    const change = this.routes.at(-1) as RouteChange;
+    if (change.stopped.includes(this.options.candidateVersion)) return true;
+    const step = Math.max(change.step, 1);
+    let rate = 0;
+    for (const fault of this.options.faults) {
+      if (fault.kind !== 'errors' || step < fault.fromStep) continue;
+      rate = fault.value;
+      this.options.onFault?.(fault);
+    }
+    const n = this.probes;
+    this.probes += 1;
+    return Math.floor((n + 1) * rate + 1e-9) > Math.floor(n * rate + 1e-9);
   }
 
   /** The share of all requests that `version` receives under `change`. */

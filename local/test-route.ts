@@ -10,15 +10,20 @@ export interface TestRoute {
   close(): Promise<void>;
 }
 
+/** Whether a request to a deployment's candidate fails, as its simulated fleet says; undefined when no fleet runs it. */
+export type CandidateProbe = (deploymentId: string) => boolean | undefined;
+
 /**
  * The candidate's test route, as a real HTTP server on loopback: the smoke-test hooks call it
- * with fetch exactly as they would call a test listener on AWS. `GET /health` answers 200, or
- * 503 for the hook phases that `--inject hook=fail[@phase]` names.
+ * with fetch exactly as they would call a test listener on AWS. `GET /health` answers as the
+ * candidate would: 503 when the deployment's simulated candidate fails the request (its injected
+ * error rate), or for the hook phases that `--inject hook=fail[@phase]` names; else 200.
  */
 export async function startTestRoute(
   faults: HookFault[],
   /** Told of each fault that made it answer 503. */
   onFault?: (fault: HookFault) => void,
+  candidateFails?: CandidateProbe,
 ): Promise<TestRoute> {
   const requests: TestRoute['requests'] = [];
   const server = createServer((req, res) => {
@@ -28,8 +33,12 @@ export async function startTestRoute(
       (f) =>
         (f.phase === undefined || f.phase === phase) && (f.service === undefined || f.service === service),
     );
-    const failing = req.url === '/health' && matching.length > 0;
-    if (failing) for (const fault of matching) onFault?.(fault);
+    const deployment = req.headers['x-stepwise-deployment'] as string | undefined;
+    const injected = req.url === '/health' && matching.length > 0;
+    if (injected) for (const fault of matching) onFault?.(fault);
+    const failing =
+      injected ||
+      (req.url === '/health' && deployment !== undefined && candidateFails?.(deployment) === true);
     const status = req.url !== '/health' ? 404 : failing ? 503 : 200;
     requests.push({ path: req.url ?? '', phase, status });
     res.writeHead(status, { 'content-type': 'application/json' });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultStrategyPlan, type StrategyName } from '../../lambdas/domain/strategies.ts';
 import { parseFaults } from '../../local/faults.ts';
 import { type ApprovalMode, DEFAULT_ALARMS, type DeploymentReport, TASK_NAMES } from '../../local/runtime.ts';
+import { SimulatedFleet } from '../../local/simulated-fleet.ts';
 import { sumOf, useLocalRuntime } from './support.ts';
 
 /**
@@ -186,6 +187,34 @@ describe('hooks', () => {
     );
     expect(report.steps).toHaveLength(0);
     expect(report.phases[0]).toMatchObject({ kind: 'hook', verdict: 'failed' });
+  });
+});
+
+describe('the test route answers as the candidate would', () => {
+  it('a candidate that fails every request fails its pre-traffic smoke test: no traffic ever reaches it', async () => {
+    const report = await deploy({ strategy: 'blue-green', inject: ['errors=100%'] });
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(report.reason).toMatch(/^hook failed after 3 attempts: smoke-test-pre-traffic: .* answered 503/);
+    expect(report.steps).toHaveLength(0);
+    expect(report.injections).toEqual([{ inject: 'errors=100%', fired: true }]);
+  });
+
+  it('a fault that starts at a later step leaves the smoke test before traffic passing', async () => {
+    const report = await deploy({ strategy: 'blue-green', inject: ['errors=100%@step=2'] });
+    expect(report.phases[0]).toMatchObject({ kind: 'hook', verdict: 'passed' });
+  });
+
+  it('a candidate failing some requests fails that share of smoke tests, the same every run', async () => {
+    const fleet = new SimulatedFleet({
+      stableVersion: 'shop:1.0',
+      candidateVersion: 'shop:1.1',
+      requestsPerMinute: 1000,
+      segmentShare: 0.05,
+      faults: [{ kind: 'errors', value: 0.25, fromStep: 1 }],
+      startedAt: new Date(0),
+    });
+    const answers = Array.from({ length: 8 }, () => fleet.probeFails());
+    expect(answers).toEqual([false, false, false, true, false, false, false, true]);
   });
 });
 
