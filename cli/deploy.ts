@@ -69,7 +69,7 @@ const OPTIONS = {
   approve: {
     kind: 'text',
     arg: 'HOW',
-    help: "auto | deny | after=DURATION: an approval gate before the first production traffic, decided that way (and so are the plan's own gates); without it the plan's gates wait out their timeout",
+    help: "auto | deny | after=DURATION: decide the plan's approval gates that way, or, if it has none, add one before the first production traffic; without it the plan's gates wait out their timeout",
   },
   'error-threshold': {
     kind: 'text',

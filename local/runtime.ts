@@ -16,6 +16,7 @@ import { hookHost } from '../lambdas/domain/hooks.ts';
 import { describeStep, type Step } from '../lambdas/domain/steps.ts';
 import {
   defaultStrategyPlan,
+  expandPlan,
   isStrategy,
   type StrategyName,
   withSmokeTests,
@@ -87,10 +88,15 @@ export const DEFAULT_ALARMS: LocalAlarmSettings = {
   treatMissingData: 'notBreaching',
 };
 
+/** Whether the plan holds an approval step (a ring's rings are their own plans). */
+function hasApproval(strategy: StrategyName, plan: unknown): boolean {
+  return expandPlan(strategy, plan).some((step) => step.kind === 'approval');
+}
+
 /** How local runs decide approvals: `auto` approves, `deny` denies, `after` approves after a delay. */
 export type ApprovalMode = { mode: 'auto' } | { mode: 'deny' } | { mode: 'after'; seconds: number };
 
-/** The gate `--approve` puts before the first production traffic. */
+/** The gate `--approve` puts before the first production traffic, when the plan has no approval of its own. */
 export const APPROVE_GATE: ApprovalGate = { timeoutSeconds: 3600, onTimeout: 'rollback' };
 
 export interface LocalDeployOptions {
@@ -401,7 +407,8 @@ export class LocalRuntime {
       service: options.service,
       artifact: { image: options.image, ...(options.digest ? { digest: options.digest } : {}) },
       strategy: options.strategy,
-      ...(options.approve ? { gate: APPROVE_GATE } : {}),
+      // A plan with approvals of its own gets no second one: --approve decides the plan's.
+      ...(options.approve && !hasApproval(options.strategy, options.plan) ? { gate: APPROVE_GATE } : {}),
       trigger: { source: 'cli', principal: options.principal },
       ...(options.commitSha ? { commitSha: options.commitSha } : {}),
       ...(options.reason ? { reason: options.reason } : {}),

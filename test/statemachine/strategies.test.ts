@@ -221,6 +221,12 @@ describe('the test route answers as the candidate would', () => {
 describe('approvals', () => {
   const gated = { steps: [{ setWeight: 10 }, { approval: { timeoutSeconds: 600 } }, { setWeight: 100 }] };
 
+  it("--approve decides the plan's own gates and adds none beside them", async () => {
+    const report = await deploy({ strategy: 'canary', plan: gated, approve: { mode: 'auto' } });
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.phases.filter((p) => p.kind === 'approval').map((p) => p.verdict)).toEqual(['approved']);
+  });
+
   it('rolls back when nobody approves within the timeout', async () => {
     const report = await deploy({ strategy: 'canary', plan: gated });
     expect(report.status).toBe('ROLLED_BACK');
@@ -238,11 +244,8 @@ describe('approvals', () => {
     const late = await deploy({ strategy: 'canary', plan: gated, approve: { mode: 'after', seconds: 600 } });
     expect(late.status).toBe('ROLLED_BACK');
     expect(late.reason).toBe('approval timed out after 600s');
-    // --approve also gates the first traffic, for an hour: 600 s is in time there.
-    expect(late.phases.filter((p) => p.kind === 'approval').map((p) => p.verdict)).toEqual([
-      'approved',
-      'timed out',
-    ]);
+    // The plan has its own gate, so --approve adds none before the first traffic.
+    expect(late.phases.filter((p) => p.kind === 'approval').map((p) => p.verdict)).toEqual(['timed out']);
   });
 
   it('continues after a timeout when the gate says so', async () => {
@@ -302,7 +305,7 @@ describe('approvals', () => {
     expect(report.status).toBe('SUCCEEDED');
     const events = await local().store.listAuditEvents(report.deploymentId);
     const decisions = events.filter((e) => e.type === 'ApprovalDecided');
-    expect(decisions.length).toBeGreaterThanOrEqual(2);
+    expect(decisions).toHaveLength(1);
     expect(decisions[0]?.detail).toMatchObject({ approved: true, waitedSeconds: 120 });
   });
 
