@@ -10,7 +10,7 @@ import {
   parseWeights,
 } from '../lambdas/domain/plan.ts';
 import { checkCandidate } from '../lambdas/domain/requests.ts';
-import { deploymentRequestSchema } from '../lambdas/domain/schemas.ts';
+import { deploymentRequestSchema, refuseHiddenText } from '../lambdas/domain/schemas.ts';
 import {
   defaultStrategyPlan,
   expandPlan,
@@ -243,6 +243,7 @@ export function runOptions(values: Parsed<DeployOptions>['values']): Omit<LocalD
   const image = values.image;
   try {
     checkCandidate(image, '--image');
+    if (values.reason) refuseHiddenText(values.reason, '--reason');
   } catch (error) {
     if (error instanceof InvalidInputError) throw new UsageError(error.message);
     throw error;

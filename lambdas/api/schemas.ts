@@ -1,6 +1,11 @@
 import { InvalidInputError } from '../domain/errors.ts';
 import { checkCandidate } from '../domain/requests.ts';
-import { deploymentRequestSchema, SERVICE_NAME_PATTERN, validator } from '../domain/schemas.ts';
+import {
+  deploymentRequestSchema,
+  refuseHiddenText,
+  SERVICE_NAME_PATTERN,
+  validator,
+} from '../domain/schemas.ts';
 import type { StrategyName } from '../domain/strategy-names.ts';
 import type { ApprovalGate } from '../domain/types.ts';
 import { HttpError } from './http.ts';
@@ -74,7 +79,10 @@ function bodyValidator<T>(schema: object): (body: unknown) => T {
   const check = validator<T>(schema, 'body', { pathFromRoot: true });
   return (body) => {
     try {
-      return check(body);
+      const parsed = check(body);
+      const { reason } = parsed as { reason?: unknown };
+      if (typeof reason === 'string') refuseHiddenText(reason, 'body.reason');
+      return parsed;
     } catch (error) {
       if (error instanceof InvalidInputError) throw new HttpError(400, 'InvalidRequest', error.message);
       throw error;

@@ -56,13 +56,25 @@ export function clip(text: string): string {
 }
 
 /** Throws naming the field when `value` holds an invisible or control character (see INVISIBLE). */
-export function refuseInvisible(value: string, field: string): void {
+export function refuseInvisible(
+  value: string,
+  field: string,
+  why = 'a version must read as what it is',
+): void {
   const match = INVISIBLE.exec(value);
   if (!match) return;
   const code = (match[0].codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0');
   throw new InvalidInputError(
-    `${field} holds the invisible or control character U+${code} at index ${match.index}: a version must read as what it is, got ${shown(value)}`,
+    `${field} holds the invisible or control character U+${code} at index ${match.index}: ${why}, got ${shown(value)}`,
   );
+}
+
+/**
+ * A reason someone gives (it goes into the audit trail as written): lines and tabs are fine, a
+ * bidirectional override or a zero-width character that makes it read as something else is not.
+ */
+export function refuseHiddenText(value: string, field: string): void {
+  refuseInvisible(value.replace(/[\n\t]/g, ' '), field, 'the audit trail must read as it was written');
 }
 
 // The OCI distribution reference grammar (github.com/distribution/reference, regexp.go).

@@ -185,6 +185,10 @@ describe('npx stepwise', () => {
     ],
     [['deploy', '--service', 'checkout', '--image', 'x', '--frobnicate'], /unknown option '--frobnicate'/],
     [
+      ['deploy', '--service', 'checkout', '--image', 'x:1', '--reason', 'ok\u200b'],
+      /--reason holds the invisible or control character U\+200B at index 2/,
+    ],
+    [
       ['deploy', '--service', 'checkout', '--image', 'x', '--strategy', 'yolo'],
       /--strategy must be one of canary, .*, got 'yolo'/,
     ],

@@ -123,6 +123,11 @@ describe('POST /deployments refuses, before anything is recorded', () => {
       'body.image holds the invisible or control character U+200B',
     ],
     [{ service: 'svc-a', image: '🚀' }, 400, 'body.image holds the character 🚀 (U+1F680)'],
+    [
+      { service: 'svc-a', image: 'shop:1.2', reason: 'approved by \u202eeve' },
+      400,
+      'body.reason holds the invisible or control character U+202E at index 12: the audit trail must read as it was written',
+    ],
     [{ service: 'svc-a', image: 'shop:v 1' }, 400, 'body.image holds a space'],
     [
       { service: 'fn', image: 'fn:2', strategy: 'recreate', plan: { startupSeconds: 30, bakeSeconds: 60 } },

@@ -194,6 +194,9 @@ const apiCases: fc.Arbitrary<ApiCase> = fc.oneof(
   fc
     .oneof(fc.constant(''), fc.string({ minLength: 501, maxLength: 600 }))
     .map((reason) => post('reason empty or too long', { ...valid, reason })),
+  withInvisible(fc.stringMatching(/^[a-z][a-z ]{0,40}$/)).map((reason) =>
+    post('reason with an invisible character', { ...valid, reason }),
+  ),
   fc
     .oneof(fc.integer(), fc.string(), fc.constant(null))
     .map((allowFiringAlarms) => post('allowFiringAlarms not a boolean', { ...valid, allowFiringAlarms })),
