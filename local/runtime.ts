@@ -1065,6 +1065,8 @@ class ReportBuilder {
       default:
         break;
     }
+    // Promote or Roll back found the provider still on its way: the state machine waits and runs it again.
+    if (progress.rollingBack || (progress.promoting && !state.outcome)) return;
     if (state.outcome) {
       if (state.outcome.status === 'SUCCEEDED' && event.stateName !== 'Record success') {
         this.emit({ kind: 'concluded', reason: state.outcome.cause ?? '' });

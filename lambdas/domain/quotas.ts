@@ -17,8 +17,8 @@ import { expandPlan, isStrategy, type StrategyName } from './strategies.ts';
  * - execution history events: a Standard execution fails when it reaches 25,000
  *   (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html, a hard quota);
  * - duration: pauses, approval timeouts, hook attempts and retry waits, the candidate's readiness
- *   wait, a shift's settle loop (`rolloutTimeoutSeconds`) and the provider's `Stepwise.NotReadyYet`
- *   retries: the service lock must outlive it;
+ *   wait, and the settle loops where the provider answers not yet (a shift, the promotion, the
+ *   rollback, each up to `rolloutTimeoutSeconds`): the service lock must outlive it;
  * - the state the execution carries (the expanded plan rides in every state): AWS refuses more than
  *   262,144 bytes of input or output.
  *
@@ -48,18 +48,18 @@ export const READY_POLL_SECONDS = 15;
 /** How long a candidate may take to become ready when the provider config does not say. */
 export const DEFAULT_READY_TIMEOUT_SECONDS = 900;
 /**
- * How long Shift traffic may wait for the provider to get its traffic where it was sent (ECS
- * replacing tasks) when the provider config has no `rolloutTimeoutSeconds`: the 10 minutes the
- * retry budget gave before.
+ * How long Shift traffic, Promote or Roll back may wait for the provider to get its traffic where
+ * it was sent (ECS replacing tasks) when the provider config has no `rolloutTimeoutSeconds`: the
+ * 10 minutes the retry budget gave before.
  */
 export const DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 600;
 
-/** The pause before Shift traffic asks again after `polls` not-yet answers: 15 s, 30 s, then every 60 s. */
+/** The pause before a settling task asks again after `polls` not-yet answers: 15 s, 30 s, then every 60 s. */
 export function settlePollSeconds(polls: number): number {
   return Math.min(15 * 2 ** polls, 60);
 }
 
-/** How many times Shift traffic asks again, at most, within `seconds`. */
+/** How many times a settling task asks again, at most, within `seconds`. */
 export function settlePolls(seconds: number): number {
   let polls = 0;
   for (let waited = 0; waited < seconds; polls++) waited += settlePollSeconds(polls);
@@ -102,7 +102,7 @@ const DEFINITIONS: Record<StrategyName, AslDefinition> = {
   'ab-segment': abSegment,
 } as unknown as Record<StrategyName, AslDefinition>;
 
-/** The task functions (their ASL placeholder, less `FunctionArn`) in which a provider may answer `Stepwise.NotReadyYet` while the cloud catches up. */
+/** The task functions (their ASL placeholder, less `FunctionArn`) that may answer not yet and go round their own settle loop (`Promoted?` → `Wait for promotion to settle` → `Promote`). */
 type WaitingTask = 'Promote' | 'RollBack';
 
 interface ProviderWaits {
@@ -110,7 +110,7 @@ interface ProviderWaits {
   prepares: boolean;
   /** Shift traffic may answer not yet and go round the settle loop, until `rolloutTimeoutSeconds`. */
   settles: boolean;
-  /** The tasks whose `Stepwise.NotReadyYet` retries it may spend. */
+  /** The ending tasks that may go round their settle loop, until `rolloutTimeoutSeconds`. */
   waits: WaitingTask[];
 }
 
@@ -173,33 +173,17 @@ const times = (a: Cost, n: number): Cost => ({ events: a.events * n, seconds: a.
 const worse = (a: Cost, b: Cost): Cost =>
   b.events > a.events || (b.events === a.events && b.seconds > a.seconds) ? b : a;
 
-/** Seconds a retrier waits over all its attempts (Step Functions' defaults: 1 s, 3 attempts, rate 2). */
-function retrySeconds(retrier: AslRetrier): number {
-  const attempts = retrier.MaxAttempts ?? 3;
-  let total = 0;
-  for (let i = 0; i < attempts; i++) {
-    const delay = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** i;
-    total += Math.min(delay, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY);
-  }
-  return total;
-}
-
 const functionOf = (state: AslState): string | undefined => {
   const name = state.Parameters?.FunctionName;
   return typeof name === 'string' ? /^\$\{(\w+)FunctionArn\}$/.exec(name)?.[1] : undefined;
 };
 
-/** One state's own events and seconds, with the provider's NotReadyYet retries where it waits. */
-function stateCost(state: AslState, waits: readonly string[]): Cost {
+/** One state's own events (a provider's not-yet answers go round settle loops, counted by the caller). */
+function stateCost(state: AslState): Cost {
   // A Map's iterations are added by the walk; its own entered and exited are 2, as for a Choice or Wait.
   if (state.Type !== 'Task') return { events: 2, seconds: 0 };
   const resource = state.Resource ?? '';
-  const events = resource.endsWith('.waitForTaskToken') || resource.includes('.sync') ? 6 : 5;
-  const fn = functionOf(state);
-  if (!fn || !waits.includes(fn)) return { events, seconds: 0 };
-  const retrier = state.Retry?.find((r) => r.ErrorEquals.includes('Stepwise.NotReadyYet'));
-  if (!retrier) return { events, seconds: 0 };
-  return { events: events + 3 * (retrier.MaxAttempts ?? 3), seconds: retrySeconds(retrier) };
+  return { events: resource.endsWith('.waitForTaskToken') || resource.includes('.sync') ? 6 : 5, seconds: 0 };
 }
 
 /** A state's successors on a run that does not fail: Next, a Choice's branches, not Catch. */
@@ -212,8 +196,10 @@ function successors(state: AslState): string[] {
 interface Walk {
   /** The costliest path to an end (undefined: no path ends there). */
   path?: Cost;
-  /** The costliest loop met on the way (a hook's retry, the readiness poll). */
+  /** The costliest loop met on the way (a hook's retry, the readiness poll, a settle loop). */
   loop: Cost;
+  /** The task functions in that loop (`Promote` in Promote's settle loop). */
+  loopFunctions: string[];
 }
 
 /**
@@ -225,17 +211,20 @@ function walk(
   states: Record<string, AslState>,
   from: string,
   ends: ReadonlySet<string>,
-  waits: readonly string[],
   mapIterations: number,
 ): Walk {
   let loop = ZERO;
+  let loopFunctions: string[] = [];
   const stack: string[] = [];
   const visit = (name: string): Cost | undefined => {
     if (ends.has(name)) return ZERO;
     const at = stack.indexOf(name);
     if (at >= 0) {
       const body = stack.slice(at).reduce((sum, n) => add(sum, own(n)), ZERO);
-      loop = worse(loop, body);
+      if (worse(loop, body) === body) {
+        loop = body;
+        loopFunctions = stack.slice(at).flatMap((n) => functionOf(states[n] as AslState) ?? []);
+      }
       return undefined;
     }
     const state = states[name];
@@ -253,14 +242,14 @@ function walk(
   };
   const own = (name: string): Cost => {
     const state = states[name] as AslState;
-    const cost = stateCost(state, waits);
+    const cost = stateCost(state);
     const inner = state.ItemProcessor;
     if (!inner) return cost;
-    const iteration = walk(inner.States, inner.StartAt, new Set(), waits, 0).path ?? ZERO;
+    const iteration = walk(inner.States, inner.StartAt, new Set(), 0).path ?? ZERO;
     return add(cost, times(add(iteration, { events: 2, seconds: 0 }), mapIterations));
   };
   const path = visit(from);
-  return { path, loop };
+  return { path, loop, loopFunctions };
 }
 
 interface Machine {
@@ -351,7 +340,6 @@ const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value 
 export function worstCase(input: QuotaInput): WorstCase {
   const m = machine(input.strategy);
   const provider = PROVIDER_WAITS[input.provider] ?? WAITS_EVERYWHERE;
-  const waits = provider.waits;
   const configured = input.providerConfig?.readyTimeoutSeconds;
   const readySeconds =
     typeof configured === 'number' ? configured : provider.prepares ? DEFAULT_READY_TIMEOUT_SECONDS : 0;
@@ -359,7 +347,7 @@ export function worstCase(input: QuotaInput): WorstCase {
   const advanceAt = new Set([m.advance]);
 
   // From the start to the first Next step, going round the readiness poll as often as it may.
-  const start = walk(m.states, (DEFINITIONS[input.strategy] as AslDefinition).StartAt, advanceAt, waits, 0);
+  const start = walk(m.states, (DEFINITIONS[input.strategy] as AslDefinition).StartAt, advanceAt, 0);
   const polls = Math.ceil(readySeconds / READY_POLL_SECONDS);
   const readiness = times(start.loop, polls);
   let total = add(
@@ -367,29 +355,36 @@ export function worstCase(input: QuotaInput): WorstCase {
     add(start.path ?? ZERO, { ...readiness, seconds: 0 }),
   );
 
-  const dispatchCost = add(stateCost(m.states[m.advance] as AslState, waits), { events: 2, seconds: 0 });
+  const dispatchCost = add(stateCost(m.states[m.advance] as AslState), { events: 2, seconds: 0 });
   // A shift the provider has not finished goes round Which step? → Wait → Shift traffic → Next step.
   const configuredRollout = input.providerConfig?.rolloutTimeoutSeconds;
   const rolloutSeconds =
     typeof configuredRollout === 'number' ? configuredRollout : DEFAULT_ROLLOUT_TIMEOUT_SECONDS;
-  const settlePollCount = provider.settles && m.settle ? settlePolls(rolloutSeconds) : 0;
-  const settle: Cost = m.settle
-    ? {
-        events:
-          settlePollCount *
-          (stateCost(m.states[m.settle.wait] as AslState, waits).events +
-            stateCost(m.states[m.settle.task] as AslState, waits).events +
-            dispatchCost.events),
-        seconds: Array.from({ length: settlePollCount }, (_, i) => settlePollSeconds(i)).reduce(
-          (a, b) => a + b,
-          0,
-        ),
-      }
-    : ZERO;
+  const rolloutPolls = settlePolls(rolloutSeconds);
+  const pollSeconds = Array.from({ length: rolloutPolls }, (_, i) => settlePollSeconds(i)).reduce(
+    (a, b) => a + b,
+    0,
+  );
+  const settle: Cost =
+    provider.settles && m.settle
+      ? {
+          events:
+            rolloutPolls *
+            (stateCost(m.states[m.settle.wait] as AslState).events +
+              stateCost(m.states[m.settle.task] as AslState).events +
+              dispatchCost.events),
+          seconds: pollSeconds,
+        }
+      : ZERO;
+  // Promote and Roll back go round their own loop (→ Promoted? → Wait for promotion to settle →) where the provider waits there.
+  const withSettleLoop = ({ path, loop, loopFunctions }: Walk): Cost => {
+    const waits = loopFunctions.some((fn) => provider.waits.includes(fn as WaitingTask));
+    return add(path ?? ZERO, waits ? { events: loop.events * rolloutPolls, seconds: pollSeconds } : ZERO);
+  };
   for (const step of input.steps) {
     const target = m.kinds.get(step.kind);
     if (!target) continue;
-    const { path, loop } = walk(m.states, target, advanceAt, waits, rings);
+    const { path, loop } = walk(m.states, target, advanceAt, rings);
     const cost = add(path ?? ZERO, times(loop, loopsOf(step)));
     total = add(
       total,
@@ -400,8 +395,8 @@ export function worstCase(input: QuotaInput): WorstCase {
   }
   // Then the plan's end, and a rollback after it (a failed promote): the costliest ending there is.
   const done = m.kinds.get('done');
-  const ending = done ? (walk(m.states, done, new Set(), waits, rings).path ?? ZERO) : ZERO;
-  const rollback = walk(m.states, m.rollback, new Set(), waits, rings).path ?? ZERO;
+  const ending = done ? withSettleLoop(walk(m.states, done, new Set(), rings)) : ZERO;
+  const rollback = withSettleLoop(walk(m.states, m.rollback, new Set(), rings));
   total = add(total, add(dispatchCost, add(ending, rollback)));
 
   const carried = input.state ?? {

@@ -102,6 +102,13 @@ export interface CompletedRing {
 /** Percent of traffic per version, keyed by version name. Integers 0..100 summing to 100. */
 export type Weights = Record<string, number>;
 
+/** A task waiting for its provider to settle: since when, how often it asked, what the provider last said. */
+export interface Settling {
+  since: string;
+  polls: number;
+  detail?: string;
+}
+
 export interface Progress {
   /** Index of the current step in `plan.steps`; -1 before the first. */
   stepIndex: number;
@@ -120,7 +127,11 @@ export interface Progress {
   /** While the candidate comes up: since when, and what the provider last said. */
   preparing?: { since: string; ready: boolean; detail?: string };
   /** While the provider gets a shift's traffic in place (ECS replacing tasks): since when, how often it was asked, what it said. */
-  settling?: { since: string; polls: number; detail?: string };
+  settling?: Settling;
+  /** While the provider finishes a promotion (ECS draining the old version): the same. */
+  promoting?: Settling;
+  /** While the provider finishes a rollback (ECS replacing the candidate's tasks): the same. */
+  rollingBack?: Settling;
   /** Ring: the rings that finished, in order. */
   completedRings?: CompletedRing[];
   /** Ring: the state machine the current ring's child execution runs. */

@@ -1,7 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { WeightsMismatchError } from '../domain/errors.ts';
+import { NotReadyYetError, WeightsMismatchError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { sameWeights } from '../domain/plan.ts';
+import { settled, settleLater } from '../domain/settle.ts';
 import type { TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import { type TaskDeps, targetOf } from './deps.ts';
@@ -58,7 +59,10 @@ function summarizeCause(cause: string): string {
 /**
  * Roll back: all traffic back to the stable version (any segment removed, a stopped stable
  * version started again), read back to be sure, and say why. Also ends an A/B analysis that
- * never promotes: the same traffic move, recorded as the experiment's conclusion.
+ * never promotes: the same traffic move, recorded as the experiment's conclusion. A provider
+ * still finishing (ECS replacing the candidate's tasks) answers not yet: the state machine goes
+ * round _Wait for rollback to settle_ until `rolloutTimeoutSeconds`, then _Rollback failed_ leaves
+ * the rest to the reconciler.
  */
 export function makeRollBackHandler(deps: TaskDeps, logger?: Logger) {
   return taskHandler(
@@ -72,7 +76,12 @@ export function makeRollBackHandler(deps: TaskDeps, logger?: Logger) {
       const reason = concluding
         ? `analysis complete after ${state.progress.trafficStep} step(s): ${deployment.stableVersion} keeps all traffic`
         : rollbackReason(state);
-      await provider.rollback(target);
+      try {
+        await provider.rollback(target);
+      } catch (error) {
+        if (!(error instanceof NotReadyYetError)) throw error;
+        return settleLater(state, 'rollingBack', error, deps.clock.now());
+      }
       const weights = await provider.getWeights(target);
       if (!sameWeights(weights, { [deployment.stableVersion]: 100 })) {
         throw new WeightsMismatchError(
@@ -95,7 +104,7 @@ export function makeRollBackHandler(deps: TaskDeps, logger?: Logger) {
       await deps.store.updateDeployment(deployment.deploymentId, { weights, reason });
       return {
         ...state,
-        progress: { ...state.progress, weights },
+        progress: { ...settled(state.progress, 'rollingBack'), weights },
         outcome: concluding
           ? { status: 'SUCCEEDED', cause: reason }
           : { status: 'ROLLED_BACK', error: 'Stepwise.RolledBack', cause: reason },

@@ -1,41 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import {
-  InvalidInputError,
-  NotReadyYetError,
-  ProviderError,
-  WeightsMismatchError,
-} from '../domain/errors.ts';
+import { InvalidInputError, NotReadyYetError, WeightsMismatchError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { sameWeights, splitWeights } from '../domain/plan.ts';
-import { DEFAULT_ROLLOUT_TIMEOUT_SECONDS, settlePollSeconds } from '../domain/quotas.ts';
+import { settled, settleLater } from '../domain/settle.ts';
 import type { TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import { type TaskDeps, targetOf } from './deps.ts';
 import { parseTaskState } from './state.ts';
-
-/**
- * The provider is on its way (ECS still replacing tasks): the state machine waits until
- * `progress.checkAt` and runs the step again, 15 s, 30 s, then every 60 s, until the provider
- * config's `rolloutTimeoutSeconds` (default 600) runs out, which fails the step.
- */
-function settling(state: TaskState, error: NotReadyYetError, now: Date): TaskState {
-  const { deployment, progress } = state;
-  const since = progress.settling?.since ?? now.toISOString();
-  const polls = progress.settling?.polls ?? 0;
-  const timeout = Number(deployment.providerConfig?.rolloutTimeoutSeconds ?? DEFAULT_ROLLOUT_TIMEOUT_SECONDS);
-  const waited = (now.getTime() - new Date(since).getTime()) / 1000;
-  if (waited >= timeout) {
-    throw new ProviderError(
-      `traffic did not reach the step's weight within ${timeout}s (providerConfig.rolloutTimeoutSeconds): ${error.message}`,
-      { cause: error },
-    );
-  }
-  const checkAt = new Date(now.getTime() + settlePollSeconds(polls) * 1000).toISOString();
-  return {
-    ...state,
-    progress: { ...progress, checkAt, settling: { since, polls: polls + 1, detail: error.message } },
-  };
-}
 
 /**
  * Shift traffic: apply the current setWeight step, read it back, and note when traffic moved
@@ -57,7 +28,7 @@ export function makeShiftTrafficHandler(deps: TaskDeps, logger?: Logger) {
         await provider.setWeights(target, wanted);
       } catch (error) {
         if (!(error instanceof NotReadyYetError)) throw error;
-        return settling(state, error, deps.clock.now());
+        return settleLater(state, 'settling', error, deps.clock.now());
       }
       const actual = await provider.getWeights(target);
       if (!sameWeights(actual, wanted)) {
@@ -77,10 +48,14 @@ export function makeShiftTrafficHandler(deps: TaskDeps, logger?: Logger) {
         currentStep: trafficStep,
         weights: actual,
       });
-      const { settling: _settled, checkAt: _due, ...rest } = progress;
       return {
         ...state,
-        progress: { ...rest, trafficStep, weights: actual, stepStartedAt: now.toISOString() },
+        progress: {
+          ...settled(progress, 'settling'),
+          trafficStep,
+          weights: actual,
+          stepStartedAt: now.toISOString(),
+        },
       };
     },
   );

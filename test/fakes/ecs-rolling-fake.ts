@@ -51,6 +51,12 @@ export class FakeEcs {
    * as ECS does while the state machine waits (undefined: only when a test calls `replace`).
    */
   readsPerTask: number | undefined;
+  /**
+   * Once every task runs the primary revision, ECS reports the rollout COMPLETED only after this
+   * many more DescribeServices reads (steady state; undefined: at once).
+   */
+  steadyReads: number | undefined;
+  private untilSteady: number | undefined;
   private reads = 0;
   private sequence = 0;
   private failures = new Map<string, Error>();
@@ -159,6 +165,9 @@ export class FakeEcs {
       ++this.reads % this.readsPerTask === 0
     ) {
       this.replace(1);
+    } else if (this.untilSteady !== undefined && --this.untilSteady <= 0) {
+      this.untilSteady = undefined;
+      this.primary.rolloutState = 'COMPLETED';
     }
     if (this.missing) return { services: [], failures: [{ arn: this.serviceArn, reason: 'MISSING' }] };
     expect(input).toMatchObject({ cluster: 'prod', services: ['web'] });
@@ -236,7 +245,8 @@ export class FakeEcs {
     }
     this.deployments = this.deployments.filter((d) => d === primary || (d.runningCount ?? 0) > 0);
     if (this.deployments.length === 1 && primary.runningCount === primary.desiredCount) {
-      primary.rolloutState = 'COMPLETED';
+      if (this.steadyReads === undefined) primary.rolloutState = 'COMPLETED';
+      else this.untilSteady = this.steadyReads;
     }
   }
 

@@ -337,6 +337,50 @@ describe('ecs-rolling', () => {
     );
     expect(fake.image(fake.primary.taskDefinition)).not.toBe(RV2);
   });
+
+  // More asks than the 1 + 40 attempts the NotReadyYet retrier gave Promote and Roll back before
+  // their settle loops.
+  it('promotes once ECS reports the rollout COMPLETED, waiting through Wait for promotion to settle', async () => {
+    // Every task on the candidate at the last shift; ECS reaches steady state 60 reads later.
+    const fake = ecsService(1);
+    fake.steadyReads = 60;
+
+    const report = await deploy({
+      strategy: 'canary',
+      image: RV2,
+      plan: halves,
+      provider: { ...ECS_ROLLING, rolloutTimeoutSeconds: 7_200 },
+    });
+
+    expect(report.status, report.reason).toBe('SUCCEEDED');
+    expect(fake.image(fake.primary.taskDefinition)).toBe(RV2);
+    expect(fake.deployments).toHaveLength(1);
+    expect(fake.primary.runningCount).toBe(4);
+    expect(await liveVersion(report)).toBe(RV2);
+    const trail = await runtime.store.listAuditEvents(report.deploymentId);
+    expect(trail.filter((e) => e.type === 'Promoted')).toHaveLength(1);
+  });
+
+  it('rolls back through Wait for rollback to settle until no task runs the candidate, and closes as rolled back', async () => {
+    // Half the tasks on the candidate at step 1; taking them back at 30 reads a task.
+    const fake = ecsService(30);
+
+    const report = await deploy({
+      strategy: 'canary',
+      image: RV2,
+      plan: halves,
+      inject: ['errors=50%@step=1'],
+      provider: { ...ECS_ROLLING, rolloutTimeoutSeconds: 7_200 },
+    });
+
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(report.reason).toContain('step 1 unhealthy');
+    expect(report.reconciled).toEqual([]);
+    expect(fake.image(fake.primary.taskDefinition)).not.toBe(RV2);
+    expect(fake.deployments.every((d) => fake.image(d.taskDefinition) !== RV2)).toBe(true);
+    const trail = await runtime.store.listAuditEvents(report.deploymentId);
+    expect(trail.filter((e) => e.type === 'RolledBack')).toHaveLength(1);
+  });
 });
 
 describe('lambda-alias', () => {

@@ -3,6 +3,8 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll } from 'vitest';
 import { DynamoDbStore } from '../../lambdas/adapters/dynamodb/dynamodb-store.ts';
 import { makeProviderFactory } from '../../lambdas/adapters/traffic/providers.ts';
+import { SimulatedTrafficProvider } from '../../lambdas/adapters/traffic/simulated-provider.ts';
+import { NotReadyYetError } from '../../lambdas/domain/errors.ts';
 import type { Hook, HookContext, HookResult } from '../../lambdas/domain/hooks.ts';
 import type { StepKind } from '../../lambdas/domain/steps.ts';
 import type {
@@ -157,6 +159,37 @@ export function taskDeps(
 }
 
 /** A task handler as Lambda calls it: the middy handler with an event and a context. */
+/**
+ * A provider whose `method` answers not yet (`Stepwise.NotReadyYet`, ECS still replacing tasks)
+ * for its first `reads` calls, then does what the simulated provider does.
+ */
+export class SlowToSettle extends SimulatedTrafficProvider {
+  calls = 0;
+  private readonly method: 'setWeights' | 'promote' | 'rollback';
+  private readonly reads: number;
+  constructor(deps: TaskDeps, method: 'setWeights' | 'promote' | 'rollback', reads: number) {
+    super(deps.store, deps.clock);
+    this.method = method;
+    this.reads = reads;
+  }
+  private notYet() {
+    this.calls += 1;
+    if (this.calls <= this.reads) throw new NotReadyYetError(`ECS is replacing tasks (${this.calls})`);
+  }
+  override async setWeights(...args: Parameters<SimulatedTrafficProvider['setWeights']>) {
+    if (this.method === 'setWeights') this.notYet();
+    return super.setWeights(...args);
+  }
+  override async promote(...args: Parameters<SimulatedTrafficProvider['promote']>) {
+    if (this.method === 'promote') this.notYet();
+    return super.promote(...args);
+  }
+  override async rollback(...args: Parameters<SimulatedTrafficProvider['rollback']>) {
+    if (this.method === 'rollback') this.notYet();
+    return super.rollback(...args);
+  }
+}
+
 export type Invocable = (event: unknown, context: Context) => Promise<unknown>;
 
 export function invoke(handler: Invocable, event: unknown): Promise<TaskState> {

@@ -38,20 +38,36 @@ describe('worst-case execution history', () => {
     expect(worst('linear', linear5).historyEvents).toBeLessThan(800);
   });
 
-  it("adds ecs-rolling's waits: every shift's settle loop and the promote's and rollback's NotReadyYet retries", () => {
+  it("adds ecs-rolling's waits: every shift's settle loop, and the promote's and the rollback's", () => {
     const events = worst('linear', linear5, 'ecs-rolling').historyEvents;
     // The default 600 s settle: 12 polls (15, 30, then 60 s apart) of Which step? → Wait → Shift traffic
-    // → Next step (2 + 2 + 5 + 5 events) for each of 20 shifts; 40 retries (3 events each) for the
-    // promote and the rollback. The audit's 3,100 counted 40 retries a shift (120 events), before the loop.
+    // → Next step (2 + 2 + 5 + 5 events) for each of 20 shifts; 12 of Wait → Promote → Promoted?
+    // (2 + 5 + 2) for the promote, the same for the rollback. The audit's 3,100 counted 40 retries a
+    // shift (120 events), before the loops.
     expect(settlePolls(600)).toBe(12);
-    expect(events - worst('linear', linear5).historyEvents).toBe(20 * 12 * 14 + 2 * 120);
+    expect(events - worst('linear', linear5).historyEvents).toBe(20 * 12 * 14 + 2 * 12 * 9);
+  });
+
+  it('counts the promote and rollback loops only where the provider waits there (ecs-alb: the rollback)', () => {
+    const plan = { bakeSeconds: 0 };
+    const ready = { readyTimeoutSeconds: 0 };
+    const base = worst('all-at-once', plan, 'simulated');
+    const alb = worst('all-at-once', plan, 'ecs-alb', ready);
+    const rolling = worst('all-at-once', plan, 'ecs-rolling', ready);
+    expect(alb.historyEvents - base.historyEvents).toBe(12 * 9);
+    expect(alb.seconds - base.seconds).toBe(645);
+    // ecs-rolling also settles its one shift (12 × 14) and its promote.
+    expect(rolling.historyEvents - base.historyEvents).toBe(12 * 14 + 2 * 12 * 9);
   });
 
   it('settles as long as rolloutTimeoutSeconds says', () => {
     const short = worst('linear', linear5, 'ecs-rolling', { rolloutTimeoutSeconds: 60 });
     const long = worst('linear', linear5, 'ecs-rolling', { rolloutTimeoutSeconds: 3_600 });
-    expect(long.historyEvents - short.historyEvents).toBe(20 * (settlePolls(3_600) - settlePolls(60)) * 14);
-    expect(long.seconds).toBeGreaterThan(short.seconds + 20 * (3_600 - 60) - 1);
+    // Every shift's loop (14 events a poll), the promote's and the rollback's (9 each) go round longer.
+    expect(long.historyEvents - short.historyEvents).toBe(
+      (settlePolls(3_600) - settlePolls(60)) * (20 * 14 + 2 * 9),
+    );
+    expect(long.seconds).toBeGreaterThan(short.seconds + 22 * (3_600 - 60) - 1);
   });
 
   it('adds 15 minutes of readiness polling at 9 events a poll: about 3,700 events', () => {
@@ -75,7 +91,7 @@ describe('worst-case execution history', () => {
 
   it('puts a 200-step canary on ecs-rolling over the quota (the audit: about 31,000 events with retries)', () => {
     const events = worst('canary', canarySteps(200), 'ecs-rolling').historyEvents;
-    expect(events).toBe(worst('canary', canarySteps(200)).historyEvents + 200 * 12 * 14 + 2 * 120);
+    expect(events).toBe(worst('canary', canarySteps(200)).historyEvents + 200 * 12 * 14 + 2 * 12 * 9);
     expect(events).toBeGreaterThan(HISTORY_QUOTA_EVENTS);
   });
 
@@ -93,14 +109,14 @@ describe('worst-case execution history', () => {
 });
 
 describe('worst-case duration', () => {
-  it('adds bakes, approval timeouts, readiness and the provider waits of the ASL retriers', () => {
+  it("adds bakes, approval timeouts, readiness and the provider's settle loops", () => {
     const plan = { bakeSeconds: 300, approval: { timeoutSeconds: 3_600 } };
     const simulated = worst('all-at-once', plan).seconds;
     expect(simulated).toBe(300 + 3_600);
-    // ecs-rolling: the shift's settle loop (12 polls, 645 s in all), 40 × 15 s of NotReadyYet each for
-    // the promote and a rollback.
+    // ecs-rolling: the shift's settle loop (12 polls, 645 s in all), the same for the promote's and
+    // a rollback's.
     expect(worst('all-at-once', plan, 'ecs-rolling', { readyTimeoutSeconds: 1_200 }).seconds).toBe(
-      simulated + 1_200 + 645 + 2 * 600,
+      simulated + 1_200 + 3 * 645,
     );
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sameWeights } from '../../../lambdas/domain/plan.ts';
+import type { TaskDeps } from '../../../lambdas/handlers/deps.ts';
 import { makePromoteHandler } from '../../../lambdas/handlers/promote.ts';
 import { makeRecreateStepHandler } from '../../../lambdas/handlers/recreate-step.ts';
 import { makeShiftTrafficHandler } from '../../../lambdas/handlers/shift-traffic.ts';
@@ -7,6 +8,7 @@ import {
   canaryPlan,
   invoke,
   preparedDeployment,
+  SlowToSettle,
   silentLogger,
   stepTo,
   T0,
@@ -32,8 +34,8 @@ async function atTheEnd() {
   return stepTo(deps, shifted, 'done');
 }
 
-const promote = (state: unknown) =>
-  invoke(makePromoteHandler(taskDeps(local.store()), silentLogger()), state);
+const promote = (state: unknown, deps: TaskDeps = taskDeps(local.store())) =>
+  invoke(makePromoteHandler(deps, silentLogger()), state);
 
 describe('promote', () => {
   it('gives the candidate all traffic and makes it the live version', async () => {
@@ -76,5 +78,54 @@ describe('promote', () => {
     const routes = await local.store().getRoutes(state.deployment.service);
     expect(routes?.weights).toEqual({ 'shop:2.0': 100 });
     expect(routes?.stopped ?? []).toEqual([]);
+  });
+
+  it('waits while ECS drains the old version, recording nothing, then promotes', async () => {
+    const state = await atTheEnd();
+    const base = taskDeps(local.store());
+    const slow = new SlowToSettle(base, 'promote', 2);
+    let now = T0;
+    const deps: TaskDeps = { ...base, clock: { now: () => now }, providers: () => slow };
+
+    let current = await promote(state, deps);
+    expect(current.progress.promoting).toMatchObject({ since: T0.toISOString(), polls: 1 });
+    expect(current.progress.checkAt).toBe(new Date(T0.getTime() + 15_000).toISOString());
+    now = new Date(current.progress.checkAt ?? '');
+    current = await promote(current, deps);
+    expect(current.progress.promoting?.polls).toBe(2);
+    const service = state.deployment.service;
+    expect((await local.store().getServiceStatus(service))?.liveVersion).not.toBe('shop:2.0');
+    const trail = () => local.store().listAuditEvents(state.deployment.deploymentId);
+    expect((await trail()).filter((e) => e.type === 'Promoted')).toEqual([]);
+
+    now = new Date(current.progress.checkAt ?? '');
+    const promoted = await promote(current, deps);
+    expect(promoted.progress.promoting).toBeUndefined();
+    expect(promoted.progress.checkAt).toBeUndefined();
+    expect((await local.store().getServiceStatus(service))?.liveVersion).toBe('shop:2.0');
+    expect((await trail()).filter((e) => e.type === 'Promoted')).toHaveLength(1);
+  });
+
+  it("fails once the provider config's rolloutTimeoutSeconds has passed, naming it", async () => {
+    const end = await atTheEnd();
+    const state = {
+      ...end,
+      deployment: { ...end.deployment, providerConfig: { rolloutTimeoutSeconds: 60 } },
+    };
+    const base = taskDeps(local.store());
+    let now = T0;
+    const deps: TaskDeps = {
+      ...base,
+      clock: { now: () => now },
+      providers: () => new SlowToSettle(base, 'promote', 99),
+    };
+    const waiting = await promote(state, deps);
+    now = new Date(T0.getTime() + 60_000);
+    await expect(promote(waiting, deps)).rejects.toMatchObject({
+      name: 'Stepwise.ProviderFailed',
+      message: expect.stringMatching(
+        /^shop:2\.0 did not take all traffic within 60s \(providerConfig\.rolloutTimeoutSeconds\): ECS is replacing tasks/,
+      ),
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskState } from '../../../lambdas/domain/types.ts';
+import type { TaskDeps } from '../../../lambdas/handlers/deps.ts';
 import { makeRecreateStepHandler } from '../../../lambdas/handlers/recreate-step.ts';
 import { makeRollBackHandler, rollbackReason } from '../../../lambdas/handlers/roll-back.ts';
 import { makeRouteSegmentHandler } from '../../../lambdas/handlers/route-segment.ts';
@@ -8,6 +9,7 @@ import { BASELINE_VERSION } from '../../../lambdas/handlers/start-deployment.ts'
 import {
   invoke,
   preparedDeployment,
+  SlowToSettle,
   silentLogger,
   stepTo,
   T0,
@@ -230,5 +232,59 @@ describe('rollbackReason', () => {
     expect(rollbackReason(state)).toBe('rollback requested at step 1');
     const passed = { healthy: true, checkedAt: T0.toISOString(), alarms: [], reasons: [] };
     expect(rollbackReason({ ...state, check: passed })).toBe('rollback requested at step 1');
+  });
+
+  it('waits while ECS replaces the candidate, recording nothing, then rolls back and says why', async () => {
+    const state = unhealthy(await shifted(2));
+    const base = taskDeps(local.store());
+    const slow = new SlowToSettle(base, 'rollback', 3);
+    let now = T0;
+    const deps: TaskDeps = { ...base, clock: { now: () => now }, providers: () => slow };
+    const rollBack = (s: TaskState) => invoke(makeRollBackHandler(deps, silentLogger()), s);
+
+    let current = state;
+    const due: number[] = [];
+    for (let poll = 1; poll <= 3; poll++) {
+      current = await rollBack(current);
+      expect(current.progress.rollingBack).toMatchObject({ since: T0.toISOString(), polls: poll });
+      expect(current.outcome).toBeUndefined();
+      now = new Date(current.progress.checkAt ?? '');
+      due.push((now.getTime() - T0.getTime()) / 1000);
+    }
+    expect(due).toEqual([15, 45, 105]);
+    expect((await trailOf(state)).filter((e) => e.type === 'RolledBack')).toEqual([]);
+
+    const done = await rollBack(current);
+    expect(done.progress.rollingBack).toBeUndefined();
+    expect(done.progress.weights).toEqual({ [BASELINE_VERSION]: 100 });
+    expect(done.outcome).toMatchObject({
+      status: 'ROLLED_BACK',
+      cause: 'step 2 unhealthy: alarm errors is in ALARM',
+    });
+    expect((await trailOf(state)).filter((e) => e.type === 'RolledBack')).toHaveLength(1);
+  });
+
+  it('fails once rolloutTimeoutSeconds has passed, naming it, so Rollback failed hands it to the reconciler', async () => {
+    const shiftedOnce = await shifted(1);
+    const state = {
+      ...unhealthy(shiftedOnce),
+      deployment: { ...shiftedOnce.deployment, providerConfig: { rolloutTimeoutSeconds: 30 } },
+    };
+    const base = taskDeps(local.store());
+    let now = T0;
+    const deps: TaskDeps = {
+      ...base,
+      clock: { now: () => now },
+      providers: () => new SlowToSettle(base, 'rollback', 99),
+    };
+    const rollBack = (s: TaskState) => invoke(makeRollBackHandler(deps, silentLogger()), s);
+    const waiting = await rollBack(state);
+    now = new Date(T0.getTime() + 30_000);
+    await expect(rollBack(waiting)).rejects.toMatchObject({
+      name: 'Stepwise.ProviderFailed',
+      message: expect.stringContaining(
+        `traffic did not return to ${BASELINE_VERSION} within 30s (providerConfig.rolloutTimeoutSeconds): ECS is replacing tasks`,
+      ),
+    });
   });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedTrafficProvider } from '../../../lambdas/adapters/traffic/simulated-provider.ts';
-import { NotReadyYetError } from '../../../lambdas/domain/errors.ts';
 import type { TaskState, Weights } from '../../../lambdas/domain/types.ts';
 import type { TaskDeps } from '../../../lambdas/handlers/deps.ts';
 import { makeShiftTrafficHandler } from '../../../lambdas/handlers/shift-traffic.ts';
@@ -11,6 +10,7 @@ import {
   invoke,
   nextStep,
   preparedDeployment,
+  SlowToSettle,
   silentLogger,
   stepTo,
   T0,
@@ -28,21 +28,6 @@ class DriftingProvider extends SimulatedTrafficProvider {
   }
 }
 const CANDIDATE = 'shop:2.0';
-
-/** A fleet that takes `reads` calls to get its traffic where it was sent, answering not yet until then (ECS replacing tasks). */
-class SlowProvider extends SimulatedTrafficProvider {
-  calls = 0;
-  private readonly reads: number;
-  constructor(deps: TaskDeps, reads: number) {
-    super(deps.store, deps.clock);
-    this.reads = reads;
-  }
-  override async setWeights(target: Parameters<SimulatedTrafficProvider['setWeights']>[0], weights: Weights) {
-    this.calls += 1;
-    if (this.calls <= this.reads) throw new NotReadyYetError(`ECS is replacing tasks (${this.calls})`);
-    return super.setWeights(target, weights);
-  }
-}
 
 function shift(state: TaskState, deps: TaskDeps = taskDeps(local.store())) {
   return invoke(makeShiftTrafficHandler(deps, silentLogger()), state);
@@ -167,7 +152,7 @@ describe('shift-traffic', () => {
   it('asks the state machine to wait while the provider is on its way, 15 s, 30 s, then 60 s apart, then shifts', async () => {
     const state = await atFirstWeight();
     const base = taskDeps(local.store());
-    const slow = new SlowProvider(base, 3);
+    const slow = new SlowToSettle(base, 'setWeights', 3);
     let now = T0;
     const deps: TaskDeps = { ...base, clock: { now: () => now }, providers: () => slow };
 
@@ -192,7 +177,7 @@ describe('shift-traffic', () => {
   it("fails the step once the provider config's rolloutTimeoutSeconds has passed, naming it", async () => {
     const state = await atFirstWeight();
     const base = taskDeps(local.store());
-    const slow = new SlowProvider(base, 1_000);
+    const slow = new SlowToSettle(base, 'setWeights', 1_000);
     let now = T0;
     const deps: TaskDeps = { ...base, clock: { now: () => now }, providers: () => slow };
     const withTimeout = {

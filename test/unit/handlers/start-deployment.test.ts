@@ -126,10 +126,10 @@ describe('start-deployment', () => {
       providerConfig: { ...ECS_ROLLING, readyTimeoutSeconds: 3_600, rolloutTimeoutSeconds: 1_200 },
     });
     await startWithAws({ ...request, gate: { timeoutSeconds: 600, onTimeout: 'rollback' } });
-    // Three bakes and the gate; the hour the candidate may take to get ready; each of the 3 shifts
-    // waiting its 1,200 s for ECS (asking 15 s, 30 s, then 60 s apart: 1,245 s); ecs-rolling's
-    // 40 × 15 s of NotReadyYet retries for the promote and a rollback; an hour.
-    const waits = 3 * 300 + 600 + 3_600 + 3 * 1_245 + 2 * 600 + 3_600;
+    // Three bakes and the gate; the hour the candidate may take to get ready; each of the 3 shifts,
+    // the promote and a rollback waiting its 1,200 s for ECS (asking 15 s, 30 s, then 60 s apart:
+    // 1,245 s); an hour.
+    const waits = 3 * 300 + 600 + 3_600 + 5 * 1_245 + 3_600;
     const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
     await expect(local.store().acquireLock(service, 'next', at(waits - 1), 60)).rejects.toThrow('locked');

@@ -17,6 +17,12 @@ export interface AppConfigFlagConfig {
   percentageAttribute?: string;
   /** How long Prepare candidate may wait (read by the handler; this provider is ready at once). */
   readyTimeoutSeconds?: number;
+  /**
+   * How long Shift traffic, Promote and Roll back each wait for an AppConfig deployment of the
+   * flag (this service's or another's) to finish, asking again 15 s, 30 s, then every 60 s (read
+   * by the handlers; default 600).
+   */
+  rolloutTimeoutSeconds?: number;
 }
 
 export const DEFAULT_PERCENTAGE_ATTRIBUTE = 'rolloutPercentage';
@@ -38,6 +44,7 @@ export const appConfigFlagConfigSchema = {
     deploymentStrategyId: { type: 'string', pattern: STRATEGY_PATTERN },
     percentageAttribute: { type: 'string', pattern: KEY_PATTERN },
     readyTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 86_400 },
+    rolloutTimeoutSeconds: { type: 'integer', minimum: 15, maximum: 86_400 },
   },
 } as const;
 

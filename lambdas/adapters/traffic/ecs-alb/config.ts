@@ -56,6 +56,8 @@ export const ecsAlbConfigSchema = {
     segmentPriority: { type: 'integer', minimum: 1, maximum: 50_000 },
     /** How long Prepare candidate waits for the candidate to be steady and healthy; default 900. */
     readyTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 86_400 },
+    /** How long Roll back waits for the stable side to have a healthy target again (asking 15 s, 30 s, then every 60 s); default 600. */
+    rolloutTimeoutSeconds: { type: 'integer', minimum: 15, maximum: 86_400 },
     /** The task role of the live task definition: the only one Stepwise may pass to ECS as one (required when it has one). */
     taskRoleArn: { type: 'string', pattern: ROLE_ARN_PATTERN },
     /** The execution role of the live task definition: the only one Stepwise may pass to ECS as one (required when it has one). */
@@ -74,6 +76,7 @@ export interface EcsAlbConfig {
   container?: string;
   segmentPriority?: number;
   readyTimeoutSeconds?: number;
+  rolloutTimeoutSeconds?: number;
   taskRoleArn?: string;
   executionRoleArn?: string;
 }

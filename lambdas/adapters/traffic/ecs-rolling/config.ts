@@ -13,8 +13,8 @@ export interface EcsRollingConfig {
   /** How long Prepare candidate may wait (read by the handler; this provider is ready at once). */
   readyTimeoutSeconds?: number;
   /**
-   * How long Shift traffic waits for ECS to replace a step's share of the tasks, asking again
-   * 15 s, 30 s, then every 60 s (read by the handler; default 600).
+   * How long Shift traffic, Promote and Roll back each wait for ECS to replace the tasks they
+   * asked for, asking again 15 s, 30 s, then every 60 s (read by the handlers; default 600).
    */
   rolloutTimeoutSeconds?: number;
   /** Written to the service's deployment configuration at the first shift (default: the service's own). */

@@ -349,6 +349,15 @@ describe('AppConfigFlagTrafficProvider config', () => {
     ).toThrow(/^providerConfig\.deploymentStrategyId must match pattern/);
   });
 
+  it('takes how long a flag deployment may take to finish, from 15 s', () => {
+    expect(
+      () => new AppConfigFlagTrafficProvider(client, { ...config, rolloutTimeoutSeconds: 1_800 }),
+    ).not.toThrow();
+    expect(() => new AppConfigFlagTrafficProvider(client, { ...config, rolloutTimeoutSeconds: 5 })).toThrow(
+      'providerConfig.rolloutTimeoutSeconds must be >= 15',
+    );
+  });
+
   it('names an unknown field', () => {
     expect(() => new AppConfigFlagTrafficProvider(client, { ...config, cluster: 'prod' })).toThrow(
       'providerConfig.cluster is not a known field',

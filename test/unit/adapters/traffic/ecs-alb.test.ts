@@ -506,6 +506,7 @@ describe('parseEcsAlbConfig', () => {
     [{ testListenerArn: LISTENER }, 'providerConfig.testListenerArn must differ from the production route'],
     [{ segmentPriority: 0 }, 'providerConfig.segmentPriority must be >= 1'],
     [{ readyTimeoutSeconds: '900' }, 'providerConfig.readyTimeoutSeconds must be integer'],
+    [{ rolloutTimeoutSeconds: 5 }, 'providerConfig.rolloutTimeoutSeconds must be >= 15'],
     [{ weights: [50, 50] }, 'providerConfig.weights is not a known field'],
   ])('refuses %j, naming the field', (overrides, message) => {
     expect(() => providerWith(overrides)).toThrow(message);
