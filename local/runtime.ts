@@ -9,8 +9,9 @@ import { DefaultHookRunner } from '../lambdas/adapters/hooks/hook-runner.ts';
 import { type AwsProviderClients, makeProviderFactory } from '../lambdas/adapters/traffic/providers.ts';
 import type { ControlDeps } from '../lambdas/control/deps.ts';
 import { type ExecutionEnded, type Reconciled, reconcile } from '../lambdas/control/reconciler.ts';
+import { SWEEP_INTERVAL_MINUTES } from '../lambdas/control/sweeper.ts';
 import { verifyChain } from '../lambdas/domain/audit.ts';
-import { ConflictError, ResourceNotFoundError } from '../lambdas/domain/errors.ts';
+import { ConflictError, ResourceNotFoundError, TransientError } from '../lambdas/domain/errors.ts';
 import { auditEvent } from '../lambdas/domain/events.ts';
 import { hookHost } from '../lambdas/domain/hooks.ts';
 import { describeStep, type Step } from '../lambdas/domain/steps.ts';
@@ -253,6 +254,9 @@ export type Approver = (
 ) => Promise<{ approved: boolean; by?: string }>;
 
 /** One run's shared pieces: a ring's child executions run in the same context. */
+/** How many sweeps an in-process run waits for a reconcile its provider is not ready for: a day's. */
+const IN_PROCESS_SWEEPS = (24 * 60) / SWEEP_INTERVAL_MINUTES;
+
 interface RunContext {
   options: LocalDeployOptions;
   clock: VirtualClock;
@@ -547,9 +551,19 @@ export class LocalRuntime {
       clock: ctx.clock,
     };
     return asFunction('control:reconcile', async () => {
-      const reconciled = await reconcile(deps, ended);
-      await (deps.executions as InProcessExecutions).idle();
-      return reconciled;
+      // On AWS a reconcile the provider is not ready for (ECS still replacing the candidate's
+      // tasks) fails, and the sweep tries again every 5 minutes; in process the same, on the run's
+      // clock, for up to a day. Under serve its own sweep does it, in real time.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const reconciled = await reconcile(deps, ended);
+          await (deps.executions as InProcessExecutions).idle();
+          return reconciled;
+        } catch (error) {
+          if (!(error instanceof TransientError) || ctx.realTime || attempt >= IN_PROCESS_SWEEPS) throw error;
+          ctx.clock.advanceBy(SWEEP_INTERVAL_MINUTES * 60);
+        }
+      }
     });
   }
 

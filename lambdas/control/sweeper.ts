@@ -3,6 +3,9 @@ import type { ControlDeps } from './deps.ts';
 import { pumpQueue } from './launcher.ts';
 import { reconcile } from './reconciler.ts';
 
+/** How often the sweep runs (the reconcile function's schedule). */
+export const SWEEP_INTERVAL_MINUTES = 5;
+
 export interface Swept {
   /** Deployments whose execution had ended without the reconciler hearing of it. */
   reconciled: string[];

@@ -3,6 +3,7 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Schedule } from 'aws-cdk-lib/aws-events';
 import type { Role } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { SWEEP_INTERVAL_MINUTES } from '../../lambdas/control/sweeper.ts';
 import type { StrategyName } from '../../lambdas/domain/strategy-names.ts';
 import type { ChildStateMachine } from '../strategies/strategy.ts';
 import { StepwiseApi, type StepwiseApiProps } from './stepwise-api.ts';
@@ -69,9 +70,8 @@ export class ControlPlane extends Construct {
       ruleDescription: 'ended executions of the Stepwise state machines, to reconcile their deployments',
       // Status-change events are delivered on a best-effort basis: the sweep finds what they missed.
       schedule: {
-        schedule: Schedule.rate(Duration.minutes(5)),
-        description:
-          'every 5 minutes, reconcile deployments whose execution ended unheard and pump stalled queues',
+        schedule: Schedule.rate(Duration.minutes(SWEEP_INTERVAL_MINUTES)),
+        description: `every ${SWEEP_INTERVAL_MINUTES} minutes, reconcile deployments whose execution ended unheard and pump stalled queues`,
       },
       eventPattern: {
         source: ['aws.states'],

@@ -381,6 +381,37 @@ describe('ecs-rolling', () => {
     const trail = await runtime.store.listAuditEvents(report.deploymentId);
     expect(trail.filter((e) => e.type === 'RolledBack')).toHaveLength(1);
   });
+
+  it('a rollback ECS has not finished within rolloutTimeoutSeconds ends in Rollback failed, and the reconciler finishes it as the sweep would', async () => {
+    // Forward a task a read; back to the stable revision, 60 reads a task: far more than the
+    // rollback's 60 s loop and its retries read.
+    const fake = ecsService(1);
+    const stable = fake.primary.taskDefinition;
+    ecs.on(UpdateServiceCommand).callsFake((input) => {
+      if (input.taskDefinition === stable) fake.readsPerTask = 60;
+      return fake.update(input);
+    });
+
+    const report = await deploy({
+      strategy: 'canary',
+      image: RV2,
+      plan: halves,
+      inject: ['errors=50%@step=1'],
+      provider: { ...ECS_ROLLING, rolloutTimeoutSeconds: 60 },
+    });
+
+    expect(report.error).toBe('Stepwise.RollbackFailed');
+    expect(report.status, report.reason).toBe('ROLLED_BACK');
+    // The rollback's own UpdateService had sent ECS back: the reconciler waited, sweep after sweep, and closed it.
+    expect(report.reconciled).toEqual([
+      expect.stringMatching(
+        /^closed as ROLLED_BACK: execution failed with Stepwise\.RollbackFailed: traffic did not return/,
+      ),
+    ]);
+    expect(fake.deployments.every((d) => fake.image(d.taskDefinition) !== RV2)).toBe(true);
+    expect(await runtime.store.getLock(report.service)).toBeUndefined();
+    expect((await runtime.store.getDeployment(report.deploymentId))?.status).toBe('ROLLED_BACK');
+  });
 });
 
 describe('lambda-alias', () => {
