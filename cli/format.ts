@@ -46,6 +46,11 @@ export function progressLines(event: ProgressEvent, candidate: string): string[]
         `  deployment  ${event.deploymentId}`,
         `  stable      ${event.stableVersion}`,
         `  plan        ${formatPlan(event.steps)}`,
+        ...(event.bakesExtendedTo
+          ? [
+              `              bakes before a check made ${formatDuration(event.bakesExtendedTo)}: the alarms need that long to see the new version`,
+            ]
+          : []),
         '',
       ];
     case 'shifted':

@@ -128,7 +128,15 @@ export interface LocalDeployOptions {
 }
 
 export type ProgressEvent =
-  | { kind: 'started'; deploymentId: string; stableVersion: string; candidateVersion: string; steps: Step[] }
+  | {
+      kind: 'started';
+      deploymentId: string;
+      stableVersion: string;
+      candidateVersion: string;
+      steps: Step[];
+      /** Bakes made longer to the alarms' evaluation window, in seconds. */
+      bakesExtendedTo?: number;
+    }
   | { kind: 'shifted'; step: number; label?: string; weights: Weights }
   | { kind: 'paused'; label: string; seconds: number }
   | { kind: 'checked'; step: number; healthy: boolean; alarms: AlarmObservation[]; reasons: string[] }
@@ -1026,6 +1034,7 @@ class ReportBuilder {
           stableVersion: state.deployment.stableVersion,
           candidateVersion: state.deployment.candidateVersion,
           steps: state.deployment.plan.steps,
+          ...(state.deployment.bakesExtendedTo ? { bakesExtendedTo: state.deployment.bakesExtendedTo } : {}),
         });
         return;
       case 'Next step':

@@ -2,7 +2,7 @@ import { PROVIDER_LIMITS } from '../adapters/traffic/providers.ts';
 import { InvalidInputError, LockHeldError, TransientError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { checkHookHosts } from '../domain/hooks.ts';
-import { assertWithinQuotas } from '../domain/quotas.ts';
+import { assertPlanWithinQuotas } from '../domain/quotas.ts';
 import {
   BASELINE_VERSION,
   checkCandidate,
@@ -110,13 +110,7 @@ export async function checkSubmission(deps: ControlDeps, input: SubmitRequest): 
   const steps = expandPlan(strategy, rawPlan, input.gate ? { approvalGate: input.gate } : {});
   await resolveRings(input.service, steps, lookup, PROVIDER_LIMITS);
   await checkPlanHosts(deps, config, steps);
-  assertWithinQuotas({
-    strategy,
-    steps,
-    provider: config.provider,
-    ...(config.providerConfig ? { providerConfig: config.providerConfig } : {}),
-    alarms: config.alarms,
-  });
+  assertPlanWithinQuotas(config, strategy, steps);
   const deploymentId = deploymentName(
     input.service,
     input.artifact.image,

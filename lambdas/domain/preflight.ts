@@ -10,6 +10,8 @@ export interface AlarmDescription {
   actionsEnabled?: boolean;
   state?: AlarmState;
   reason?: string;
+  /** A metric alarm's evaluation window: how long new data takes to move it (`Period × DatapointsToAlarm`). */
+  windowSeconds?: number;
 }
 
 export interface PreflightVerdict {
@@ -71,8 +73,11 @@ export async function runPreflight(
   if (verdict.blocking.length > 0) {
     throw new PreflightFailedError(`pre-flight: ${verdict.blocking.join('; ')}`);
   }
+  const windows = described.flatMap((d) => (d.windowSeconds ? [d.windowSeconds] : []));
   return {
     alarms: Object.fromEntries(described.map((d) => [d.name, d.state ?? 'NOT_FOUND'])),
     ...(verdict.firingAllowed.length > 0 ? { firingAllowed: verdict.firingAllowed, allowedBy } : {}),
+    /** The longest evaluation window of the service's metric alarms: a check must not come sooner after traffic moves. */
+    ...(windows.length > 0 ? { windowSeconds: Math.max(...windows) } : {}),
   };
 }

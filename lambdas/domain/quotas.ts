@@ -462,3 +462,18 @@ export function assertWithinQuotas(
   }
   return worst;
 }
+
+/** `assertWithinQuotas` for a plan of a registered service: its provider, provider config and alarms. */
+export function assertPlanWithinQuotas(
+  config: { provider: string; providerConfig?: Record<string, unknown>; alarms: string[] },
+  strategy: StrategyName,
+  steps: Step[],
+): WorstCase {
+  return assertWithinQuotas({
+    strategy,
+    steps,
+    provider: config.provider,
+    ...(config.providerConfig ? { providerConfig: config.providerConfig } : {}),
+    alarms: config.alarms,
+  });
+}

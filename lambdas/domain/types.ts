@@ -81,6 +81,8 @@ export interface Deployment extends Omit<DeploymentRequest, 'plan'> {
    */
   alarmsFiringAtStart?: string[];
   insufficientData: InsufficientDataPolicy;
+  /** Set when bakes were made longer, to this many seconds: the alarms' evaluation window (a check must not judge silence). */
+  bakesExtendedTo?: number;
   stableVersion: string;
   candidateVersion: string;
   startedAt: string;

@@ -1,11 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { PROVIDER_LIMITS } from '../adapters/traffic/providers.ts';
+import { extendBakes } from '../domain/bakes.ts';
 import { InvalidInputError, ServiceNotFoundError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { checkHookHosts, redactHookUrls } from '../domain/hooks.ts';
 import { initialProgress } from '../domain/plan.ts';
 import { runPreflight } from '../domain/preflight.ts';
-import { assertWithinQuotas } from '../domain/quotas.ts';
+import { assertPlanWithinQuotas } from '../domain/quotas.ts';
 import {
   BASELINE_VERSION,
   checkCandidate,
@@ -46,7 +47,7 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
     checkCandidate(request.artifact.image, 'deployment.artifact.image', { baselineOn: config.provider });
     const { strategy, rawPlan } = chooseStrategy(config, request);
     checkProviderFits(config, strategy, PROVIDER_LIMITS, 'deployment.strategy');
-    const plan: Plan = {
+    const written: Plan = {
       steps: await resolveRings(
         request.service,
         expandPlan(strategy, rawPlan, request.gate ? { approvalGate: request.gate } : {}),
@@ -54,16 +55,10 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
         PROVIDER_LIMITS,
       ),
     };
-    checkHookHosts(hooksOf(plan.steps), config.allowedHosts, 'plan', config.service);
+    checkHookHosts(hooksOf(written.steps), config.allowedHosts, 'plan', config.service);
     deps.providers(config.provider, config.providerConfig);
-    // The lock lasts the worst case: every pause, approval timeout, hook retry, readiness and provider wait.
-    const worst = assertWithinQuotas({
-      strategy,
-      steps: plan.steps,
-      provider: config.provider,
-      ...(config.providerConfig ? { providerConfig: config.providerConfig } : {}),
-      alarms: config.alarms,
-    });
+    const quotas = (steps: Step[]) => assertPlanWithinQuotas(config, strategy, steps);
+    quotas(written.steps);
     const existing = await deps.store.getDeployment(request.deploymentId);
     if (existing && existing.status !== 'IN_PROGRESS' && existing.status !== 'QUEUED') {
       throw new InvalidInputError(`deployment ${request.deploymentId} already ended (${existing.status})`);
@@ -72,6 +67,15 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
       ...(request.allowFiringAlarms ? { allowFiringAlarms: true } : {}),
       principal: request.trigger.principal,
     });
+    // A check sooner after a traffic move than the alarms can see would pass on silence: its bake
+    // grows to their evaluation window (a ring's rings do this in their own executions).
+    const bakes =
+      strategy === 'ring' || !preflight.windowSeconds
+        ? { steps: written.steps, extended: [] }
+        : extendBakes(written.steps, preflight.windowSeconds);
+    const plan: Plan = { steps: bakes.steps };
+    // The lock lasts the worst case: every pause, approval timeout, hook retry, readiness and provider wait.
+    const worst = quotas(plan.steps);
     const status = await deps.store.getServiceStatus(request.service);
     const stableVersion =
       (existing?.status === 'IN_PROGRESS' ? existing.stableVersion : undefined) ??
@@ -102,6 +106,7 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
         alarms: config.alarms,
         ...(preflight.firingAllowed ? { alarmsFiringAtStart: preflight.firingAllowed } : {}),
         insufficientData: config.insufficientData,
+        ...(bakes.extended.length > 0 ? { bakesExtendedTo: preflight.windowSeconds } : {}),
         stableVersion,
         candidateVersion: request.artifact.image,
         startedAt: existing?.startedAt ?? now.toISOString(),
@@ -142,6 +147,9 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
             steps: plan.steps.length,
             stableVersion,
             preflight,
+            ...(bakes.extended.length > 0
+              ? { bakesExtended: { toSeconds: preflight.windowSeconds, checks: bakes.extended } }
+              : {}),
             ...(request.reason ? { reason: request.reason } : {}),
           },
         }),

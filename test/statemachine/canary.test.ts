@@ -203,4 +203,28 @@ describe('canary.asl.json on the embedded engine', () => {
     expect(strict.status).toBe('ROLLED_BACK');
     expect(strict.steps).toHaveLength(1);
   });
+
+  describe('never on silence', () => {
+    it("a 0 s bake with a version failing half its requests is judged after the alarms' window, and rolled back", async () => {
+      const report = await deploy(['errors=50%'], { plan: defaultStrategyPlan('canary', 0) });
+
+      expect(report.status).toBe('ROLLED_BACK');
+      expect(report.steps[0]).toMatchObject({ weight: 10, verdict: 'unhealthy' });
+      expect(report.reason).toMatch(/^step 1 unhealthy: alarm svc-\d+-error-rate is in ALARM/);
+      // The local alarms evaluate one 60 s datapoint: the bake waited for it.
+      expect(report.simulatedSeconds).toBe(DEFAULT_ALARMS.periodSeconds * DEFAULT_ALARMS.datapointsToAlarm);
+      const [started] = await trail(report);
+      expect(started?.detail).toMatchObject({ bakesExtended: { toSeconds: 60 } });
+    });
+
+    it('waits as long as the alarms need: 3 datapoints of 60 s make every check wait 180 s', async () => {
+      const report = await deploy([], {
+        plan: defaultStrategyPlan('canary', 0),
+        alarms: { ...DEFAULT_ALARMS, evaluationPeriods: 3, datapointsToAlarm: 3 },
+      });
+
+      expect(report.status).toBe('SUCCEEDED');
+      expect(report.simulatedSeconds).toBe(4 * 180);
+    });
+  });
 });

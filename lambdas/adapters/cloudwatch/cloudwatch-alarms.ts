@@ -5,6 +5,7 @@ import {
   DescribeAlarmsCommand,
   type MetricAlarm,
 } from '@aws-sdk/client-cloudwatch';
+import { evaluationWindowSeconds } from '../../domain/bakes.ts';
 import type { AlarmDescription } from '../../domain/preflight.ts';
 import type { AlarmObservation, AlarmState } from '../../domain/types.ts';
 import type { AlarmSource } from '../../ports/alarms.ts';
@@ -22,6 +23,22 @@ export const HISTORY_READS_AT_ONCE = 3;
 interface HistoryData {
   oldState?: { stateValue?: string };
   newState?: { stateValue?: string };
+}
+
+/**
+ * A metric alarm's evaluation window: its period (a metric-math alarm's is its queries' longest)
+ * times the datapoints that must breach. A composite alarm has none of its own.
+ */
+function windowOf(alarm: MetricAlarm | CompositeAlarm): { windowSeconds?: number } {
+  if (!('EvaluationPeriods' in alarm) && !('Period' in alarm) && !('Metrics' in alarm)) return {};
+  const metric = alarm as MetricAlarm;
+  const periods = [
+    metric.Period,
+    ...(metric.Metrics ?? []).map((q) => q.MetricStat?.Period ?? q.Period),
+  ].filter((p): p is number => typeof p === 'number' && p > 0);
+  if (periods.length === 0) return {};
+  const datapoints = metric.DatapointsToAlarm ?? metric.EvaluationPeriods ?? 1;
+  return { windowSeconds: evaluationWindowSeconds(Math.max(...periods), datapoints) };
 }
 
 /**
@@ -73,6 +90,7 @@ export class CloudWatchAlarmSource implements AlarmSource {
         actionsEnabled: alarm.ActionsEnabled ?? true,
         state: (alarm.StateValue ?? 'INSUFFICIENT_DATA') as AlarmState,
         ...(alarm.StateReason ? { reason: alarm.StateReason } : {}),
+        ...windowOf(alarm),
       };
     });
   }

@@ -23,6 +23,33 @@ describe('CloudWatchAlarmSource', () => {
       ]);
     });
 
+    it("gives a metric alarm's evaluation window: its period times the datapoints that must breach", async () => {
+      cloudwatch.on(DescribeAlarmsCommand).resolves({
+        MetricAlarms: [
+          {
+            AlarmName: 'errors',
+            StateValue: StateValue.OK,
+            Period: 60,
+            EvaluationPeriods: 5,
+            DatapointsToAlarm: 3,
+          },
+          { AlarmName: 'latency', StateValue: StateValue.OK, Period: 300, EvaluationPeriods: 2 },
+          {
+            AlarmName: 'ratio',
+            StateValue: StateValue.OK,
+            EvaluationPeriods: 1,
+            Metrics: [
+              { Id: 'e', MetricStat: { Metric: { MetricName: 'Errors' }, Period: 120, Stat: 'Sum' } },
+              { Id: 'r', Expression: 'e / 100' },
+            ],
+          },
+        ],
+        CompositeAlarms: [{ AlarmName: 'both', StateValue: StateValue.OK }],
+      });
+      const described = await source.describe(['errors', 'latency', 'ratio', 'both']);
+      expect(described.map((d) => d.windowSeconds)).toEqual([180, 600, 120, undefined]);
+    });
+
     it('says an alarm CloudWatch does not return does not exist', async () => {
       cloudwatch.on(DescribeAlarmsCommand).resolves({
         MetricAlarms: [{ AlarmName: 'errors', ActionsEnabled: true, StateValue: StateValue.OK }],

@@ -7,6 +7,7 @@ import { makeProviderFactory } from '../../../lambdas/adapters/traffic/providers
 import { expandPlan } from '../../../lambdas/domain/strategies.ts';
 import { makeRecordEventHandler } from '../../../lambdas/handlers/record-event.ts';
 import { BASELINE_VERSION, makeStartDeploymentHandler } from '../../../lambdas/handlers/start-deployment.ts';
+import type { AlarmSource } from '../../../lambdas/ports/alarms.ts';
 import type { Clock } from '../../../lambdas/ports/clock.ts';
 import { baseConfig } from '../../fakes/ecs-alb-fake.ts';
 import { scanTable } from '../../support/invariants.ts';
@@ -15,6 +16,7 @@ import {
   deploymentRequest,
   fixedClock,
   invoke,
+  noAlarms,
   serviceConfig,
   silentLogger,
   T0,
@@ -87,6 +89,57 @@ describe('start-deployment', () => {
       weights: { [BASELINE_VERSION]: 100 },
     });
     expect(state.deployment.service).toBe(service);
+  });
+
+  it("makes a bake shorter than the alarms' evaluation window that long, and records that it did", async () => {
+    const { request } = await registered({
+      alarms: ['errors', 'latency'],
+      plan: {
+        steps: [
+          { weight: 10, bakeSeconds: 0 },
+          { weight: 100, bakeSeconds: 600 },
+        ],
+      },
+    });
+    // errors: 60 s × 3 datapoints; latency: 120 s × 1.
+    const windows: Record<string, number> = { errors: 180, latency: 120 };
+    const alarms: AlarmSource = {
+      ...noAlarms,
+      describe: async (names) =>
+        names.map((name) => ({
+          name,
+          exists: true,
+          actionsEnabled: true,
+          state: 'OK',
+          windowSeconds: windows[name],
+        })),
+    };
+    const deps = { ...taskDeps(local.store(), fixedClock()), alarms };
+    const state = await invoke(makeStartDeploymentHandler(deps, silentLogger()), request);
+
+    const pauses = state.deployment.plan.steps.flatMap((s) => (s.kind === 'pause' ? [s.seconds] : []));
+    expect(pauses).toEqual([180, 600]);
+    expect(state.deployment.bakesExtendedTo).toBe(180);
+    const [started] = await local.store().listAuditEvents(request.deploymentId);
+    expect(started?.detail).toMatchObject({
+      preflight: { windowSeconds: 180 },
+      bakesExtended: { toSeconds: 180, checks: [{ check: 2, from: 0, to: 180 }] },
+    });
+  });
+
+  it("leaves the plan as written when its bakes are as long as the alarms' window", async () => {
+    const { request } = await registered({ alarms: ['errors'] });
+    const alarms: AlarmSource = {
+      ...noAlarms,
+      describe: async (names) =>
+        names.map((name) => ({ name, exists: true, actionsEnabled: true, state: 'OK', windowSeconds: 300 })),
+    };
+    const state = await invoke(
+      makeStartDeploymentHandler({ ...taskDeps(local.store(), fixedClock()), alarms }, silentLogger()),
+      request,
+    );
+    expect(state.deployment.plan.steps).toEqual(expandPlan('canary', canaryPlan(10, 50, 100)));
+    expect(state.deployment.bakesExtendedTo).toBeUndefined();
   });
 
   it('takes the lock, creates the summary and opens the audit trail', async () => {

@@ -251,6 +251,8 @@ describe('SimulatedCloudWatch, read by the CloudWatch adapter', () => {
         actionsEnabled: true,
         state: 'ALARM',
         reason: 'injected: firing before the deployment',
+        // One 60 s datapoint to alarm: what a check must wait for after traffic moves.
+        windowSeconds: 60,
       },
     ]);
     clock.advanceTo(at(60));

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { evaluationWindowSeconds, extendBakes } from '../../../lambdas/domain/bakes.ts';
+import type { Step } from '../../../lambdas/domain/steps.ts';
+import { expandPlan } from '../../../lambdas/domain/strategies.ts';
+
+const shift = (weight: number): Step => ({ kind: 'setWeight', weight });
+const pause = (seconds: number, label?: string): Step => ({
+  kind: 'pause',
+  seconds,
+  ...(label ? { label } : {}),
+});
+const check: Step = { kind: 'check' };
+
+describe('evaluationWindowSeconds', () => {
+  it('is the period times the datapoints that must breach, at least one', () => {
+    expect(evaluationWindowSeconds(60, 3)).toBe(180);
+    expect(evaluationWindowSeconds(300, 0)).toBe(300);
+  });
+});
+
+describe('extendBakes', () => {
+  it('grows a bake shorter than the window to the window, and says which check it was for', () => {
+    const { steps, extended } = extendBakes(
+      [shift(10), pause(0, 'bake'), check, shift(100), pause(600), check],
+      60,
+    );
+    expect(steps).toEqual([shift(10), pause(60, 'bake'), check, shift(100), pause(600), check]);
+    expect(extended).toEqual([{ check: 2, from: 0, to: 60 }]);
+  });
+
+  it('gives a check that follows a shift with no pause a bake of the window', () => {
+    const { steps, extended } = extendBakes([shift(50), check, shift(100), check], 120);
+    expect(steps).toEqual([shift(50), pause(120, 'bake'), check, shift(100), pause(120, 'bake'), check]);
+    expect(extended.map((e) => e.check)).toEqual([1, 3]);
+  });
+
+  it('counts every pause since the move, and grows the last one by what is missing', () => {
+    const { steps } = extendBakes(
+      [
+        shift(10),
+        pause(20),
+        { kind: 'approval', timeoutSeconds: 60, onTimeout: 'rollback' },
+        pause(10),
+        check,
+      ],
+      60,
+    );
+    expect(steps.filter((s) => s.kind === 'pause')).toEqual([pause(20), pause(40)]);
+  });
+
+  it('leaves a second check after the same move alone once the first waited long enough', () => {
+    const { steps, extended } = extendBakes([shift(10), pause(0), check, check], 60);
+    expect(steps).toEqual([shift(10), pause(60), check, check]);
+    expect(extended).toHaveLength(1);
+  });
+
+  it('leaves checks before any traffic moved, and plans whose bakes are long enough, as they are', () => {
+    const written = [check, shift(10), pause(300), check];
+    expect(extendBakes(written, 60)).toEqual({ steps: written, extended: [] });
+  });
+
+  it("extends a blue-green plan's bake, and its termination wait's check already waited long enough", () => {
+    const written = expandPlan('blue-green', { bakeSeconds: 0, terminationWaitSeconds: 0 });
+    const { steps } = extendBakes(written, 60);
+    expect(steps).toEqual([
+      { kind: 'setWeight', weight: 100, label: 'switch' },
+      pause(60, 'bake'),
+      check,
+      pause(0, 'termination wait'),
+      check,
+    ]);
+  });
+});
