@@ -84,6 +84,11 @@ export function progressLines(event: ProgressEvent, candidate: string): string[]
       ];
     case 'failed-task':
       return [`  ! ${event.state} failed: ${event.error}`];
+    case 'alarm-fired':
+      return [
+        `${INDENT}✗ ${event.cause}${event.afterSeconds !== undefined ? ` (${formatDuration(event.afterSeconds)} into the step)` : ''}`,
+        `${INDENT}  the bake ends here: rolling back now`,
+      ];
     case 'retrying':
       return [`  ↻ retrying ${event.state}`];
     case 'promoted':

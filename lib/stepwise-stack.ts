@@ -40,7 +40,7 @@ export interface StepwiseStackProps extends StackProps {
  * Outputs: `TableName`, and per strategy `<Id>StateMachineArn` and `<Id>ExecutionsConsoleUrl` (`Id` as
  * in `STRATEGY_CONSTRUCTS`: `CanaryStateMachineArn`, `AllAtOnceExecutionsConsoleUrl`, ...). The canary's
  * are also given under their first names, `StateMachineArn` and `ExecutionsConsoleUrl`. `ApiUrl` (the
- * API stage), `DispatchDeadLetterQueueUrl` and `ReconcileDeadLetterQueueUrl`.
+ * API stage), `DispatchDeadLetterQueueUrl`, `ReconcileDeadLetterQueueUrl` and `AlarmChangedDeadLetterQueueUrl`.
  */
 export class StepwiseStack extends Stack {
   readonly table: StepwiseTable;
@@ -71,6 +71,7 @@ export class StepwiseStack extends Stack {
       const strategy = new StrategyStateMachine(this, strategyId, {
         strategy: strategies.get(name) as Strategy,
         tasks: this.tasks,
+        table: this.table,
         stateMachines: { ...created },
       });
       created[stateMachinePlaceholder(strategyId)] = strategy;
@@ -119,6 +120,11 @@ export class StepwiseStack extends Stack {
       description:
         'Execution-ended events the reconciler could not handle: traffic, lock or audit trail may be left open',
       value: this.control.reconcile.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'AlarmChangedDeadLetterQueueUrl', {
+      description:
+        'Alarm events the alarm-changed function could not handle: those bakes ran to their end and were judged there',
+      value: this.control.alarmChanged.deadLetterQueue.queueUrl,
     });
 
     if (services.length > 0) {

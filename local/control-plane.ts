@@ -25,7 +25,7 @@ import type { ExecutionDescription } from '../lambdas/ports/executions.ts';
 import { ExecutionAlreadyExistsError, type ExecutionResult, StopRequest, type TaskTime } from './engine.ts';
 import type { Faults } from './faults.ts';
 import { asFunction } from './function-scope.ts';
-import { answeredInProcess, IN_PROCESS_CLIENT_CONFIG, unsupported } from './in-process-aws.ts';
+import { answeredInProcess, IN_PROCESS_CLIENT_CONFIG, sdkError, unsupported } from './in-process-aws.ts';
 import { type ApprovalMode, DEFAULT_ALARMS, type LocalDeployOptions, LocalRuntime } from './runtime.ts';
 import { steadyCloudWatch } from './simulated-cloudwatch.ts';
 import { startTestRoute } from './test-route.ts';
@@ -51,11 +51,6 @@ class LocalExecutions extends SfnExecutions {
     return `${this.baseUrl()}/deployments/${executionArn.split(':').at(-1) ?? executionArn}`;
   }
 }
-
-const sdkError = <E>(
-  Exception: new (options: { message: string; $metadata: object }) => E,
-  message: string,
-) => new Exception({ message, $metadata: {} });
 
 export interface LocalControlPlaneOptions {
   /** Waits take real time instead of jumping a virtual clock. @default false */

@@ -298,6 +298,17 @@ export class ExecutionNames {
  */
 export type TaskRequest =
   | { kind: 'lambda' | 'callback'; functionName: string; payload: unknown; stateName: string; time: TaskTime }
+  /** An AWS SDK integration (`arn:aws:states:::aws-sdk:<service>:<action>[.waitForTaskToken]`). */
+  | {
+      kind: 'sdk';
+      service: string;
+      action: string;
+      /** The task waits for its token (`.waitForTaskToken`): the result is what the callback sent. */
+      callback: boolean;
+      parameters: Record<string, unknown>;
+      stateName: string;
+      time: TaskTime;
+    }
   | {
       kind: 'execution';
       stateMachineArn: string;
@@ -311,6 +322,7 @@ export type TaskRequest =
 export type LocalInvoker = (request: TaskRequest) => Promise<unknown>;
 
 const START_EXECUTION_SYNC = 'arn:aws:states:::states:startExecution.sync:2';
+const SDK_INTEGRATION = /^arn:aws:states:::aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)(\.waitForTaskToken)?$/;
 
 export interface EngineEvent {
   type: string;
@@ -384,6 +396,18 @@ export async function runExecution(
         stateMachineArn: StateMachineArn,
         name: Name,
         input: Input,
+        stateName,
+        time,
+      });
+    }
+    const sdk = SDK_INTEGRATION.exec(resource);
+    if (sdk) {
+      return invoke({
+        kind: 'sdk',
+        service: sdk[1] as string,
+        action: sdk[2] as string,
+        callback: sdk[3] !== undefined,
+        parameters: parameters as Record<string, unknown>,
         stateName,
         time,
       });

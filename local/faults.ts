@@ -53,6 +53,8 @@ export interface Faults {
   controls: ControlFault[];
   /** The service's alarms are already in ALARM before the deployment starts (pre-flight). */
   firingAlarms: { service?: string; spec?: string }[];
+  /** No alarm state-change event reaches the alarm-changed function: only the end-of-bake check is left. */
+  alarmEventsLost?: { service?: string; spec?: string };
 }
 
 export const INJECT_GRAMMAR = `--inject KIND=VALUE[@WHERE...]   (repeatable)
@@ -65,6 +67,8 @@ export const INJECT_GRAMMAR = `--inject KIND=VALUE[@WHERE...]   (repeatable)
     control=abort|promote       someone aborts (rolls back) or promotes now, from step N (default 1)
     alarms=firing               the service's alarms are in ALARM before it starts (pre-flight blocks
                                 the deployment unless --allow-firing-alarms)
+    alarm-events=lost           no alarm's state-change event arrives: a bake is not cut short, and only
+                                the check at its end can roll back
   WHERE (any that fit, e.g. errors=10%@step=2@service=checkout-eu):
     @step=N or @batch=N         from traffic step N on (errors, latency, control) / only at step N (tasks)
     @pre-traffic, @post-traffic only that hook phase (hook)
@@ -76,9 +80,10 @@ export const INJECT_GRAMMAR = `--inject KIND=VALUE[@WHERE...]   (repeatable)
 export function parseFaults(values: string[], taskNames: string[]): Faults {
   const faults: Faults = { behaviour: [], tasks: [], hooks: [], controls: [], firingAlarms: [] };
   for (const raw of values) {
-    const match = /^(errors|latency|throttle|fail|hook|control|alarms)=([^@]+)((?:@[^@]+)*)$/.exec(
-      raw.trim(),
-    );
+    const match =
+      /^(errors|latency|throttle|fail|hook|control|alarms|alarm-events)=([^@]+)((?:@[^@]+)*)$/.exec(
+        raw.trim(),
+      );
     if (!match) throw new InvalidInputError(`--inject '${raw}' is not KIND=VALUE[@WHERE] (see --help)`);
     const [, kind, value = '', where = ''] = match;
     let step: number | undefined;
@@ -107,7 +112,12 @@ export function parseFaults(values: string[], taskNames: string[]): Faults {
       throw new InvalidInputError(`--inject '${raw}': @${phase} goes with hook=fail`);
     if (once && kind !== 'fail') throw new InvalidInputError(`--inject '${raw}': @once goes with fail=TASK`);
     const scope = { ...(service ? { service } : {}), spec: raw.trim() };
-    if (kind === 'alarms') {
+    if (kind === 'alarm-events') {
+      if (value !== 'lost') throw new InvalidInputError(`--inject '${raw}': alarm-events takes lost`);
+      if (step !== undefined)
+        throw new InvalidInputError(`--inject '${raw}': alarm-events=lost takes no @step`);
+      faults.alarmEventsLost = scope;
+    } else if (kind === 'alarms') {
       if (value !== 'firing') throw new InvalidInputError(`--inject '${raw}': alarms takes firing`);
       if (step !== undefined) throw new InvalidInputError(`--inject '${raw}': alarms=firing takes no @step`);
       faults.firingAlarms.push(scope);
@@ -162,6 +172,9 @@ export function faultsFor(faults: Faults, service: string): Faults {
     hooks: mine(faults.hooks),
     controls: mine(faults.controls),
     firingAlarms: mine(faults.firingAlarms),
+    ...(faults.alarmEventsLost && mine([faults.alarmEventsLost]).length > 0
+      ? { alarmEventsLost: faults.alarmEventsLost }
+      : {}),
   };
 }
 
@@ -171,5 +184,12 @@ export function injectGrammar(taskNames: string[]): string {
 
 /** Every fault of a rehearsal, each once. */
 export function allFaults(faults: Faults): { spec?: string }[] {
-  return [...faults.behaviour, ...faults.tasks, ...faults.hooks, ...faults.controls, ...faults.firingAlarms];
+  return [
+    ...faults.behaviour,
+    ...faults.tasks,
+    ...faults.hooks,
+    ...faults.controls,
+    ...faults.firingAlarms,
+    ...(faults.alarmEventsLost ? [faults.alarmEventsLost] : []),
+  ];
 }

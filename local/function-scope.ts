@@ -8,10 +8,15 @@ import { TASKS } from '../lambdas/tasks.ts';
  * process, so the scope says whose role an AWS call would be made with. Work outside any scope is
  * the local runtime's own simulation (the fleet, the simulated cloud), which has no role on AWS.
  */
-export type FunctionId = `task:${string}` | `control:${'api' | 'dispatch' | 'reconcile'}`;
+export type FunctionId = `task:${string}` | `control:${'api' | 'dispatch' | 'reconcile' | 'alarm-changed'}`;
 
 export const TASK_FUNCTION_IDS: readonly FunctionId[] = TASKS.map((task) => `task:${task.id}` as const);
-export const CONTROL_FUNCTION_IDS = ['control:api', 'control:dispatch', 'control:reconcile'] as const;
+export const CONTROL_FUNCTION_IDS = [
+  'control:api',
+  'control:dispatch',
+  'control:reconcile',
+  'control:alarm-changed',
+] as const;
 
 // One store per process, whichever copy of this module asked first: what runs in a scope and
 // what reads it may have been loaded separately (a test runner evaluates modules per file).

@@ -31,6 +31,12 @@ export function answeredInProcess<C extends Client<any, any, any, any>>(
   return client;
 }
 
+/** An AWS SDK service exception (`TaskDoesNotExist`), as the service would throw it. */
+export const sdkError = <E>(
+  Exception: new (options: { message: string; $metadata: object }) => E,
+  message: string,
+) => new Exception({ message, $metadata: {} });
+
 /** The error an in-process service throws for an operation it does not offer. */
 export function unsupported(service: string, operation: string): Error {
   const error = new Error(`the local ${service} does not offer ${operation}`);

@@ -37,6 +37,7 @@ import { BASELINE_VERSION } from '../lambdas/handlers/start-deployment.ts';
 import type { ExecutionDescription, Executions } from '../lambdas/ports/executions.ts';
 import type { TrafficProvider, TrafficTarget } from '../lambdas/ports/traffic.ts';
 import { TASK_FUNCTION_TIMEOUT_SECONDS, TASKS, type TaskDefinition } from '../lambdas/tasks.ts';
+import { LocalBakes } from './bakes.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb-server.ts';
 import {
   type EngineEvent,
@@ -147,6 +148,8 @@ export type ProgressEvent =
   | { kind: 'started-version'; step: number; version: string; downtimeSeconds: number }
   | { kind: 'retrying'; state: string }
   | { kind: 'failed-task'; state: string; error: string }
+  /** An alarm went into ALARM during a bake: the bake ended there and the rollback starts. */
+  | { kind: 'alarm-fired'; step: number; cause: string; afterSeconds?: number }
   | { kind: 'promoted'; weights: Weights }
   | { kind: 'rolled-back'; reason: string; weights: Weights }
   | { kind: 'concluded'; reason: string }
@@ -355,11 +358,14 @@ export class LocalRuntime {
    * control plane, a ring's `startExecution.sync:2` tasks, an in-process run's reconciler.
    */
   readonly executionNames = new ExecutionNames();
+  /** The bakes waiting for their task token, which an alarm going into ALARM fails. */
+  private readonly bakes: LocalBakes;
 
   private constructor(db: LocalDynamoDb, aws: (() => AwsProviderClients) | undefined) {
     this.db = db;
     this.store = new DynamoDbStore(db.client, db.tableName);
     this.aws = aws;
+    this.bakes = new LocalBakes(db, this.store);
   }
 
   /** Opens the local state under `dir` (in memory when undefined). */
@@ -722,6 +728,18 @@ export class LocalRuntime {
 
     let childTransitions = 0;
     const invoke = async (task: TaskRequest): Promise<unknown> => {
+      if (task.kind === 'sdk') {
+        return this.bakes.run(task, {
+          clock,
+          cloudwatch,
+          ...(ctx.realTime ? { realTime: true } : {}),
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+          ...(faults.alarmEventsLost ? { alarmEventsLost: true } : {}),
+          onLostEvent: () => {
+            if (faults.alarmEventsLost) ctx.firedFaults.add(faults.alarmEventsLost);
+          },
+        });
+      }
       if (task.kind === 'execution') {
         // A failed child's transitions count too: Step Functions bills them like any other.
         return this.runChild(ctx, task, report, (n) => {
@@ -732,7 +750,10 @@ export class LocalRuntime {
       if (!entry) throw new Error(`no local handler for ${task.functionName}`);
       const name = taskName(entry.task);
       const payload = task.payload;
-      const due = (payload as Progressed)?.progress?.checkAt;
+      // A Wait's due time is reached by the time the task after it runs; a Bake moved the clock itself
+      // (to its end, or to the alarm event that ended it).
+      const waited = (payload as Progressed)?.progress;
+      const due = waited?.bake ? undefined : waited?.checkAt;
       if (ctx.realTime) {
         // Wakes early, rejecting, when the run is stopped.
         if (due)
@@ -1001,7 +1022,44 @@ class ReportBuilder {
     if (last) last.verdict = verdict;
   }
 
+  /** The step the state machine is on, as the last state that exited left it (a failed state has no output). */
+  private current: TaskState['progress'] | undefined;
+
+  /** A Bake ends by timing out (it went the whole way) or by an alarm going into ALARM. */
+  private bakeEnded(error: string | undefined, cause: unknown): void {
+    const step = this.current?.step;
+    if (step?.kind !== 'pause') return;
+    if (error === 'States.Timeout') {
+      this.emit({ kind: 'paused', label: step.label ?? 'pause', seconds: step.seconds });
+      this.verdict('done');
+      return;
+    }
+    const text = typeof cause === 'string' ? cause : String(error);
+    const report = this.steps.at(-1);
+    if (report) {
+      report.verdict = 'unhealthy';
+      report.reasons = [text];
+      const name = /^alarm (\S+) went into ALARM/.exec(text)?.[1];
+      if (name) report.alarms = { ...report.alarms, [name]: 'ALARM' };
+    }
+    this.verdict('alarm fired');
+    const started = this.current?.stepStartedAt;
+    const at = /went into ALARM at (\d{4}-\d\d-\d\dT[\d:.]+Z)/.exec(text)?.[1];
+    const afterSeconds =
+      started && at ? Math.round((new Date(at).getTime() - new Date(started).getTime()) / 1000) : undefined;
+    this.emit({
+      kind: 'alarm-fired',
+      step: this.current?.trafficStep ?? 0,
+      cause: text,
+      ...(afterSeconds !== undefined && afterSeconds >= 0 ? { afterSeconds } : {}),
+    });
+  }
+
   on(event: EngineEvent): void {
+    if (event.type === 'StateFailed' && event.stateName === 'Bake') {
+      this.bakeEnded(event.error, event.cause);
+      return;
+    }
     if (event.type === 'StateFailed' && event.stateType === 'Task') {
       if (event.stateName === 'Wait for approval' && event.error === 'States.Timeout') {
         this.verdict('timed out');
@@ -1019,6 +1077,7 @@ class ReportBuilder {
     const state = event.output as TaskState | undefined;
     const progress = state?.progress;
     if (!progress) return;
+    this.current = progress;
     const step = progress.step;
     if (event.stateType === 'Wait' && step?.kind === 'pause') {
       this.emit({ kind: 'paused', label: step.label ?? 'pause', seconds: step.seconds });
@@ -1227,6 +1286,11 @@ class InProcessExecutions implements Executions {
 
   async sendTaskSuccess(): Promise<void> {
     throw new ConflictError('an in-process run decides its approvals itself (--approve)');
+  }
+
+  async sendTaskFailure(): Promise<boolean> {
+    // An in-process run's bakes are ended by its own alarm events (LocalBakes), not by the reconciler.
+    return false;
   }
 
   async describe(executionArn: string): Promise<ExecutionDescription> {

@@ -199,6 +199,23 @@ export class SimulatedCloudWatch {
     return { AlarmHistoryItems };
   }
 
+  /**
+   * The first of `names` to go into ALARM after `from` and by `to`, as the routes stand now: when
+   * CloudWatch would send its `CloudWatch Alarm State Change` event. Undefined when none does.
+   */
+  nextAlarm(names: string[], from: Date, to: Date): { name: string; at: Date; reason: string } | undefined {
+    let first: { name: string; at: Date; reason: string } | undefined;
+    for (const name of names) {
+      const alarm = this.alarms.get(name);
+      if (!alarm) continue;
+      const fired = this.timeline(alarm, to).transitions.find(
+        (t) => t.to.state === 'ALARM' && t.at.getTime() > from.getTime(),
+      );
+      if (fired && (!first || fired.at < first.at)) first = { name, at: fired.at, reason: fired.to.reason };
+    }
+    return first;
+  }
+
   /** Evaluates the alarm at every period boundary up to now, as CloudWatch would have: its state now and every change. */
   private timeline(
     alarm: SimulatedAlarmDefinition,

@@ -1,5 +1,39 @@
 import type { Step } from './steps.ts';
 import { isTrafficStep } from './steps.ts';
+import type { Bake, Deployment, Progress } from './types.ts';
+
+/** The error a bake ends with when one of its alarms goes into ALARM: its Catch goes to _Alarm fired_. */
+export const ALARM_FIRED_ERROR = 'Stepwise.AlarmFired';
+
+/** How long a bake's record stays in the table after its bake ends, for whoever reads the trail of it. */
+const BAKE_RECORD_SECONDS = 86_400;
+
+/**
+ * The bake the state machine waits out watching the alarms (the _Bake_ task, whose token an alarm
+ * going into ALARM fails at once), for a pause that follows a traffic move; undefined for a pause
+ * that is merely waited (_Pause_): before any traffic moved, recreate's startup (nothing serves),
+ * under a second, or with no alarm left to watch (none configured, or all firing before the start).
+ */
+export function bakeFor(
+  step: Step,
+  progress: Pick<Progress, 'trafficStep'>,
+  deployment: Pick<Deployment, 'alarms' | 'alarmsFiringAtStart'>,
+  now: Date,
+): Bake | undefined {
+  if (step.kind !== 'pause' || step.label === 'startup' || step.seconds < 1 || progress.trafficStep === 0) {
+    return undefined;
+  }
+  const excused = new Set(deployment.alarmsFiringAtStart ?? []);
+  const alarms = deployment.alarms.filter((name) => !excused.has(name));
+  if (alarms.length === 0) return undefined;
+  const until = now.getTime() + step.seconds * 1000;
+  return {
+    seconds: Math.ceil(step.seconds),
+    until: new Date(until).toISOString(),
+    alarms: JSON.stringify(alarms),
+    expiresAt: String(Math.ceil(until / 1000) + BAKE_RECORD_SECONDS),
+  };
+}
 
 /** A bake made longer so that the check after it judges data, not silence. */
 export interface BakeExtension {

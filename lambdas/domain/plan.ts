@@ -43,7 +43,7 @@ export function initialProgress(plan: Plan, stable: string): Progress {
 export function advance(plan: Plan, progress: Progress, now: Date): Progress {
   const index = progress.stepIndex + 1;
   const step = plan.steps[index];
-  const { checkAt: _due, hookAttempt: _attempts, ...rest } = progress;
+  const { checkAt: _due, hookAttempt: _attempts, bake: _baked, ...rest } = progress;
   if (!step) return { ...rest, stepIndex: plan.steps.length, step: { kind: 'done' } };
   const next: Progress = { ...rest, stepIndex: index, step };
   if (step.kind === 'pause') next.checkAt = new Date(now.getTime() + step.seconds * 1000).toISOString();

@@ -71,12 +71,18 @@ interface AslState {
   Type: string;
   Next?: string;
   Default?: string;
-  Choices?: { Variable?: string; StringEquals?: string; Next: string }[];
+  Choices?: AslChoice[];
   Catch?: { ErrorEquals: string[]; Next: string }[];
   Retry?: AslRetrier[];
   Resource?: string;
   Parameters?: Json;
   ItemProcessor?: { StartAt: string; States: Record<string, AslState> };
+}
+interface AslChoice {
+  Variable?: string;
+  StringEquals?: string;
+  And?: AslChoice[];
+  Next: string;
 }
 interface AslRetrier {
   ErrorEquals: string[];
@@ -257,8 +263,8 @@ interface Machine {
   /** The task that moves to the next step (Next step) and the Choice on the step's kind after it. */
   advance: string;
   dispatch: string;
-  /** Where the step kinds lead. */
-  kinds: Map<string, string>;
+  /** Where the step kinds lead (a pause: the Bake that watches the alarms, or the plain Pause). */
+  kinds: Map<string, string[]>;
   /** Where a failing step goes (the advance task's catch-all). */
   rollback: string;
   /** The Wait a settling shift goes round, and the task it runs again (none in ring). */
@@ -278,11 +284,15 @@ function machineOf(strategy: StrategyName): Machine {
   if (!advance || !dispatch || !choices || !rollback) {
     throw new Error(`statemachines/${strategy}.asl.json has no Next step task, step Choice or rollback`);
   }
-  const kinds = new Map(
-    choices
-      .filter((c) => c.Variable === '$.progress.step.kind' && c.StringEquals)
-      .map((c) => [c.StringEquals as string, c.Next]),
-  );
+  const kinds = new Map<string, string[]>();
+  for (const choice of choices) {
+    const rule = [choice, ...(choice.And ?? [])].find(
+      (c) => c.Variable === '$.progress.step.kind' && c.StringEquals,
+    );
+    if (!rule) continue;
+    const kind = rule.StringEquals as string;
+    kinds.set(kind, [...(kinds.get(kind) ?? []), choice.Next]);
+  }
   const settleWait = choices.find((c) => c.Variable === '$.progress.settling')?.Next;
   const settleTask = settleWait ? states[settleWait]?.Next : undefined;
   return {
@@ -382,10 +392,15 @@ export function worstCase(input: QuotaInput): WorstCase {
     return add(path ?? ZERO, waits ? { events: loop.events * rolloutPolls, seconds: pollSeconds } : ZERO);
   };
   for (const step of input.steps) {
-    const target = m.kinds.get(step.kind);
-    if (!target) continue;
-    const { path, loop } = walk(m.states, target, advanceAt, rings);
-    const cost = add(path ?? ZERO, times(loop, loopsOf(step)));
+    const targets = m.kinds.get(step.kind);
+    if (!targets) continue;
+    // Where a kind may lead to more than one state, the costliest.
+    const cost = targets
+      .map((target) => {
+        const { path, loop } = walk(m.states, target, advanceAt, rings);
+        return add(path ?? ZERO, times(loop, loopsOf(step)));
+      })
+      .reduce(worse);
     total = add(
       total,
       add(dispatchCost, { events: cost.events, seconds: cost.seconds + stepWaitSeconds(step) }),
@@ -394,7 +409,7 @@ export function worstCase(input: QuotaInput): WorstCase {
     if (step.kind === 'setWeight') total = add(total, settle);
   }
   // Then the plan's end, and a rollback after it (a failed promote): the costliest ending there is.
-  const done = m.kinds.get('done');
+  const done = m.kinds.get('done')?.[0];
   const ending = done ? withSettleLoop(walk(m.states, done, new Set(), rings)) : ZERO;
   const rollback = withSettleLoop(walk(m.states, m.rollback, new Set(), rings));
   total = add(total, add(dispatchCost, add(ending, rollback)));

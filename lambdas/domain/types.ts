@@ -111,6 +111,21 @@ export interface Settling {
   detail?: string;
 }
 
+/**
+ * A pause baked through watching the alarms: what the _Bake_ state writes to the table with its
+ * task token (strings where DynamoDB's JSON wants them), and its timeout.
+ */
+export interface Bake {
+  /** The task's TimeoutSecondsPath: whole seconds, at least 1. */
+  seconds: number;
+  /** When the bake ends (ISO 8601). */
+  until: string;
+  /** The alarms watched, as JSON (the state machine writes it as one string attribute). */
+  alarms: string;
+  /** The record's TTL (epoch seconds, as a string: a DynamoDB number). */
+  expiresAt: string;
+}
+
 export interface Progress {
   /** Index of the current step in `plan.steps`; -1 before the first. */
   stepIndex: number;
@@ -124,6 +139,8 @@ export interface Progress {
   stepStartedAt?: string;
   /** When the current pause or hook retry is due (ISO 8601); Wait states wait until then. */
   checkAt?: string;
+  /** The current pause, when it is baked through watching the alarms (the _Bake_ task). */
+  bake?: Bake;
   /** Attempts made by the current hook. */
   hookAttempt?: number;
   /** While the candidate comes up: since when, and what the provider last said. */

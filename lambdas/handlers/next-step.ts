@@ -1,7 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { bakeFor } from '../domain/bakes.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { advance } from '../domain/plan.ts';
+import type { Step } from '../domain/steps.ts';
 import type { TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import type { TaskDeps } from './deps.ts';
@@ -50,7 +52,8 @@ async function recordApprovalTimeout(deps: TaskDeps, state: TaskState): Promise<
 
 /**
  * Next step: move the plan's cursor. The state machine's Choice then routes on
- * `$.progress.step.kind`; a pause carries its due time in `$.progress.checkAt` for the Wait.
+ * `$.progress.step.kind`; a pause carries its due time in `$.progress.checkAt` for the Wait, and
+ * a pause after a traffic move its bake (`$.progress.bake`) for the Bake task that watches the alarms.
  * A promote-now or abort asked for on the deployment (`control`) is honoured here, between
  * steps: promote jumps to the end (`done`), abort goes to the rollback path (`abort`). A shift
  * still settling (`progress.settling`) keeps the cursor where it is. An approval that timed out
@@ -74,7 +77,10 @@ export function makeNextStepHandler(deps: TaskDeps, logger?: Logger) {
       }
       // A shift the provider has not finished stays the current step: Which step? waits and runs it again.
       if (state.progress.settling) return { ...rest, progress: state.progress };
-      const progress = advance(state.deployment.plan, recordRing(state), deps.clock.now());
+      const now = deps.clock.now();
+      const advanced = advance(state.deployment.plan, recordRing(state), now);
+      const bake = advanced.step && bakeFor(advanced.step as Step, advanced, state.deployment, now);
+      const progress = bake ? { ...advanced, bake } : advanced;
       const { ringResult: _done, ...next } = rest;
       if (progress.step?.kind === 'ring') {
         const strategy = progress.step.ring.strategy ?? '';

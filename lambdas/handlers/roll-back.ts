@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { ALARM_FIRED_ERROR } from '../domain/bakes.ts';
 import { NotReadyYetError, WeightsMismatchError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { sameWeights } from '../domain/plan.ts';
@@ -27,6 +28,9 @@ export function rollbackReason(state: TaskState): string {
   }
   if (state.check && !state.check.healthy) {
     return `step ${step} unhealthy: ${state.check.reasons.join('; ')}`;
+  }
+  if (state.error?.Error === ALARM_FIRED_ERROR) {
+    return `step ${step} unhealthy: ${state.error.Cause ?? 'an alarm went into ALARM'} (the bake ended there)`;
   }
   if (state.error) {
     const cause = state.error.Cause ? `: ${summarizeCause(state.error.Cause)}` : '';
@@ -57,6 +61,29 @@ function summarizeCause(cause: string): string {
 }
 
 /**
+ * A bake that an alarm ended (`Stepwise.AlarmFired`) ran no check: its verdict goes in the trail
+ * here, as a check's would (once: the key is the step's), with the alarm, when and why.
+ */
+async function recordAlarmVerdict(deps: TaskDeps, state: TaskState): Promise<void> {
+  const { deployment, progress, error } = state;
+  if (error?.Error !== ALARM_FIRED_ERROR) return;
+  const cause = error.Cause ?? 'an alarm went into ALARM';
+  const name = /^alarm (\S+) went into ALARM/.exec(cause)?.[1];
+  await deps.store.appendAuditEvent(
+    deployment.deploymentId,
+    auditEvent(deployment, 'HealthChecked', `step-${progress.stepIndex + 1}#checked`, deps.clock.now(), {
+      detail: {
+        step: progress.trafficStep,
+        healthy: false,
+        endedBake: true,
+        alarms: name ? [{ name, state: 'ALARM', firedDuringWindow: true }] : [],
+        reasons: [cause],
+      },
+    }),
+  );
+}
+
+/**
  * Roll back: all traffic back to the stable version (any segment removed, a stopped stable
  * version started again), read back to be sure, and say why. Also ends an A/B analysis that
  * never promotes: the same traffic move, recorded as the experiment's conclusion. A provider
@@ -76,6 +103,7 @@ export function makeRollBackHandler(deps: TaskDeps, logger?: Logger) {
       const reason = concluding
         ? `analysis complete after ${state.progress.trafficStep} step(s): ${deployment.stableVersion} keeps all traffic`
         : rollbackReason(state);
+      await recordAlarmVerdict(deps, state);
       try {
         await provider.rollback(target);
       } catch (error) {

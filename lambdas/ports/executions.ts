@@ -31,6 +31,11 @@ export interface Executions {
   stop(executionArn: string, error: string, cause: string): Promise<void>;
   /** Answers a `.waitForTaskToken` task. */
   sendTaskSuccess(taskToken: string, output: Record<string, unknown>): Promise<void>;
+  /**
+   * Fails a `.waitForTaskToken` task with `error` (its Catch decides what follows). Returns false,
+   * changing nothing, when the task no longer waits (it timed out, was answered, or its execution ended).
+   */
+  sendTaskFailure(taskToken: string, error: string, cause: string): Promise<boolean>;
   describe(executionArn: string): Promise<ExecutionDescription>;
   /** Where a person watches the execution: the Step Functions console, or the local server's view. */
   consoleUrl(executionArn: string): string;

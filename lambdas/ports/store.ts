@@ -50,6 +50,17 @@ export interface DeploymentPage {
  * Configuration, locks, deployments and the audit trail. One DynamoDB table on AWS; the same
  * adapter against dynalite locally. Every write that a retried task may repeat is conditional.
  */
+/** A bake under way, as the Bake state writes it: which task token to fail when a watched alarm fires. */
+export interface BakeRecord {
+  service: string;
+  deploymentId: string;
+  taskToken: string;
+  /** The alarms the bake watches (the service's, less those firing before it started), as JSON. */
+  alarms: string;
+  /** When the bake ends (ISO 8601). */
+  until: string;
+}
+
 export interface Store {
   /** The registered configuration of a service, or undefined. */
   getServiceConfig(service: string): Promise<ServiceConfig | undefined>;
@@ -67,6 +78,8 @@ export interface Store {
   releaseLock(service: string, deploymentId: string): Promise<void>;
   /** Who holds the service lock now, if anyone (an expired lock is returned too: check `expiresAt`). */
   getLock(service: string): Promise<LockRecord | undefined>;
+  /** The bakes under way (and ended ones not yet expired: check `until`), as the Bake state wrote them. */
+  listBakes(): Promise<BakeRecord[]>;
   /**
    * Records a requested deployment (status QUEUED) if no deployment has its id; returns false,
    * changing nothing, when one has: a second delivery of the same request.

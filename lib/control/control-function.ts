@@ -15,7 +15,7 @@ import type { ChildStateMachine } from '../strategies/strategy.ts';
 import { executionArns } from '../strategies/strategy-state-machine.ts';
 
 /** The control functions, each `lambdas/entries/control/<entry>.ts`. */
-export type ControlEntry = 'api' | 'dispatch' | 'reconcile';
+export type ControlEntry = 'api' | 'dispatch' | 'reconcile' | 'alarm-changed';
 
 export interface ControlFunctionProps extends StepwiseFunctionOptions {
   /** Which control function: its entry file is `lambdas/entries/control/<entry>.ts`. */
@@ -36,6 +36,14 @@ export interface ControlFunctionProps extends StepwiseFunctionOptions {
   readonly describesExecutions?: boolean;
   /** Completes manual approvals (`states:SendTaskSuccess`). @default false */
   readonly sendsTaskTokens?: boolean;
+  /** Fails waiting tasks (`states:SendTaskFailure`), as an alarm ends a bake. @default false */
+  readonly failsTasks?: boolean;
+  /**
+   * Only reads the bakes under way (`dynamodb:Query` on the table), starting and stopping no
+   * execution: the alarm-changed function. @default false - the table's items, its history index,
+   * and starting and stopping the Stepwise executions
+   */
+  readonly readsBakesOnly?: boolean;
   /** Runs the pre-flight alarm check before it accepts a deployment. @default - reads no alarms */
   readonly alarmReads?: readonly AlarmReadAction[];
   /** @default Duration.seconds(30) */
@@ -63,23 +71,27 @@ export class ControlFunction extends StepwiseFunction {
       entry,
       stateMachines,
       sendsTaskTokens = false,
+      failsTasks = false,
+      readsBakesOnly = false,
       describesExecutions = false,
       timeout = Duration.seconds(30),
       ...options
     } = props;
-    const machines = Object.values(stateMachines);
-    const statements = [
-      new PolicyStatement({
-        sid: 'StartStateMachines',
-        actions: ['states:StartExecution'],
-        resources: machines.map((machine) => machine.stateMachineArn),
-      }),
-      new PolicyStatement({
-        sid: 'ManageExecutions',
-        actions: ['states:StopExecution', ...(describesExecutions ? ['states:DescribeExecution'] : [])],
-        resources: machines.map((machine) => executionArns(machine.stateMachineName)),
-      }),
-    ];
+    const machines = readsBakesOnly ? [] : Object.values(stateMachines);
+    const statements = readsBakesOnly
+      ? []
+      : [
+          new PolicyStatement({
+            sid: 'StartStateMachines',
+            actions: ['states:StartExecution'],
+            resources: machines.map((machine) => machine.stateMachineArn),
+          }),
+          new PolicyStatement({
+            sid: 'ManageExecutions',
+            actions: ['states:StopExecution', ...(describesExecutions ? ['states:DescribeExecution'] : [])],
+            resources: machines.map((machine) => executionArns(machine.stateMachineName)),
+          }),
+        ];
     const wildcards: WildcardResource[] = machines.map((machine) => ({
       resource: executionArns(machine.stateMachineName),
       reason:
@@ -87,6 +99,21 @@ export class ControlFunction extends StepwiseFunction {
         `supersede)${describesExecutions ? ' and describing them' : ''} needs the execution ARN, so the grant ` +
         'covers the executions of that one state machine only.',
     }));
+    if (failsTasks) {
+      statements.push(
+        new PolicyStatement({
+          sid: 'EndBakes',
+          actions: ['states:SendTaskFailure'],
+          resources: ['*'],
+        }),
+      );
+      wildcards.push({
+        resource: '*',
+        reason:
+          'Bakes: states:SendTaskFailure takes a task token, not an ARN, and supports no resource-level ' +
+          'permission (Service Authorization Reference, AWS Step Functions).',
+      });
+    }
     if (sendsTaskTokens) {
       statements.push(
         new PolicyStatement({
@@ -109,8 +136,8 @@ export class ControlFunction extends StepwiseFunction {
       description: `Stepwise control: ${props.description}`,
       policyName: 'Control',
       timeout,
-      tableActions: [...TABLE_ACTIONS],
-      queriesIndex: TABLE_KEYS.historyIndex.name,
+      tableActions: readsBakesOnly ? ['Query'] : [...TABLE_ACTIONS],
+      ...(readsBakesOnly ? {} : { queriesIndex: TABLE_KEYS.historyIndex.name }),
       statements,
       wildcards,
       environment: {

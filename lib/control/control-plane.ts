@@ -32,6 +32,9 @@ export interface ControlPlaneProps
  *   releases the lock and closes the audit trail when the execution could not (stopped, timed out,
  *   failed for good), and starts the service's next queued deployment. Also run every 5 minutes
  *   (`Reconcile/Schedule`) to sweep up what the best-effort status-change events missed.
+ * - `AlarmChanged`: run by a rule on every CloudWatch alarm going into ALARM; fails the task token
+ *   of each bake under way that watches it (`Stepwise.AlarmFired`), so the rollback starts within
+ *   seconds instead of at the bake's end. It reads the table's bakes and fails tokens, nothing else.
  *
  * Each function has its own role; only the reconciler moves traffic, so only its role is among
  * `providerRoles`. Created after the state machines, whose ARNs its functions are given; the state
@@ -41,6 +44,7 @@ export class ControlPlane extends Construct {
   readonly api: StepwiseApi;
   readonly dispatch: TriggeredFunction;
   readonly reconcile: TriggeredFunction;
+  readonly alarmChanged: TriggeredFunction;
 
   constructor(scope: Construct, id: string, props: ControlPlaneProps) {
     super(scope, id);
@@ -80,6 +84,22 @@ export class ControlPlane extends Construct {
           status: [...ENDED_EXECUTION_STATUSES],
           stateMachineArn: Object.values(stateMachines).map((machine) => machine.stateMachineArn),
         },
+      },
+    });
+
+    this.alarmChanged = new TriggeredFunction(this, 'AlarmChanged', {
+      ...shared,
+      entry: 'alarm-changed',
+      description: 'ends a bake the moment one of the alarms it watches goes into ALARM',
+      readsBakesOnly: true,
+      failsTasks: true,
+      ruleDescription: 'CloudWatch alarms going into ALARM, to end the bakes that watch them at once',
+      // An event older than any bake it could end is worth nothing; the end-of-bake check is the second line.
+      maxEventAge: Duration.minutes(15),
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        detail: { state: { value: ['ALARM'] } },
       },
     });
   }

@@ -7,6 +7,24 @@ const PLACEHOLDER = /\$\{([^}]*)\}/g;
  */
 export const PARTITION_PLACEHOLDER = 'Partition';
 
+/**
+ * The placeholder of the Stepwise table's name in the definitions' `aws-sdk:dynamodb:*` tasks (the
+ * Bake state writes its task token there): the stack fills it with the table's name, the local
+ * runtime with its own table's.
+ */
+export const TABLE_PLACEHOLDER = 'TableName';
+
+/** The `aws-sdk:<service>:<action>` integrations a definition's Task states call, as IAM actions (`dynamodb:PutItem`). */
+export function sdkActions(definition: string): string[] {
+  const found = Array.from(
+    definition.matchAll(
+      /"arn:\$\{Partition\}:states:::aws-sdk:([a-z0-9]+):([a-zA-Z0-9]+)(?:\.waitForTaskToken)?"/g,
+    ),
+    (match) => `${match[1]}:${(match[2] ?? '').charAt(0).toUpperCase()}${(match[2] ?? '').slice(1)}`,
+  );
+  return [...new Set(found)];
+}
+
 /** A definition with its partition placeholder filled, as Step Functions will run it there. */
 export function withPartition(definition: string, partition: string): string {
   return definition.replaceAll(`\${${PARTITION_PLACEHOLDER}}`, partition);

@@ -1,9 +1,11 @@
 import { Aws, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { TaskFunctions } from '../tasks/task-functions.ts';
+import { sdkActions } from './placeholders.ts';
 import type { ChildStateMachine, Strategy } from './strategy.ts';
 
 export interface StrategyStateMachineProps {
@@ -15,6 +17,8 @@ export interface StrategyStateMachineProps {
    * names each (`${CanaryStateMachineArn}`); it takes the ones its definition uses. @default - none
    */
   readonly stateMachines?: Readonly<Record<string, ChildStateMachine>>;
+  /** The Stepwise table: a definition's `aws-sdk:dynamodb:*` tasks (the Bake state) write to it. */
+  readonly table: ITableV2;
   /** @default RetentionDays.THREE_MONTHS, as long as Step Functions keeps a closed execution's history. */
   readonly logRetention?: RetentionDays;
 }
@@ -48,7 +52,7 @@ export class StrategyStateMachine extends Construct implements ChildStateMachine
   constructor(scope: Construct, id: string, props: StrategyStateMachineProps) {
     super(scope, id);
     const { strategy } = props;
-    const config = strategy.bind(props.tasks, props.stateMachines);
+    const config = strategy.bind(props.tasks, props.stateMachines, props.table.tableName);
     const stateMachineName = `${Stack.of(this).stackName}-${strategy.name}`;
     this.stateMachineName = stateMachineName;
 
@@ -87,6 +91,23 @@ export class StrategyStateMachine extends Construct implements ChildStateMachine
     // Nothing can start an execution that cannot invoke its tasks. On the state machine resource only:
     // the construct also holds the role, which the policy itself depends on.
     this.stateMachine.node.findChild('Resource').node.addDependency(invoke);
+
+    // Its SDK integrations, from the ASL too: the Bake state's dynamodb:putItem.waitForTaskToken, on
+    // the table only (Step Functions calls with the state machine's role).
+    const sdk = sdkActions(config.definition);
+    const foreign = sdk.filter((action) => !action.startsWith('dynamodb:'));
+    if (foreign.length > 0) {
+      throw new Error(
+        `strategy ${strategy.name} calls ${foreign.join(', ')}: only the table's DynamoDB actions are granted`,
+      );
+    }
+    if (sdk.length > 0) {
+      const integrations = new Policy(this, 'SdkIntegrations', {
+        roles: [this.stateMachine.role],
+        statements: [new PolicyStatement({ actions: sdk, resources: [props.table.tableArn] })],
+      });
+      this.stateMachine.node.findChild('Resource').node.addDependency(integrations);
+    }
 
     const children = config.childStateMachines;
     if (children.length > 0) {

@@ -4,7 +4,12 @@ import { Aws } from 'aws-cdk-lib';
 import { PROJECT_ROOT, STATE_MACHINES_DIR } from '../project-paths.ts';
 import type { TaskFunction } from '../tasks/task-function.ts';
 import type { TaskFunctions } from '../tasks/task-functions.ts';
-import { checkSubstitutions, findPlaceholders, PARTITION_PLACEHOLDER } from './placeholders.ts';
+import {
+  checkSubstitutions,
+  findPlaceholders,
+  PARTITION_PLACEHOLDER,
+  TABLE_PLACEHOLDER,
+} from './placeholders.ts';
 
 export interface StrategyProps {
   /** Lowercase kebab-case; names the ASL file (`statemachines/<name>.asl.json`) and the state machine. */
@@ -65,6 +70,8 @@ export abstract class Strategy {
   bind(
     functions: TaskFunctions,
     stateMachines: Readonly<Record<string, ChildStateMachine>> = {},
+    /** The Stepwise table's name, for `${TableName}`. @default - the definition may not use it */
+    tableName?: string,
   ): StrategyConfig {
     const { definition, source } = this.read();
     const placeholders = findPlaceholders(definition);
@@ -83,6 +90,7 @@ export abstract class Strategy {
     const unknown = placeholders.filter(
       (placeholder) =>
         placeholder !== PARTITION_PLACEHOLDER &&
+        !(placeholder === TABLE_PLACEHOLDER && tableName !== undefined) &&
         !taskPlaceholders.includes(placeholder) &&
         !stateMachinePlaceholders.includes(placeholder),
     );
@@ -103,8 +111,10 @@ export abstract class Strategy {
         placeholder,
         placeholder === PARTITION_PLACEHOLDER
           ? Aws.PARTITION
-          : (functions.findByPlaceholder(placeholder)?.function.functionArn ??
-            (stateMachines[placeholder] as ChildStateMachine).stateMachineArn),
+          : placeholder === TABLE_PLACEHOLDER && tableName !== undefined
+            ? tableName
+            : (functions.findByPlaceholder(placeholder)?.function.functionArn ??
+              (stateMachines[placeholder] as ChildStateMachine).stateMachineArn),
       ]),
     );
     // Holds by construction today; kept so that a future substitution added here (a table name, a

@@ -88,6 +88,7 @@ const ROLES: Record<FunctionId, string> = Object.fromEntries([
   ['control:api', logicalId(stack.control.api.handler.role)],
   ['control:dispatch', logicalId(stack.control.dispatch.handler.role)],
   ['control:reconcile', logicalId(stack.control.reconcile.handler.role)],
+  ['control:alarm-changed', logicalId(stack.control.alarmChanged.handler.role)],
 ]);
 
 const tableLogicalId = logicalId(stack.table);

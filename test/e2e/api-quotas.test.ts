@@ -59,7 +59,7 @@ describe('POST /deployments', () => {
     });
     expect(long).toMatchObject({ status: 422, body: { error: 'InvalidRequest' } });
     expect(String(long.body.message)).toMatch(
-      /^plan\.steps: this canary plan \(600 steps once expanded\) on ecs-rolling would need ≈40,\d{3} execution history events in the worst case, over 20,000 \(80 % of Step Functions' 25,000-event quota per execution\)/,
+      /^plan\.steps: this canary plan \(600 steps once expanded\) on ecs-rolling would need ≈4\d,\d{3} execution history events in the worst case, over 20,000 \(80 % of Step Functions' 25,000-event quota per execution\)/,
     );
     const slow = await h.call('POST', '/deployments', { service: 'slow-start', image: 'web:2' });
     expect(slow).toMatchObject({ status: 422, body: { error: 'InvalidRequest' } });

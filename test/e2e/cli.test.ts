@@ -93,14 +93,17 @@ describe('npx stepwise', () => {
       finalWeights: { 'shop:1.0': 100, 'shop:1.1': 0 },
       auditChainIntact: true,
     });
+    // The error-rate alarm's event ended the bake: within its first minute, not at its fifth.
     expect(report.steps[0]).toMatchObject({
       weight: 10,
       verdict: 'unhealthy',
-      alarms: { 'checkout-error-rate': 'ALARM', 'checkout-p99-latency': 'OK' },
+      alarms: { 'checkout-error-rate': 'ALARM' },
+      reasons: [expect.stringMatching(/^alarm checkout-error-rate went into ALARM at /)],
     });
     expect(report.auditEvents).toBe(6);
     expect(report.stateTransitions).toBeGreaterThan(5);
-    expect(report.simulatedSeconds).toBe(300);
+    expect(report.simulatedSeconds).toBeGreaterThan(0);
+    expect(report.simulatedSeconds).toBeLessThanOrEqual(62);
     expect(report.wallMs).toBeGreaterThan(0);
     rolledBack = report;
   });
@@ -350,7 +353,7 @@ describe('npx stepwise', () => {
     const long = stepwise('config', 'validate', 'long.json');
     expect(long.code).toBe(1);
     expect(long.stderr.trim()).toMatch(
-      /^stepwise config: long.json: services\[1\]\.plan\.steps: this canary plan \(600 steps once expanded\) on ecs-rolling would need ≈40,\d{3} execution history events in the worst case, over 20,000 \(80 % of Step Functions' 25,000-event quota per execution\); use fewer steps$/,
+      /^stepwise config: long.json: services\[1\]\.plan\.steps: this canary plan \(600 steps once expanded\) on ecs-rolling would need ≈4\d,\d{3} execution history events in the worst case, over 20,000 \(80 % of Step Functions' 25,000-event quota per execution\); use fewer steps$/,
     );
     const slow = stepwise('config', 'validate', 'slow.json');
     expect(slow.code).toBe(1);

@@ -47,7 +47,12 @@ async function expectCleanEnd(id: string): Promise<DeploymentSummary> {
     expect(full).toHaveLength(1);
     expect(Object.values(routes.weights).reduce((a, b) => a + b, 0)).toBe(100);
   }
-  const lock = await store().getLock(summary.service);
+  // Record event closes the summary, then releases the lock: the API may show the end a moment before.
+  let lock = await store().getLock(summary.service);
+  for (let i = 0; i < 100 && lock?.holder === id; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    lock = await store().getLock(summary.service);
+  }
   expect(lock?.holder).not.toBe(id);
   const events = await trail(id);
   const closing = events.filter((e) => e.key === 'closed');

@@ -31,7 +31,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => app.synth()).toThrow(/AwsSolutions-DDB3/);
   });
 
-  it('is acknowledged only for the wildcards X-Ray, log delivery, alarm reads, hooks, approvals and executions need, and the API and dead-letter queue findings listed, each with a reason', async () => {
+  it('is acknowledged only for the wildcards X-Ray, log delivery, alarm reads, hooks, approvals, bakes and executions need, and the API and dead-letter queue findings listed, each with a reason', async () => {
     const { app } = await buildStepwise();
     const acknowledged = app.node.findAll().flatMap((construct) =>
       construct.node.metadata
@@ -80,6 +80,10 @@ describe('cdk-nag AwsSolutions', () => {
         `${restApi}/DeploymentStage.v1 Annotation::AwsSolutions-APIG3`,
         'StepwiseStack/Control/Dispatch/DeadLetterQueue Annotation::AwsSolutions-SQS3',
         'StepwiseStack/Control/Reconcile/DeadLetterQueue Annotation::AwsSolutions-SQS3',
+        // The alarm-changed function: X-Ray, and failing bakes' task tokens (states:SendTaskFailure).
+        everything('StepwiseStack/Control/AlarmChanged/Handler/Role/DefaultPolicy'),
+        everything('StepwiseStack/Control/AlarmChanged/Handler/Role/Resource'),
+        'StepwiseStack/Control/AlarmChanged/DeadLetterQueue Annotation::AwsSolutions-SQS3',
       ].sort(),
     );
     for (const { reason } of acknowledged) expect(reason.length).toBeGreaterThan(40);

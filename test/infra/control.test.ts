@@ -13,7 +13,7 @@ import {
 } from './support.ts';
 
 const { stack, template, logicalId } = await synthStepwise();
-const { api, dispatch, reconcile } = stack.control;
+const { api, dispatch, reconcile, alarmChanged } = stack.control;
 /** Every resource of the template by logical id (`findResources` types their bodies as it does). */
 const resources: ReturnType<typeof template.findResources> = template.toJSON().Resources;
 const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
@@ -159,6 +159,43 @@ describe('the execution status-change rule', () => {
       detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] },
     });
     expect((stateMachineArn as unknown[]).map(renderCfn).sort()).toEqual([...stateMachineRefs].sort());
+  });
+});
+
+describe('the alarm state-change rule', () => {
+  const rule = properties(alarmChanged.rule);
+
+  it('matches every CloudWatch alarm going into ALARM, and no other change', () => {
+    expect(rule.EventPattern).toEqual({
+      source: ['aws.cloudwatch'],
+      'detail-type': ['CloudWatch Alarm State Change'],
+      detail: { state: { value: ['ALARM'] } },
+    });
+  });
+
+  it('runs the alarm-changed function, EventBridge retrying for up to 15 minutes (a later event ends no bake)', () => {
+    expect(rule.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [logicalId(alarmChanged.handler.function), 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(alarmChanged.deadLetterQueue), 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 900 },
+      }),
+    ]);
+  });
+
+  it('lets the function read the bakes and fail their task tokens, and nothing else: no execution, no other item', () => {
+    const logGroup = alarmChanged.handler.logGroup;
+    expect(grantsOf(alarmChanged.handler.role).sort()).toEqual(
+      [
+        `logs:CreateLogStream on <${logicalId(logGroup)}.Arn>`,
+        `logs:PutLogEvents on <${logicalId(logGroup)}.Arn>`,
+        'xray:PutTelemetryRecords on *',
+        'xray:PutTraceSegments on *',
+        `dynamodb:Query on ${tableArn}`,
+        'states:SendTaskFailure on *',
+        `sqs:SendMessage on <${logicalId(alarmChanged.deadLetterQueue)}.Arn>`,
+      ].sort(),
+    );
   });
 });
 

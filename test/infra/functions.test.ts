@@ -5,8 +5,8 @@ import { synthStepwise } from './support.ts';
 const { stack, template, logicalId } = await synthStepwise();
 
 describe('the task functions', () => {
-  it('are one per task, beside the three control functions', () => {
-    template.resourceCountIs('AWS::Lambda::Function', TASKS.length + 3);
+  it('are one per task, beside the four control functions', () => {
+    template.resourceCountIs('AWS::Lambda::Function', TASKS.length + 4);
   });
 
   describe.each(TASKS)('$id', (task) => {

@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { STRATEGIES } from '../../lambdas/domain/strategy-names.ts';
 import { TASKS } from '../../lambdas/tasks.ts';
 import { STATE_MACHINES_DIR } from '../../lib/project-paths.ts';
-import { findPlaceholders, PARTITION_PLACEHOLDER } from '../../lib/strategies/placeholders.ts';
+import {
+  findPlaceholders,
+  PARTITION_PLACEHOLDER,
+  TABLE_PLACEHOLDER,
+} from '../../lib/strategies/placeholders.ts';
 import { STRATEGY_CONSTRUCTS, stateMachinePlaceholder } from '../../lib/strategies/strategies.ts';
 import {
   type AslState,
@@ -37,11 +41,12 @@ function strategyFile(name: string) {
   for (const placeholder of placeholders) {
     if (
       placeholder !== PARTITION_PLACEHOLDER &&
+      placeholder !== TABLE_PLACEHOLDER &&
       !TASKS.some((t) => t.placeholder === placeholder) &&
       !strategyOf(placeholder)
     ) {
       throw new Error(
-        `${name}.asl.json: ${placeholder} is neither a task's nor a state machine's placeholder, nor the partition`,
+        `${name}.asl.json: ${placeholder} is neither a task's nor a state machine's placeholder, nor the partition or the table`,
       );
     }
   }
@@ -145,6 +150,9 @@ describe.each(STRATEGIES)('the %s state machine', (name) => {
     expect(stateMachine?.Properties.DefinitionSubstitutions).toEqual(
       Object.fromEntries([
         [PARTITION_PLACEHOLDER, { Ref: 'AWS::Partition' }],
+        ...(file.placeholders.includes(TABLE_PLACEHOLDER)
+          ? [[TABLE_PLACEHOLDER, { Ref: logicalId(stack.table) }]]
+          : []),
         ...file.tasks.map((task) => [task.placeholder, functionArn(task.id)]),
         ...file.children.map((child) => [
           stateMachinePlaceholder(STRATEGY_CONSTRUCTS[child].id),
@@ -198,6 +206,33 @@ describe.each(STRATEGIES)('the %s state machine', (name) => {
       LogGroupName: `/aws/vendedlogs/states/Stepwise-${name}`,
       RetentionInDays: 90,
     });
+  });
+
+  it("has a role that may call exactly its definition's SDK integrations (the Bake's dynamodb:PutItem), on the table only", () => {
+    const sdk = file.states.flatMap(([, state]) => {
+      const match = /:aws-sdk:([a-z0-9]+):([a-zA-Z0-9]+)/.exec(state.Resource ?? '');
+      return match
+        ? [`${match[1]}:${(match[2] ?? '').charAt(0).toUpperCase()}${(match[2] ?? '').slice(1)}`]
+        : [];
+    });
+    const granted = roleStatements(template, roleId).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('dynamodb:')),
+    );
+    expect(
+      granted.map((s) => ({ effect: s.Effect, actions: actionsOf(s), resources: asSet(resourcesOf(s)) })),
+    ).toEqual(
+      sdk.length === 0
+        ? []
+        : [
+            {
+              effect: 'Allow',
+              actions: [...new Set(sdk)],
+              resources: asSet([{ 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] }]),
+            },
+          ],
+    );
+    // Every strategy that bakes with traffic on the candidate watches its alarms while it does.
+    expect(sdk.length > 0).toBe(name !== 'ring');
   });
 
   it('has a role that may invoke exactly the functions its definition names, unqualified', () => {
@@ -319,9 +354,14 @@ describe.each(STRATEGIES)('the %s state machine', (name) => {
 describe('stack outputs', () => {
   it('are the table name, two per strategy plus the canary under its first names, the API and the dead-letter queues', () => {
     expect(outputs.TableName?.Value).toEqual({ Ref: logicalId(stack.table) });
-    expect(Object.keys(outputs)).toHaveLength(1 + 2 * STRATEGIES.length + 2 + 3);
+    expect(Object.keys(outputs)).toHaveLength(1 + 2 * STRATEGIES.length + 2 + 4);
     expect(Object.keys(outputs)).toEqual(
-      expect.arrayContaining(['ApiUrl', 'DispatchDeadLetterQueueUrl', 'ReconcileDeadLetterQueueUrl']),
+      expect.arrayContaining([
+        'ApiUrl',
+        'DispatchDeadLetterQueueUrl',
+        'ReconcileDeadLetterQueueUrl',
+        'AlarmChangedDeadLetterQueueUrl',
+      ]),
     );
   });
 

@@ -5,7 +5,11 @@ import { App, Aws, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { STRATEGIES } from '../../lambdas/domain/strategy-names.ts';
 import { StepwiseTable } from '../../lib/storage/stepwise-table.ts';
-import { findPlaceholders, PARTITION_PLACEHOLDER } from '../../lib/strategies/placeholders.ts';
+import {
+  findPlaceholders,
+  PARTITION_PLACEHOLDER,
+  TABLE_PLACEHOLDER,
+} from '../../lib/strategies/placeholders.ts';
 import {
   CanaryStrategy,
   inCreationOrder,
@@ -196,7 +200,7 @@ describe.each(STRATEGIES)('the %s strategy', (name) => {
 
   it('is named after its entry and binds every placeholder of its file', () => {
     expect(strategy.name).toBe(name);
-    const config = strategy.bind(taskFunctions(), others);
+    const config = strategy.bind(taskFunctions(), others, 'stepwise-table');
     const placeholders = findPlaceholders(config.definition);
     expect(strategy.placeholders()).toEqual(placeholders);
     expect(Object.keys(config.definitionSubstitutions)).toEqual(placeholders);
@@ -207,8 +211,11 @@ describe.each(STRATEGIES)('the %s strategy', (name) => {
           (child) => Object.entries(others).find(([, sm]) => sm === child)?.[0],
         ),
       ].sort(),
-    ).toEqual(placeholders.filter((p) => p !== PARTITION_PLACEHOLDER).sort());
+    ).toEqual(placeholders.filter((p) => p !== PARTITION_PLACEHOLDER && p !== TABLE_PLACEHOLDER).sort());
     expect(config.definitionSubstitutions[PARTITION_PLACEHOLDER]).toBe(Aws.PARTITION);
+    if (placeholders.includes(TABLE_PLACEHOLDER)) {
+      expect(config.definitionSubstitutions[TABLE_PLACEHOLDER]).toBe('stepwise-table');
+    }
   });
 
   it('has a PascalCase construct id', () => {

@@ -39,7 +39,7 @@ describe('state machine files', () => {
       }
     });
 
-    it('names every Lambda and child state machine through a placeholder substitution, never a hard-coded ARN', () => {
+    it('names every Lambda, child state machine and table through a placeholder substitution, never a hard-coded ARN', () => {
       const tasks = (list: [string, Record<string, unknown>][]): [string, Record<string, unknown>][] =>
         list.flatMap(([name, state]) => {
           const inner = (
@@ -58,6 +58,10 @@ describe('state machine files', () => {
         };
         if (String(state.Resource).startsWith('arn:aws:states:::lambda:invoke')) {
           expect(parameters.FunctionName, name).toMatch(/^\$\{[A-Za-z]+FunctionArn\}$/);
+        } else if (String(state.Resource).startsWith('arn:aws:states:::aws-sdk:')) {
+          // The Bake's own write: to the Stepwise table, through its placeholder.
+          expect(state.Resource, name).toBe('arn:aws:states:::aws-sdk:dynamodb:putItem.waitForTaskToken');
+          expect((state.Parameters as { TableName?: string }).TableName, name).toBe('${TableName}');
         } else {
           expect(state.Resource, name).toBe('arn:aws:states:::states:startExecution.sync:2');
           const arn = parameters.StateMachineArn ?? parameters['StateMachineArn.$'];

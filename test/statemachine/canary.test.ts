@@ -87,7 +87,8 @@ describe('canary.asl.json on the embedded engine', () => {
     expect(report.steps.slice(0, -1).every((s) => s.verdict === 'healthy')).toBe(true);
     expect(report.finalWeights).toEqual({ 'baseline (simulated)': 100, 'shop:2.0': 0 });
     expect(report.reason).toMatch(
-      new RegExp(`^step ${step} unhealthy: alarm ${report.service}-error-rate is in ALARM`),
+      // The alarm's event ends the bake: the reason says when it went into ALARM.
+      new RegExp(`^step ${step} unhealthy: alarm ${report.service}-error-rate went into ALARM at `),
     );
     expectWeightsAlwaysValid(report);
 
@@ -210,9 +211,10 @@ describe('canary.asl.json on the embedded engine', () => {
 
       expect(report.status).toBe('ROLLED_BACK');
       expect(report.steps[0]).toMatchObject({ weight: 10, verdict: 'unhealthy' });
-      expect(report.reason).toMatch(/^step 1 unhealthy: alarm svc-\d+-error-rate is in ALARM/);
-      // The local alarms evaluate one 60 s datapoint: the bake waited for it.
-      expect(report.simulatedSeconds).toBe(DEFAULT_ALARMS.periodSeconds * DEFAULT_ALARMS.datapointsToAlarm);
+      expect(report.reason).toMatch(/^step 1 unhealthy: alarm svc-\d+-error-rate went into ALARM at /);
+      // The local alarms evaluate one 60 s datapoint: the bake waited for it, and its alarm ended it.
+      expect(report.simulatedSeconds).toBeGreaterThan(0);
+      expect(report.simulatedSeconds).toBeLessThanOrEqual(DEFAULT_ALARMS.periodSeconds + 2);
       const [started] = await trail(report);
       expect(started?.detail).toMatchObject({ bakesExtended: { toSeconds: 60 } });
     });
@@ -225,6 +227,59 @@ describe('canary.asl.json on the embedded engine', () => {
 
       expect(report.status).toBe('SUCCEEDED');
       expect(report.simulatedSeconds).toBe(4 * 180);
+    });
+  });
+
+  describe('an alarm going into ALARM ends the bake at once', () => {
+    const period = DEFAULT_ALARMS.periodSeconds;
+
+    // Bakes of two periods or more: a shorter one may end before the first whole period that shows the fault.
+    it.each([120, 300, 3600])(
+      'with %is bakes, a fault at step 3 is rolled back within two alarm periods and 5 s of the step, not at its end',
+      async (bake) => {
+        const report = await deploy(['errors=8%@step=3'], { plan: defaultStrategyPlan('canary', bake) });
+
+        expect(report.status).toBe('ROLLED_BACK');
+        expect(report.reason).toMatch(/^step 3 unhealthy: alarm svc-\d+-error-rate went into ALARM at /);
+        expect(report.steps.map((s) => s.verdict)).toEqual(['healthy', 'healthy', 'unhealthy']);
+        // Steps 1 and 2 baked in full; step 3 ended when its alarm's event arrived. The fault begins
+        // mid-period, so the first whole period that shows it ends within two periods.
+        const intoStep3 = report.simulatedSeconds - 2 * bake;
+        expect(intoStep3).toBeGreaterThan(0);
+        expect(intoStep3).toBeLessThanOrEqual(2 * period + 5);
+        const events = await trail(report);
+        // Two checks at the ends of their bakes, then the alarm's verdict, which ended the third.
+        const checks = events.filter((e) => e.type === 'HealthChecked');
+        expect(checks.map((e) => e.detail?.endedBake ?? false)).toEqual([false, false, true]);
+        expect(checks[2]?.detail).toMatchObject({ step: 3, healthy: false });
+        expect(events.at(-2)).toMatchObject({ type: 'RolledBack', rollback: true });
+      },
+    );
+
+    it('leaves the bake record in the table: the service, the deployment and the alarms it watched', async () => {
+      const report = await deploy(['errors=8%@step=1']);
+      const bakes = await local().store.listBakes();
+      expect(bakes.find((b) => b.service === report.service)).toMatchObject({
+        deploymentId: report.deploymentId,
+        alarms: JSON.stringify([`${report.service}-error-rate`, `${report.service}-p99-latency`]),
+      });
+    });
+
+    it('with the alarm events lost, the check at the end of the bake still rolls back: the second line', async () => {
+      const report = await deploy(['errors=8%@step=3', 'alarm-events=lost'], {
+        plan: defaultStrategyPlan('canary', 3600),
+      });
+
+      expect(report.status).toBe('ROLLED_BACK');
+      expect(report.reason).toMatch(/^step 3 unhealthy: alarm svc-\d+-error-rate is in ALARM/);
+      expect(report.simulatedSeconds).toBe(3 * 3600);
+      expect(report.injections).toContainEqual({ inject: 'alarm-events=lost', fired: true });
+    });
+
+    it('a healthy version bakes every step to its end and promotes', async () => {
+      const report = await deploy([], { plan: defaultStrategyPlan('canary', 600) });
+      expect(report.status).toBe('SUCCEEDED');
+      expect(report.simulatedSeconds).toBe(4 * 600);
     });
   });
 });

@@ -285,6 +285,7 @@ export class RoutesOnlyStore implements Store {
   listOpenDeployments = () => this.unused();
   pageDeployments = () => this.unused();
   getLock = () => this.unused();
+  listBakes = () => this.unused();
   listServiceConfigs = () => this.unused();
   requestDeployment = () => this.unused();
   listQueue = () => this.unused();

@@ -18,6 +18,7 @@ import type {
   ServiceConfig,
 } from '../../domain/types.ts';
 import type {
+  BakeRecord,
   DeploymentPage,
   LockRecord,
   QueueEntry,
@@ -27,6 +28,7 @@ import type {
 } from '../../ports/store.ts';
 import { isConditionFailed, rethrowAws } from '../aws-errors.ts';
 import {
+  BAKE_PARTITION,
   deploymentKey,
   digestKey,
   eventSortKey,
@@ -203,6 +205,24 @@ export class DynamoDbStore implements Store {
       }),
       'releasing the service lock',
     );
+  }
+
+  async listBakes(): Promise<BakeRecord[]> {
+    const items = await this.queryAll<Record<string, unknown>>(
+      {
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
+        ExpressionAttributeValues: { ':pk': BAKE_PARTITION },
+      },
+      'reading the bakes under way',
+    );
+    return items.map(({ service, deploymentId, taskToken, alarms, until }) => ({
+      service: String(service),
+      deploymentId: String(deploymentId),
+      taskToken: String(taskToken),
+      alarms: String(alarms),
+      until: String(until),
+    }));
   }
 
   async getLock(service: string): Promise<LockRecord | undefined> {

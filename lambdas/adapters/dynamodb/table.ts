@@ -16,6 +16,7 @@ import type { ServiceConfig } from '../../domain/types.ts';
  * | IDEMPOTENCY        | <key hash>     | an API request's stored response       |
  * | DEPLOYMENT#<id>    | SUMMARY        | status, step, weights; indexed by service |
  * | DEPLOYMENT#<id>    | EVENT#<seq>    | one audit event, hash-chained          |
+ * | BAKE               | <service>      | the bake under way: its task token and the alarms it watches, written by the state machine |
  */
 export const TABLE_KEYS = {
   partitionKey: 'pk',
@@ -33,6 +34,12 @@ export const digestKey = (digest: string) => `DIGEST#${digest}`;
 export const IDEMPOTENCY_PARTITION = 'IDEMPOTENCY';
 /** The table's TTL attribute: expired locks and idempotency records are deleted by DynamoDB. */
 export const EXPIRY_ATTRIBUTE = 'expiresAt';
+/**
+ * The bakes under way, one item per service (a service bakes one deployment at a time), written by
+ * the Bake state itself (`dynamodb:putItem.waitForTaskToken`): the alarm-changed function reads
+ * them all with one query.
+ */
+export const BAKE_PARTITION = 'BAKE';
 /** CONFIG items also sit in the history index under this partition, so the registry can be listed. */
 export const REGISTRY_PARTITION = 'REGISTRY';
 

@@ -2,6 +2,7 @@ import {
   DescribeExecutionCommand,
   ExecutionDoesNotExist,
   InvalidToken,
+  SendTaskFailureCommand,
   SendTaskSuccessCommand,
   type SFNClient,
   StartExecutionCommand,
@@ -66,6 +67,20 @@ export class SfnExecutions implements Executions {
         throw new ConflictError('the approval is no longer waiting (it timed out or was answered)');
       }
       rethrowAws(e, 'answering the approval');
+    }
+  }
+
+  async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<boolean> {
+    try {
+      // Step Functions takes at most 256 characters of error and 32,768 of cause.
+      await this.client.send(
+        new SendTaskFailureCommand({ taskToken, error: error.slice(0, 256), cause: cause.slice(0, 32_768) }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof TaskDoesNotExist || e instanceof TaskTimedOut || e instanceof InvalidToken)
+        return false;
+      rethrowAws(e, 'failing a waiting task');
     }
   }
 

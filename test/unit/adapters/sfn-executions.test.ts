@@ -2,6 +2,7 @@ import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
+  SendTaskFailureCommand,
   SendTaskSuccessCommand,
   SFNClient,
   StartExecutionCommand,
@@ -139,6 +140,42 @@ describe('SfnExecutions', () => {
     it('reports throttling as transient', async () => {
       sfn.on(SendTaskSuccessCommand).rejects(throttling());
       await expect(executions.sendTaskSuccess('token-1', {})).rejects.toThrow(TransientError);
+    });
+  });
+
+  describe('sendTaskFailure', () => {
+    it('fails the task with the error and cause, and says it did', async () => {
+      sfn.on(SendTaskFailureCommand).resolves({});
+      expect(
+        await executions.sendTaskFailure('token-1', 'Stepwise.AlarmFired', 'alarm errors went into ALARM'),
+      ).toBe(true);
+      expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, {
+        taskToken: 'token-1',
+        error: 'Stepwise.AlarmFired',
+        cause: 'alarm errors went into ALARM',
+      });
+    });
+
+    it('answers false, changing nothing, for a task that no longer waits', async () => {
+      sfn.on(SendTaskFailureCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', ...metadata }));
+      expect(await executions.sendTaskFailure('token-1', 'Stepwise.AlarmFired', 'x')).toBe(false);
+      sfn
+        .on(SendTaskFailureCommand)
+        .rejects(new TaskDoesNotExist({ message: 'Task Does Not Exist', ...metadata }));
+      expect(await executions.sendTaskFailure('token-1', 'Stepwise.AlarmFired', 'x')).toBe(false);
+    });
+
+    it('keeps the cause within the 32,768 characters Step Functions takes', async () => {
+      sfn.on(SendTaskFailureCommand).resolves({});
+      await executions.sendTaskFailure('token-1', 'Stepwise.AlarmFired', 'x'.repeat(40_000));
+      expect(sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input.cause).toHaveLength(32_768);
+    });
+
+    it('reports throttling as transient', async () => {
+      sfn.on(SendTaskFailureCommand).rejects(throttling());
+      await expect(executions.sendTaskFailure('token-1', 'Stepwise.AlarmFired', 'x')).rejects.toThrow(
+        TransientError,
+      );
     });
   });
 

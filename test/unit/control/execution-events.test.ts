@@ -28,6 +28,9 @@ class DescribingExecutions implements Executions {
   sendTaskSuccess(): Promise<void> {
     throw new Error('reading an event answers nothing');
   }
+  sendTaskFailure(): Promise<boolean> {
+    throw new Error('reading an event fails nothing');
+  }
   consoleUrl(executionArn: string): string {
     return executionArn;
   }

@@ -14,6 +14,14 @@ export class RecordingExecutions implements Executions {
   }
   async stop() {}
   async sendTaskSuccess(_taskToken: string, _output: Record<string, unknown>): Promise<void> {}
+  /** The tokens failed, with their error and cause; `gone` tokens no longer wait. */
+  readonly failed: { taskToken: string; error: string; cause: string }[] = [];
+  gone = new Set<string>();
+  async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<boolean> {
+    if (this.gone.has(taskToken)) return false;
+    this.failed.push({ taskToken, error, cause });
+    return true;
+  }
   async describe(executionArn: string): Promise<ExecutionDescription> {
     return { executionArn, status: 'FAILED' };
   }

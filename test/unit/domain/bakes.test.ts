@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluationWindowSeconds, extendBakes } from '../../../lambdas/domain/bakes.ts';
+import { bakeFor, evaluationWindowSeconds, extendBakes } from '../../../lambdas/domain/bakes.ts';
 import type { Step } from '../../../lambdas/domain/steps.ts';
 import { expandPlan } from '../../../lambdas/domain/strategies.ts';
 
@@ -69,5 +69,40 @@ describe('extendBakes', () => {
       pause(0, 'termination wait'),
       check,
     ]);
+  });
+});
+
+describe('bakeFor', () => {
+  const now = new Date('2026-03-01T10:00:00.000Z');
+  const deployment = { alarms: ['errors', 'latency'] };
+
+  it('watches a pause after a traffic move: the alarms, its end, whole seconds, and a day more for the record', () => {
+    expect(bakeFor(pause(90.5, 'bake'), { trafficStep: 1 }, deployment, now)).toEqual({
+      seconds: 91,
+      until: '2026-03-01T10:01:30.500Z',
+      alarms: JSON.stringify(['errors', 'latency']),
+      expiresAt: String(Math.ceil(now.getTime() / 1000 + 90.5) + 86_400),
+    });
+  });
+
+  it('leaves out the alarms that were firing before the deployment started (shipping a fix)', () => {
+    const bake = bakeFor(
+      pause(60),
+      { trafficStep: 1 },
+      { ...deployment, alarmsFiringAtStart: ['errors'] },
+      now,
+    );
+    expect(bake?.alarms).toBe(JSON.stringify(['latency']));
+  });
+
+  it('watches nothing before traffic moved, during a recreate startup, under a second, or with no alarm left', () => {
+    expect(bakeFor(pause(60), { trafficStep: 0 }, deployment, now)).toBeUndefined();
+    expect(bakeFor(pause(30, 'startup'), { trafficStep: 1 }, deployment, now)).toBeUndefined();
+    expect(bakeFor(pause(0.5), { trafficStep: 1 }, deployment, now)).toBeUndefined();
+    expect(bakeFor(pause(60), { trafficStep: 1 }, { alarms: [] }, now)).toBeUndefined();
+    expect(
+      bakeFor(pause(60), { trafficStep: 1 }, { alarms: ['errors'], alarmsFiringAtStart: ['errors'] }, now),
+    ).toBeUndefined();
+    expect(bakeFor(check, { trafficStep: 1 }, deployment, now)).toBeUndefined();
   });
 });

@@ -287,4 +287,33 @@ describe('rollbackReason', () => {
       ),
     });
   });
+
+  it("records an alarm's verdict when the alarm ended the bake, once, with the alarm, when and why", async () => {
+    const state: TaskState = {
+      ...(await shifted(2)),
+      error: {
+        Error: 'Stepwise.AlarmFired',
+        Cause: 'alarm errors went into ALARM at 2026-03-01T10:01:00.000Z: Threshold Crossed',
+      },
+    };
+    const rollBack = (s: TaskState) =>
+      invoke(makeRollBackHandler(taskDeps(local.store()), silentLogger()), s);
+    const done = await rollBack(state);
+    await rollBack(state);
+
+    expect(done.outcome).toMatchObject({
+      status: 'ROLLED_BACK',
+      cause:
+        'step 2 unhealthy: alarm errors went into ALARM at 2026-03-01T10:01:00.000Z: Threshold Crossed (the bake ended there)',
+    });
+    const checks = (await trailOf(state)).filter((e) => e.type === 'HealthChecked');
+    expect(checks).toHaveLength(1);
+    expect(checks[0]?.detail).toEqual({
+      step: 2,
+      healthy: false,
+      endedBake: true,
+      alarms: [{ name: 'errors', state: 'ALARM', firedDuringWindow: true }],
+      reasons: ['alarm errors went into ALARM at 2026-03-01T10:01:00.000Z: Threshold Crossed'],
+    });
+  });
 });

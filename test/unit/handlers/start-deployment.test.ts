@@ -198,7 +198,7 @@ describe('start-deployment', () => {
     }));
 
     await expect(startWithAws({ ...request, strategy: 'canary', plan: { steps } })).rejects.toThrow(
-      /^plan\.steps: this canary plan \(600 steps once expanded\) on ecs-rolling would need ≈40,\d{3} execution history events in the worst case, over 20,000 \(80 % of Step Functions' 25,000-event quota per execution\)/,
+      /^plan\.steps: this canary plan \(600 steps once expanded\) on ecs-rolling would need ≈4\d,\d{3} execution history events in the worst case, over 20,000 \(80 % of Step Functions' 25,000-event quota per execution\)/,
     );
     expect(await tableItems()).toEqual(before);
     await expect(local.store().acquireLock(service, 'next', T0, 60)).resolves.toBeUndefined();

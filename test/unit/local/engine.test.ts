@@ -97,7 +97,7 @@ describe('TimeoutSecondsPath and HeartbeatSecondsPath', () => {
   it('hand the task its own Parameters, unchanged', async () => {
     let payload: unknown;
     await runExecution(timed, { payload: { a: 1 }, limits: { timeout: 10 } }, async (request) => {
-      payload = request.kind === 'execution' ? undefined : request.payload;
+      payload = request.kind === 'execution' || request.kind === 'sdk' ? undefined : request.payload;
       return {};
     });
     expect(payload).toEqual({ a: 1 });
