@@ -31,6 +31,8 @@ export interface DeployResult {
   auditEvents: number;
   auditChainIntact: boolean;
   stateTransitions: number | null;
+  /** Lambda invocations of the task functions, retries included; null through an API. */
+  taskInvocations: number | null;
   simulatedSeconds: number | null;
   wallMs: number;
   /** `in-process`, or the URL of the API it went through. */
@@ -61,6 +63,7 @@ export function resultOfReport(report: DeploymentReport, stopped: StopCause | nu
     auditEvents: report.auditEvents,
     auditChainIntact: report.auditChainIntact,
     stateTransitions: report.stateTransitions,
+    taskInvocations: report.taskInvocations,
     simulatedSeconds: report.simulatedSeconds,
     wallMs: report.wallMs,
     via: 'in-process',
@@ -122,6 +125,7 @@ export function resultOfView(
     auditEvents: trail.events.length,
     auditChainIntact: trail.chain.intact,
     stateTransitions: null,
+    taskInvocations: null,
     simulatedSeconds: null,
     wallMs,
     via,

@@ -125,7 +125,7 @@ export function summaryLines(report: DeploymentReport): string[] {
   const lines = [
     '',
     `${VERB[report.status]}  ${where}`,
-    `  ${report.auditEvents} audit events (${chain}) · ${report.stateTransitions} state transitions · ${report.simulatedSeconds} s simulated in ${(report.wallMs / 1000).toFixed(1)} s`,
+    `  ${report.auditEvents} audit events (${chain}) · ${report.stateTransitions} state transitions · ${report.taskInvocations} task invocations · ${report.simulatedSeconds} s simulated in ${(report.wallMs / 1000).toFixed(1)} s`,
   ];
   if (report.downtimeSeconds !== undefined) lines.push(`  downtime: ${report.downtimeSeconds}s`);
   if (report.reason && (report.status !== 'SUCCEEDED' || !live?.includes(report.candidateVersion))) {

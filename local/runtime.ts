@@ -214,6 +214,8 @@ export interface DeploymentReport {
   auditEvents: number;
   auditChainIntact: boolean;
   stateTransitions: number;
+  /** Lambda invocations of the task functions, retries included (a ring's child executions too): what Lambda bills. */
+  taskInvocations: number;
   simulatedSeconds: number;
   wallMs: number;
 }
@@ -280,6 +282,8 @@ interface RunContext {
   realTime?: boolean;
   /** Cleans up after an execution ended, as the reconcile function does on AWS on its status-change event. */
   reconcile: (ended: ExecutionEnded) => Promise<Reconciled>;
+  /** Task function invocations so far, the run's child executions' too. */
+  invocations: { count: number };
 }
 
 type Progressed = { progress?: TaskState['progress']; state?: { progress?: TaskState['progress'] } };
@@ -309,6 +313,15 @@ function injected(name: string, message: string): Error {
 }
 
 const LOCAL_EXECUTIONS = 'arn:aws:states:local:000000000000:execution:Stepwise-';
+
+/** The DynamoDB operations that read items. */
+const TABLE_READS = new Set([
+  'GetItemCommand',
+  'QueryCommand',
+  'ScanCommand',
+  'BatchGetItemCommand',
+  'TransactGetItemsCommand',
+]);
 
 /** An execution's end as its status-change event tells it to the reconciler. */
 function endedOf(request: DeploymentRequest, execution: ExecutionResult, arnSuffix?: string): ExecutionEnded {
@@ -360,9 +373,18 @@ export class LocalRuntime {
   readonly executionNames = new ExecutionNames();
   /** The bakes waiting for their task token, which an alarm going into ALARM fails. */
   private readonly bakes: LocalBakes;
+  /** DynamoDB read requests to the table so far, whoever sent them (what `npm run bench` counts per deployment). */
+  tableReads = 0;
 
   private constructor(db: LocalDynamoDb, aws: (() => AwsProviderClients) | undefined) {
     this.db = db;
+    db.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (TABLE_READS.has(String(context.commandName))) this.tableReads += 1;
+        return next(args);
+      },
+      { step: 'initialize', name: 'stepwiseTableReads' },
+    );
     this.store = new DynamoDbStore(db.client, db.tableName);
     this.aws = aws;
     this.bakes = new LocalBakes(db, this.store);
@@ -440,6 +462,7 @@ export class LocalRuntime {
       firedFaults,
       ...(options.signal ? { signal: options.signal } : {}),
       reconcile: (ended) => this.reconcileInProcess(ended, ctx),
+      invocations: { count: 0 },
     };
     // The execution holds its name, as StartExecution gives it: nothing can start another under it.
     const run = await this.executionNames
@@ -490,6 +513,7 @@ export class LocalRuntime {
       auditEvents: events.length,
       auditChainIntact: verifyChain(events).intact,
       stateTransitions: run.stateTransitions,
+      taskInvocations: ctx.invocations.count,
       simulatedSeconds: Math.round((clock.now().getTime() - startedAt.getTime()) / 1000),
       wallMs: Date.now() - wallStart,
     };
@@ -525,6 +549,7 @@ export class LocalRuntime {
       signal: run.signal,
       realTime: run.realTime,
       reconcile: run.reconcile,
+      invocations: { count: 0 },
     };
     const { execution } = await asRuntime(() =>
       this.execute(context, strategy, request, new ReportBuilder(request.artifact.image, undefined)),
@@ -748,6 +773,7 @@ export class LocalRuntime {
       }
       const entry = handlers.get(task.functionName);
       if (!entry) throw new Error(`no local handler for ${task.functionName}`);
+      ctx.invocations.count += 1;
       const name = taskName(entry.task);
       const payload = task.payload;
       // A Wait's due time is reached by the time the task after it runs; a Bake moved the clock itself

@@ -60,6 +60,9 @@ describe('canary.asl.json on the embedded engine', () => {
     ]);
     expect(report.finalWeights).toEqual({ 'baseline (simulated)': 0, 'shop:2.0': 100 });
     expect(report.simulatedSeconds).toBe(4 * 300);
+    // Start and Prepare; Next step before each of the 12 steps and the end; 4 shifts, 4 checks; Promote
+    // and Record success. The bakes run no Lambda.
+    expect(report.taskInvocations).toBe(2 + 13 + 4 + 4 + 2);
     expectWeightsAlwaysValid(report);
 
     const events = await trail(report);
