@@ -94,7 +94,13 @@ export function progressLines(event: ProgressEvent, candidate: string): string[]
     case 'promoted':
       return [`  ⇒ promoted: ${formatWeights(event.weights, candidate)}`];
     case 'rolled-back':
-      return [`  ↩ rolled back: ${formatWeights(event.weights, candidate)}`];
+      return [
+        `  ↩ rolled back: ${formatWeights(event.weights, candidate)}${
+          event.timing
+            ? ` (detected ${formatDuration(event.timing.detectedAfterSeconds)} after traffic moved, traffic back ${formatDuration(event.timing.revertedAfterSeconds)} later)`
+            : ''
+        }`,
+      ];
     case 'concluded':
       return [`  ■ ${event.reason}`];
     case 'ring':

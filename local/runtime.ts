@@ -151,7 +151,12 @@ export type ProgressEvent =
   /** An alarm went into ALARM during a bake: the bake ended there and the rollback starts. */
   | { kind: 'alarm-fired'; step: number; cause: string; afterSeconds?: number }
   | { kind: 'promoted'; weights: Weights }
-  | { kind: 'rolled-back'; reason: string; weights: Weights }
+  | {
+      kind: 'rolled-back';
+      reason: string;
+      weights: Weights;
+      timing?: { detectedAfterSeconds: number; revertedAfterSeconds: number };
+    }
   | { kind: 'concluded'; reason: string }
   /** Something that happened in a ring's child execution. */
   | { kind: 'ring'; name: string; service: string; event: ProgressEvent }
@@ -1180,7 +1185,12 @@ class ReportBuilder {
         this.emit({ kind: 'concluded', reason: state.outcome.cause ?? '' });
         this.phases.push({ kind: 'segment', phase: 'end experiment', verdict: 'concluded' });
       } else if (state.outcome.status === 'ROLLED_BACK' && event.stateName !== 'Record rollback') {
-        this.emit({ kind: 'rolled-back', reason: state.outcome.cause ?? '', weights: progress.weights });
+        this.emit({
+          kind: 'rolled-back',
+          reason: state.outcome.cause ?? '',
+          weights: progress.weights,
+          ...(state.outcome.timing ? { timing: state.outcome.timing } : {}),
+        });
       }
       return;
     }

@@ -192,7 +192,13 @@ export interface TaskState {
   approval?: { approved: boolean; by?: string; reason?: string };
   /** Set by a Catch: the error that sent the execution to the rollback path. */
   error?: { Error: string; Cause?: string };
-  outcome?: { status: DeploymentStatus; error?: string; cause?: string };
+  outcome?: {
+    status: DeploymentStatus;
+    error?: string;
+    cause?: string;
+    /** A rollback a health verdict caused: seconds from the traffic move to the verdict, and from it to traffic back. */
+    timing?: { detectedAfterSeconds: number; revertedAfterSeconds: number };
+  };
 }
 
 /** A request to cut a running deployment short: promote it now, or abort (which rolls back). */

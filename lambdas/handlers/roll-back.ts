@@ -61,6 +61,32 @@ function summarizeCause(cause: string): string {
 }
 
 /**
+ * How fast a health verdict took traffic away: seconds from the traffic move to the verdict (the
+ * alarm's transition into ALARM that ended the bake, or the check), and from the verdict to
+ * traffic back on stable. Only for rollbacks a health verdict caused.
+ */
+export function rollbackTiming(
+  state: TaskState,
+  revertedAt: Date,
+): { timing?: { detectedAfterSeconds: number; revertedAfterSeconds: number } } {
+  const movedAt = state.progress.stepStartedAt;
+  const alarmAt =
+    state.error?.Error === ALARM_FIRED_ERROR
+      ? /went into ALARM at (\d{4}-\d\d-\d\dT[\d:.]+Z)/.exec(state.error.Cause ?? '')?.[1]
+      : undefined;
+  const detectedAt = alarmAt ?? (state.check && !state.check.healthy ? state.check.checkedAt : undefined);
+  if (!movedAt || !detectedAt) return {};
+  const seconds = (from: string, to: Date) =>
+    Math.max(0, Math.round((to.getTime() - new Date(from).getTime()) / 1000));
+  return {
+    timing: {
+      detectedAfterSeconds: seconds(movedAt, new Date(detectedAt)),
+      revertedAfterSeconds: seconds(detectedAt, revertedAt),
+    },
+  };
+}
+
+/**
  * A bake that an alarm ended (`Stepwise.AlarmFired`) ran no check: its verdict goes in the trail
  * here, as a check's would (once: the key is the step's), with the alarm, when and why.
  */
@@ -125,17 +151,28 @@ export function makeRollBackHandler(deps: TaskDeps, logger?: Logger) {
           deps.clock.now(),
           {
             rollback: !concluding,
-            detail: { reason, fromStep: state.progress.trafficStep, weights },
+            detail: {
+              reason,
+              fromStep: state.progress.trafficStep,
+              weights,
+              ...(concluding ? {} : rollbackTiming(state, deps.clock.now())),
+            },
           },
         ),
       );
       await deps.store.updateDeployment(deployment.deploymentId, { weights, reason });
+      const { timing } = concluding ? {} : rollbackTiming(state, deps.clock.now());
       return {
         ...state,
         progress: { ...settled(state.progress, 'rollingBack'), weights },
         outcome: concluding
           ? { status: 'SUCCEEDED', cause: reason }
-          : { status: 'ROLLED_BACK', error: 'Stepwise.RolledBack', cause: reason },
+          : {
+              status: 'ROLLED_BACK',
+              error: 'Stepwise.RolledBack',
+              cause: reason,
+              ...(timing ? { timing } : {}),
+            },
       };
     },
   );

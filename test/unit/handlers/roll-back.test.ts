@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TaskState } from '../../../lambdas/domain/types.ts';
 import type { TaskDeps } from '../../../lambdas/handlers/deps.ts';
 import { makeRecreateStepHandler } from '../../../lambdas/handlers/recreate-step.ts';
-import { makeRollBackHandler, rollbackReason } from '../../../lambdas/handlers/roll-back.ts';
+import { makeRollBackHandler, rollbackReason, rollbackTiming } from '../../../lambdas/handlers/roll-back.ts';
 import { makeRouteSegmentHandler } from '../../../lambdas/handlers/route-segment.ts';
 import { makeShiftTrafficHandler } from '../../../lambdas/handlers/shift-traffic.ts';
 import { BASELINE_VERSION } from '../../../lambdas/handlers/start-deployment.ts';
@@ -76,6 +76,8 @@ describe('roll-back', () => {
       status: 'ROLLED_BACK',
       error: 'Stepwise.RolledBack',
       cause: 'step 2 unhealthy: alarm errors is in ALARM',
+      // On the fixed clock the shift, the check and the rollback are all at one instant.
+      timing: { detectedAfterSeconds: 0, revertedAfterSeconds: 0 },
     });
     const routes = await local.store().getRoutes(state.deployment.service);
     expect(routes?.weights).toEqual({ [BASELINE_VERSION]: 100 });
@@ -315,5 +317,31 @@ describe('rollbackReason', () => {
       alarms: [{ name: 'errors', state: 'ALARM', firedDuringWindow: true }],
       reasons: ['alarm errors went into ALARM at 2026-03-01T10:01:00.000Z: Threshold Crossed'],
     });
+  });
+
+  it('times a health rollback: from the traffic move to the verdict (the alarm, or the check), and on to traffic back', async () => {
+    const base = await shifted(1);
+    const moved = { ...base, progress: { ...base.progress, stepStartedAt: '2026-03-01T10:00:00.000Z' } };
+    const byAlarm: TaskState = {
+      ...moved,
+      error: {
+        Error: 'Stepwise.AlarmFired',
+        Cause: 'alarm errors went into ALARM at 2026-03-01T10:01:10.000Z: x',
+      },
+    };
+    expect(rollbackTiming(byAlarm, new Date('2026-03-01T10:01:12.000Z'))).toEqual({
+      timing: { detectedAfterSeconds: 70, revertedAfterSeconds: 2 },
+    });
+    const byCheck = unhealthy(moved);
+    const checkedAt = new Date(new Date(byCheck.check?.checkedAt ?? '').getTime() + 300_000).toISOString();
+    const atBakeEnd = {
+      ...byCheck,
+      check: { ...(byCheck.check as NonNullable<TaskState['check']>), checkedAt },
+    };
+    expect(rollbackTiming(atBakeEnd, new Date(new Date(checkedAt).getTime() + 1_000))).toEqual({
+      timing: { detectedAfterSeconds: 300, revertedAfterSeconds: 1 },
+    });
+    // A rollback no health verdict caused (a failed task, an abort) has no such figures.
+    expect(rollbackTiming({ ...moved, error: { Error: 'Stepwise.ProviderFailed' } }, new Date())).toEqual({});
   });
 });
