@@ -11,6 +11,7 @@ import type { ControlDeps } from '../lambdas/control/deps.ts';
 import { type ExecutionEnded, type Reconciled, reconcile } from '../lambdas/control/reconciler.ts';
 import { SWEEP_INTERVAL_MINUTES } from '../lambdas/control/sweeper.ts';
 import { verifyChain } from '../lambdas/domain/audit.ts';
+import { readAlarmFiredCause } from '../lambdas/domain/bakes.ts';
 import { ConflictError, ResourceNotFoundError, TransientError } from '../lambdas/domain/errors.ts';
 import { auditEvent } from '../lambdas/domain/events.ts';
 import { hookHost } from '../lambdas/domain/hooks.ts';
@@ -1070,12 +1071,12 @@ class ReportBuilder {
     if (report) {
       report.verdict = 'unhealthy';
       report.reasons = [text];
-      const name = /^alarm (\S+) went into ALARM/.exec(text)?.[1];
+      const { name } = readAlarmFiredCause(text);
       if (name) report.alarms = { ...report.alarms, [name]: 'ALARM' };
     }
     this.verdict('alarm fired');
     const started = this.current?.stepStartedAt;
-    const at = /went into ALARM at (\d{4}-\d\d-\d\dT[\d:.]+Z)/.exec(text)?.[1];
+    const { at } = readAlarmFiredCause(text);
     const afterSeconds =
       started && at ? Math.round((new Date(at).getTime() - new Date(started).getTime()) / 1000) : undefined;
     this.emit({

@@ -1,4 +1,4 @@
-import { ALARM_FIRED_ERROR } from '../domain/bakes.ts';
+import { ALARM_FIRED_ERROR, alarmFiredCause } from '../domain/bakes.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import type { ControlDeps } from './deps.ts';
 
@@ -52,7 +52,11 @@ export async function handleAlarmStateChange(deps: ControlDeps, event: unknown):
     if (new Date(bake.until).getTime() < now) continue;
     const watched = JSON.parse(bake.alarms) as string[];
     if (!watched.includes(change.alarmName)) continue;
-    const cause = `alarm ${change.alarmName} went into ALARM${change.at ? ` at ${change.at}` : ''}${change.reason ? `: ${change.reason}` : ''}`;
+    const cause = alarmFiredCause({
+      name: change.alarmName,
+      ...(change.at ? { at: change.at } : {}),
+      ...(change.reason ? { reason: change.reason } : {}),
+    });
     if (await deps.executions.sendTaskFailure(bake.taskToken, ALARM_FIRED_ERROR, cause)) {
       handled.ended.push(bake.deploymentId);
     }

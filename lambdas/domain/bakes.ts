@@ -5,6 +5,21 @@ import type { Bake, Deployment, Progress } from './types.ts';
 /** The error a bake ends with when one of its alarms goes into ALARM: its Catch goes to _Alarm fired_. */
 export const ALARM_FIRED_ERROR = 'Stepwise.AlarmFired';
 
+/**
+ * The cause a bake ends with when an alarm fires, in words: `alarm NAME went into ALARM at
+ * ISO-TIME: REASON`. The alarm-changed function writes it; the rollback's reason, its audit and the
+ * local report read the alarm and the time back with `readAlarmFiredCause`.
+ */
+export function alarmFiredCause(alarm: { name: string; at?: string; reason?: string }): string {
+  return `alarm ${alarm.name} went into ALARM${alarm.at ? ` at ${alarm.at}` : ''}${alarm.reason ? `: ${alarm.reason}` : ''}`;
+}
+
+/** The alarm and when it fired, from a cause `alarmFiredCause` wrote. */
+export function readAlarmFiredCause(cause: string): { name?: string; at?: string } {
+  const match = /^alarm (\S+) went into ALARM(?: at (\d{4}-\d\d-\d\dT[\d:.]+Z))?/.exec(cause);
+  return { ...(match?.[1] ? { name: match[1] } : {}), ...(match?.[2] ? { at: match[2] } : {}) };
+}
+
 /** How long a bake's record stays in the table after its bake ends, for whoever reads the trail of it. */
 const BAKE_RECORD_SECONDS = 86_400;
 

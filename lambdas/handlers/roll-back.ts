@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { ALARM_FIRED_ERROR } from '../domain/bakes.ts';
+import { ALARM_FIRED_ERROR, readAlarmFiredCause } from '../domain/bakes.ts';
 import { NotReadyYetError, WeightsMismatchError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { sameWeights } from '../domain/plan.ts';
@@ -71,9 +71,7 @@ export function rollbackTiming(
 ): { timing?: { detectedAfterSeconds: number; revertedAfterSeconds: number } } {
   const movedAt = state.progress.stepStartedAt;
   const alarmAt =
-    state.error?.Error === ALARM_FIRED_ERROR
-      ? /went into ALARM at (\d{4}-\d\d-\d\dT[\d:.]+Z)/.exec(state.error.Cause ?? '')?.[1]
-      : undefined;
+    state.error?.Error === ALARM_FIRED_ERROR ? readAlarmFiredCause(state.error.Cause ?? '').at : undefined;
   const detectedAt = alarmAt ?? (state.check && !state.check.healthy ? state.check.checkedAt : undefined);
   if (!movedAt || !detectedAt) return {};
   const seconds = (from: string, to: Date) =>
@@ -94,7 +92,7 @@ async function recordAlarmVerdict(deps: TaskDeps, state: TaskState): Promise<voi
   const { deployment, progress, error } = state;
   if (error?.Error !== ALARM_FIRED_ERROR) return;
   const cause = error.Cause ?? 'an alarm went into ALARM';
-  const name = /^alarm (\S+) went into ALARM/.exec(cause)?.[1];
+  const { name } = readAlarmFiredCause(cause);
   await deps.store.appendAuditEvent(
     deployment.deploymentId,
     auditEvent(deployment, 'HealthChecked', `step-${progress.stepIndex + 1}#checked`, deps.clock.now(), {
@@ -142,6 +140,7 @@ export function makeRollBackHandler(deps: TaskDeps, logger?: Logger) {
           `rolled back to ${deployment.stableVersion} but read back ${JSON.stringify(weights)}`,
         );
       }
+      const { timing } = concluding ? {} : rollbackTiming(state, deps.clock.now());
       await deps.store.appendAuditEvent(
         deployment.deploymentId,
         auditEvent(
@@ -155,13 +154,12 @@ export function makeRollBackHandler(deps: TaskDeps, logger?: Logger) {
               reason,
               fromStep: state.progress.trafficStep,
               weights,
-              ...(concluding ? {} : rollbackTiming(state, deps.clock.now())),
+              ...(timing ? { timing } : {}),
             },
           },
         ),
       );
       await deps.store.updateDeployment(deployment.deploymentId, { weights, reason });
-      const { timing } = concluding ? {} : rollbackTiming(state, deps.clock.now());
       return {
         ...state,
         progress: { ...settled(state.progress, 'rollingBack'), weights },

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { bakeFor, evaluationWindowSeconds, extendBakes } from '../../../lambdas/domain/bakes.ts';
+import {
+  alarmFiredCause,
+  bakeFor,
+  evaluationWindowSeconds,
+  extendBakes,
+  readAlarmFiredCause,
+} from '../../../lambdas/domain/bakes.ts';
 import type { Step } from '../../../lambdas/domain/steps.ts';
 import { expandPlan } from '../../../lambdas/domain/strategies.ts';
 
@@ -104,5 +110,21 @@ describe('bakeFor', () => {
       bakeFor(pause(60), { trafficStep: 1 }, { alarms: ['errors'], alarmsFiringAtStart: ['errors'] }, now),
     ).toBeUndefined();
     expect(bakeFor(check, { trafficStep: 1 }, deployment, now)).toBeUndefined();
+  });
+});
+
+describe('the cause an alarm ends a bake with', () => {
+  it('says which alarm, when and why, and gives the alarm and the time back', () => {
+    const cause = alarmFiredCause({
+      name: 'shop-errors',
+      at: '2026-03-01T10:01:00.000Z',
+      reason: 'Threshold Crossed: 8.0 > 5',
+    });
+    expect(cause).toBe(
+      'alarm shop-errors went into ALARM at 2026-03-01T10:01:00.000Z: Threshold Crossed: 8.0 > 5',
+    );
+    expect(readAlarmFiredCause(cause)).toEqual({ name: 'shop-errors', at: '2026-03-01T10:01:00.000Z' });
+    expect(readAlarmFiredCause(alarmFiredCause({ name: 'shop-errors' }))).toEqual({ name: 'shop-errors' });
+    expect(readAlarmFiredCause('task failed')).toEqual({});
   });
 });
