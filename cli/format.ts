@@ -95,11 +95,7 @@ export function progressLines(event: ProgressEvent, candidate: string): string[]
       return [`  ⇒ promoted: ${formatWeights(event.weights, candidate)}`];
     case 'rolled-back':
       return [
-        `  ↩ rolled back: ${formatWeights(event.weights, candidate)}${
-          event.timing
-            ? ` (detected ${formatDuration(event.timing.detectedAfterSeconds)} after traffic moved, traffic back ${formatDuration(event.timing.revertedAfterSeconds)} later)`
-            : ''
-        }`,
+        `  ↩ rolled back: ${formatWeights(event.weights, candidate)}${event.timing ? ` (${formatTiming(event.timing)})` : ''}`,
       ];
     case 'concluded':
       return [`  ■ ${event.reason}`];
@@ -184,6 +180,11 @@ export function historyLines(service: string, deployments: HistoryRow[]): string
   ]);
 }
 
+/** How fast a rollback was, in words: `detected 70s after traffic moved, traffic back 2s later`. */
+function formatTiming(timing: { detectedAfterSeconds: number; revertedAfterSeconds: number }): string {
+  return `detected ${formatDuration(timing.detectedAfterSeconds)} after traffic moved, traffic back ${formatDuration(timing.revertedAfterSeconds)} later`;
+}
+
 function describeEvent(event: AuditEvent): string {
   const d = (event.detail ?? {}) as Record<string, unknown>;
   switch (event.type) {
@@ -193,11 +194,20 @@ function describeEvent(event: AuditEvent): string {
       return `step ${d.step}: ${d.healthy ? 'healthy' : 'unhealthy'}${
         (d.reasons as string[] | undefined)?.length ? ` (${(d.reasons as string[]).join('; ')})` : ''
       }`;
-    case 'RolledBack':
+    case 'RolledBack': {
+      const timing = d.timing as Parameters<typeof formatTiming>[0] | undefined;
+      return `${d.reason ?? ''}${timing ? ` · ${formatTiming(timing)}` : ''}`;
+    }
     case 'DeploymentRolledBack':
       return `${d.reason ?? ''}`;
-    case 'DeploymentStarted':
-      return `${d.strategy} from ${d.stableVersion}, ${d.steps} steps`;
+    case 'DeploymentStarted': {
+      const extended = d.bakesExtended as { toSeconds: number } | undefined;
+      return `${d.strategy} from ${d.stableVersion}, ${d.steps} steps${
+        extended
+          ? `; bakes before a check made ${formatDuration(extended.toSeconds)}, the alarms' window`
+          : ''
+      }`;
+    }
     default:
       return d.weights ? formatWeights(d.weights as Weights, event.version) : '';
   }

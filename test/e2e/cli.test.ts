@@ -141,6 +141,11 @@ describe('npx stepwise', () => {
     const run = stepwise('audit', rolledBack.deploymentId);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('6 events · hash chain intact');
+    // The alarm's verdict and how fast the rollback was, readable in the trail.
+    expect(run.stdout).toMatch(
+      /HealthChecked +IN_PROGRESS +step 1: unhealthy \(alarm checkout-error-rate went into ALARM at /,
+    );
+    expect(run.stdout).toMatch(/RolledBack .*· detected \d+s after traffic moved, traffic back \d+s later/);
     for (const type of [
       'DeploymentStarted',
       'CandidatePrepared',
