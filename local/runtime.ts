@@ -64,7 +64,9 @@ import { startTestRoute } from './test-route.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
 /** Task names as `--inject` and the docs spell them: the entry file without `.ts`. */
-export const TASK_NAMES = TASKS.map((t) => taskName(t));
+/** The Bake state's name for `--inject fail=bake` / `throttle=bake`: its own DynamoDB write, no Lambda. */
+export const BAKE_TASK = 'bake';
+export const TASK_NAMES = [...TASKS.map((t) => taskName(t)), BAKE_TASK];
 
 function taskName(task: TaskDefinition): string {
   return task.entry.replace(/\.ts$/, '');
@@ -758,8 +760,32 @@ export class LocalRuntime {
     );
 
     let childTransitions = 0;
+    /** The traffic step in force, as the last task's input said (an SDK task's input is its Parameters only). */
+    let trafficStepNow = 0;
+    /** Throws the fault `--inject` asks of task `name` at `step`, named as AWS names it for that kind of task. */
+    const injectTaskFault = (name: string, step: number, errors: { throttle: string; fail: string }) => {
+      for (const fault of faults.tasks) {
+        if (fault.task !== name || (fault.step !== undefined && fault.step !== step)) continue;
+        const key = `${request.deploymentId}:${fault.kind}:${name}:${step}`;
+        if (fault.kind === 'throttle' && !ctx.fired.has(key)) {
+          ctx.fired.add(key);
+          ctx.firedFaults.add(fault);
+          throw injected(errors.throttle, `injected throttle in ${name} at step ${step}`);
+        }
+        if (fault.kind === 'fail') {
+          if (fault.once && ctx.firedFaults.has(fault)) continue;
+          ctx.firedFaults.add(fault);
+          throw injected(errors.fail, `injected failure in ${name} at step ${step}`);
+        }
+      }
+    };
     const invoke = async (task: TaskRequest): Promise<unknown> => {
       if (task.kind === 'sdk') {
+        // The Bake's own DynamoDB write: throttled (its Retry) or refused for good (its Catch, the rollback).
+        injectTaskFault(BAKE_TASK, trafficStepNow, {
+          throttle: 'DynamoDB.ThrottlingException',
+          fail: 'DynamoDB.ResourceNotFoundException',
+        });
         return this.bakes.run(task, {
           clock,
           cloudwatch,
@@ -793,21 +819,12 @@ export class LocalRuntime {
         clock.advanceTo(new Date());
       } else if (due) clock.advanceTo(new Date(due));
       const step = stepOf(name, payload);
+      trafficStepNow = (payload as Progressed)?.progress?.trafficStep ?? trafficStepNow;
       if (name === 'next-step') await this.injectControl(payload as TaskState, step, faults, ctx);
-      for (const fault of faults.tasks) {
-        if (fault.task !== name || (fault.step !== undefined && fault.step !== step)) continue;
-        const key = `${request.deploymentId}:${fault.kind}:${name}:${step}`;
-        if (fault.kind === 'throttle' && !ctx.fired.has(key)) {
-          ctx.fired.add(key);
-          ctx.firedFaults.add(fault);
-          throw injected('Lambda.TooManyRequestsException', `injected throttle in ${name} at step ${step}`);
-        }
-        if (fault.kind === 'fail') {
-          if (fault.once && ctx.firedFaults.has(fault)) continue;
-          ctx.firedFaults.add(fault);
-          throw injected('Stepwise.InjectedFault', `injected failure in ${name} at step ${step}`);
-        }
-      }
+      injectTaskFault(name, step, {
+        throttle: 'Lambda.TooManyRequestsException',
+        fail: 'Stepwise.InjectedFault',
+      });
       const result = await asFunction(`task:${entry.task.id}`, () =>
         entry.run(payload, taskLambdaContext(entry.task, task.time)),
       );

@@ -4,6 +4,7 @@ import { STRATEGIES, type StrategyName } from '../../lambdas/domain/strategy-nam
 import type { ApprovalGate } from '../../lambdas/domain/types.ts';
 import { TASKS } from '../../lambdas/tasks.ts';
 import { aslPath } from '../../local/engine.ts';
+import { BAKE_TASK } from '../../local/runtime.ts';
 
 /**
  * For every strategy, a service whose plan makes its state machine run every task it has (shifts,
@@ -23,12 +24,16 @@ export interface StrategyCase {
 
 const APPROVAL = { timeoutSeconds: 600, onTimeout: 'rollback' } as const;
 
-/** The task names an ASL file's Task states invoke, nested states included. */
+/** The task names an ASL file's Task states invoke, nested states included, and its Bake's own write (`bake`). */
 export function tasksOf(strategy: StrategyName): string[] {
-  const placeholders = new Set(
-    [...readFileSync(aslPath(strategy), 'utf8').matchAll(/"\$\{(\w+FunctionArn)\}"/g)].map((m) => m[1]),
-  );
-  return TASKS.filter((t) => placeholders.has(t.placeholder)).map((t) => t.entry.replace(/\.ts$/, ''));
+  const text = readFileSync(aslPath(strategy), 'utf8');
+  const placeholders = new Set([...text.matchAll(/"\$\{(\w+FunctionArn)\}"/g)].map((m) => m[1]));
+  // The Bake state's own DynamoDB write is a task of its own, faulted as `bake`.
+  const bake = text.includes(':aws-sdk:dynamodb:putItem.waitForTaskToken') ? [BAKE_TASK] : [];
+  return [
+    ...TASKS.filter((t) => placeholders.has(t.placeholder)).map((t) => t.entry.replace(/\.ts$/, '')),
+    ...bake,
+  ];
 }
 
 function plan(strategy: StrategyName, hookUrl: string): unknown {
