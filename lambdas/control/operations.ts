@@ -228,7 +228,11 @@ export async function abortDeployment(
   return getDeployment(deps, deploymentId);
 }
 
-/** Promote now: the rest of the plan is skipped at the next step boundary and the candidate takes all traffic. */
+/**
+ * Promote now: the rest of the plan is skipped at the next step boundary and the candidate takes
+ * all traffic. A bake under way ends at once (its task token answered), so the boundary is now;
+ * a hook's retry wait or an approval still runs to its end.
+ */
 export async function promoteDeployment(
   deps: ControlDeps,
   deploymentId: string,
@@ -237,6 +241,15 @@ export async function promoteDeployment(
   const summary = await getDeployment(deps, deploymentId);
   assertRunning(summary, 'promote');
   await requestControl(deps, summary, 'promote', by, { action: 'promote', by });
+  const bake = await deps.store.getBake(summary.service);
+  if (bake?.deploymentId === deploymentId && new Date(bake.until) > deps.clock.now()) {
+    try {
+      await deps.executions.sendTaskSuccess(bake.taskToken, { endedBy: by, reason: 'promote now' });
+    } catch (error) {
+      // The bake ended meanwhile: Next step sees the request all the same.
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
   return getDeployment(deps, deploymentId);
 }
 

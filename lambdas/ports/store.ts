@@ -80,6 +80,8 @@ export interface Store {
   getLock(service: string): Promise<LockRecord | undefined>;
   /** The bakes under way (and ended ones not yet expired: check `until`), as the Bake state wrote them. */
   listBakes(): Promise<BakeRecord[]>;
+  /** The service's last bake, under way or not (check `deploymentId` and `until`). */
+  getBake(service: string): Promise<BakeRecord | undefined>;
   /**
    * Records a requested deployment (status QUEUED) if no deployment has its id; returns false,
    * changing nothing, when one has: a second delivery of the same request.

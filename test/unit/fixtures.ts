@@ -286,6 +286,7 @@ export class RoutesOnlyStore implements Store {
   pageDeployments = () => this.unused();
   getLock = () => this.unused();
   listBakes = () => this.unused();
+  getBake = () => this.unused();
   listServiceConfigs = () => this.unused();
   requestDeployment = () => this.unused();
   listQueue = () => this.unused();

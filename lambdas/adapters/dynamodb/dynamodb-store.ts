@@ -63,6 +63,17 @@ const KEPT_FROM_REQUEST = new Set<keyof DeploymentSummary>([
 /** Concurrent appenders can race for a sequence number; each lost race re-reads and tries again. */
 const APPEND_ATTEMPTS = 10;
 
+/** A bake as the Bake state wrote it (its item, keys stripped). */
+function bakeOf({ service, deploymentId, taskToken, alarms, until }: Record<string, unknown>): BakeRecord {
+  return {
+    service: String(service),
+    deploymentId: String(deploymentId),
+    taskToken: String(taskToken),
+    alarms: String(alarms),
+    until: String(until),
+  };
+}
+
 function strip<T>(item: Record<string, unknown> | undefined): T | undefined {
   if (!item) return undefined;
   const copy = { ...item };
@@ -216,13 +227,12 @@ export class DynamoDbStore implements Store {
       },
       'reading the bakes under way',
     );
-    return items.map(({ service, deploymentId, taskToken, alarms, until }) => ({
-      service: String(service),
-      deploymentId: String(deploymentId),
-      taskToken: String(taskToken),
-      alarms: String(alarms),
-      until: String(until),
-    }));
+    return items.map(bakeOf);
+  }
+
+  async getBake(service: string): Promise<BakeRecord | undefined> {
+    const item = await this.get<Record<string, unknown>>(BAKE_PARTITION, service);
+    return item ? bakeOf(item) : undefined;
   }
 
   async getLock(service: string): Promise<LockRecord | undefined> {

@@ -1,9 +1,16 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlDeps } from '../../../lambdas/control/deps.ts';
-import { decideApproval, rollbackService, viewDeployment } from '../../../lambdas/control/operations.ts';
+import {
+  decideApproval,
+  promoteDeployment,
+  rollbackService,
+  viewDeployment,
+} from '../../../lambdas/control/operations.ts';
 import { ConflictError, TransientError } from '../../../lambdas/domain/errors.ts';
 import type { DeploymentSummary } from '../../../lambdas/domain/types.ts';
 import { LocalRuntime } from '../../../local/runtime.ts';
+import { useLocalDynamoDb } from '../fixtures.ts';
 import { controlDeps, RecordingExecutions } from './support.ts';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
@@ -134,5 +141,75 @@ describe('rollbackService', () => {
     } finally {
       await runtime.close();
     }
+  });
+});
+
+describe('promoteDeployment', () => {
+  const local = useLocalDynamoDb();
+
+  /** The item the Bake state writes with its task token (statemachines/*.asl.json, Bake). */
+  async function baking(deploymentId: string, service: string, until: string) {
+    await local.db().client.send(
+      new PutItemCommand({
+        TableName: local.db().tableName,
+        Item: {
+          pk: { S: 'BAKE' },
+          sk: { S: service },
+          service: { S: service },
+          deploymentId: { S: deploymentId },
+          taskToken: { S: `token-${deploymentId}` },
+          alarms: { S: JSON.stringify(['errors']) },
+          until: { S: until },
+          expiresAt: { N: '1900000000' },
+        },
+      }),
+    );
+  }
+
+  it('ends the bake under way at once, answering its task token, so the promote takes effect now', async () => {
+    const executions = new RecordingExecutions();
+    const sent: { token: string; output: Record<string, unknown> }[] = [];
+    executions.sendTaskSuccess = async (token, output) => {
+      sent.push({ token, output });
+    };
+    const summary = { ...running, deploymentId: 'promo-1', service: 'promo' };
+    await local.store().createDeployment(summary);
+    await baking('promo-1', 'promo', '2026-11-23T13:00:00Z');
+
+    await promoteDeployment(controlDeps(local.store(), executions, NOW), 'promo-1', 'alice');
+
+    expect(sent).toEqual([{ token: 'token-promo-1', output: { endedBy: 'alice', reason: 'promote now' } }]);
+    expect((await local.store().getDeployment('promo-1'))?.control).toMatchObject({
+      action: 'promote',
+      by: 'alice',
+    });
+  });
+
+  it("leaves another deployment's bake, and one that already ended, alone", async () => {
+    const executions = new RecordingExecutions();
+    const sent: string[] = [];
+    executions.sendTaskSuccess = async (token) => {
+      sent.push(token);
+    };
+    const deps = controlDeps(local.store(), executions, NOW);
+    await local.store().createDeployment({ ...running, deploymentId: 'promo-2', service: 'promo-b' });
+    await baking('someone-else', 'promo-b', '2026-11-23T13:00:00Z');
+    await promoteDeployment(deps, 'promo-2', 'alice');
+    await local.store().createDeployment({ ...running, deploymentId: 'promo-3', service: 'promo-c' });
+    await baking('promo-3', 'promo-c', '2026-11-23T11:59:00Z');
+    await promoteDeployment(deps, 'promo-3', 'alice');
+
+    expect(sent).toEqual([]);
+  });
+
+  it('still records the promote when the bake ended meanwhile (its token no longer waits)', async () => {
+    const executions = new RecordingExecutions();
+    executions.sendTaskSuccess = async () => {
+      throw new ConflictError('the approval is no longer waiting (it timed out or was answered)');
+    };
+    await local.store().createDeployment({ ...running, deploymentId: 'promo-4', service: 'promo-d' });
+    await baking('promo-4', 'promo-d', '2026-11-23T13:00:00Z');
+    const promoted = await promoteDeployment(controlDeps(local.store(), executions, NOW), 'promo-4', 'alice');
+    expect(promoted.control).toMatchObject({ action: 'promote' });
   });
 });
