@@ -9,7 +9,13 @@ import type { Store } from '../lambdas/ports/store.ts';
 import type { LocalDynamoDb } from './dynamodb-server.ts';
 import type { TaskRequest } from './engine.ts';
 import { asFunction, asRuntime } from './function-scope.ts';
-import { answeredInProcess, IN_PROCESS_CLIENT_CONFIG, sdkError, unsupported } from './in-process-aws.ts';
+import {
+  answeredInProcess,
+  IN_PROCESS_CLIENT_CONFIG,
+  namedError,
+  sdkError,
+  unsupported,
+} from './in-process-aws.ts';
 import type { SimulatedCloudWatch } from './simulated-cloudwatch.ts';
 import type { VirtualClock } from './virtual-clock.ts';
 
@@ -57,9 +63,7 @@ export class LocalBakes {
     const fail = this.waiting.get(taskToken);
     if (!fail) return false;
     this.waiting.delete(taskToken);
-    const failure = new Error(cause);
-    failure.name = error;
-    fail(failure);
+    fail(namedError(error, cause));
     return true;
   }
 
@@ -76,7 +80,8 @@ export class LocalBakes {
   }
 
   private async bake(task: SdkTask, item: NonNullable<PutItemCommandInput['Item']>, run: BakeRun) {
-    const { clock, time } = { clock: run.clock, time: task.time };
+    const { clock } = run;
+    const { time } = task;
     const token = item.taskToken?.S ?? '';
     const watched = JSON.parse(item.alarms?.S ?? '[]') as string[];
     const start = clock.now();

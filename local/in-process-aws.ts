@@ -37,6 +37,16 @@ export const sdkError = <E>(
   message: string,
 ) => new Exception({ message, $metadata: {} });
 
+/**
+ * An error named as a task's error is named on AWS (`Lambda.TooManyRequestsException`,
+ * `Stepwise.AlarmFired`), so that the engine's Retry and Catch match it by `ErrorEquals`.
+ */
+export function namedError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
 /** The error an in-process service throws for an operation it does not offer. */
 export function unsupported(service: string, operation: string): Error {
   const error = new Error(`the local ${service} does not offer ${operation}`);

@@ -52,7 +52,7 @@ import {
 } from './engine.ts';
 import { allFaults, type Faults, faultsFor } from './faults.ts';
 import { asFunction, asRuntime } from './function-scope.ts';
-import { answeredInProcess, IN_PROCESS_CLIENT_CONFIG } from './in-process-aws.ts';
+import { answeredInProcess, IN_PROCESS_CLIENT_CONFIG, namedError } from './in-process-aws.ts';
 import {
   type SimulatedAlarmDefinition,
   SimulatedCloudWatch,
@@ -314,11 +314,7 @@ function stepOf(task: string, payload: unknown): number {
 }
 
 /** A failure the rehearsal asked for, named like the real one so Retry and Catch treat it alike. */
-function injected(name: string, message: string): Error {
-  const error = new Error(message);
-  error.name = name;
-  return error;
-}
+const injected = namedError;
 
 const LOCAL_EXECUTIONS = 'arn:aws:states:local:000000000000:execution:Stepwise-';
 

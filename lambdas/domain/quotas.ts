@@ -54,6 +54,12 @@ export const DEFAULT_READY_TIMEOUT_SECONDS = 900;
  */
 export const DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 600;
 
+/** How long a settling task may wait for the provider, from its config (`rolloutTimeoutSeconds`). */
+export function rolloutTimeoutOf(providerConfig: Record<string, unknown> | undefined): number {
+  const configured = providerConfig?.rolloutTimeoutSeconds;
+  return typeof configured === 'number' ? configured : DEFAULT_ROLLOUT_TIMEOUT_SECONDS;
+}
+
 /** The pause before a settling task asks again after `polls` not-yet answers: 15 s, 30 s, then every 60 s. */
 export function settlePollSeconds(polls: number): number {
   return Math.min(15 * 2 ** polls, 60);
@@ -73,7 +79,6 @@ interface AslState {
   Default?: string;
   Choices?: AslChoice[];
   Catch?: { ErrorEquals: string[]; Next: string }[];
-  Retry?: AslRetrier[];
   Resource?: string;
   Parameters?: Json;
   ItemProcessor?: { StartAt: string; States: Record<string, AslState> };
@@ -83,13 +88,6 @@ interface AslChoice {
   StringEquals?: string;
   And?: AslChoice[];
   Next: string;
-}
-interface AslRetrier {
-  ErrorEquals: string[];
-  IntervalSeconds?: number;
-  MaxAttempts?: number;
-  BackoffRate?: number;
-  MaxDelaySeconds?: number;
 }
 interface AslDefinition {
   StartAt: string;
@@ -367,10 +365,7 @@ export function worstCase(input: QuotaInput): WorstCase {
 
   const dispatchCost = add(stateCost(m.states[m.advance] as AslState), { events: 2, seconds: 0 });
   // A shift the provider has not finished goes round Which step? → Wait → Shift traffic → Next step.
-  const configuredRollout = input.providerConfig?.rolloutTimeoutSeconds;
-  const rolloutSeconds =
-    typeof configuredRollout === 'number' ? configuredRollout : DEFAULT_ROLLOUT_TIMEOUT_SECONDS;
-  const rolloutPolls = settlePolls(rolloutSeconds);
+  const rolloutPolls = settlePolls(rolloutTimeoutOf(input.providerConfig));
   const pollSeconds = Array.from({ length: rolloutPolls }, (_, i) => settlePollSeconds(i)).reduce(
     (a, b) => a + b,
     0,

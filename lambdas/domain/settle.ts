@@ -1,5 +1,5 @@
 import { type NotReadyYetError, ProviderError } from './errors.ts';
-import { DEFAULT_ROLLOUT_TIMEOUT_SECONDS, settlePollSeconds } from './quotas.ts';
+import { rolloutTimeoutOf, settlePollSeconds } from './quotas.ts';
 import type { Progress, TaskState } from './types.ts';
 
 /** The tasks that may find the provider still on its way, and the progress field each keeps while it waits. */
@@ -12,11 +12,6 @@ const WHAT: Record<SettleKey, (state: TaskState) => string> = {
   rollingBack: (s) => `traffic did not return to ${s.deployment.stableVersion}`,
 };
 
-/** How long the provider may take to settle, from its config. */
-export function rolloutTimeoutSeconds(state: TaskState): number {
-  return Number(state.deployment.providerConfig?.rolloutTimeoutSeconds ?? DEFAULT_ROLLOUT_TIMEOUT_SECONDS);
-}
-
 /**
  * The provider is on its way (ECS still replacing tasks): the task answers with `progress[key]`
  * and a due time, and the state machine waits until `progress.checkAt` and runs the task again,
@@ -27,7 +22,7 @@ export function settleLater(state: TaskState, key: SettleKey, error: NotReadyYet
   const { progress } = state;
   const since = progress[key]?.since ?? now.toISOString();
   const polls = progress[key]?.polls ?? 0;
-  const timeout = rolloutTimeoutSeconds(state);
+  const timeout = rolloutTimeoutOf(state.deployment.providerConfig);
   const waited = (now.getTime() - new Date(since).getTime()) / 1000;
   if (waited >= timeout) {
     throw new ProviderError(
