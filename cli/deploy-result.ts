@@ -1,4 +1,5 @@
 import type { DeploymentView } from '../lambdas/control/operations.ts';
+import type { MetricEvidence } from '../lambdas/domain/judge/analysis.ts';
 import type { AuditEvent, Weights } from '../lambdas/domain/types.ts';
 import { BASELINE_VERSION } from '../lambdas/handlers/start-deployment.ts';
 import type { DeploymentReport, PhaseReport, RingReport, StepReport } from '../local/runtime.ts';
@@ -87,11 +88,14 @@ export function stepsOfTrail(events: AuditEvent[]): StepReport[] {
     } else if (event.type === 'HealthChecked') {
       const checked = steps.findLast((s) => s.step === step);
       if (!checked) continue;
-      checked.verdict = d.healthy ? 'healthy' : 'unhealthy';
+      const analysis = d.analysis as { verdict?: string; metrics?: MetricEvidence[] } | undefined;
+      const held = d.healthy && analysis?.verdict === 'inconclusive' && !d.extendBakeSeconds;
+      checked.verdict = held ? 'inconclusive' : d.healthy ? 'healthy' : 'unhealthy';
       checked.alarms = Object.fromEntries(
         ((d.alarms as { name: string; state: string }[] | undefined) ?? []).map((a) => [a.name, a.state]),
       );
       checked.reasons = (d.reasons as string[] | undefined) ?? [];
+      if (analysis?.metrics) checked.evidence = analysis.metrics;
     }
   }
   return steps;

@@ -121,6 +121,20 @@ const OPTIONS = {
     default: 1000,
     help: 'simulated requests per minute across the service',
   },
+  analysis: {
+    kind: 'choice',
+    choices: ['on', 'off'],
+    default: 'on',
+    help: "judge each step against the stable version's metrics too (the default criteria), or by the alarms alone",
+  },
+  seed: {
+    kind: 'count',
+    arg: 'N',
+    min: 1,
+    max: 4_294_967_295,
+    default: 1,
+    help: 'seeds the simulated per-version metrics: the same seed, the same run',
+  },
   inject: {
     kind: 'text',
     arg: 'KIND=VALUE[@WHERE]',
@@ -164,6 +178,8 @@ const IN_PROCESS_ONLY: (keyof DeployOptions)[] = [
   'missing-data',
   'insufficient-data',
   'rpm',
+  'analysis',
+  'seed',
   'approve',
   'bake',
 ];
@@ -323,6 +339,8 @@ export function runOptions(values: Parsed<DeployOptions>['values']): Omit<LocalD
     insufficientData: values['insufficient-data'],
     faults,
     requestsPerMinute: values.rpm,
+    ...(values.analysis === 'on' ? { analysis: {} } : {}),
+    seed: values.seed,
     principal: `${username}@${hostname()}`,
     ...(values.reason ? { reason: values.reason } : {}),
     ...(values['allow-firing-alarms'] ? { allowFiringAlarms: true } : {}),

@@ -1,3 +1,4 @@
+import type { MetricEvidence } from '../lambdas/domain/judge/analysis.ts';
 import { describeStep, type Step } from '../lambdas/domain/steps.ts';
 import type { AuditEvent, DeploymentSummary, Weights } from '../lambdas/domain/types.ts';
 import type { DeploymentReport, ProgressEvent } from '../local/runtime.ts';
@@ -38,6 +39,23 @@ export function formatWeights(weights: Weights, candidate: string): string {
 
 const INDENT = '            ';
 
+const MARK: Record<MetricEvidence['decision'], string> = { pass: '', fail: ' ✗', inconclusive: ' ?' };
+
+/** The baseline comparison in one line: `vs stable: errors 0.21% / 0.19% · p95 131 / 132 ms · 512 requests`. */
+export function formatEvidence(metrics: MetricEvidence[], candidateRequests: number): string {
+  const parts = metrics.map((m) => {
+    if (m.metric === 'errorRate') {
+      const rate = (v: number | undefined) => `${(v ?? 0).toFixed(2)}%`;
+      return `errors ${rate(m.candidate.ratePercent)} / ${rate(m.baseline.ratePercent)}${MARK[m.decision]}`;
+    }
+    const c = m.candidate[`${m.metric}Ms`];
+    const b = m.baseline[`${m.metric}Ms`];
+    const ms = (v: number | undefined) => (v === undefined ? '–' : `${Math.round(v)}`);
+    return `${m.metric} ${ms(c)} / ${ms(b)} ms${MARK[m.decision]}`;
+  });
+  return `candidate / stable: ${parts.join(' · ')} · ${Math.round(candidateRequests)} candidate requests`;
+}
+
 /** One or two lines per progress event, for a person watching the terminal. */
 export function progressLines(event: ProgressEvent, candidate: string): string[] {
   switch (event.kind) {
@@ -69,9 +87,23 @@ export function progressLines(event: ProgressEvent, candidate: string): string[]
       return [`${INDENT}${event.label} ${formatDuration(event.seconds)}`];
     case 'checked': {
       const alarms = event.alarms.map((a) => `${a.name} ${a.state}`).join(' · ') || 'no alarms';
-      const verdict = event.healthy ? '✓ healthy  ' : '✗ unhealthy';
+      const held = event.healthy && event.analysis?.verdict === 'inconclusive' && !event.extendBakeSeconds;
+      const verdict = event.extendBakeSeconds
+        ? '… too few requests yet'
+        : held
+          ? '? inconclusive'
+          : event.healthy
+            ? '✓ healthy  '
+            : '✗ unhealthy';
       const lines = [`${INDENT}${verdict} ${alarms}`];
-      if (!event.healthy) lines.push(...event.reasons.map((r) => `${INDENT}  ${r}`));
+      if (event.analysis)
+        lines.push(`${INDENT}  ${formatEvidence(event.analysis.metrics, event.analysis.candidateRequests)}`);
+      if (!event.healthy || held || event.extendBakeSeconds)
+        lines.push(...event.reasons.map((r) => `${INDENT}  ${r}`));
+      if (held)
+        lines.push(
+          `${INDENT}  held for a person's decision, as an approval (stepwise approve ID, or --approve here)`,
+        );
       return lines;
     }
     case 'hook':

@@ -16,7 +16,11 @@ export interface TaskDefinition {
   entry: string;
   dynamodb: DynamoDbAction[];
   /** CloudWatch read actions, for tasks that judge health. */
-  cloudwatch?: ('cloudwatch:DescribeAlarms' | 'cloudwatch:DescribeAlarmHistory')[];
+  cloudwatch?: (
+    | 'cloudwatch:DescribeAlarms'
+    | 'cloudwatch:DescribeAlarmHistory'
+    | 'cloudwatch:GetMetricData'
+  )[];
   /** May invoke Lambda hook functions, which must be named `stepwise-hook-*` (IAM is scoped to that prefix). */
   invokesHooks?: boolean;
   /** Calls the service's traffic provider: gets the provider's permissions on the registered resources. */
@@ -71,7 +75,8 @@ export const TASKS: TaskDefinition[] = [
     placeholder: 'CheckAlarmsFunctionArn',
     entry: 'check-alarms.ts',
     dynamodb: ['PutItem', 'Query'],
-    cloudwatch: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
+    // GetMetricData: the baseline comparison reads both versions' metrics (where Prepare candidate said they are).
+    cloudwatch: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory', 'cloudwatch:GetMetricData'],
   },
   {
     id: 'RunHook',

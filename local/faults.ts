@@ -7,8 +7,11 @@ export interface BehaviourFault {
   /** The `--inject` value it came from, to report one that never fired. */
   spec?: string;
   kind: 'errors' | 'latency';
-  /** errors: a fraction 0..1; latency: milliseconds added to p99. */
+  /** errors: a fraction 0..1; latency: milliseconds added to p99, or (unit `percent`) percent slower throughout. */
   value: number;
+  unit?: 'ms' | 'percent';
+  /** Which version shows it: the candidate (default), the stable version, or both (a shared dependency failing). */
+  version?: 'stable' | 'candidate' | 'all';
   /** First step (1-based) at which the fault is active; 1 when not given. */
   fromStep: number;
   /** Only in deployments of this service (unscoped when absent). */
@@ -60,6 +63,7 @@ export interface Faults {
 export const INJECT_GRAMMAR = `--inject KIND=VALUE[@WHERE...]   (repeatable)
     errors=8%                   the new version fails 8% of its requests
     latency=900ms               the new version's p99 latency is 900 ms higher
+    latency=25%                 the new version is 25% slower throughout (p95, p99...)
     hook=fail                   the simulated test route fails the smoke-test hooks (503)
     throttle=TASK               TASK fails once with Lambda.TooManyRequestsException (retried)
     fail=TASK                   TASK fails for good (the rollback path runs)
@@ -73,6 +77,8 @@ export const INJECT_GRAMMAR = `--inject KIND=VALUE[@WHERE...]   (repeatable)
     @step=N or @batch=N         from traffic step N on (errors, latency, control) / only at step N (tasks)
     @pre-traffic, @post-traffic only that hook phase (hook)
     @service=NAME               only in deployments of that service (a ring's service)
+    @version=candidate|stable|all  which version shows it (errors, latency; default candidate): all is a
+                                shared dependency failing, which the judge must not blame on the candidate
     @once                       only the first call it matches (fail)
   TASK is one of: TASK_NAMES`;
 
@@ -90,9 +96,23 @@ export function parseFaults(values: string[], taskNames: string[]): Faults {
     let phase: HookPhase | undefined;
     let service: string | undefined;
     let once = false;
+    let version: BehaviourFault['version'];
     for (const part of where.split('@').slice(1)) {
       if (part === 'once') {
         once = true;
+        continue;
+      }
+      const of = /^version=(.*)$/.exec(part);
+      if (of) {
+        if (of[1] !== 'candidate' && of[1] !== 'stable' && of[1] !== 'all') {
+          throw new InvalidInputError(
+            `--inject '${raw}': @version takes candidate, stable or all, got '${of[1]}'`,
+          );
+        }
+        if (kind !== 'errors' && kind !== 'latency') {
+          throw new InvalidInputError(`--inject '${raw}': @version goes with errors= or latency=`);
+        }
+        version = of[1];
         continue;
       }
       const at = /^(?:(?:step|batch)=(\d+)|(pre-traffic|post-traffic)|service=([a-z0-9][a-z0-9-]*))$/.exec(
@@ -100,7 +120,7 @@ export function parseFaults(values: string[], taskNames: string[]): Faults {
       );
       if (!at)
         throw new InvalidInputError(
-          `--inject '${raw}': @${part} is not @step=N, @batch=N, @pre-traffic, @post-traffic, @service=NAME or @once`,
+          `--inject '${raw}': @${part} is not @step=N, @batch=N, @pre-traffic, @post-traffic, @service=NAME, @version=WHICH or @once`,
         );
       if (at[1] !== undefined) step = Number(at[1]);
       if (at[2] !== undefined) phase = at[2] as HookPhase;
@@ -136,14 +156,26 @@ export function parseFaults(values: string[], taskNames: string[]): Faults {
       if (!pct || Number(pct[1]) > 100) {
         throw new InvalidInputError(`--inject '${raw}': errors must be a percentage like 8%`);
       }
-      faults.behaviour.push({ kind: 'errors', value: Number(pct[1]) / 100, fromStep: step ?? 1, ...scope });
+      faults.behaviour.push({
+        kind: 'errors',
+        value: Number(pct[1]) / 100,
+        fromStep: step ?? 1,
+        ...(version ? { version } : {}),
+        ...scope,
+      });
     } else if (kind === 'latency') {
+      const where = { fromStep: step ?? 1, ...(version ? { version } : {}), ...scope };
+      const percent = /^(\d+(?:\.\d+)?)%$/.exec(value);
+      if (percent) {
+        faults.behaviour.push({ kind: 'latency', value: Number(percent[1]), unit: 'percent', ...where });
+        continue;
+      }
       // A bare number would be seconds, as everywhere else; for a latency that is never what was meant.
       if (!/[a-z]$/.test(value)) {
-        throw new InvalidInputError(`--inject '${raw}': latency needs a unit, like 900ms or 2s`);
+        throw new InvalidInputError(`--inject '${raw}': latency needs a unit, like 900ms, 2s or 25%`);
       }
       const ms = parseDurationSeconds(value, `--inject '${raw}' latency`) * 1000;
-      faults.behaviour.push({ kind: 'latency', value: ms, fromStep: step ?? 1, ...scope });
+      faults.behaviour.push({ kind: 'latency', value: ms, ...where });
     } else {
       if (!taskNames.includes(value)) {
         throw new InvalidInputError(

@@ -4,9 +4,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
 import { CloudWatchAlarmSource } from '../lambdas/adapters/cloudwatch/cloudwatch-alarms.ts';
+import { CloudWatchVersionMetrics } from '../lambdas/adapters/cloudwatch/cloudwatch-metrics.ts';
 import { DynamoDbStore } from '../lambdas/adapters/dynamodb/dynamodb-store.ts';
 import { DefaultHookRunner } from '../lambdas/adapters/hooks/hook-runner.ts';
 import { type AwsProviderClients, makeProviderFactory } from '../lambdas/adapters/traffic/providers.ts';
+import { simulatedVersionMetrics } from '../lambdas/adapters/traffic/simulated-provider.ts';
 import type { ControlDeps } from '../lambdas/control/deps.ts';
 import { type ExecutionEnded, type Reconciled, reconcile } from '../lambdas/control/reconciler.ts';
 import { SWEEP_INTERVAL_MINUTES } from '../lambdas/control/sweeper.ts';
@@ -15,6 +17,8 @@ import { readAlarmFiredCause } from '../lambdas/domain/bakes.ts';
 import { ConflictError, ResourceNotFoundError, TransientError } from '../lambdas/domain/errors.ts';
 import { auditEvent } from '../lambdas/domain/events.ts';
 import { hookHost } from '../lambdas/domain/hooks.ts';
+import type { Judgment, MetricEvidence } from '../lambdas/domain/judge/analysis.ts';
+import { type AnalysisInput, resolveAnalysis } from '../lambdas/domain/judge/criteria.ts';
 import { describeStep, type Step } from '../lambdas/domain/steps.ts';
 import {
   defaultStrategyPlan,
@@ -126,6 +130,10 @@ export interface LocalDeployOptions {
   allowFiringAlarms?: boolean;
   /** A real provider and its identifiers (needs the runtime opened with AWS clients); `simulated` by default. */
   provider?: { kind: string } & Record<string, unknown>;
+  /** Judge each step against the baseline too (the registry's `analysis`; `{}` for the defaults); alarms only without it. */
+  analysis?: AnalysisInput;
+  /** Seeds the simulated per-version metrics: the same seed, the same run (default 1). */
+  seed?: number;
   onProgress?: (event: ProgressEvent) => void;
   /** Stops the run as StopExecution would (Ctrl-C, closed output); the reconciler then cleans up. */
   signal?: AbortSignal;
@@ -143,7 +151,17 @@ export type ProgressEvent =
     }
   | { kind: 'shifted'; step: number; label?: string; weights: Weights }
   | { kind: 'paused'; label: string; seconds: number }
-  | { kind: 'checked'; step: number; healthy: boolean; alarms: AlarmObservation[]; reasons: string[] }
+  | {
+      kind: 'checked';
+      step: number;
+      healthy: boolean;
+      alarms: AlarmObservation[];
+      reasons: string[];
+      /** The baseline comparison's verdict and evidence, when the service has one. */
+      analysis?: Judgment;
+      /** Too few candidate requests yet: the bake goes on this long before the step is judged again. */
+      extendBakeSeconds?: number;
+    }
   | { kind: 'hook'; name: string; phase: string; attempt: number; passed: boolean; detail: string }
   | { kind: 'approval'; verdict: 'approved' | 'denied' | 'timed out'; by?: string }
   | { kind: 'segment'; step: number; description: string }
@@ -180,9 +198,11 @@ export interface StepReport {
   step: number;
   weight: number;
   weights: Weights;
-  verdict: 'healthy' | 'unhealthy' | 'not checked';
+  verdict: 'healthy' | 'unhealthy' | 'inconclusive' | 'not checked';
   alarms: Record<string, string>;
   reasons: string[];
+  /** The baseline comparison's evidence per criterion, when the service has one. */
+  evidence?: MetricEvidence[];
 }
 
 /** One step of the plan that ran, in order, with how it went. */
@@ -629,6 +649,7 @@ export class LocalRuntime {
       plan: withSmokeTests(strategy, plan, testRouteUrl),
       // A plan given to `deploy` registers its service here: its hooks' hosts are the ones it registers.
       allowedHosts: [...new Set([hookHost(testRouteUrl), ...urlHosts(plan)])],
+      ...(options.analysis && strategy !== 'ring' ? { analysis: resolveAnalysis(options.analysis) } : {}),
     };
     await this.store.putServiceConfig(config);
   }
@@ -691,6 +712,7 @@ export class LocalRuntime {
       segmentShare: 0.05,
       faults: faults.behaviour,
       startedAt,
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
       onFault: (fault) => ctx.firedFaults.add(fault),
     });
     this.fleets.set(request.deploymentId, fleet);
@@ -742,11 +764,14 @@ export class LocalRuntime {
     });
     const providers = (kind: string, config?: Record<string, unknown>) =>
       routedThroughFleet(storeProviders(kind, config), fleet, clock, this.lastWeights);
-    const alarms = new CloudWatchAlarmSource(
-      answeredInProcess(new CloudWatchClient(IN_PROCESS_CLIENT_CONFIG), cloudwatch.handle),
+    const cloudwatchClient = answeredInProcess(
+      new CloudWatchClient(IN_PROCESS_CLIENT_CONFIG),
+      cloudwatch.handle,
     );
+    const alarms = new CloudWatchAlarmSource(cloudwatchClient);
+    const metrics = new CloudWatchVersionMetrics(cloudwatchClient);
     const hooks = new DefaultHookRunner(this.aws ? { lambda: this.aws().lambda } : {});
-    const deps = { store: this.store, clock, alarms, providers, hooks };
+    const deps = { store: this.store, clock, alarms, metrics, providers, hooks };
     const handlers = new Map(
       TASKS.map((t) => {
         const make = HANDLER_FACTORIES[t.id];
@@ -1012,6 +1037,8 @@ function routedThroughFleet(
         stopped(t.service).delete(v);
         return after(t);
       }),
+    // Locally the fleet serves the requests whatever the provider: its metrics are the simulated ones.
+    versionMetrics: async (t) => simulatedVersionMetrics(t),
   };
 }
 
@@ -1160,12 +1187,21 @@ class ReportBuilder {
         const check = state.check;
         if (!check) return;
         const report = this.steps.at(-1);
+        const held = check.healthy && check.analysis?.verdict === 'inconclusive' && !check.extendBakeSeconds;
+        const verdict = held ? 'inconclusive' : check.healthy ? 'healthy' : 'unhealthy';
         if (report) {
-          report.verdict = check.healthy ? 'healthy' : 'unhealthy';
+          report.verdict = verdict;
           report.alarms = Object.fromEntries(check.alarms.map((a) => [a.name, a.state]));
           report.reasons = check.reasons;
+          if (check.analysis) report.evidence = check.analysis.metrics;
         }
-        this.verdict(check.healthy ? 'healthy' : 'unhealthy');
+        this.verdict(
+          check.extendBakeSeconds
+            ? `too few requests: bake ${check.extendBakeSeconds}s more`
+            : held
+              ? 'inconclusive: held for a decision'
+              : verdict,
+        );
         this.emit({ kind: 'checked', step: progress.trafficStep, ...check });
         return;
       }

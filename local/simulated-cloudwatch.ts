@@ -1,3 +1,4 @@
+import { SIMULATED_NAMESPACE } from '../lambdas/adapters/traffic/simulated-provider.ts';
 import type { AlarmState } from '../lambdas/domain/types.ts';
 import type { Clock } from '../lambdas/ports/clock.ts';
 import { unsupported } from './in-process-aws.ts';
@@ -133,8 +134,67 @@ export class SimulatedCloudWatch {
   readonly handle = async (operation: string, input: Record<string, unknown>): Promise<object> => {
     if (operation === 'DescribeAlarms') return this.describeAlarms(input);
     if (operation === 'DescribeAlarmHistory') return this.describeAlarmHistory(input);
+    if (operation === 'GetMetricData') return this.getMetricData(input);
     throw unsupported('CloudWatch', operation);
   };
+
+  /**
+   * The fleet's per-version metrics in the simulated namespace (`Requests`, `Errors`, `Latency` by
+   * `Version`), one datapoint per query over [StartTime, EndTime): `Sum`, `SampleCount`, a
+   * percentile `pNN`, and a percentile rank `PR(:t)`, as CloudWatch computes them. A metric of
+   * another namespace has no data here, as on AWS a metric nobody publishes has none.
+   */
+  private getMetricData(input: Record<string, unknown>): object {
+    const start = new Date(input.StartTime as Date);
+    const end = new Date(Math.min(new Date(input.EndTime as Date).getTime(), this.clock.now().getTime()));
+    const queries = (input.MetricDataQueries ?? []) as {
+      Id: string;
+      MetricStat?: {
+        Metric?: {
+          Namespace?: string;
+          MetricName?: string;
+          Dimensions?: { Name?: string; Value?: string }[];
+        };
+        Stat?: string;
+      };
+    }[];
+    const MetricDataResults = queries.map((query) => {
+      const metric = query.MetricStat?.Metric;
+      const version = metric?.Dimensions?.find((d) => d.Name === 'Version')?.Value;
+      const stat = query.MetricStat?.Stat ?? '';
+      const empty = {
+        Id: query.Id,
+        Label: metric?.MetricName,
+        StatusCode: 'Complete',
+        Timestamps: [],
+        Values: [],
+      };
+      if (metric?.Namespace !== SIMULATED_NAMESPACE || !version) return empty;
+      const percentile = /^p(\d+(?:\.\d+)?)$/.exec(stat);
+      const rank = /^PR\(:(\d+(?:\.\d+)?)\)$/.exec(stat);
+      const reading = this.fleet.reading(
+        version,
+        start,
+        end,
+        percentile ? { q: Number(percentile[1]) / 100 } : {},
+        rank ? { t: Number(rank[1]) } : {},
+      );
+      let value: number | undefined;
+      if (metric.MetricName === 'Requests') value = reading.requests;
+      else if (metric.MetricName === 'Errors') value = reading.errors;
+      else if (metric.MetricName === 'Latency') {
+        if (stat === 'SampleCount') value = reading.latencySamples;
+        else if (percentile) value = reading.quantiles.q;
+        else if (rank && reading.latencySamples > 0) {
+          value = (100 * (reading.latencySamples - (reading.slower.t ?? 0))) / reading.latencySamples;
+        }
+      }
+      // No datapoint in a window without requests, as CloudWatch has none.
+      if (value === undefined || reading.requests === 0) return empty;
+      return { ...empty, Timestamps: [start], Values: [value] };
+    });
+    return { MetricDataResults, Messages: [] };
+  }
 
   private describeAlarms(input: Record<string, unknown>): object {
     const now = this.clock.now();

@@ -1,3 +1,7 @@
+import binomial from '@stdlib/random-base-binomial';
+import poisson from '@stdlib/random-base-poisson';
+import lognormalCdf from '@stdlib/stats-base-dists-lognormal-cdf';
+import type { VersionReading } from '../lambdas/domain/judge/analysis.ts';
 import type { Weights } from '../lambdas/domain/types.ts';
 import type { RouteRecord } from '../lambdas/ports/store.ts';
 import type { BehaviourFault } from './faults.ts';
@@ -11,6 +15,28 @@ export interface Behaviour {
 }
 
 export const HEALTHY: Behaviour = { errorRate: 0.002, latencyP99Ms: 180 };
+
+/**
+ * Latency is lognormal with this shape (σ of its log): a healthy version's median is 63 ms, its
+ * p95 132 ms, its p99 180 ms. A slower version scales the whole distribution.
+ */
+export const LATENCY_SIGMA = 0.45;
+const Z99 = 2.3263478740408408;
+
+/** The log-median of a version whose p99 is `p99Ms`. */
+function logMedian(p99Ms: number): number {
+  return Math.log(p99Ms) - Z99 * LATENCY_SIGMA;
+}
+
+/** A 32-bit seed from a run's seed and what a draw is of (FNV-1a): the same draw every time it is asked for. */
+function seedOf(...parts: (string | number)[]): number {
+  let hash = 2166136261;
+  for (const c of parts.join('|')) {
+    hash ^= c.charCodeAt(0);
+    hash = Math.imul(hash, 16777619) >>> 0;
+  }
+  return hash || 1;
+}
 /** A stopped version answers nothing: every request routed to it fails. */
 const STOPPED: Behaviour = { errorRate: 1, latencyP99Ms: 0 };
 
@@ -36,11 +62,16 @@ export interface FleetOptions {
   startedAt: Date;
   /** Told of each fault the candidate starts to show, as requests reach it while the fault is on. */
   onFault?: (fault: BehaviourFault) => void;
+  /** Seeds the per-minute draws that GetMetricData answers (`--seed`): the same seed, the same run. */
+  seed?: number;
 }
 
 /**
- * Two versions of a service taking requests as the routes say, over simulated time. Metrics are
- * expected values, not random draws, so a rehearsal gives the same verdict every time it runs.
+ * Two versions of a service taking requests as the routes say, over simulated time. The alarms'
+ * datapoints are expected values (an alarm's verdict is the same every run); what GetMetricData
+ * answers for the baseline comparison is drawn per minute, Poisson requests and binomial errors
+ * and slow requests, from a seeded generator, since a statistical judge is only tested on noise.
+ * Time before the deployment started is served by the routes it started with.
  */
 export class SimulatedFleet {
   private readonly options: FleetOptions;
@@ -82,14 +113,110 @@ export class SimulatedFleet {
 
   private behaviourOf(version: string, change: RouteChange): Behaviour {
     if (change.stopped.includes(version)) return STOPPED;
-    if (version !== this.options.candidateVersion) return HEALTHY;
+    const which = version === this.options.candidateVersion ? 'candidate' : 'stable';
     const behaviour = { ...HEALTHY };
     for (const fault of this.options.faults) {
-      if (change.step < fault.fromStep) continue;
+      const target = fault.version ?? 'candidate';
+      if (change.step < fault.fromStep || (target !== 'all' && target !== which)) continue;
       if (fault.kind === 'errors') behaviour.errorRate = fault.value;
+      else if (fault.unit === 'percent')
+        behaviour.latencyP99Ms = HEALTHY.latencyP99Ms * (1 + fault.value / 100);
       else behaviour.latencyP99Ms = HEALTHY.latencyP99Ms + fault.value;
     }
     return behaviour;
+  }
+
+  /** The route in force at `atMs` (before the first change, the first: the version that served before the deployment). */
+  private routeAt(atMs: number): RouteChange {
+    let current = this.routes[0] as RouteChange;
+    for (const change of this.routes) {
+      if (change.atMs > atMs) break;
+      current = change;
+    }
+    return current;
+  }
+
+  /**
+   * What one minute of `version` was, drawn: the requests the routes sent it (Poisson), its
+   * failed ones (binomial), and the latency distribution of the route in force at the minute's
+   * middle. `minute` is epoch milliseconds of the minute's start.
+   */
+  private minuteOf(
+    version: string,
+    minute: number,
+  ): { requests: number; errors: number; behaviour: Behaviour } {
+    const from = minute;
+    const to = minute + 60_000;
+    let expected = 0;
+    let expectedErrors = 0;
+    this.routes.forEach((change, i) => {
+      const start = i === 0 ? Number.NEGATIVE_INFINITY : change.atMs;
+      const next = this.routes[i + 1]?.atMs ?? Number.POSITIVE_INFINITY;
+      const overlap = Math.min(to, next) - Math.max(from, start);
+      if (overlap <= 0) return;
+      const n = (this.options.requestsPerMinute * this.shareOf(version, change) * overlap) / 60_000;
+      expected += n;
+      expectedErrors += n * this.behaviourOf(version, change).errorRate;
+    });
+    const seed = this.options.seed ?? 1;
+    const requests =
+      expected > 0 ? poisson.factory({ seed: seedOf(seed, version, minute, 'n') })(expected) : 0;
+    const rate = expected > 0 ? Math.min(1, expectedErrors / expected) : 0;
+    const errors =
+      requests > 0 ? binomial.factory({ seed: seedOf(seed, version, minute, 'e') })(requests, rate) : 0;
+    return { requests, errors, behaviour: this.behaviourOf(version, this.routeAt(minute + 30_000)) };
+  }
+
+  /**
+   * What CloudWatch's GetMetricData would answer for `version` over [start, end): its requests
+   * and errors, each quantile in `quantiles` (ms), and for each threshold (ms, by key) how many
+   * requests were slower. Whole minutes, from the one `start` falls in, as the metrics are per minute.
+   */
+  reading(
+    version: string,
+    start: Date,
+    end: Date,
+    quantiles: Record<string, number>,
+    thresholds: Record<string, number>,
+  ): VersionReading {
+    const seed = this.options.seed ?? 1;
+    const minutes: { requests: number; errors: number; behaviour: Behaviour; minute: number }[] = [];
+    for (
+      let minute = Math.ceil(start.getTime() / 60_000) * 60_000;
+      minute + 60_000 <= end.getTime();
+      minute += 60_000
+    ) {
+      minutes.push({ ...this.minuteOf(version, minute), minute });
+    }
+    const requests = minutes.reduce((acc, m) => acc + m.requests, 0);
+    const errors = minutes.reduce((acc, m) => acc + m.errors, 0);
+    const cdf = (ms: number) =>
+      minutes.reduce(
+        (acc, m) => acc + m.requests * lognormalCdf(ms, logMedian(m.behaviour.latencyP99Ms), LATENCY_SIGMA),
+        0,
+      ) / requests;
+    const quantileOf = (q: number) => {
+      let lo = 0;
+      let hi = 100_000;
+      for (let i = 0; i < 60; i++) {
+        const mid = (lo + hi) / 2;
+        if (cdf(mid) < q) lo = mid;
+        else hi = mid;
+      }
+      return hi;
+    };
+    const slower: Record<string, number> = {};
+    for (const [key, ms] of Object.entries(thresholds)) {
+      slower[key] = minutes.reduce((acc, m) => {
+        if (m.requests === 0) return acc;
+        const p = 1 - lognormalCdf(ms, logMedian(m.behaviour.latencyP99Ms), LATENCY_SIGMA);
+        return acc + binomial.factory({ seed: seedOf(seed, version, m.minute, key, ms) })(m.requests, p);
+      }, 0);
+    }
+    const q: Record<string, number | undefined> = {};
+    for (const [key, value] of Object.entries(quantiles))
+      q[key] = requests > 0 ? quantileOf(value) : undefined;
+    return { requests, errors, quantiles: q, slower: requests > 0 ? slower : {}, latencySamples: requests };
   }
 
   get stableVersion(): string {

@@ -8,6 +8,7 @@ import { loadConfig } from '../config.ts';
 import type { TaskDeps } from '../handlers/deps.ts';
 import { systemClock } from '../ports/clock.ts';
 import { CloudWatchAlarmSource } from './cloudwatch/cloudwatch-alarms.ts';
+import { CloudWatchVersionMetrics } from './cloudwatch/cloudwatch-metrics.ts';
 import { DynamoDbStore } from './dynamodb/dynamodb-store.ts';
 import { DefaultHookRunner } from './hooks/hook-runner.ts';
 import { type AwsProviderClients, makeProviderFactory } from './traffic/providers.ts';
@@ -32,10 +33,12 @@ export function awsTaskDeps(env: NodeJS.ProcessEnv = process.env): TaskDeps {
   const store = new DynamoDbStore(new DynamoDBClient({}), config.TABLE_NAME);
   const lambda = new LambdaClient({});
   const aws = awsProviderClients(lambda);
+  const cloudwatch = new CloudWatchClient({});
   return {
     store,
     clock: systemClock,
-    alarms: new CloudWatchAlarmSource(new CloudWatchClient({})),
+    alarms: new CloudWatchAlarmSource(cloudwatch),
+    metrics: new CloudWatchVersionMetrics(cloudwatch),
     providers: makeProviderFactory({ store, clock: systemClock, aws }),
     hooks: new DefaultHookRunner({ lambda }),
   };

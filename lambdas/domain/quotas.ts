@@ -7,7 +7,8 @@ import recreate from '../../statemachines/recreate.asl.json' with { type: 'json'
 import ring from '../../statemachines/ring.asl.json' with { type: 'json' };
 import rolling from '../../statemachines/rolling.asl.json' with { type: 'json' };
 import { InvalidInputError } from './errors.ts';
-import type { Step } from './steps.ts';
+import { MAX_EXTENSIONS } from './judge/extension.ts';
+import { isTrafficStep, type Step } from './steps.ts';
 import { expandPlan, isStrategy, type StrategyName } from './strategies.ts';
 
 /**
@@ -150,7 +151,35 @@ export interface QuotaInput {
   alarms?: string[];
   /** The state the execution will carry, when known (Start deployment); else estimated from the plan. */
   state?: unknown;
+  /** The service's baseline comparison: its looks (one per traffic step) and its evidence ride in the state too. */
+  analysis?: { criteria: unknown[]; extendBakeUpToSeconds?: number; hold?: { timeoutSeconds: number } };
 }
+
+/**
+ * History events of one round of a bake made longer for requests (Next step, Which step?, Bake,
+ * Next step, Which step?, Check alarms, Evaluate health: each entered, exited and its task's
+ * scheduled, started and succeeded), and of one hold (Next step, Which step?, Wait for approval,
+ * Approved?), counted high.
+ */
+export const EXTENSION_ROUND_EVENTS = 30;
+export const HOLD_EVENTS = 20;
+
+/** The worst the baseline comparison adds to a plan of `trafficSteps`: every step extended to its cap in all rounds, then held to its timeout. */
+function analysisCost(
+  analysis: NonNullable<QuotaInput['analysis']>,
+  trafficSteps: number,
+): { events: number; seconds: number } {
+  const rounds = MAX_EXTENSIONS * EXTENSION_ROUND_EVENTS + HOLD_EVENTS;
+  const seconds = (analysis.extendBakeUpToSeconds ?? 0) + (analysis.hold?.timeoutSeconds ?? 0);
+  return { events: trafficSteps * rounds, seconds: trafficSteps * seconds };
+}
+
+/** One look of the baseline comparison in the state (both versions' counts and quantiles), at most. */
+export const LOOK_BYTES = 700;
+/** One criterion's evidence in a check's result, at most. */
+export const EVIDENCE_BYTES = 900;
+/** Where both versions' metrics are (six CloudWatch metrics with their dimensions), at most. */
+export const VERSION_METRICS_BYTES = 2048;
 
 export interface WorstCase {
   /** Execution history events, the whole plan run then rolled back at the end. */
@@ -408,6 +437,9 @@ export function worstCase(input: QuotaInput): WorstCase {
   const ending = done ? withSettleLoop(walk(m.states, done, new Set(), rings)) : ZERO;
   const rollback = withSettleLoop(walk(m.states, m.rollback, new Set(), rings));
   total = add(total, add(dispatchCost, add(ending, rollback)));
+  // The baseline comparison may make each step's bake longer for requests, then hold it for a person.
+  if (input.analysis)
+    total = add(total, analysisCost(input.analysis, input.steps.filter(isTrafficStep).length));
 
   const carried = input.state ?? {
     plan: { steps: input.steps },
@@ -418,7 +450,16 @@ export function worstCase(input: QuotaInput): WorstCase {
     historyEvents: total.events,
     readinessEvents: readiness.events,
     seconds: total.seconds,
-    stateBytes: bytes(carried) + bytes(input.alarms ?? []) + STATE_RESULTS_BYTES,
+    stateBytes:
+      bytes(carried) +
+      bytes(input.alarms ?? []) +
+      STATE_RESULTS_BYTES +
+      (input.analysis
+        ? bytes(input.analysis) +
+          VERSION_METRICS_BYTES +
+          LOOK_BYTES * input.steps.filter(isTrafficStep).length +
+          EVIDENCE_BYTES * input.analysis.criteria.length
+        : 0),
     readySeconds,
     timeoutSeconds: m.timeoutSeconds,
   };
@@ -475,7 +516,12 @@ export function assertWithinQuotas(
 
 /** `assertWithinQuotas` for a plan of a registered service: its provider, provider config and alarms. */
 export function assertPlanWithinQuotas(
-  config: { provider: string; providerConfig?: Record<string, unknown>; alarms: string[] },
+  config: {
+    provider: string;
+    providerConfig?: Record<string, unknown>;
+    alarms: string[];
+    analysis?: NonNullable<QuotaInput['analysis']>;
+  },
   strategy: StrategyName,
   steps: Step[],
 ): WorstCase {
@@ -485,5 +531,6 @@ export function assertPlanWithinQuotas(
     provider: config.provider,
     ...(config.providerConfig ? { providerConfig: config.providerConfig } : {}),
     alarms: config.alarms,
+    ...(config.analysis ? { analysis: config.analysis } : {}),
   });
 }

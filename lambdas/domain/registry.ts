@@ -1,5 +1,6 @@
 import { InvalidInputError } from './errors.ts';
 import { checkHookHosts } from './hooks.ts';
+import { type AnalysisInput, analysisSchema, resolveAnalysis } from './judge/criteria.ts';
 import { assertWithinQuotas } from './quotas.ts';
 import { checkProviderFits, type ProviderLimits, resolveRingsFrom } from './requests.ts';
 import { validator } from './schemas.ts';
@@ -49,6 +50,11 @@ export interface ServiceEntry {
    * any other host is refused here and in every deployment request. Default: none.
    */
   allowedHosts?: string[];
+  /**
+   * Judge every step against the baseline too, not only by the alarms: `{}` for the defaults
+   * (docs/strategies.md, "What is judged"), or criteria of your own.
+   */
+  analysis?: AnalysisInput;
 }
 
 /** Identity function with types, for `stepwise.config.ts`. */
@@ -104,6 +110,7 @@ const registrySchema = {
             maxItems: 50,
             items: { type: 'string', pattern: ALLOWED_HOST_PATTERN },
           },
+          analysis: analysisSchema,
         },
       },
     },
@@ -147,10 +154,11 @@ export function validateRegistry(
       throw new InvalidInputError(`${where}.provider: ${(error as Error).message}`);
     }
     checkProviderFits(
-      { provider: kind, providerConfig: config },
+      { provider: kind, providerConfig: config, analysis: service.analysis },
       service.strategy,
       limits,
       `${where}.strategy`,
+      `${where}.analysis`,
     );
     checkAlarms(service, where);
     if (service.strategy === 'ring' && service.plan === undefined) {
@@ -170,6 +178,7 @@ export function validateRegistry(
         provider: service.provider.kind,
         providerConfig: config,
         alarms: service.alarms,
+        ...(service.analysis ? { analysis: resolveAnalysis(service.analysis) } : {}),
       },
       { plan: `${where}.plan`, providerConfig: `${where}.provider` },
     );
@@ -242,5 +251,6 @@ export function toServiceConfig(
     concurrency: entry.concurrency ?? 'queue',
     firingAlarms: entry.firingAlarms ?? 'block',
     ...(entry.allowedHosts ? { allowedHosts: entry.allowedHosts } : {}),
+    ...(entry.analysis ? { analysis: resolveAnalysis(entry.analysis) } : {}),
   };
 }

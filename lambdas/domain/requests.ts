@@ -33,7 +33,7 @@ export function checkCandidate(image: string, field: string, options: { baseline
  * state machine runs: ab-segment routes a segment (Route segment), recreate stops and starts
  * versions (Recreate step), blue-green switches between two fleets that run side by side.
  */
-export type ProviderCapability = 'segments' | 'stop-start' | 'side-by-side';
+export type ProviderCapability = 'segments' | 'stop-start' | 'side-by-side' | 'version-metrics';
 
 export const STRATEGY_NEEDS: Record<StrategyName, ProviderCapability[]> = {
   canary: [],
@@ -52,12 +52,19 @@ export type ProviderLimits = (config: Record<string, unknown>) => Partial<Record
 
 /** Refuses a strategy whose steps the service's provider cannot take (they would fail at the first such step). */
 export function checkProviderFits(
-  config: Pick<ServiceConfig, 'provider' | 'providerConfig'>,
+  config: Pick<ServiceConfig, 'provider' | 'providerConfig'> & { analysis?: unknown },
   strategy: StrategyName,
   limitsOf: Record<string, ProviderLimits>,
   field: string,
+  analysisField = 'analysis',
 ): void {
   const limits = limitsOf[config.provider]?.(config.providerConfig ?? {}) ?? {};
+  const noMetrics = limits['version-metrics'];
+  if (config.analysis && noMetrics) {
+    throw new InvalidInputError(
+      `${analysisField}: the ${config.provider} provider cannot compare the versions: ${noMetrics}`,
+    );
+  }
   for (const need of STRATEGY_NEEDS[strategy]) {
     const why = limits[need];
     if (why) {

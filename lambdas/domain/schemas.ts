@@ -239,6 +239,8 @@ export const serviceConfigSchema = {
     insufficientData: { type: 'string', enum: ['healthy', 'unhealthy'] },
     strategy: { type: 'string', enum: STRATEGIES },
     plan: { type: 'object' },
+    // Written by toServiceConfig from a validated registry entry (defaults filled in).
+    analysis: { type: 'object' },
   },
 } as const;
 

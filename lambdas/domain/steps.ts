@@ -24,7 +24,13 @@ export type Step =
   /** Judge health from the service's alarms since traffic last moved. */
   | { kind: 'check' }
   /** A manual gate: wait for a decision, at most `timeoutSeconds`, then roll back or continue. */
-  | { kind: 'approval'; timeoutSeconds: number; onTimeout: 'rollback' | 'continue' }
+  | {
+      kind: 'approval';
+      timeoutSeconds: number;
+      onTimeout: 'rollback' | 'continue';
+      /** Not in the plan: the judge held the rollout here, inconclusive, for these reasons. */
+      held?: string[];
+    }
   /** Run a hook (HTTP smoke test or Lambda), with its own retries. */
   | { kind: 'hook'; hook: Hook }
   /** Route only requests matching `match` to the candidate (dark launch / A/B). */

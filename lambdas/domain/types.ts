@@ -1,3 +1,7 @@
+import type { VersionMetricSpecs } from '../ports/metrics.ts';
+import type { BaselineReference, Judgment, Look } from './judge/analysis.ts';
+import type { Analysis } from './judge/criteria.ts';
+import type { BakeExtensionSoFar } from './judge/extension.ts';
 import type { Step } from './steps.ts';
 import type { StrategyName } from './strategy-names.ts';
 import type { ServiceTrigger } from './triggers.ts';
@@ -45,6 +49,8 @@ export interface ServiceConfig {
   firingAlarms?: 'block' | 'proceed';
   /** Hosts (`host`, or `host:port`) the service's HTTP hooks may call; a hook to any other is refused. */
   allowedHosts?: string[];
+  /** The baseline comparison every step is judged by, besides the alarms (defaults filled in); absent: alarms only. */
+  analysis?: Analysis;
 }
 
 export type ConcurrencyPolicy = 'queue' | 'supersede';
@@ -90,6 +96,8 @@ export interface Deployment extends Omit<DeploymentRequest, 'plan'> {
   promotes: boolean;
   /** Ring rollouts: roll back the rings that finished when a later one fails, or keep them. */
   ringOnFailure?: 'rollback' | 'keep';
+  /** The service's baseline comparison, as it was when the deployment started. */
+  analysis?: Analysis;
 }
 
 /** A ring that finished: what its child execution deployed, and what to restore if a later ring fails. */
@@ -155,6 +163,12 @@ export interface Progress {
   completedRings?: CompletedRing[];
   /** Ring: the state machine the current ring's child execution runs. */
   childStateMachineArn?: string;
+  /** Where each version's own metrics are (the provider said so when the candidate was up): what the comparison reads. */
+  versionMetrics?: VersionMetricSpecs;
+  /** How far this traffic step's bake was made longer for want of candidate requests. */
+  bakeExtension?: BakeExtensionSoFar;
+  /** The baseline comparison so far: one look per traffic step, and the baseline's latency before the deployment. */
+  analysis?: { looks: Look[]; reference?: BaselineReference };
   /** Recreate: when the stable version stopped serving. */
   downSince?: string;
   downtimeSeconds?: number;
@@ -176,6 +190,10 @@ export interface HealthCheck {
   checkedAt: string;
   alarms: AlarmObservation[];
   reasons: string[];
+  /** The baseline comparison's verdict and its evidence; `inconclusive` holds the rollout for a person. */
+  analysis?: Judgment;
+  /** Too few candidate requests yet: the bake goes on this many seconds more before the step is judged again. */
+  extendBakeSeconds?: number;
 }
 
 /** The state data every task receives and returns (`$` in the ASL). */

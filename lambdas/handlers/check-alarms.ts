@@ -1,12 +1,68 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { auditEvent } from '../domain/events.ts';
-import type { TaskState } from '../domain/types.ts';
+import { type Judgment, judge } from '../domain/judge/analysis.ts';
+import { DEFAULT_ANALYSIS } from '../domain/judge/criteria.ts';
+import { bakeExtensionFor } from '../domain/judge/extension.ts';
+import {
+  latencyQuantiles,
+  lookWindow,
+  referenceOf,
+  referenceWindow,
+  thresholdsOf,
+  withLook,
+} from '../domain/judge/looks.ts';
+import type { HealthCheck, Progress, TaskState } from '../domain/types.ts';
 import { judgeHealth } from '../domain/verdict.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import type { TaskDeps } from './deps.ts';
 import { parseTaskState } from './state.ts';
 
-/** Check alarms: judge the step from the service's alarms over the bake, and record the verdict. */
+/**
+ * The baseline comparison at this look: both versions' metrics since traffic last moved (and, the
+ * first time, the baseline's latency before the deployment), added to the looks so far and judged.
+ * Undefined when the service has no analysis, before any traffic moved, or when its provider
+ * said nothing of per-version metrics (Prepare candidate asks it).
+ */
+async function compare(
+  deps: TaskDeps,
+  state: TaskState,
+  now: Date,
+): Promise<{ judgment: Judgment; analysis: NonNullable<Progress['analysis']> } | undefined> {
+  const { deployment, progress } = state;
+  const analysis = deployment.analysis;
+  const specs = progress.versionMetrics;
+  if (!analysis || !specs || progress.trafficStep === 0 || !deps.metrics) return undefined;
+  const quantiles = latencyQuantiles(analysis);
+  const reference =
+    progress.analysis?.reference ??
+    referenceOf(
+      await deps.metrics.read(specs.baseline, referenceWindow(analysis, deployment), {
+        quantiles,
+        thresholds: {},
+      }),
+    );
+  const thresholds = thresholdsOf(reference);
+  const window = lookWindow(progress, deployment, now);
+  const [candidate, baseline] = await Promise.all([
+    deps.metrics.read(specs.candidate, window, { quantiles, thresholds }),
+    deps.metrics.read(specs.baseline, window, { quantiles, thresholds }),
+  ]);
+  const looks = withLook(progress.analysis?.looks ?? [], {
+    step: progress.trafficStep,
+    from: window.start.toISOString(),
+    to: window.end.toISOString(),
+    candidate,
+    baseline,
+  });
+  return { judgment: judge(analysis, looks, reference), analysis: { looks, reference } };
+}
+
+/**
+ * Check alarms: judge the step from the service's alarms over the bake and, when the service has
+ * an analysis, from both versions' metrics against each other; record the verdict with its
+ * evidence. An inconclusive comparison (with healthy alarms) sets `check.analysis.verdict`, which
+ * Next step turns into a hold for a person.
+ */
 export function makeCheckAlarmsHandler(deps: TaskDeps, logger?: Logger) {
   return taskHandler(
     { name: 'check-alarms', parse: parseTaskState, logger },
@@ -18,28 +74,69 @@ export function makeCheckAlarmsHandler(deps: TaskDeps, logger?: Logger) {
       const gating = deployment.alarms.filter((name) => !excused.has(name));
       const observations = await deps.alarms.observe(gating, since);
       const judged = judgeHealth(observations, deployment.insufficientData, now);
-      const check =
-        excused.size > 0
-          ? {
-              ...judged,
-              reasons: [
-                ...judged.reasons.filter((r) => !r.startsWith('no alarms are configured')),
-                `left out, firing before the deployment started (allowed): ${[...excused].join(', ')}`,
-              ],
-            }
-          : judged;
+      const compared = await compare(deps, state, now);
+      const soFar =
+        progress.bakeExtension?.step === progress.trafficStep ? progress.bakeExtension : undefined;
+      const extendBakeSeconds =
+        compared && judged.healthy
+          ? bakeExtensionFor(
+              compared.judgment,
+              deployment.analysis ?? DEFAULT_ANALYSIS,
+              compared.analysis.looks.at(-1),
+              soFar,
+            )
+          : undefined;
+      const reasons = [
+        // The comparison (or the alarms left out) is what checks a step without alarms of its own.
+        ...judged.reasons.filter(
+          (r) => !((excused.size > 0 || compared) && r.startsWith('no alarms are configured')),
+        ),
+        ...(excused.size > 0
+          ? [`left out, firing before the deployment started (allowed): ${[...excused].join(', ')}`]
+          : []),
+        ...(compared?.judgment.reasons ?? []),
+        ...(extendBakeSeconds ? [`the bake goes on ${extendBakeSeconds}s more for requests`] : []),
+      ];
+      const check: HealthCheck = {
+        ...judged,
+        healthy: judged.healthy && compared?.judgment.verdict !== 'fail',
+        reasons,
+        ...(compared ? { analysis: compared.judgment } : {}),
+        ...(extendBakeSeconds ? { extendBakeSeconds } : {}),
+      };
       await deps.store.appendAuditEvent(
         deployment.deploymentId,
-        auditEvent(deployment, 'HealthChecked', `step-${progress.stepIndex + 1}#checked`, now, {
-          detail: {
-            step: progress.trafficStep,
-            healthy: check.healthy,
-            alarms: observations,
-            reasons: check.reasons,
+        // A check after a bake made longer is a check of its own.
+        auditEvent(
+          deployment,
+          'HealthChecked',
+          `step-${progress.stepIndex + 1}#checked${soFar ? `-${soFar.rounds}` : ''}`,
+          now,
+          {
+            detail: {
+              step: progress.trafficStep,
+              healthy: check.healthy,
+              alarms: observations,
+              reasons: check.reasons,
+              ...(extendBakeSeconds ? { extendBakeSeconds } : {}),
+              ...(compared
+                ? {
+                    analysis: {
+                      verdict: compared.judgment.verdict,
+                      candidateRequests: compared.judgment.candidateRequests,
+                      metrics: compared.judgment.metrics,
+                    },
+                  }
+                : {}),
+            },
           },
-        }),
+        ),
       );
-      return { ...state, check };
+      return {
+        ...state,
+        check,
+        ...(compared ? { progress: { ...progress, analysis: compared.analysis } } : {}),
+      };
     },
   );
 }

@@ -3,6 +3,7 @@ import type { Deployment } from '../domain/types.ts';
 import type { AlarmSource } from '../ports/alarms.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { HookRunner } from '../ports/hooks.ts';
+import type { VersionMetrics } from '../ports/metrics.ts';
 import type { Store } from '../ports/store.ts';
 import type { TrafficTarget } from '../ports/traffic.ts';
 
@@ -13,6 +14,8 @@ export interface TaskDeps {
   alarms: AlarmSource;
   clock: Clock;
   hooks: HookRunner;
+  /** Per-version metrics for the baseline comparison (CloudWatch GetMetricData); only Check alarms reads them. */
+  metrics?: VersionMetrics;
 }
 
 export function targetOf(deployment: Deployment): TrafficTarget {

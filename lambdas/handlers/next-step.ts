@@ -4,7 +4,7 @@ import { InvalidInputError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { advance } from '../domain/plan.ts';
 import type { Step } from '../domain/steps.ts';
-import type { TaskState } from '../domain/types.ts';
+import type { Progress, TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import type { TaskDeps } from './deps.ts';
 import { parseTaskState } from './state.ts';
@@ -51,6 +51,44 @@ async function recordApprovalTimeout(deps: TaskDeps, state: TaskState): Promise<
 }
 
 /**
+ * The bake again, `check.extendBakeSeconds` long, with the cursor just before the check it came
+ * from (so that Next step after it lands on that check again), watched as any bake is.
+ */
+function extendedBake(state: TaskState, now: Date): Progress | undefined {
+  const seconds = state.check?.extendBakeSeconds;
+  if (!seconds) return undefined;
+  const { settling: _settling, ...current } = state.progress;
+  const soFar = current.bakeExtension?.step === current.trafficStep ? current.bakeExtension : undefined;
+  const step: Step = { kind: 'pause', seconds, label: 'bake (longer, for requests)' };
+  const bake = bakeFor(step, current, state.deployment, now);
+  return {
+    ...current,
+    stepIndex: current.stepIndex - 1,
+    step,
+    checkAt: new Date(now.getTime() + seconds * 1000).toISOString(),
+    ...(bake ? { bake } : {}),
+    bakeExtension: {
+      step: current.trafficStep,
+      rounds: (soFar?.rounds ?? 0) + 1,
+      seconds: (soFar?.seconds ?? 0) + seconds,
+    },
+  };
+}
+
+/** The approval an inconclusive verdict holds the rollout with, with the analysis's timeout action. */
+function holdFor(state: TaskState): Step | undefined {
+  const judgment = state.check?.analysis;
+  const hold = state.deployment.analysis?.hold;
+  if (judgment?.verdict !== 'inconclusive' || !hold) return undefined;
+  return {
+    kind: 'approval',
+    timeoutSeconds: hold.timeoutSeconds,
+    onTimeout: hold.onTimeout,
+    held: judgment.reasons,
+  };
+}
+
+/**
  * Next step: move the plan's cursor. The state machine's Choice then routes on
  * `$.progress.step.kind`; a pause carries its due time in `$.progress.checkAt` for the Wait, and
  * a pause after a traffic move its bake (`$.progress.bake`) for the Bake task that watches the alarms.
@@ -77,6 +115,12 @@ export function makeNextStepHandler(deps: TaskDeps, logger?: Logger) {
       }
       // A shift the provider has not finished stays the current step: Which step? waits and runs it again.
       if (state.progress.settling) return { ...rest, progress: state.progress };
+      // Too few candidate requests yet: the bake goes on, and the same check runs again after it.
+      const extended = state.check?.healthy ? extendedBake(state, deps.clock.now()) : undefined;
+      if (extended) return { ...rest, progress: extended };
+      // An inconclusive comparison holds the rollout where it is, for a person: an approval not in the plan.
+      const held = state.check?.healthy ? holdFor(state) : undefined;
+      if (held) return { ...rest, progress: { ...current, step: held } };
       const now = deps.clock.now();
       const advanced = advance(state.deployment.plan, recordRing(state), now);
       const bake = advanced.step && bakeFor(advanced.step as Step, advanced, state.deployment, now);

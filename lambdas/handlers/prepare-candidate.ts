@@ -10,7 +10,9 @@ import { parseTaskState } from './state.ts';
 export { DEFAULT_READY_TIMEOUT_SECONDS, READY_POLL_SECONDS };
 
 /**
- * Prepare candidate: bring the new version up beside the stable one, with no traffic. A provider
+ * Prepare candidate: bring the new version up beside the stable one, with no traffic; once it is
+ * up, ask the provider where each version's metrics are (for a service with an analysis), so
+ * that Check alarms reads CloudWatch alone, without the provider's permissions. A provider
  * that needs time (new tasks starting, a function update) answers `ready: false`; the state
  * machine waits until `progress.checkAt` and asks again, until the provider config's
  * `readyTimeoutSeconds` (default 900) runs out, which rolls back.
@@ -41,6 +43,11 @@ export function makePrepareCandidateHandler(deps: TaskDeps, logger?: Logger) {
         };
       }
       const weights = await provider.getWeights(targetOf(deployment));
+      // Where each version's own metrics are, for the baseline comparison: known once the candidate is up.
+      const versionMetrics =
+        deployment.analysis && provider.versionMetrics
+          ? await provider.versionMetrics(targetOf(deployment))
+          : undefined;
       await deps.store.appendAuditEvent(
         deployment.deploymentId,
         auditEvent(deployment, 'CandidatePrepared', 'prepared', now, {
@@ -48,13 +55,19 @@ export function makePrepareCandidateHandler(deps: TaskDeps, logger?: Logger) {
             weights,
             detail: result.detail,
             waitedSeconds: Math.round((now.getTime() - new Date(since).getTime()) / 1000),
+            ...(versionMetrics ? { versionMetrics } : {}),
           },
         }),
       );
       const { checkAt: _checkAt, ...rest } = progress;
       return {
         ...state,
-        progress: { ...rest, weights, preparing: { since, ready: true, detail: result.detail } },
+        progress: {
+          ...rest,
+          weights,
+          preparing: { since, ready: true, detail: result.detail },
+          ...(versionMetrics ? { versionMetrics } : {}),
+        },
       };
     },
   );

@@ -42,7 +42,11 @@ export function makeRequestApprovalHandler(deps: TaskDeps, logger?: Logger) {
     await deps.store.appendAuditEvent(
       deployment.deploymentId,
       auditEvent(deployment, 'ApprovalRequested', `step-${progress.stepIndex + 1}#approval`, now, {
-        detail: { timeoutAt, onTimeout: step.onTimeout },
+        detail: {
+          timeoutAt,
+          onTimeout: step.onTimeout,
+          ...(step.held ? { heldAsInconclusive: step.held } : {}),
+        },
       }),
     );
     return { requested: true, timeoutAt };

@@ -112,6 +112,7 @@ export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
         startedAt: existing?.startedAt ?? now.toISOString(),
         promotes: promotesCandidate(plan.steps),
         ...(strategy === 'ring' ? { ringOnFailure: ringOnFailure(strategy, rawPlan) } : {}),
+        ...(config.analysis && strategy !== 'ring' ? { analysis: config.analysis } : {}),
       };
       const progress = {
         ...initialProgress(plan, deployment.stableVersion),

@@ -1,5 +1,6 @@
 import type { SegmentMatch } from '../domain/steps.ts';
 import type { Weights } from '../domain/types.ts';
+import type { VersionMetricSpecs } from './metrics.ts';
 
 /** What a provider needs to know about the deployment it acts for. */
 export interface TrafficTarget {
@@ -40,4 +41,11 @@ export interface TrafficProvider {
   stopVersion(target: TrafficTarget, version: string): Promise<void>;
   /** Starts a version with all traffic (recreate). */
   startVersion(target: TrafficTarget, version: string): Promise<void>;
+  /**
+   * Where each version's own metrics are in CloudWatch, for the judge's baseline comparison
+   * (ALB: per target group; Lambda: per executed version). Absent when the provider serves both
+   * versions from one metric stream (ECS rolling, AppConfig): a service then names its own
+   * per-version metrics in `analysis.metrics`.
+   */
+  versionMetrics?(target: TrafficTarget): Promise<VersionMetricSpecs>;
 }

@@ -13,8 +13,11 @@ import { ENTRIES_DIR, PROJECT_ROOT } from '../project-paths.ts';
 
 export type FunctionLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
-/** What a Stepwise function reads alarms with: CloudWatch grants no narrower resource than `*`. */
-export type AlarmReadAction = 'cloudwatch:DescribeAlarms' | 'cloudwatch:DescribeAlarmHistory';
+/** What a Stepwise function reads alarms and metrics with: CloudWatch grants no narrower resource than `*`. */
+export type AlarmReadAction =
+  | 'cloudwatch:DescribeAlarms'
+  | 'cloudwatch:DescribeAlarmHistory'
+  | 'cloudwatch:GetMetricData';
 
 /** The settings every Stepwise function shares, each with its default. */
 export interface StepwiseFunctionOptions {
@@ -59,7 +62,8 @@ const ALARM_READS_REASON =
   'Read-only alarm checks: the alarms come from each service configuration, and CloudWatch returns ' +
   'composite alarms to DescribeAlarms/DescribeAlarmHistory only when those actions are granted on * ' +
   '(CloudWatch permissions reference); scoped to alarm:* a composite alarm would read as missing and ' +
-  'fail the health check, rolling the deployment back.';
+  'fail the health check, rolling the deployment back. GetMetricData (the baseline comparison) supports ' +
+  'no resource-level permissions at all (resource *).';
 
 /**
  * One Stepwise Lambda function with its own role and log group: Node.js 24 on arm64, bundled as ESM

@@ -63,6 +63,8 @@ const REGISTRY = {
       },
       strategy: 'canary',
       alarms: ['checkout-5xx'],
+      // Judged against the stable version too, as an in-process deploy is by default.
+      analysis: {},
       trigger: { repository: 'shop/checkout', tagPattern: 'v*' },
     },
     {

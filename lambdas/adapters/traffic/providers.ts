@@ -112,6 +112,8 @@ export const PROVIDER_LIMITS: Record<ProviderKind, ProviderLimits> = {
   }),
   'ecs-rolling': () => ({
     segments: 'an ECS service has no request routing',
+    'version-metrics':
+      'both versions run in one ECS service behind one target group, so CloudWatch has no metrics per version (use ecs-alb, or judge with alarms)',
     'side-by-side': 'it updates one fleet in place, so there is no idle fleet to switch to (use ecs-alb)',
   }),
   'lambda-alias': () => ({
@@ -120,6 +122,8 @@ export const PROVIDER_LIMITS: Record<ProviderKind, ProviderLimits> = {
   }),
   'appconfig-flag': () => ({
     segments: 'it only sets the rollout percentage',
+    'version-metrics':
+      'a flag has no metrics of its own: its two variants are served by one application (judge with alarms)',
     'stop-start': 'a flag is on or off, it cannot be stopped and started',
   }),
 };

@@ -2,8 +2,29 @@ import { assertValidWeights, sameWeights } from '../../domain/plan.ts';
 import type { SegmentMatch } from '../../domain/steps.ts';
 import type { Weights } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type { VersionMetricSpec, VersionMetricSpecs } from '../../ports/metrics.ts';
 import type { RouteRecord, Store } from '../../ports/store.ts';
 import type { PrepareResult, TrafficProvider, TrafficTarget } from '../../ports/traffic.ts';
+
+/** Where the simulated fleet's per-version metrics are: what the local CloudWatch answers GetMetricData for. */
+export const SIMULATED_NAMESPACE = 'Stepwise/Simulated';
+
+/** Both versions' metrics in the simulated namespace. */
+export function simulatedVersionMetrics(target: TrafficTarget): VersionMetricSpecs {
+  return {
+    candidate: simulatedMetrics(target.service, target.candidateVersion),
+    baseline: simulatedMetrics(target.service, target.stableVersion),
+  };
+}
+
+function simulatedMetrics(service: string, version: string): VersionMetricSpec {
+  const dimensions = { Service: service, Version: version };
+  return {
+    requests: { namespace: SIMULATED_NAMESPACE, metricName: 'Requests', dimensions },
+    errors: { namespace: SIMULATED_NAMESPACE, metricName: 'Errors', dimensions },
+    latency: { namespace: SIMULATED_NAMESPACE, metricName: 'Latency', dimensions, unitMs: 1 },
+  };
+}
 
 /**
  * A provider whose "load balancer" is a routes item in the store: it moves no real traffic, so
@@ -96,5 +117,10 @@ export class SimulatedTrafficProvider implements TrafficProvider {
     const stopped = (routes.stopped ?? []).filter((v) => v !== version);
     if (sameWeights(routes.weights, weights) && stopped.length === (routes.stopped ?? []).length) return;
     await this.write({ ...routes, weights, stopped });
+  }
+
+  /** Each version's metrics in the simulated namespace, by service and version. */
+  async versionMetrics(target: TrafficTarget): Promise<VersionMetricSpecs> {
+    return simulatedVersionMetrics(target);
   }
 }

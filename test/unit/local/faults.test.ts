@@ -26,9 +26,33 @@ describe('parseFaults', () => {
     ]);
   });
 
+  it('reads a latency in percent as a version slower throughout, and @version as which version shows a fault', () => {
+    expect(parse('latency=25%@version=candidate').behaviour).toEqual([
+      {
+        kind: 'latency',
+        value: 25,
+        unit: 'percent',
+        fromStep: 1,
+        version: 'candidate',
+        spec: 'latency=25%@version=candidate',
+      },
+    ]);
+    expect(parse('errors=3%@version=all@step=2').behaviour).toEqual([
+      { kind: 'errors', value: 0.03, fromStep: 2, version: 'all', spec: 'errors=3%@version=all@step=2' },
+    ]);
+    expect(parse('errors=3%@version=stable').behaviour[0]?.version).toBe('stable');
+  });
+
+  it('refuses a @version that is no version, or on a fault that is not the fleet’s', () => {
+    expect(() => parse('errors=3%@version=canary')).toThrow(
+      "--inject 'errors=3%@version=canary': @version takes candidate, stable or all, got 'canary'",
+    );
+    expect(() => parse('hook=fail@version=stable')).toThrow('@version goes with errors= or latency=');
+  });
+
   it('refuses a latency without a unit, which would read as seconds', () => {
     expect(() => parse('latency=900')).toThrow(
-      "--inject 'latency=900': latency needs a unit, like 900ms or 2s",
+      "--inject 'latency=900': latency needs a unit, like 900ms, 2s or 25%",
     );
   });
 
@@ -101,11 +125,11 @@ describe('parseFaults', () => {
     ['errors@step=2', "--inject 'errors@step=2' is not KIND=VALUE[@WHERE] (see --help)"],
     [
       'errors=8%@step=two',
-      "--inject 'errors=8%@step=two': @step=two is not @step=N, @batch=N, @pre-traffic, @post-traffic, @service=NAME or @once",
+      "--inject 'errors=8%@step=two': @step=two is not @step=N, @batch=N, @pre-traffic, @post-traffic, @service=NAME, @version=WHICH or @once",
     ],
     [
       'hook=fail@canary',
-      "--inject 'hook=fail@canary': @canary is not @step=N, @batch=N, @pre-traffic, @post-traffic, @service=NAME or @once",
+      "--inject 'hook=fail@canary': @canary is not @step=N, @batch=N, @pre-traffic, @post-traffic, @service=NAME, @version=WHICH or @once",
     ],
     ['hook=pass', "--inject 'hook=pass': hook takes fail"],
     ['hook=fail@step=2', "--inject 'hook=fail@step=2': hook takes @pre-traffic or @post-traffic"],

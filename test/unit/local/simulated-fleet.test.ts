@@ -159,3 +159,72 @@ describe('SimulatedFleet stopped versions', () => {
     expect(f.datapoint('ErrorRate', CANDIDATE, T0, 60)).toBeCloseTo(100 * HEALTHY.errorRate);
   });
 });
+
+describe('SimulatedFleet.reading (what GetMetricData answers for the baseline comparison)', () => {
+  const twoVersions = (faults: BehaviourFault[], seed?: number) => {
+    const f = new SimulatedFleet({
+      stableVersion: STABLE,
+      candidateVersion: CANDIDATE,
+      requestsPerMinute: 6000,
+      segmentShare: 0,
+      faults,
+      startedAt: T0,
+      ...(seed !== undefined ? { seed } : {}),
+    });
+    f.route(T0, split(50));
+    return f;
+  };
+  const window = [T0, at(600)] as const;
+
+  it('draws the same minutes for the same seed, and others for another', () => {
+    const a = twoVersions([], 7).reading(CANDIDATE, ...window, {}, {});
+    const b = twoVersions([], 7).reading(CANDIDATE, ...window, {}, {});
+    const c = twoVersions([], 8).reading(CANDIDATE, ...window, {}, {});
+    expect(a).toEqual(b);
+    expect([a.requests, a.errors]).not.toEqual([c.requests, c.errors]);
+  });
+
+  it('draws around the expected counts: 3,000 requests a minute each, 0.2 % errors', () => {
+    const r = twoVersions([]).reading(STABLE, ...window, {}, {});
+    expect(r.requests).toBeGreaterThan(29_000);
+    expect(r.requests).toBeLessThan(31_000);
+    expect(r.errors / r.requests).toBeGreaterThan(0.001);
+    expect(r.errors / r.requests).toBeLessThan(0.003);
+  });
+
+  it('gives each version its own faults: @version=stable, candidate (the default) or all', () => {
+    const errors = (version: BehaviourFault['version']) => {
+      const f = twoVersions([{ kind: 'errors', value: 0.05, fromStep: 1, ...(version ? { version } : {}) }]);
+      const rate = (v: string) => {
+        const r = f.reading(v, ...window, {}, {});
+        return r.errors / r.requests;
+      };
+      return [rate(STABLE) > 0.03, rate(CANDIDATE) > 0.03];
+    };
+    expect(errors(undefined)).toEqual([false, true]);
+    expect(errors('stable')).toEqual([true, false]);
+    expect(errors('all')).toEqual([true, true]);
+  });
+
+  it('answers latency quantiles from the lognormal fleet, 25 % slower when injected so, and counts slower requests', () => {
+    const healthy = twoVersions([]).reading(CANDIDATE, ...window, { p95: 0.95, p99: 0.99 }, { p95: 132 });
+    expect(healthy.quantiles.p99).toBeCloseTo(HEALTHY.latencyP99Ms, 0);
+    expect(healthy.quantiles.p95).toBeCloseTo(132.5, 0);
+    expect((healthy.slower.p95 ?? 0) / healthy.latencySamples).toBeCloseTo(0.05, 2);
+    const slow = twoVersions([{ kind: 'latency', value: 25, unit: 'percent', fromStep: 1 }]).reading(
+      CANDIDATE,
+      ...window,
+      { p95: 0.95 },
+      { p95: 132 },
+    );
+    expect(slow.quantiles.p95).toBeCloseTo(132.5 * 1.25, 0);
+    expect((slow.slower.p95 ?? 0) / slow.latencySamples).toBeGreaterThan(0.1);
+  });
+
+  it('serves the time before the deployment with the routes it started with: the stable version alone', () => {
+    const f = twoVersions([]);
+    const before = f.reading(STABLE, at(-900), T0, {}, {});
+    expect(before.requests).toBeGreaterThan(85_000);
+    expect(f.reading(CANDIDATE, at(-900), T0, {}, {}).requests).toBe(0);
+  });
+});

@@ -32,6 +32,7 @@ import {
 import { assertValidWeights } from '../../../domain/plan.ts';
 import type { SegmentMatch } from '../../../domain/steps.ts';
 import type { Weights } from '../../../domain/types.ts';
+import type { VersionMetricSpec, VersionMetricSpecs } from '../../../ports/metrics.ts';
 import type { PrepareResult, TrafficProvider, TrafficTarget } from '../../../ports/traffic.ts';
 import { assertDeployableService, assertPassableRoles } from '../ecs-services.ts';
 import { DEFAULT_SEGMENT_PRIORITY, type EcsAlbConfig, parseEcsAlbConfig } from './config.ts';
@@ -341,6 +342,30 @@ export class EcsAlbTrafficProvider implements TrafficProvider {
     throw new ProviderError(
       `the ecs-alb provider does not start a version (${version}) on its own: use prepare and promote, or the ecs-rolling provider for the recreate strategy`,
     );
+  }
+
+  /**
+   * Each version's target group in AWS/ApplicationELB: RequestCount, HTTPCode_Target_5XX_Count and
+   * TargetResponseTime (seconds) by TargetGroup and LoadBalancer, the dimensions read from the
+   * ARNs (`targetgroup/NAME/ID`, `app/NAME/ID`).
+   */
+  async versionMetrics(target: TrafficTarget): Promise<VersionMetricSpecs> {
+    const view = await this.view(target);
+    const routeArn = this.config.listenerArn ?? this.config.ruleArn ?? '';
+    const loadBalancer = /:listener(?:-rule)?\/(app\/[^/]+\/[^/]+)\//.exec(routeArn)?.[1] ?? '';
+    const of = (side: Side): VersionMetricSpec => {
+      const dimensions = {
+        TargetGroup: /:(targetgroup\/[^/]+\/[^/]+)$/.exec(side.targetGroupArn)?.[1] ?? side.targetGroupArn,
+        LoadBalancer: loadBalancer,
+      };
+      const metric = (metricName: string) => ({ namespace: 'AWS/ApplicationELB', metricName, dimensions });
+      return {
+        requests: metric('RequestCount'),
+        errors: metric('HTTPCode_Target_5XX_Count'),
+        latency: { ...metric('TargetResponseTime'), unitMs: 1000 },
+      };
+    };
+    return { candidate: of(view.candidate), baseline: of(view.stable) };
   }
 
   private get segmentPriority(): number {

@@ -16,6 +16,7 @@ import { InvalidInputError, ProviderError } from '../../../domain/errors.ts';
 import { assertValidWeights } from '../../../domain/plan.ts';
 import type { SegmentMatch } from '../../../domain/steps.ts';
 import type { Weights } from '../../../domain/types.ts';
+import type { VersionMetricSpec, VersionMetricSpecs } from '../../../ports/metrics.ts';
 import type { PrepareResult, TrafficProvider, TrafficTarget } from '../../../ports/traffic.ts';
 import {
   type Artifact,
@@ -176,6 +177,33 @@ export class LambdaAliasTrafficProvider implements TrafficProvider {
     const candidate = newestFor(versions, target.candidateVersion)?.Version;
     const stable = this.requireStable(target, alias, versions, candidate);
     await this.route(alias, { version: stable, extra: {} });
+  }
+
+  /**
+   * Each version's invocations through the alias in AWS/Lambda: Invocations, Errors and Duration
+   * (milliseconds) by FunctionName, Resource (`function:alias`) and ExecutedVersion.
+   */
+  async versionMetrics(target: TrafficTarget): Promise<VersionMetricSpecs> {
+    const [alias, versions] = await Promise.all([this.alias(), this.versions()]);
+    const candidate = newestFor(versions, target.candidateVersion)?.Version;
+    if (!candidate) throw this.notPrepared(target);
+    const stable = this.requireStable(target, alias, versions, candidate);
+    const name =
+      this.config.functionName.replace(/^arn:[^:]+:lambda:[^:]+:\d+:function:/, '').split(':')[0] ?? '';
+    const of = (version: string): VersionMetricSpec => {
+      const dimensions = {
+        FunctionName: name,
+        Resource: `${name}:${this.config.alias}`,
+        ExecutedVersion: version,
+      };
+      const metric = (metricName: string) => ({ namespace: 'AWS/Lambda', metricName, dimensions });
+      return {
+        requests: metric('Invocations'),
+        errors: metric('Errors'),
+        latency: { ...metric('Duration'), unitMs: 1 },
+      };
+    };
+    return { candidate: of(candidate), baseline: of(stable) };
   }
 
   /** Removing a rule is a no-op (there never is one); adding one is refused. */
