@@ -134,6 +134,8 @@ export interface LocalDeployOptions {
   analysis?: AnalysisInput;
   /** Seeds the simulated per-version metrics: the same seed, the same run (default 1). */
   seed?: number;
+  /** When simulated time starts; default the start of the current minute. */
+  startAt?: Date;
   onProgress?: (event: ProgressEvent) => void;
   /** Stops the run as StopExecution would (Ctrl-C, closed output); the reconciler then cleans up. */
   signal?: AbortSignal;
@@ -460,7 +462,8 @@ export class LocalRuntime {
     firedFaults: Set<object>,
   ): Promise<DeploymentReport> {
     const wallStart = Date.now();
-    const clock = new VirtualClock(new Date());
+    // Simulated time starts on a whole minute, as the metrics are per minute: with the same --seed, the same run.
+    const clock = new VirtualClock(options.startAt ?? new Date(Math.floor(wallStart / 60_000) * 60_000));
     const startedAt = clock.now();
     const deploymentId = newDeploymentId(options.service, options.image);
     await this.register(options.service, options.strategy, options.plan, options, testRouteUrl);

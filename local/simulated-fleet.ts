@@ -126,6 +126,11 @@ export class SimulatedFleet {
     return behaviour;
   }
 
+  /** Minutes since the one the fleet started in: what a draw is keyed by, so that a seed gives the same run whenever it runs. */
+  private minuteIndex(minute: number): number {
+    return Math.round((minute - Math.floor(this.options.startedAt.getTime() / 60_000) * 60_000) / 60_000);
+  }
+
   /** The route in force at `atMs` (before the first change, the first: the version that served before the deployment). */
   private routeAt(atMs: number): RouteChange {
     let current = this.routes[0] as RouteChange;
@@ -210,7 +215,13 @@ export class SimulatedFleet {
       slower[key] = minutes.reduce((acc, m) => {
         if (m.requests === 0) return acc;
         const p = 1 - lognormalCdf(ms, logMedian(m.behaviour.latencyP99Ms), LATENCY_SIGMA);
-        return acc + binomial.factory({ seed: seedOf(seed, version, m.minute, key, ms) })(m.requests, p);
+        return (
+          acc +
+          binomial.factory({ seed: seedOf(seed, version, this.minuteIndex(m.minute), key, ms) })(
+            m.requests,
+            p,
+          )
+        );
       }, 0);
     }
     const q: Record<string, number | undefined> = {};

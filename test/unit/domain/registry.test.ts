@@ -238,6 +238,36 @@ describe('validateRegistry', () => {
     );
   });
 
+  it('takes an analysis, names a bad criterion field, and fills the defaults into the stored config', () => {
+    expect(refusal({ services: [service({ analysis: {} })] })).toBe('accepted');
+    expect(
+      refusal({ services: [service({ analysis: { criteria: [{ metric: 'latency', quantile: 101 }] } })] }),
+    ).toBe('config.services[0].analysis.criteria[0].quantile must be <= 99.9, got 101');
+    expect(
+      refusal({ services: [service({ analysis: { criteria: [{ metric: 'latency', maxRatio: 2 }] } })] }),
+    ).toBe('config.services[0].analysis.criteria[0].maxRatio is not a known field');
+    expect(refusal({ services: [service({ analysis: { criteria: [{ metric: 'cpu' }] } })] })).toBe(
+      'config.services[0].analysis.criteria[0].metric must be one of errorRate, latency, got "cpu"',
+    );
+    const config = toServiceConfig(
+      service({ analysis: { minCandidateRequests: 1000 } }) as never,
+      defaultStrategyPlan,
+    );
+    expect(config.analysis?.minCandidateRequests).toBe(1000);
+    expect(config.analysis?.criteria.map((c) => c.metric)).toEqual(['errorRate', 'latency', 'latency']);
+  });
+
+  it('refuses an analysis on a provider that has no metrics per version, saying what to do instead', () => {
+    const rolling = {
+      kind: 'ecs-rolling',
+      cluster: 'shop',
+      service: 'checkout',
+    };
+    expect(refusal({ services: [service({ provider: rolling, strategy: 'rolling', analysis: {} })] })).toBe(
+      'services[0].analysis: the ecs-rolling provider cannot compare the versions: both versions run in one ECS service behind one target group, so CloudWatch has no metrics per version (use ecs-alb, or judge with alarms)',
+    );
+  });
+
   it('accepts a $schema key, the way editors find a JSON schema', () => {
     expect(refusal({ $schema: './stepwise.schema.json', services: [service()] })).toBe('accepted');
     expect(refusal({ $schema: 7, services: [service()] })).toContain('config.$schema must be string');

@@ -150,6 +150,35 @@ describe('EcsAlbTrafficProvider', () => {
     expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
   });
 
+  it("says where each version's own metrics are: its side's target group on the listener's load balancer", async () => {
+    const provider = providerWith();
+    await prepared(provider);
+    const specs = await provider.versionMetrics(target);
+    const dimensions = (tg: string) => ({
+      TargetGroup: /targetgroup\/.*$/.exec(tg)?.[0],
+      LoadBalancer: 'app/shop/50dc6c495c0c9188',
+    });
+    expect(specs.candidate).toEqual({
+      requests: {
+        namespace: 'AWS/ApplicationELB',
+        metricName: 'RequestCount',
+        dimensions: dimensions(TG_GREEN),
+      },
+      errors: {
+        namespace: 'AWS/ApplicationELB',
+        metricName: 'HTTPCode_Target_5XX_Count',
+        dimensions: dimensions(TG_GREEN),
+      },
+      latency: {
+        namespace: 'AWS/ApplicationELB',
+        metricName: 'TargetResponseTime',
+        dimensions: dimensions(TG_GREEN),
+        unitMs: 1000,
+      },
+    });
+    expect(specs.baseline.requests.dimensions).toEqual(dimensions(TG_BLUE));
+  });
+
   it('shifts traffic step by step and promotes: the candidate at 100 %, the old side at desired 0', async () => {
     const provider = providerWith();
     await prepared(provider);

@@ -108,6 +108,20 @@ describe('LambdaAliasTrafficProvider.prepare', () => {
     expect(await provider.getWeights(first)).toEqual({ 'baseline (simulated)': 100 });
   });
 
+  it("says where each version's own metrics are: the alias's invocations by executed version", async () => {
+    await prepareUntilReady();
+    const specs = await provider.versionMetrics(first);
+    // The candidate was published as version 2; the alias serves version 1.
+    expect(specs.candidate.requests).toEqual({
+      namespace: 'AWS/Lambda',
+      metricName: 'Invocations',
+      dimensions: { FunctionName: 'checkout', Resource: 'checkout:live', ExecutedVersion: '2' },
+    });
+    expect(specs.candidate.errors.metricName).toBe('Errors');
+    expect(specs.candidate.latency).toMatchObject({ metricName: 'Duration', unitMs: 1 });
+    expect(specs.baseline.requests.dimensions.ExecutedVersion).toBe('1');
+  });
+
   it('publishes no second version when prepare is asked again', async () => {
     await prepareUntilReady();
     expect(await provider.prepare(first)).toEqual({
