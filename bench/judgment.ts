@@ -102,6 +102,18 @@ for (const steps of STEP_COUNTS) {
 }
 await runtime.close();
 
+/** What one more step costs: the slope between the smallest and the largest plan (start and end cost once). */
+const first = cost[0] as (typeof cost)[number];
+const last = cost.at(-1) as (typeof cost)[number];
+const slope = (key: 'stateTransitions' | 'taskInvocations' | 'tableReads') =>
+  +((last[key] - first[key]) / (last.steps - first.steps)).toFixed(2);
+const perAddedStep = {
+  stateTransitions: slope('stateTransitions'),
+  taskInvocations: slope('taskInvocations'),
+  tableReads: slope('tableReads'),
+};
+const loopGoalMet = perAddedStep.stateTransitions <= 5 && perAddedStep.taskInvocations <= 2;
+
 const minutes = (s: number) => (s >= 60 && s % 60 === 0 ? `${s / 60} min` : `${s} s`);
 const markdown = [
   '## Fault at step 3 → all traffic back on stable (simulated seconds after the step began)',
@@ -121,9 +133,14 @@ const markdown = [
       `| ${c.steps} | ${c.stateTransitions} | ${c.taskInvocations} | ${c.tableReads} | ${c.perStep.stateTransitions} / ${c.perStep.taskInvocations} / ${c.perStep.tableReads} |`,
   ),
   '',
+  `Each added step: ${perAddedStep.stateTransitions} transitions, ${perAddedStep.taskInvocations} invocations, ${perAddedStep.tableReads} DynamoDB reads, audit included (goal: at most 5 and 2, flat in bake length) ${loopGoalMet ? '✓' : '✗'}`,
+  '',
 ].join('\n');
 
 mkdirSync(OUT, { recursive: true });
-writeFileSync(join(OUT, 'judgment.json'), `${JSON.stringify({ detection, cost }, null, 2)}\n`);
+writeFileSync(
+  join(OUT, 'judgment.json'),
+  `${JSON.stringify({ detection, cost, perAddedStep, loopGoalMet }, null, 2)}\n`,
+);
 writeFileSync(join(OUT, 'judgment.md'), markdown);
 process.stdout.write(`${markdown}\nwritten: bench/results/judgment.json, bench/results/judgment.md\n`);

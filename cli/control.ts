@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeploymentView } from '../lambdas/control/operations.ts';
+import type { MetricEvidence } from '../lambdas/domain/judge/analysis.ts';
 import { IMAGE_DIGEST_PATTERN, SERVICE_NAME_PATTERN } from '../lambdas/domain/schemas.ts';
 import { API_OPTIONS, type ApiClient, connectWith } from './api-client.ts';
 import { CommandError, UsageError } from './errors.ts';
-import { formatDuration } from './format.ts';
+import { formatDuration, formatEvidence } from './format.ts';
 import type { Io } from './io.ts';
 import { command, HELP_OPTION } from './options.ts';
 
@@ -55,9 +56,18 @@ export function viewLines(view: DeploymentView): string[] {
           .map((a) => `${a.name} ${a.state}`)
           .join(', ')
       : '';
+    const analysis = view.lastVerdict.analysis as
+      | { verdict: string; metrics: MetricEvidence[]; candidateRequests: number }
+      | undefined;
+    const verdict = !view.lastVerdict.healthy
+      ? 'unhealthy'
+      : analysis?.verdict === 'inconclusive'
+        ? 'inconclusive'
+        : 'healthy';
     lines.push(
-      `  last verdict: ${view.lastVerdict.healthy ? 'healthy' : 'unhealthy'}${view.lastVerdict.step ? ` at step ${view.lastVerdict.step}` : ''}${alarms ? ` (${alarms})` : ''}`,
+      `  last verdict: ${verdict}${view.lastVerdict.step ? ` at step ${view.lastVerdict.step}` : ''}${alarms ? ` (${alarms})` : ''}`,
     );
+    if (analysis) lines.push(`    ${formatEvidence(analysis.metrics, analysis.candidateRequests)}`);
   }
   if (view.pendingApproval)
     lines.push(

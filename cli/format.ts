@@ -222,10 +222,22 @@ function describeEvent(event: AuditEvent): string {
   switch (event.type) {
     case 'TrafficShifted':
       return `step ${d.step}: ${formatWeights(d.weights as Weights, event.version)}`;
-    case 'HealthChecked':
-      return `step ${d.step}: ${d.healthy ? 'healthy' : 'unhealthy'}${
-        (d.reasons as string[] | undefined)?.length ? ` (${(d.reasons as string[]).join('; ')})` : ''
+    case 'HealthChecked': {
+      const analysis = d.analysis as
+        | { verdict: string; metrics: MetricEvidence[]; candidateRequests: number }
+        | undefined;
+      const verdict = !d.healthy
+        ? 'unhealthy'
+        : d.extendBakeSeconds
+          ? 'too few requests yet'
+          : analysis?.verdict === 'inconclusive'
+            ? 'inconclusive, held'
+            : 'healthy';
+      const reasons = (d.reasons as string[] | undefined) ?? [];
+      return `step ${d.step}: ${verdict}${reasons.length ? ` (${reasons.join('; ')})` : ''}${
+        analysis ? ` · ${formatEvidence(analysis.metrics, analysis.candidateRequests)}` : ''
       }`;
+    }
     case 'RolledBack': {
       const timing = d.timing as Parameters<typeof formatTiming>[0] | undefined;
       return `${d.reason ?? ''}${timing ? ` · ${formatTiming(timing)}` : ''}`;

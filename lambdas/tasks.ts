@@ -74,7 +74,8 @@ export const TASKS: TaskDefinition[] = [
     id: 'CheckAlarms',
     placeholder: 'CheckAlarmsFunctionArn',
     entry: 'check-alarms.ts',
-    dynamodb: ['PutItem', 'Query'],
+    // GetItem: moving on to the next step reads the summary for a promote-now or abort, as Next step does.
+    dynamodb: ['GetItem', 'PutItem', 'Query'],
     // GetMetricData: the baseline comparison reads both versions' metrics (where Prepare candidate said they are).
     cloudwatch: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory', 'cloudwatch:GetMetricData'],
   },

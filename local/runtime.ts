@@ -32,6 +32,7 @@ import type {
   AlarmObservation,
   ApprovalGate,
   DeploymentRequest,
+  HealthCheck,
   InsufficientDataPolicy,
   ServiceConfig,
   TaskState,
@@ -105,6 +106,9 @@ function hasApproval(strategy: StrategyName, plan: unknown): boolean {
 /** How local runs decide approvals: `auto` approves, `deny` denies, `after` approves after a delay. */
 export type ApprovalMode = { mode: 'auto' } | { mode: 'deny' } | { mode: 'after'; seconds: number };
 
+/** The tasks that move the plan's cursor on, and so honour a promote-now or abort asked for meanwhile. */
+const CURSOR_TASKS = new Set(['next-step', 'shift-traffic', 'check-alarms']);
+
 /** The gate `--approve` puts before the first production traffic, when the plan has no approval of its own. */
 export const APPROVE_GATE: ApprovalGate = { timeoutSeconds: 3600, onTimeout: 'rollback' };
 
@@ -134,7 +138,7 @@ export interface LocalDeployOptions {
   analysis?: AnalysisInput;
   /** Seeds the simulated per-version metrics: the same seed, the same run (default 1). */
   seed?: number;
-  /** When simulated time starts; default the start of the current minute. */
+  /** When simulated time starts; default half a minute into the last minute that began. */
   startAt?: Date;
   onProgress?: (event: ProgressEvent) => void;
   /** Stops the run as StopExecution would (Ctrl-C, closed output); the reconciler then cleans up. */
@@ -462,8 +466,11 @@ export class LocalRuntime {
     firedFaults: Set<object>,
   ): Promise<DeploymentReport> {
     const wallStart = Date.now();
-    // Simulated time starts on a whole minute, as the metrics are per minute: with the same --seed, the same run.
-    const clock = new VirtualClock(options.startAt ?? new Date(Math.floor(wallStart / 60_000) * 60_000));
+    // Simulated time starts half a minute into one (the metrics are per minute), always at the same
+    // point of it: with the same --seed, the same run.
+    const clock = new VirtualClock(
+      options.startAt ?? new Date(Math.floor(wallStart / 60_000) * 60_000 - 30_000),
+    );
     const startedAt = clock.now();
     const deploymentId = newDeploymentId(options.service, options.image);
     await this.register(options.service, options.strategy, options.plan, options, testRouteUrl);
@@ -844,7 +851,8 @@ export class LocalRuntime {
       } else if (due) clock.advanceTo(new Date(due));
       const step = stepOf(name, payload);
       trafficStepNow = (payload as Progressed)?.progress?.trafficStep ?? trafficStepNow;
-      if (name === 'next-step') await this.injectControl(payload as TaskState, step, faults, ctx);
+      // Every task that moves the cursor on honours a promote-now or abort (Next step, and the step loop's two).
+      if (CURSOR_TASKS.has(name)) await this.injectControl(payload as TaskState, step, faults, ctx);
       injectTaskFault(name, step, {
         throttle: 'Lambda.TooManyRequestsException',
         fail: 'Stepwise.InjectedFault',
@@ -1160,6 +1168,21 @@ class ReportBuilder {
       return;
     }
     if (event.stateType !== 'Task') return;
+    if (state.ran) {
+      // A state that passes its input on (a bake that timed out into its Catch, an approval's
+      // ResultPath) shows the same `ran` again: it was reported when the task that ran it ended.
+      const seen = JSON.stringify([
+        state.ran,
+        progress.stepIndex,
+        progress.trafficStep,
+        state.checked?.checkedAt,
+      ]);
+      if (seen !== this.lastRan) {
+        this.lastRan = seen;
+        this.ranThenEntered(state as TaskState & { ran: Step[] }, progress);
+        return;
+      }
+    }
     switch (event.stateName) {
       case 'Start deployment':
         this.emit({
@@ -1172,42 +1195,11 @@ class ReportBuilder {
         });
         return;
       case 'Next step':
-        if (progress.settling) return;
-        if (step?.kind === 'abort')
-          this.phases.push({ kind: 'abort', phase: 'abort', verdict: `aborted by ${step.by}` });
-        else if (step?.kind === 'done' && step.promotedBy) {
-          this.phases.push({
-            kind: 'promote',
-            phase: 'promote now',
-            verdict: `promoted by ${step.promotedBy}`,
-          });
-        } else if (step && step.kind !== 'done') {
-          if (step.kind === 'ring') this.nextRing = { name: step.ring.name, service: step.ring.service };
-          this.phases.push({ kind: step.kind, phase: describeStep(step), verdict: 'started' });
-        }
+        this.entered(progress);
         return;
-      case 'Check alarms': {
-        const check = state.check;
-        if (!check) return;
-        const report = this.steps.at(-1);
-        const held = check.healthy && check.analysis?.verdict === 'inconclusive' && !check.extendBakeSeconds;
-        const verdict = held ? 'inconclusive' : check.healthy ? 'healthy' : 'unhealthy';
-        if (report) {
-          report.verdict = verdict;
-          report.alarms = Object.fromEntries(check.alarms.map((a) => [a.name, a.state]));
-          report.reasons = check.reasons;
-          if (check.analysis) report.evidence = check.analysis.metrics;
-        }
-        this.verdict(
-          check.extendBakeSeconds
-            ? `too few requests: bake ${check.extendBakeSeconds}s more`
-            : held
-              ? 'inconclusive: held for a decision'
-              : verdict,
-        );
-        this.emit({ kind: 'checked', step: progress.trafficStep, ...check });
+      case 'Check alarms':
+        if (state.check) this.checkedWith(state.check, progress);
         return;
-      }
       case 'Run hook': {
         const hook = state.hook;
         if (!hook || step?.kind !== 'hook') return;
@@ -1253,7 +1245,72 @@ class ReportBuilder {
     }
     // A shift the provider has not finished yet: the state machine waits and runs it again.
     if (progress.settling) return;
-    if (step?.kind === 'setWeight') {
+    if (step && step.kind !== 'abort') this.afterStep(step, state, progress);
+  }
+
+  /** The last `ran` reported, to report each once. */
+  private lastRan: string | undefined;
+
+  /** The step the cursor moved to (Next step's output, or a task's that moved it on itself). */
+  private entered(progress: TaskState['progress']): void {
+    if (progress.settling) return;
+    const step = progress.step;
+    if (step?.kind === 'abort')
+      this.phases.push({ kind: 'abort', phase: 'abort', verdict: `aborted by ${step.by}` });
+    else if (step?.kind === 'done' && step.promotedBy) {
+      this.phases.push({
+        kind: 'promote',
+        phase: 'promote now',
+        verdict: `promoted by ${step.promotedBy}`,
+      });
+    } else if (step && step.kind !== 'done') {
+      if (step.kind === 'ring') this.nextRing = { name: step.ring.name, service: step.ring.service };
+      this.phases.push({ kind: step.kind, phase: describeStep(step), verdict: 'started' });
+    }
+  }
+
+  /** A check's verdict, on the step it judged. */
+  private checkedWith(check: HealthCheck, progress: TaskState['progress']): void {
+    const report = this.steps.at(-1);
+    const held = check.healthy && check.analysis?.verdict === 'inconclusive' && !check.extendBakeSeconds;
+    const verdict = held ? 'inconclusive' : check.healthy ? 'healthy' : 'unhealthy';
+    if (report) {
+      report.verdict = verdict;
+      report.alarms = Object.fromEntries(check.alarms.map((a) => [a.name, a.state]));
+      report.reasons = check.reasons;
+      if (check.analysis) report.evidence = check.analysis.metrics;
+    }
+    this.verdict(
+      check.extendBakeSeconds
+        ? `too few requests: bake ${check.extendBakeSeconds}s more`
+        : held
+          ? 'inconclusive: held for a decision'
+          : verdict,
+    );
+    this.emit({ kind: 'checked', step: progress.trafficStep, ...check });
+  }
+
+  /**
+   * A task that ran its step and moved the cursor on itself (`ran`): each step it ran, as if Next
+   * step had entered it (unless it had), with what it did; then the step it moved to.
+   */
+  private ranThenEntered(state: TaskState & { ran: Step[] }, progress: TaskState['progress']): void {
+    for (const ran of state.ran) {
+      const last = this.phases.at(-1);
+      const phase = describeStep(ran);
+      if (!(last && last.kind === ran.kind && last.phase === phase && last.verdict === 'started')) {
+        this.phases.push({ kind: ran.kind, phase, verdict: 'started' });
+      }
+      if (ran.kind === 'check') {
+        if (state.checked) this.checkedWith(state.checked, progress);
+      } else this.afterStep(ran, state, progress);
+    }
+    this.entered(progress);
+  }
+
+  /** What a step that moves traffic did, from the task's output. */
+  private afterStep(step: Step, state: TaskState, progress: TaskState['progress']): void {
+    if (step.kind === 'setWeight') {
       this.steps.push({
         step: progress.trafficStep,
         weight: progress.weights[this.candidate] ?? 0,
@@ -1269,7 +1326,7 @@ class ReportBuilder {
         label: step.label,
         weights: progress.weights,
       });
-    } else if (step?.kind === 'segment') {
+    } else if (step.kind === 'segment') {
       this.steps.push({
         step: progress.trafficStep,
         weight: 0,
@@ -1280,10 +1337,10 @@ class ReportBuilder {
       });
       this.verdict('done');
       this.emit({ kind: 'segment', step: progress.trafficStep, description: describeStep(step) });
-    } else if (step?.kind === 'stopStable') {
+    } else if (step.kind === 'stopStable') {
       this.verdict('done');
       this.emit({ kind: 'stopped', version: state.deployment.stableVersion });
-    } else if (step?.kind === 'startCandidate') {
+    } else if (step.kind === 'startCandidate') {
       this.steps.push({
         step: progress.trafficStep,
         weight: 100,

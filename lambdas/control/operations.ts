@@ -30,7 +30,15 @@ export interface DeploymentView {
   currentStep: number;
   stepCount: number;
   /** The last health check's verdict, with the alarms it read. */
-  lastVerdict?: { healthy: boolean; at: string; step?: number; alarms?: unknown; reasons?: unknown };
+  lastVerdict?: {
+    healthy: boolean;
+    at: string;
+    step?: number;
+    alarms?: unknown;
+    reasons?: unknown;
+    /** The baseline comparison's verdict and its evidence per criterion, when the service has one. */
+    analysis?: unknown;
+  };
   /** Why it ended (or, while queued, what it waits for). */
   reason?: string;
   requestReason?: string;
@@ -95,6 +103,7 @@ export async function viewDeployment(deps: ControlDeps, summary: DeploymentSumma
             step: check.detail?.step as number | undefined,
             alarms: check.detail?.alarms,
             reasons: check.detail?.reasons,
+            ...(check.detail?.analysis ? { analysis: check.detail.analysis } : {}),
           },
         }
       : {}),

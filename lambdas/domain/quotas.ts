@@ -157,7 +157,7 @@ export interface QuotaInput {
 
 /**
  * History events of one round of a bake made longer for requests (Next step, Which step?, Bake,
- * Next step, Which step?, Check alarms, Evaluate health: each entered, exited and its task's
+ * Next step, Which step?, Check alarms: each entered, exited and its task's
  * scheduled, started and succeeded), and of one hold (Next step, Which step?, Wait for approval,
  * Approved?), counted high.
  */
@@ -382,6 +382,9 @@ export function worstCase(input: QuotaInput): WorstCase {
     typeof configured === 'number' ? configured : provider.prepares ? DEFAULT_READY_TIMEOUT_SECONDS : 0;
   const rings = input.steps.filter((s) => s.kind === 'ring').length;
   const advanceAt = new Set([m.advance]);
+  // A step's path ends where the next one is chosen: at Next step, or at Which step? for the tasks
+  // that move the cursor themselves (Shift traffic, Check alarms).
+  const stepEnds = new Set([m.advance, m.dispatch]);
 
   // From the start to the first Next step, going round the readiness poll as often as it may.
   const start = walk(m.states, (DEFINITIONS[input.strategy] as AslDefinition).StartAt, advanceAt, 0);
@@ -421,7 +424,7 @@ export function worstCase(input: QuotaInput): WorstCase {
     // Where a kind may lead to more than one state, the costliest.
     const cost = targets
       .map((target) => {
-        const { path, loop } = walk(m.states, target, advanceAt, rings);
+        const { path, loop } = walk(m.states, target, stepEnds, rings);
         return add(path ?? ZERO, times(loop, loopsOf(step)));
       })
       .reduce(worse);

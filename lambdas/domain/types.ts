@@ -210,6 +210,13 @@ export interface TaskState {
   approval?: { approved: boolean; by?: string; reason?: string };
   /** Set by a Catch: the error that sent the execution to the rollback path. */
   error?: { Error: string; Cause?: string };
+  /**
+   * The steps a task ran before it moved the cursor on itself (Shift traffic, Check alarms), in
+   * order: what the execution's reader (the console, the local report) sees happen in that task.
+   */
+  ran?: Step[];
+  /** The check a healthy Check alarms made before it moved on (the cursor past it, `check` done with). */
+  checked?: HealthCheck;
   outcome?: {
     status: DeploymentStatus;
     error?: string;

@@ -15,6 +15,7 @@ import type { HealthCheck, Progress, TaskState } from '../domain/types.ts';
 import { judgeHealth } from '../domain/verdict.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import type { TaskDeps } from './deps.ts';
+import { nextStepOf } from './next-step.ts';
 import { parseTaskState } from './state.ts';
 
 /**
@@ -60,13 +61,20 @@ async function compare(
 /**
  * Check alarms: judge the step from the service's alarms over the bake and, when the service has
  * an analysis, from both versions' metrics against each other; record the verdict with its
- * evidence. An inconclusive comparison (with healthy alarms) sets `check.analysis.verdict`, which
- * Next step turns into a hold for a person.
+ * evidence. Unhealthy, it returns the verdict (`check`) for Which step? to roll back. Healthy, it
+ * moves on as Next step would: to the next step, a longer bake for requests, or a hold for an
+ * inconclusive comparison; the verdict stays readable as `checked`. A bake's timeout comes here
+ * straight from the Bake, so a pause is moved past first; a step after it that is not a check is
+ * returned for Which step? to route.
  */
 export function makeCheckAlarmsHandler(deps: TaskDeps, logger?: Logger) {
   return taskHandler(
     { name: 'check-alarms', parse: parseTaskState, logger },
-    async (state): Promise<TaskState> => {
+    async (input): Promise<TaskState> => {
+      // A bake that went its whole way comes here at once (its timeout's Catch): move past it first.
+      const state = input.progress.step?.kind === 'pause' ? await nextStepOf(deps, input) : input;
+      const step = state.progress.step;
+      if (step?.kind !== 'check') return state;
       const { deployment, progress } = state;
       const now = deps.clock.now();
       const since = new Date(progress.stepStartedAt ?? deployment.startedAt);
@@ -132,11 +140,14 @@ export function makeCheckAlarmsHandler(deps: TaskDeps, logger?: Logger) {
           },
         ),
       );
-      return {
+      const verdict: TaskState = {
         ...state,
         check,
         ...(compared ? { progress: { ...progress, analysis: compared.analysis } } : {}),
       };
+      // Unhealthy: Which step? rolls back. Healthy: on to the next step, here (the step loop, ADR 5).
+      if (!check.healthy) return verdict;
+      return { ...(await nextStepOf(deps, verdict)), ran: [step], checked: check };
     },
   );
 }

@@ -98,44 +98,58 @@ function holdFor(state: TaskState): Step | undefined {
  * and continues is recorded first (ApprovalTimedOut).
  */
 export function makeNextStepHandler(deps: TaskDeps, logger?: Logger) {
-  return taskHandler(
-    { name: 'next-step', parse: parseTaskState, logger },
-    async (state): Promise<TaskState> => {
-      // What the last step left behind (a verdict, a hook result, an approval, a timeout that was let through) is done with.
-      const { check: _check, hook: _hook, approval: _approval, error: _error, ...rest } = state;
-      await recordApprovalTimeout(deps, state);
-      const control = (await deps.store.getDeployment(state.deployment.deploymentId))?.control;
-      // An abort or promote-now ends a shift that is still settling.
-      const { settling: _settling, ...current } = state.progress;
-      if (control?.action === 'abort') {
-        return { ...rest, progress: { ...current, step: { kind: 'abort', by: control.by } } };
-      }
-      if (control?.action === 'promote') {
-        return { ...rest, progress: { ...current, step: { kind: 'done', promotedBy: control.by } } };
-      }
-      // A shift the provider has not finished stays the current step: Which step? waits and runs it again.
-      if (state.progress.settling) return { ...rest, progress: state.progress };
-      // Too few candidate requests yet: the bake goes on, and the same check runs again after it.
-      const extended = state.check?.healthy ? extendedBake(state, deps.clock.now()) : undefined;
-      if (extended) return { ...rest, progress: extended };
-      // An inconclusive comparison holds the rollout where it is, for a person: an approval not in the plan.
-      const held = state.check?.healthy ? holdFor(state) : undefined;
-      if (held) return { ...rest, progress: { ...current, step: held } };
-      const now = deps.clock.now();
-      const advanced = advance(state.deployment.plan, recordRing(state), now);
-      const bake = advanced.step && bakeFor(advanced.step as Step, advanced, state.deployment, now);
-      const progress = bake ? { ...advanced, bake } : advanced;
-      const { ringResult: _done, ...next } = rest;
-      if (progress.step?.kind === 'ring') {
-        const strategy = progress.step.ring.strategy ?? '';
-        const arn = state.stateMachines?.[strategy];
-        if (!arn)
-          throw new InvalidInputError(
-            `no state machine for ring ${progress.step.ring.name}'s strategy ${strategy}`,
-          );
-        return { ...next, progress: { ...progress, childStateMachineArn: arn } };
-      }
-      return { ...next, progress };
-    },
+  return taskHandler({ name: 'next-step', parse: parseTaskState, logger }, (state) =>
+    nextStepOf(deps, state),
   );
+}
+
+/**
+ * What Next step does, for the tasks that end their step by moving the cursor themselves (Shift
+ * traffic, Check alarms: the step loop's two invocations, docs/adr/0005). `ran` and `checked`,
+ * which those tasks leave for whoever reads the execution, are done with here like the rest.
+ */
+export async function nextStepOf(deps: TaskDeps, state: TaskState): Promise<TaskState> {
+  // What the last step left behind (a verdict, a hook result, an approval, a timeout that was let through) is done with.
+  const {
+    check: _check,
+    hook: _hook,
+    approval: _approval,
+    error: _error,
+    ran: _ran,
+    checked: _checked,
+    ...rest
+  } = state;
+  await recordApprovalTimeout(deps, state);
+  const control = (await deps.store.getDeployment(state.deployment.deploymentId))?.control;
+  // An abort or promote-now ends a shift that is still settling.
+  const { settling: _settling, ...current } = state.progress;
+  if (control?.action === 'abort') {
+    return { ...rest, progress: { ...current, step: { kind: 'abort', by: control.by } } };
+  }
+  if (control?.action === 'promote') {
+    return { ...rest, progress: { ...current, step: { kind: 'done', promotedBy: control.by } } };
+  }
+  // A shift the provider has not finished stays the current step: Which step? waits and runs it again.
+  if (state.progress.settling) return { ...rest, progress: state.progress };
+  // Too few candidate requests yet: the bake goes on, and the same check runs again after it.
+  const extended = state.check?.healthy ? extendedBake(state, deps.clock.now()) : undefined;
+  if (extended) return { ...rest, progress: extended };
+  // An inconclusive comparison holds the rollout where it is, for a person: an approval not in the plan.
+  const held = state.check?.healthy ? holdFor(state) : undefined;
+  if (held) return { ...rest, progress: { ...current, step: held } };
+  const now = deps.clock.now();
+  const advanced = advance(state.deployment.plan, recordRing(state), now);
+  const bake = advanced.step && bakeFor(advanced.step as Step, advanced, state.deployment, now);
+  const progress = bake ? { ...advanced, bake } : advanced;
+  const { ringResult: _done, ...next } = rest;
+  if (progress.step?.kind === 'ring') {
+    const strategy = progress.step.ring.strategy ?? '';
+    const arn = state.stateMachines?.[strategy];
+    if (!arn)
+      throw new InvalidInputError(
+        `no state machine for ring ${progress.step.ring.name}'s strategy ${strategy}`,
+      );
+    return { ...next, progress: { ...progress, childStateMachineArn: arn } };
+  }
+  return { ...next, progress };
 }

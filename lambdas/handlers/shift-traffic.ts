@@ -6,11 +6,14 @@ import { settled, settleLater } from '../domain/settle.ts';
 import type { TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import { type TaskDeps, targetOf } from './deps.ts';
+import { nextStepOf } from './next-step.ts';
 import { parseTaskState } from './state.ts';
 
 /**
- * Shift traffic: apply the current setWeight step, read it back, and note when traffic moved
- * (alarms are judged from then). The weight comes from the input alone, so a retry writes nothing new.
+ * Shift traffic: apply the current setWeight step, read it back, note when traffic moved (alarms
+ * are judged from then), and move on to the next step as Next step would. The weight comes from
+ * the input alone, so a retry writes nothing new. A shift the provider has not finished keeps the
+ * cursor where it is (`progress.settling`).
  */
 export function makeShiftTrafficHandler(deps: TaskDeps, logger?: Logger) {
   return taskHandler(
@@ -48,7 +51,7 @@ export function makeShiftTrafficHandler(deps: TaskDeps, logger?: Logger) {
         currentStep: trafficStep,
         weights: actual,
       });
-      return {
+      const shifted: TaskState = {
         ...state,
         progress: {
           ...settled(progress, 'settling'),
@@ -57,6 +60,8 @@ export function makeShiftTrafficHandler(deps: TaskDeps, logger?: Logger) {
           stepStartedAt: now.toISOString(),
         },
       };
+      // The step is done: move the cursor here, not in another invocation (the step loop, ADR 5).
+      return { ...(await nextStepOf(deps, shifted)), ran: [step] };
     },
   );
 }

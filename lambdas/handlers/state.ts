@@ -1,5 +1,14 @@
 import { taskStateSchema, validator } from '../domain/schemas.ts';
 import type { TaskState } from '../domain/types.ts';
 
-/** Parses the state data that every task after Start receives. */
-export const parseTaskState = validator<TaskState>(taskStateSchema, 'state');
+const parse = validator<TaskState>(taskStateSchema, 'state');
+
+/**
+ * Parses the state data that every task after Start receives. What an earlier task said it ran
+ * (`ran`, `checked`) is for the execution's reader, not for this task: it is left out, so that
+ * no task passes it on as if it had run those steps itself.
+ */
+export function parseTaskState(value: unknown): TaskState {
+  const { ran: _ran, checked: _checked, ...state } = parse(value);
+  return state;
+}

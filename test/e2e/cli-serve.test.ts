@@ -328,6 +328,14 @@ describe('npx stepwise against npx stepwise serve', () => {
       expect(result.auditChainIntact).toBe(true);
     }
     expect([a.via, b.via]).toEqual([url, 'in-process']);
+    // The comparison's evidence, as status shows the last verdict and audit every check.
+    const status = stepwise('status', a.deploymentId);
+    expect(status.stdout).toMatch(
+      /last verdict: healthy at step 4 \(checkout-error-rate OK, checkout-p99-latency OK\)\n {4}candidate \/ stable: errors \d\.\d\d% \/ \d\.\d\d% · p95 \d+ \/ \d+ ms/,
+    );
+    expect(stepwise('audit', a.deploymentId).stdout).toMatch(
+      /HealthChecked .* step 1: healthy · candidate \/ stable: errors/,
+    );
   });
 
   it('status into a closed pipe exits quietly with 141', async () => {

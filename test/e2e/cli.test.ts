@@ -145,7 +145,9 @@ describe('npx stepwise', () => {
     expect(run.stdout).toMatch(
       /HealthChecked +IN_PROGRESS +step 1: unhealthy \(alarm checkout-error-rate went into ALARM at /,
     );
-    expect(run.stdout).toMatch(/RolledBack .*· detected \d+s after traffic moved, traffic back \d+s later/);
+    expect(run.stdout).toMatch(
+      /RolledBack .*· detected \d+[sm] after traffic moved, traffic back \d+[sm] later/,
+    );
     for (const type of [
       'DeploymentStarted',
       'CandidatePrepared',

@@ -48,6 +48,26 @@ async function trail(report: DeploymentReport): Promise<AuditEvent[]> {
 }
 
 describe('canary.asl.json on the embedded engine', () => {
+  it('costs 5 state transitions and 2 task invocations per step, audit included, whatever the bake', async () => {
+    const plan = (steps: number, bakeSeconds: number) => ({
+      steps: Array.from({ length: steps }, (_, i) => ({ weight: Math.round((100 * (i + 1)) / steps), bakeSeconds })),
+    });
+    const [short, long, longer] = [
+      await deploy([], { plan: plan(4, 60) }),
+      await deploy([], { plan: plan(4, 3600) }),
+      await deploy([], { plan: plan(8, 60) }),
+    ];
+    for (const report of [short, long, longer]) expect(report.status).toBe('SUCCEEDED');
+    expect(long.stateTransitions).toBe(short.stateTransitions);
+    expect(long.taskInvocations).toBe(short.taskInvocations);
+    expect((longer.stateTransitions - short.stateTransitions) / 4).toBe(5);
+    expect((longer.taskInvocations - short.taskInvocations) / 4).toBe(2);
+    // Each step's shift and check are in the trail all the same.
+    const types = (await trail(longer)).map((e) => e.type);
+    expect(types.filter((t) => t === 'TrafficShifted')).toHaveLength(8);
+    expect(types.filter((t) => t === 'HealthChecked')).toHaveLength(8);
+  });
+
   it('walks 10 → 25 → 50 → 100 % and promotes a healthy version', async () => {
     const report = await deploy();
 
@@ -60,9 +80,10 @@ describe('canary.asl.json on the embedded engine', () => {
     ]);
     expect(report.finalWeights).toEqual({ 'baseline (simulated)': 0, 'shop:2.0': 100 });
     expect(report.simulatedSeconds).toBe(4 * 300);
-    // Start and Prepare; Next step before each of the 12 steps and the end; 4 shifts, 4 checks; Promote
-    // and Record success. The bakes run no Lambda.
-    expect(report.taskInvocations).toBe(2 + 13 + 4 + 4 + 2);
+    // Start and Prepare; Next step before the first step; 4 shifts and 4 checks, each moving on to the
+    // next step itself; Promote and Record success. The bakes run no Lambda: 2 invocations a step.
+    expect(report.taskInvocations).toBe(2 + 1 + 4 + 4 + 2);
+    expect(report.stateTransitions).toBe(3 + 2 + 4 * 5 + 4);
     expectWeightsAlwaysValid(report);
 
     const events = await trail(report);

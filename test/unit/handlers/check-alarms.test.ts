@@ -45,8 +45,10 @@ async function baked(insufficientData: InsufficientDataPolicy = 'healthy'): Prom
   return stepTo(setup, shifted, 'check');
 }
 
-function check(state: TaskState) {
-  return invoke(makeCheckAlarmsHandler(deps(), silentLogger()), state);
+/** Check alarms, its verdict where it leaves it: `check` when unhealthy (for Which step? to roll back), `checked` when it moved on. */
+async function check(state: TaskState) {
+  const out = await invoke(makeCheckAlarmsHandler(deps(), silentLogger()), state);
+  return { ...out, check: out.check ?? out.checked };
 }
 
 async function checkedEvents(state: TaskState) {
@@ -94,6 +96,10 @@ describe('check-alarms', () => {
     const next = await check(state);
 
     expect(next.check?.healthy).toBe(true);
+    // Healthy, it moved on to the next step itself (the step loop), the check done with.
+    expect(next.progress.step?.kind).toBe('setWeight');
+    expect(next.progress.stepIndex).toBe(state.progress.stepIndex + 1);
+    expect(next.ran).toEqual([{ kind: 'check' }]);
     expect(next.check?.alarms.map((a) => [a.name, a.state])).toEqual([
       ['errors', 'OK'],
       ['latency', 'OK'],

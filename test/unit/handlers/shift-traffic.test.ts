@@ -57,11 +57,19 @@ describe('shift-traffic', () => {
     const state = await atFirstWeight();
     const next = await shift(state);
 
-    expect(next.progress).toEqual({
-      ...state.progress,
+    expect(next.progress).toMatchObject({
       trafficStep: 1,
       weights: { [BASELINE_VERSION]: 90, [CANDIDATE]: 10 },
       stepStartedAt: T0.toISOString(),
+    });
+    // The step is done, and it moved on to the next one itself, as Next step would (the step loop):
+    // the bake after the shift, due 300 s later and watched.
+    expect(next.ran).toEqual([state.progress.step]);
+    expect(next.progress).toMatchObject({
+      stepIndex: state.progress.stepIndex + 1,
+      step: { kind: 'pause', seconds: 300 },
+      checkAt: new Date(T0.getTime() + 300_000).toISOString(),
+      bake: { seconds: 300 },
     });
     const provider = taskDeps(local.store()).providers('simulated');
     expect(await provider.getWeights({ ...state.deployment })).toEqual({
@@ -169,7 +177,8 @@ describe('shift-traffic', () => {
 
     const shifted = await shift(current, deps);
     expect(shifted.progress.settling).toBeUndefined();
-    expect(shifted.progress.checkAt).toBeUndefined();
+    // Settled, it moved on: the bake is due from the shift on.
+    expect(shifted.progress.step?.kind).toBe('pause');
     expect(shifted.progress).toMatchObject({ trafficStep: 1, weights: { [CANDIDATE]: 10 } });
     expect(await shiftedEvents(state.deployment.deploymentId)).toHaveLength(1);
   });
