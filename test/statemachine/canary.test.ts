@@ -50,7 +50,10 @@ async function trail(report: DeploymentReport): Promise<AuditEvent[]> {
 describe('canary.asl.json on the embedded engine', () => {
   it('costs 5 state transitions and 2 task invocations per step, audit included, whatever the bake', async () => {
     const plan = (steps: number, bakeSeconds: number) => ({
-      steps: Array.from({ length: steps }, (_, i) => ({ weight: Math.round((100 * (i + 1)) / steps), bakeSeconds })),
+      steps: Array.from({ length: steps }, (_, i) => ({
+        weight: Math.round((100 * (i + 1)) / steps),
+        bakeSeconds,
+      })),
     });
     const [short, long, longer] = [
       await deploy([], { plan: plan(4, 60) }),
