@@ -71,6 +71,18 @@ describe('npx stepwise deploy judges against the stable version', () => {
     );
   });
 
+  it('keeps judging at 100 % while the old version is still there, and switches back when the new one degrades', () => {
+    const report = json(deploy('--inject', 'errors=1%@step=4', '--json'));
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(report.steps.map((s) => [s.weight, s.verdict])).toEqual([
+      [10, 'healthy'],
+      [25, 'healthy'],
+      [50, 'healthy'],
+      [100, 'unhealthy'],
+    ]);
+    expect(report.reason).toMatch(/^step 4 unhealthy: errorRate: the candidate's error rate/);
+  });
+
   it('holds, and does not blame the candidate, when both versions fail alike (a shared dependency)', () => {
     const run = deploy('--inject', 'errors=3%@version=all');
     expect(run.stdout).toContain('? inconclusive');

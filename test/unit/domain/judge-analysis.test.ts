@@ -72,6 +72,25 @@ describe('judge', () => {
     );
   });
 
+  it('at 100 %, with no stable traffic to compare, judges the candidate against the stable version before the deployment', () => {
+    const healthySteps = [
+      look(1, reading(500, 1), reading(4500, 9)),
+      look(2, reading(1250, 3), reading(3750, 7)),
+    ];
+    // The post-promotion watch: 1 % errors at 100 %, the stable version idle but still there.
+    const atFull = look(3, reading(5000, 50), reading(0, 0));
+    const judgment = judge(DEFAULT_ANALYSIS, [...healthySteps, atFull], REFERENCE);
+    expect(judgment.verdict).toBe('fail');
+    expect(metric(judgment, 'errorRate').reason).toMatch(
+      /^the candidate's error rate 0\.8% is above the baseline's 0\.19%/,
+    );
+    // Healthy at 100 %, it passes.
+    expect(
+      judge(DEFAULT_ANALYSIS, [...healthySteps, look(3, reading(5000, 10), reading(0, 0))], REFERENCE)
+        .verdict,
+    ).toBe('pass');
+  });
+
   it('does not fail a difference below the practical floor (0.1 points), however sure the test is', () => {
     // 0.25 % against 0.2 %: shown higher with this much data, but by 0.05 points.
     const judgment = judge(
