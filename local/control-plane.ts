@@ -211,9 +211,12 @@ export class LocalControlPlane {
   async register(registry: RegistryFile): Promise<ServiceConfig[]> {
     const configs = registry.services.map((entry) => {
       const config = toServiceConfig(entry, (strategy) => defaultStrategyPlan(strategy));
-      const { providerConfig: _real, ...rest } = config;
+      const { providerConfig: _real, analysis, ...rest } = config;
+      // The simulated fleet publishes its own per-version metrics; the service's own are on AWS.
+      const { metrics: _own, ...judged } = analysis ?? { metrics: undefined };
       return {
         ...rest,
+        ...(analysis ? { analysis: judged as typeof analysis } : {}),
         provider: 'simulated',
         alarms: [`${entry.name}-error-rate`, `${entry.name}-p99-latency`],
         plan: withSmokeTests(config.strategy, config.plan, this.testRoute?.url ?? ''),

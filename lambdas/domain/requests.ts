@@ -60,9 +60,10 @@ export function checkProviderFits(
 ): void {
   const limits = limitsOf[config.provider]?.(config.providerConfig ?? {}) ?? {};
   const noMetrics = limits['version-metrics'];
-  if (config.analysis && noMetrics) {
+  const ownMetrics = (config.analysis as { metrics?: unknown } | undefined)?.metrics !== undefined;
+  if (config.analysis && noMetrics && !ownMetrics) {
     throw new InvalidInputError(
-      `${analysisField}: the ${config.provider} provider cannot compare the versions: ${noMetrics}`,
+      `${analysisField}: the ${config.provider} provider cannot compare the versions: ${noMetrics}; or name the service's own per-version metrics in ${analysisField}.metrics`,
     );
   }
   for (const need of STRATEGY_NEEDS[strategy]) {

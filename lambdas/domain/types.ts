@@ -1,7 +1,7 @@
-import type { VersionMetricSpecs } from '../ports/metrics.ts';
 import type { BaselineReference, Judgment, Look } from './judge/analysis.ts';
 import type { Analysis } from './judge/criteria.ts';
 import type { BakeExtensionSoFar } from './judge/extension.ts';
+import type { VersionMetricSpecs } from './judge/metric-specs.ts';
 import type { Step } from './steps.ts';
 import type { StrategyName } from './strategy-names.ts';
 import type { ServiceTrigger } from './triggers.ts';

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { CandidateNotReadyError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
+import { customVersionMetrics } from '../domain/judge/metric-specs.ts';
 import { DEFAULT_READY_TIMEOUT_SECONDS, READY_POLL_SECONDS } from '../domain/quotas.ts';
 import type { TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
@@ -44,8 +45,9 @@ export function makePrepareCandidateHandler(deps: TaskDeps, logger?: Logger) {
       }
       const weights = await provider.getWeights(targetOf(deployment));
       // Where each version's own metrics are, for the baseline comparison: known once the candidate is up.
-      const versionMetrics =
-        deployment.analysis && provider.versionMetrics
+      const versionMetrics = deployment.analysis?.metrics
+        ? customVersionMetrics(deployment.analysis.metrics, deployment)
+        : deployment.analysis && provider.versionMetrics
           ? await provider.versionMetrics(targetOf(deployment))
           : undefined;
       await deps.store.appendAuditEvent(

@@ -92,12 +92,16 @@ function judgeErrorRate(
   // The first look in which the stable version took (almost) no traffic (the candidate at 100 %,
   // while the old version is still there to switch back to) is judged against the stable version
   // before the deployment too: the post-promotion watch. Once only, as a count may be used once.
-  const alone = reference.requests > 0 ? looks.findIndex((l) => l.baseline.requests < 0.1 * l.candidate.requests) : -1;
+  const alone =
+    reference.requests > 0 ? looks.findIndex((l) => l.baseline.requests < 0.1 * l.candidate.requests) : -1;
   const counts: CountsLook[] = looks.map((look, i) => {
     const candidate = { events: look.candidate.errors, exposure: look.candidate.requests };
     const baseline =
       i === alone
-        ? { events: look.baseline.errors + reference.errors, exposure: look.baseline.requests + reference.requests }
+        ? {
+            events: look.baseline.errors + reference.errors,
+            exposure: look.baseline.requests + reference.requests,
+          }
         : { events: look.baseline.errors, exposure: look.baseline.requests };
     return c.direction === 'increase'
       ? { candidate, baseline }

@@ -43,6 +43,23 @@ export interface LatencyCriterion {
 
 export type Criterion = ErrorRateCriterion | LatencyCriterion;
 
+/** A CloudWatch metric a service publishes per version: `{version}` in a dimension's value stands for the version's name. */
+export interface CustomMetricRef {
+  namespace: string;
+  metricName: string;
+  dimensions: Record<string, string>;
+}
+
+/**
+ * The service's own per-version metrics, for a provider that has none (ECS rolling, AppConfig, or
+ * custom EMF metrics): requests and errors (`Sum`), and a latency metric with percentiles.
+ */
+export interface CustomMetrics {
+  requests: CustomMetricRef;
+  errors: CustomMetricRef;
+  latency?: CustomMetricRef & { unit: 'ms' | 's' };
+}
+
 /** A service's analysis settings after defaults: what every deployment of it is judged on. */
 export interface Analysis {
   criteria: Criterion[];
@@ -61,6 +78,8 @@ export interface Analysis {
   baselineWindowSeconds: number;
   /** An inconclusive step waits this long for a person's decision, then does `onTimeout`. */
   hold: { timeoutSeconds: number; onTimeout: 'rollback' | 'continue' };
+  /** Where each version's metrics are, when the provider cannot say (its own are used otherwise). */
+  metrics?: CustomMetrics;
 }
 
 export const DEFAULT_CRITERIA: Criterion[] = [
@@ -99,6 +118,7 @@ export interface AnalysisInput {
   falseAlarmRate?: number;
   baselineWindowSeconds?: number;
   hold?: Partial<Analysis['hold']>;
+  metrics?: CustomMetrics;
 }
 
 /** Fills a service's `analysis` with the defaults; each criterion is completed from the default of its metric. */
@@ -124,6 +144,22 @@ export function resolveAnalysis(input: AnalysisInput | undefined): Analysis {
 }
 
 const missingData = { type: 'string', enum: ['inconclusive', 'fail', 'pass'] } as const;
+
+const customMetric = {
+  type: 'object',
+  required: ['namespace', 'metricName', 'dimensions'],
+  additionalProperties: false,
+  properties: {
+    namespace: { type: 'string', minLength: 1, maxLength: 255 },
+    metricName: { type: 'string', minLength: 1, maxLength: 255 },
+    dimensions: {
+      type: 'object',
+      minProperties: 1,
+      maxProperties: 30,
+      additionalProperties: { type: 'string', minLength: 1, maxLength: 1024 },
+    },
+  },
+} as const;
 
 /** The registry's `analysis` field (JSON Schema). */
 export const analysisSchema = {
@@ -177,6 +213,21 @@ export const analysisSchema = {
       properties: {
         timeoutSeconds: { type: 'integer', minimum: 60, maximum: 604_800 },
         onTimeout: { type: 'string', enum: ['rollback', 'continue'] },
+      },
+    },
+    metrics: {
+      type: 'object',
+      required: ['requests', 'errors'],
+      additionalProperties: false,
+      properties: {
+        requests: customMetric,
+        errors: customMetric,
+        latency: {
+          type: 'object',
+          required: ['namespace', 'metricName', 'dimensions', 'unit'],
+          additionalProperties: false,
+          properties: { ...customMetric.properties, unit: { type: 'string', enum: ['ms', 's'] } },
+        },
       },
     },
   },

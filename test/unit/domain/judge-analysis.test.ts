@@ -6,6 +6,7 @@ import {
   type VersionReading,
 } from '../../../lambdas/domain/judge/analysis.ts';
 import { type Analysis, DEFAULT_ANALYSIS, resolveAnalysis } from '../../../lambdas/domain/judge/criteria.ts';
+import { customVersionMetrics } from '../../../lambdas/domain/judge/metric-specs.ts';
 
 /** A reading: requests, errors, and latency with `slowP95` of them above the baseline's p95 (p99: a twentieth of that). */
 function reading(
@@ -208,5 +209,34 @@ describe('resolveAnalysis', () => {
     expect(analysis.minCandidateRequests).toBe(1000);
     expect(analysis.hold).toEqual({ timeoutSeconds: 3600, onTimeout: 'rollback' });
     expect(resolveAnalysis({}).criteria).toEqual(DEFAULT_ANALYSIS.criteria);
+  });
+});
+
+describe('customVersionMetrics', () => {
+  it("names each version's own metrics by putting its name where the service wrote {version}", () => {
+    const specs = customVersionMetrics(
+      {
+        requests: {
+          namespace: 'Shop',
+          metricName: 'Requests',
+          dimensions: { Service: 'cart', Version: '{version}' },
+        },
+        errors: { namespace: 'Shop', metricName: 'Errors', dimensions: { Version: 'v={version}' } },
+        latency: {
+          namespace: 'Shop',
+          metricName: 'Latency',
+          dimensions: { Version: '{version}' },
+          unit: 's',
+        },
+      },
+      { stableVersion: 'shop:1.0', candidateVersion: 'shop:1.1' },
+    );
+    expect(specs.candidate.requests).toEqual({
+      namespace: 'Shop',
+      metricName: 'Requests',
+      dimensions: { Service: 'cart', Version: 'shop:1.1' },
+    });
+    expect(specs.baseline.errors.dimensions).toEqual({ Version: 'v=shop:1.0' });
+    expect(specs.candidate.latency).toMatchObject({ metricName: 'Latency', unitMs: 1000 });
   });
 });

@@ -264,8 +264,26 @@ describe('validateRegistry', () => {
       service: 'checkout',
     };
     expect(refusal({ services: [service({ provider: rolling, strategy: 'rolling', analysis: {} })] })).toBe(
-      'services[0].analysis: the ecs-rolling provider cannot compare the versions: both versions run in one ECS service behind one target group, so CloudWatch has no metrics per version (use ecs-alb, or judge with alarms)',
+      "services[0].analysis: the ecs-rolling provider cannot compare the versions: both versions run in one ECS service behind one target group, so CloudWatch has no metrics per version (use ecs-alb, or judge with alarms); or name the service's own per-version metrics in services[0].analysis.metrics",
     );
+    // Its tasks publish their version (EMF): the service names those metrics, and the pairing is fine.
+    const own = {
+      requests: { namespace: 'Shop', metricName: 'Requests', dimensions: { Version: '{version}' } },
+      errors: { namespace: 'Shop', metricName: 'Errors', dimensions: { Version: '{version}' } },
+      latency: { namespace: 'Shop', metricName: 'Latency', dimensions: { Version: '{version}' }, unit: 'ms' },
+    };
+    expect(
+      refusal({
+        services: [service({ provider: rolling, strategy: 'rolling', analysis: { metrics: own } })],
+      }),
+    ).toBe('accepted');
+    expect(
+      refusal({
+        services: [
+          service({ analysis: { metrics: { ...own, errors: { namespace: 'Shop', metricName: 'Errors' } } } }),
+        ],
+      }),
+    ).toBe('config.services[0].analysis.metrics.errors.dimensions is required');
   });
 
   it('accepts a $schema key, the way editors find a JSON schema', () => {

@@ -102,6 +102,40 @@ describe('Check alarms with a baseline comparison', () => {
     });
   });
 
+  it('a service that names its own per-version metrics is read there, not where the provider would say', async () => {
+    const own = {
+      requests: { namespace: 'Shop', metricName: 'Requests', dimensions: { Version: '{version}' } },
+      errors: { namespace: 'Shop', metricName: 'Errors', dimensions: { Version: '{version}' } },
+    };
+    const state = await baked(resolveAnalysis({ metrics: own }));
+    expect(state.progress.versionMetrics).toEqual({
+      candidate: {
+        requests: {
+          namespace: 'Shop',
+          metricName: 'Requests',
+          dimensions: { Version: state.deployment.candidateVersion },
+        },
+        errors: {
+          namespace: 'Shop',
+          metricName: 'Errors',
+          dimensions: { Version: state.deployment.candidateVersion },
+        },
+      },
+      baseline: {
+        requests: {
+          namespace: 'Shop',
+          metricName: 'Requests',
+          dimensions: { Version: state.deployment.stableVersion },
+        },
+        errors: {
+          namespace: 'Shop',
+          metricName: 'Errors',
+          dimensions: { Version: state.deployment.stableVersion },
+        },
+      },
+    });
+  });
+
   it('fails a candidate at 5× the stable error rate although its alarm is OK, and records the evidence', async () => {
     const state = await baked();
     metricsAre({
