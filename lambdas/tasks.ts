@@ -21,6 +21,8 @@ export interface TaskDefinition {
     | 'cloudwatch:DescribeAlarmHistory'
     | 'cloudwatch:GetMetricData'
   )[];
+  /** Creates or deletes the alarms Stepwise makes for a deployment, named `stepwise-*` (IAM is scoped to that prefix). */
+  deploymentAlarms?: ('cloudwatch:PutMetricAlarm' | 'cloudwatch:DeleteAlarms')[];
   /** May invoke Lambda hook functions, which must be named `stepwise-hook-*` (IAM is scoped to that prefix). */
   invokesHooks?: boolean;
   /** Calls the service's traffic provider: gets the provider's permissions on the registered resources. */
@@ -54,6 +56,8 @@ export const TASKS: TaskDefinition[] = [
     entry: 'prepare-candidate.ts',
     dynamodb: ['GetItem', 'PutItem', 'Query'],
     usesProvider: true,
+    // The comparison's tripwire alarm, made once the candidate is up.
+    deploymentAlarms: ['cloudwatch:PutMetricAlarm'],
   },
   {
     id: 'NextStep',
@@ -125,5 +129,7 @@ export const TASKS: TaskDefinition[] = [
     placeholder: 'RecordEventFunctionArn',
     entry: 'record-event.ts',
     dynamodb: ['PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
+    // The deployment's tripwire alarm goes when it closes.
+    deploymentAlarms: ['cloudwatch:DeleteAlarms'],
   },
 ];

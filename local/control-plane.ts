@@ -8,6 +8,7 @@ import {
   TaskDoesNotExist,
 } from '@aws-sdk/client-sfn';
 import { CloudWatchAlarmSource } from '../lambdas/adapters/cloudwatch/cloudwatch-alarms.ts';
+import { CloudWatchDeploymentAlarms } from '../lambdas/adapters/cloudwatch/deployment-alarms.ts';
 import { SfnExecutions } from '../lambdas/adapters/sfn/sfn-executions.ts';
 import { makeProviderFactory } from '../lambdas/adapters/traffic/providers.ts';
 import type { ControlDeps } from '../lambdas/control/deps.ts';
@@ -119,6 +120,7 @@ export class LocalControlPlane {
       executions: new LocalExecutions(sfn, () => options.baseUrl?.() ?? 'local'),
       providers: makeProviderFactory({ store: runtime.store, clock }),
       alarms: new CloudWatchAlarmSource(cloudwatch),
+      deploymentAlarms: new CloudWatchDeploymentAlarms(cloudwatch),
       clock,
       logger,
     };

@@ -5,6 +5,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
 import { CloudWatchAlarmSource } from '../lambdas/adapters/cloudwatch/cloudwatch-alarms.ts';
 import { CloudWatchVersionMetrics } from '../lambdas/adapters/cloudwatch/cloudwatch-metrics.ts';
+import { CloudWatchDeploymentAlarms } from '../lambdas/adapters/cloudwatch/deployment-alarms.ts';
 import { DynamoDbStore } from '../lambdas/adapters/dynamodb/dynamodb-store.ts';
 import { DefaultHookRunner } from '../lambdas/adapters/hooks/hook-runner.ts';
 import { type AwsProviderClients, makeProviderFactory } from '../lambdas/adapters/traffic/providers.ts';
@@ -621,6 +622,12 @@ export class LocalRuntime {
           steadyCloudWatch(() => false),
         ),
       ),
+      deploymentAlarms: new CloudWatchDeploymentAlarms(
+        answeredInProcess(
+          new CloudWatchClient(IN_PROCESS_CLIENT_CONFIG),
+          steadyCloudWatch(() => false),
+        ),
+      ),
       clock: ctx.clock,
     };
     return asFunction('control:reconcile', async () => {
@@ -781,7 +788,8 @@ export class LocalRuntime {
     const alarms = new CloudWatchAlarmSource(cloudwatchClient);
     const metrics = new CloudWatchVersionMetrics(cloudwatchClient);
     const hooks = new DefaultHookRunner(this.aws ? { lambda: this.aws().lambda } : {});
-    const deps = { store: this.store, clock, alarms, metrics, providers, hooks };
+    const deploymentAlarms = new CloudWatchDeploymentAlarms(cloudwatchClient);
+    const deps = { store: this.store, clock, alarms, metrics, deploymentAlarms, providers, hooks };
     const handlers = new Map(
       TASKS.map((t) => {
         const make = HANDLER_FACTORIES[t.id];

@@ -15,9 +15,15 @@ export type TreatMissingData = 'breaching' | 'notBreaching' | 'ignore' | 'missin
 /** A metric alarm on one of the candidate version's metrics, with CloudWatch's knobs. */
 export interface SimulatedAlarmDefinition {
   name: string;
-  metric: FleetMetric;
+  /**
+   * `ErrorRateDelta`: a deployment's comparison alarm, the candidate's error rate minus
+   * `baseline`'s in points, 0 in a period with fewer than `minRequests` candidate requests.
+   */
+  metric: FleetMetric | 'ErrorRateDelta';
   /** The version whose metric the alarm watches (the deployment's candidate). */
   version: string;
+  baseline?: string;
+  minRequests?: number;
   threshold: number;
   comparison: Comparison;
   periodSeconds: number;
@@ -46,6 +52,24 @@ function breaches(value: number, alarm: SimulatedAlarmDefinition): boolean {
   }
 }
 
+/** One period's datapoint of an alarm's metric (or, for a comparison alarm, its expression). */
+function valueOf(alarm: SimulatedAlarmDefinition, fleet: SimulatedFleet, start: Date): number | undefined {
+  if (alarm.metric !== 'ErrorRateDelta')
+    return fleet.datapoint(alarm.metric, alarm.version, start, alarm.periodSeconds);
+  const seconds = alarm.periodSeconds;
+  const requests = fleet.datapoint('RequestCount', alarm.version, start, seconds) ?? 0;
+  const stable = alarm.baseline ?? '';
+  if (
+    requests < (alarm.minRequests ?? 0) ||
+    (fleet.datapoint('RequestCount', stable, start, seconds) ?? 0) <= 0
+  )
+    return 0;
+  return (
+    (fleet.datapoint('ErrorRate', alarm.version, start, seconds) ?? 0) -
+    (fleet.datapoint('ErrorRate', stable, start, seconds) ?? 0)
+  );
+}
+
 interface Evaluation {
   state: AlarmState;
   reason: string;
@@ -66,7 +90,7 @@ export function evaluateAlarm(
   const values: (number | undefined)[] = [];
   for (let i = alarm.evaluationPeriods; i >= 1; i--) {
     const start = new Date(periodEnd.getTime() - i * alarm.periodSeconds * 1000);
-    values.push(fleet.datapoint(alarm.metric, alarm.version, start, alarm.periodSeconds));
+    values.push(valueOf(alarm, fleet, start));
   }
   const present = values.filter((v): v is number => v !== undefined);
   const missing = values.length - present.length;
@@ -107,6 +131,8 @@ export class SimulatedCloudWatch {
   private readonly since: Date;
   private readonly firingBeforeStart: boolean;
   private readonly onInjectedRead: (() => void) | undefined;
+  /** The alarms a deployment created (PutMetricAlarm), which were not there before it. */
+  private readonly created = new Set<string>();
 
   /** `since`: when the simulated metrics begin; alarms have no history before it. */
   constructor(
@@ -135,8 +161,49 @@ export class SimulatedCloudWatch {
     if (operation === 'DescribeAlarms') return this.describeAlarms(input);
     if (operation === 'DescribeAlarmHistory') return this.describeAlarmHistory(input);
     if (operation === 'GetMetricData') return this.getMetricData(input);
+    if (operation === 'PutMetricAlarm') return this.putMetricAlarm(input);
+    if (operation === 'DeleteAlarms') {
+      for (const name of (input.AlarmNames as string[] | undefined) ?? []) this.alarms.delete(name);
+      return {};
+    }
     throw unsupported('CloudWatch', operation);
   };
+
+  /**
+   * A deployment's comparison alarm, as Stepwise creates it (`putMetricAlarmInput`): the versions
+   * from its sums' `Version` dimensions, the request floor from its expression.
+   */
+  private putMetricAlarm(input: Record<string, unknown>): object {
+    const metrics = (input.Metrics ?? []) as {
+      Id: string;
+      Expression?: string;
+      MetricStat?: { Metric?: { Dimensions?: { Name?: string; Value?: string }[] }; Period?: number };
+    }[];
+    const versionOf = (id: string) =>
+      metrics.find((m) => m.Id === id)?.MetricStat?.Metric?.Dimensions?.find((d) => d.Name === 'Version')
+        ?.Value;
+    const candidate = versionOf('cr');
+    const baseline = versionOf('br');
+    if (!candidate || !baseline)
+      throw unsupported('CloudWatch', 'PutMetricAlarm of an alarm Stepwise does not make');
+    const floor = /FILL\(cr, 0\) >= (\d+)/.exec(metrics.find((m) => m.Expression)?.Expression ?? '')?.[1];
+    // A new alarm starts without data, whatever the service's alarms were doing before the deployment.
+    this.created.add(String(input.AlarmName));
+    this.alarms.set(String(input.AlarmName), {
+      name: String(input.AlarmName),
+      metric: 'ErrorRateDelta',
+      version: candidate,
+      baseline,
+      minRequests: Number(floor ?? 0),
+      threshold: Number(input.Threshold),
+      comparison: input.ComparisonOperator as Comparison,
+      periodSeconds: metrics.find((m) => m.MetricStat)?.MetricStat?.Period ?? 60,
+      evaluationPeriods: Number(input.EvaluationPeriods),
+      datapointsToAlarm: Number(input.DatapointsToAlarm ?? input.EvaluationPeriods),
+      treatMissingData: (input.TreatMissingData as TreatMissingData | undefined) ?? 'missing',
+    });
+    return {};
+  }
 
   /**
    * The fleet's per-version metrics in the simulated namespace (`Requests`, `Errors`, `Latency` by
@@ -282,9 +349,10 @@ export class SimulatedCloudWatch {
     now: Date,
   ): { state: Evaluation; since: Date; transitions: Transition[] } {
     const periodMs = alarm.periodSeconds * 1000;
-    let current: Evaluation = this.firingBeforeStart
-      ? { state: 'ALARM', reason: 'injected: firing before the deployment' }
-      : { state: 'INSUFFICIENT_DATA', reason: 'Unchecked: the alarm has not been evaluated yet' };
+    let current: Evaluation =
+      this.firingBeforeStart && !this.created.has(alarm.name)
+        ? { state: 'ALARM', reason: 'injected: firing before the deployment' }
+        : { state: 'INSUFFICIENT_DATA', reason: 'Unchecked: the alarm has not been evaluated yet' };
     let since = this.since;
     const transitions: Transition[] = [];
     for (
@@ -310,6 +378,8 @@ export class SimulatedCloudWatch {
 export function steadyCloudWatch(firing: () => boolean) {
   return async (operation: string, input: Record<string, unknown>): Promise<object> => {
     if (operation === 'DescribeAlarmHistory') return { AlarmHistoryItems: [] };
+    // The reconciler deleting a deployment's alarm: that alarm lived in its run's own CloudWatch.
+    if (operation === 'DeleteAlarms') return {};
     if (operation !== 'DescribeAlarms') throw unsupported('CloudWatch', operation);
     const state = firing() ? 'ALARM' : 'OK';
     return {

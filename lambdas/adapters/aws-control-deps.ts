@@ -27,13 +27,14 @@ export function awsControlDeps(serviceName: string, env: NodeJS.ProcessEnv = pro
   const config = loadControlConfig(env);
   const dynamodb = new DynamoDBClient({});
   const store = new DynamoDbStore(dynamodb, config.TABLE_NAME);
+  const cloudwatch = new CloudWatchClient({});
   const deps: ControlDeps = {
     store,
     executions: new SfnExecutions(new SFNClient({}), stateMachineArns(config)),
     providers: makeProviderFactory({ store, clock: systemClock, aws: awsProviderClients() }),
-    alarms: new CloudWatchAlarmSource(new CloudWatchClient({})),
+    alarms: new CloudWatchAlarmSource(cloudwatch),
     clock: systemClock,
     logger: new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? serviceName }),
   };
-  return { deps, config, dynamodb };
+  return { deps, config, dynamodb, cloudwatch };
 }

@@ -9,6 +9,7 @@ import type { TaskDeps } from '../handlers/deps.ts';
 import { systemClock } from '../ports/clock.ts';
 import { CloudWatchAlarmSource } from './cloudwatch/cloudwatch-alarms.ts';
 import { CloudWatchVersionMetrics } from './cloudwatch/cloudwatch-metrics.ts';
+import { CloudWatchDeploymentAlarms } from './cloudwatch/deployment-alarms.ts';
 import { DynamoDbStore } from './dynamodb/dynamodb-store.ts';
 import { DefaultHookRunner } from './hooks/hook-runner.ts';
 import { type AwsProviderClients, makeProviderFactory } from './traffic/providers.ts';
@@ -39,6 +40,7 @@ export function awsTaskDeps(env: NodeJS.ProcessEnv = process.env): TaskDeps {
     clock: systemClock,
     alarms: new CloudWatchAlarmSource(cloudwatch),
     metrics: new CloudWatchVersionMetrics(cloudwatch),
+    deploymentAlarms: new CloudWatchDeploymentAlarms(cloudwatch),
     providers: makeProviderFactory({ store, clock: systemClock, aws }),
     hooks: new DefaultHookRunner({ lambda }),
   };

@@ -3,6 +3,7 @@ import type { ProviderFactory } from '../adapters/traffic/providers.ts';
 import type { AlarmSource } from '../ports/alarms.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Executions } from '../ports/executions.ts';
+import type { DeploymentAlarms } from '../ports/metrics.ts';
 import type { Store } from '../ports/store.ts';
 
 /**
@@ -14,6 +15,8 @@ export interface ControlDeps {
   executions: Executions;
   providers: ProviderFactory;
   alarms: AlarmSource;
+  /** Deletes the alarms made for a deployment that ended without Record event doing it. */
+  deploymentAlarms?: DeploymentAlarms;
   clock: Clock;
   logger?: Logger;
 }

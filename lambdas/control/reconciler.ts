@@ -123,6 +123,11 @@ export async function reconcile(deps: ControlDeps, ended: ExecutionEnded): Promi
     });
     actions.push(`closed as FAILED: ${closing}`);
   }
+  // The alarms made for it go with it, also when its execution ended without closing it.
+  if (summary.comparisonAlarms?.length && deps.deploymentAlarms) {
+    await deps.deploymentAlarms.remove(summary.comparisonAlarms);
+    actions.push(`deleted its alarms: ${summary.comparisonAlarms.join(', ')}`);
+  }
   await store.releaseLock(summary.service, summary.deploymentId);
   await pumpQueue(deps, summary.service);
   if (actions.length > 0) deps.logger?.info('reconciled', { deploymentId: summary.deploymentId, actions });

@@ -31,7 +31,7 @@ const BAKE_RECORD_SECONDS = 86_400;
  */
 export function bakeFor(
   step: Step,
-  progress: Pick<Progress, 'trafficStep'>,
+  progress: Pick<Progress, 'trafficStep' | 'comparisonAlarms'>,
   deployment: Pick<Deployment, 'alarms' | 'alarmsFiringAtStart'>,
   now: Date,
 ): Bake | undefined {
@@ -39,7 +39,11 @@ export function bakeFor(
     return undefined;
   }
   const excused = new Set(deployment.alarmsFiringAtStart ?? []);
-  const alarms = deployment.alarms.filter((name) => !excused.has(name));
+  // The deployment's own comparison alarm is watched as the service's are.
+  const alarms = [
+    ...deployment.alarms.filter((name) => !excused.has(name)),
+    ...(progress.comparisonAlarms ?? []),
+  ];
   if (alarms.length === 0) return undefined;
   const until = now.getTime() + step.seconds * 1000;
   return {

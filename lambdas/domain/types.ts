@@ -163,6 +163,8 @@ export interface Progress {
   completedRings?: CompletedRing[];
   /** Ring: the state machine the current ring's child execution runs. */
   childStateMachineArn?: string;
+  /** The alarms made for this deployment (the comparison's tripwire), watched with the service's and deleted at its end. */
+  comparisonAlarms?: string[];
   /** Where each version's own metrics are (the provider said so when the candidate was up): what the comparison reads. */
   versionMetrics?: VersionMetricSpecs;
   /** How far this traffic step's bake was made longer for want of candidate requests. */
@@ -291,6 +293,8 @@ export interface DeploymentSummary {
   requestedAt?: string;
   /** The request as accepted, kept while it is queued so that it can start later exactly as asked. */
   request?: DeploymentRequest;
+  /** The alarms made for it, which whoever closes it deletes (Record event, or the reconciler). */
+  comparisonAlarms?: string[];
   /** The traffic provider and its identifiers when it started: what the reconciler restores traffic with. */
   provider?: string;
   providerConfig?: Record<string, unknown>;

@@ -80,8 +80,29 @@ export function makeCheckAlarmsHandler(deps: TaskDeps, logger?: Logger) {
       const since = new Date(progress.stepStartedAt ?? deployment.startedAt);
       const excused = new Set(deployment.alarmsFiringAtStart ?? []);
       const gating = deployment.alarms.filter((name) => !excused.has(name));
-      const observations = await deps.alarms.observe(gating, since);
-      const judged = judgeHealth(observations, deployment.insufficientData, now);
+      const own = progress.comparisonAlarms ?? [];
+      const observations = await deps.alarms.observe([...gating, ...own], since);
+      const service = judgeHealth(
+        observations.filter((o) => !own.includes(o.name)),
+        deployment.insufficientData,
+        now,
+      );
+      // The deployment's own comparison alarm counts when it fired; it has no data before the
+      // candidate has traffic, which says nothing (the comparison below judges silence).
+      const tripwire = judgeHealth(
+        observations.filter((o) => own.includes(o.name) && o.state !== 'INSUFFICIENT_DATA'),
+        'healthy',
+        now,
+      );
+      const judged = {
+        ...service,
+        healthy: service.healthy && tripwire.healthy,
+        alarms: observations,
+        reasons: [
+          ...service.reasons,
+          ...tripwire.reasons.filter((r) => !r.startsWith('no alarms are configured')),
+        ],
+      };
       const compared = await compare(deps, state, now);
       const soFar =
         progress.bakeExtension?.step === progress.trafficStep ? progress.bakeExtension : undefined;

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { CandidateNotReadyError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
+import { comparisonAlarmFor } from '../domain/judge/comparison-alarm.ts';
 import { customVersionMetrics } from '../domain/judge/metric-specs.ts';
 import { DEFAULT_READY_TIMEOUT_SECONDS, READY_POLL_SECONDS } from '../domain/quotas.ts';
 import type { TaskState } from '../domain/types.ts';
@@ -50,6 +51,15 @@ export function makePrepareCandidateHandler(deps: TaskDeps, logger?: Logger) {
         : deployment.analysis && provider.versionMetrics
           ? await provider.versionMetrics(targetOf(deployment))
           : undefined;
+      // The comparison's tripwire: an alarm for this deployment, watched in every bake, deleted at its end.
+      const alarm =
+        versionMetrics && deployment.analysis && deps.deploymentAlarms
+          ? comparisonAlarmFor(deployment.deploymentId, versionMetrics, deployment.analysis)
+          : undefined;
+      if (alarm) {
+        await deps.deploymentAlarms?.put(alarm);
+        await deps.store.updateDeployment(deployment.deploymentId, { comparisonAlarms: [alarm.name] });
+      }
       await deps.store.appendAuditEvent(
         deployment.deploymentId,
         auditEvent(deployment, 'CandidatePrepared', 'prepared', now, {
@@ -58,6 +68,7 @@ export function makePrepareCandidateHandler(deps: TaskDeps, logger?: Logger) {
             detail: result.detail,
             waitedSeconds: Math.round((now.getTime() - new Date(since).getTime()) / 1000),
             ...(versionMetrics ? { versionMetrics } : {}),
+            ...(alarm ? { comparisonAlarm: alarm.name } : {}),
           },
         }),
       );
@@ -69,6 +80,7 @@ export function makePrepareCandidateHandler(deps: TaskDeps, logger?: Logger) {
           weights,
           preparing: { since, ready: true, detail: result.detail },
           ...(versionMetrics ? { versionMetrics } : {}),
+          ...(alarm ? { comparisonAlarms: [alarm.name] } : {}),
         },
       };
     },

@@ -41,11 +41,15 @@ export function makeRecordEventHandler(deps: TaskDeps, logger?: Logger) {
         detail: { weights: state.progress.weights, reason: cause, liveVersion },
       }),
     );
+    // The alarms made for the deployment go with it (before the summary says so: a retry deletes them again).
+    const made = state.progress.comparisonAlarms ?? [];
+    if (made.length > 0 && deps.deploymentAlarms) await deps.deploymentAlarms.remove(made);
     await deps.store.updateDeployment(deployment.deploymentId, {
       status,
       endedAt: now.toISOString(),
       weights: state.progress.weights,
       reason: cause,
+      ...(made.length > 0 && deps.deploymentAlarms ? { comparisonAlarms: [] } : {}),
     });
     await deps.store.releaseLock(deployment.service, deployment.deploymentId);
     return { ...state, outcome: { status, error: state.outcome?.error, cause } };

@@ -1,4 +1,5 @@
 import type { VersionReading } from '../domain/judge/analysis.ts';
+import type { ComparisonAlarm } from '../domain/judge/comparison-alarm.ts';
 import type { VersionMetricSpec } from '../domain/judge/metric-specs.ts';
 
 export type { MetricRef, VersionMetricSpec, VersionMetricSpecs } from '../domain/judge/metric-specs.ts';
@@ -16,4 +17,12 @@ export interface VersionMetrics {
     window: { start: Date; end: Date },
     latency: LatencyAsk,
   ): Promise<VersionReading>;
+}
+
+/** The alarms Stepwise creates for a deployment (CloudWatch metric-math alarms on AWS, the simulated CloudWatch locally). */
+export interface DeploymentAlarms {
+  /** Creates or updates the alarm (PutMetricAlarm is an upsert). */
+  put(alarm: ComparisonAlarm): Promise<void>;
+  /** Deletes the named alarms; one that is gone already is no error. */
+  remove(names: string[]): Promise<void>;
 }

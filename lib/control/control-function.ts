@@ -7,6 +7,7 @@ import { TABLE_KEYS } from '../../lambdas/adapters/dynamodb/table.ts';
 import type { StrategyName } from '../../lambdas/domain/strategy-names.ts';
 import {
   type AlarmReadAction,
+  deploymentAlarmGrant,
   StepwiseFunction,
   type StepwiseFunctionOptions,
 } from '../functions/stepwise-function.ts';
@@ -44,6 +45,8 @@ export interface ControlFunctionProps extends StepwiseFunctionOptions {
    * and starting and stopping the Stepwise executions
    */
   readonly readsBakesOnly?: boolean;
+  /** Deletes the alarms made for a deployment that ended unclosed (the reconciler). @default false */
+  readonly deletesDeploymentAlarms?: boolean;
   /** Runs the pre-flight alarm check before it accepts a deployment. @default - reads no alarms */
   readonly alarmReads?: readonly AlarmReadAction[];
   /** @default Duration.seconds(30) */
@@ -74,6 +77,7 @@ export class ControlFunction extends StepwiseFunction {
       failsTasks = false,
       readsBakesOnly = false,
       describesExecutions = false,
+      deletesDeploymentAlarms = false,
       timeout = Duration.seconds(30),
       ...options
     } = props;
@@ -113,6 +117,11 @@ export class ControlFunction extends StepwiseFunction {
           'Bakes: states:SendTaskFailure takes a task token, not an ARN, and supports no resource-level ' +
           'permission (Service Authorization Reference, AWS Step Functions).',
       });
+    }
+    if (deletesDeploymentAlarms) {
+      const grant = deploymentAlarmGrant(['cloudwatch:DeleteAlarms']);
+      statements.push(grant.statement);
+      wildcards.push(grant.wildcard);
     }
     if (sendsTaskTokens) {
       statements.push(

@@ -71,6 +71,7 @@ export class ControlPlane extends Construct {
       description: 'cleans up after ended executions and starts the next queued deployment',
       // The only control function that asks how an execution ended (its error and cause, and the sweep).
       describesExecutions: true,
+      deletesDeploymentAlarms: true,
       ruleDescription: 'ended executions of the Stepwise state machines, to reconcile their deployments',
       // Status-change events are delivered on a best-effort basis: the sweep finds what they missed.
       schedule: {

@@ -1,5 +1,5 @@
 import { basename, extname, join } from 'node:path';
-import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -7,6 +7,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEPLOYMENT_ALARM_PREFIX } from '../../lambdas/domain/judge/comparison-alarm.ts';
 import type { DynamoDbAction } from '../../lambdas/tasks.ts';
 import { acknowledgeWildcards, type WildcardResource } from '../nag-findings.ts';
 import { ENTRIES_DIR, PROJECT_ROOT } from '../project-paths.ts';
@@ -56,6 +57,32 @@ export interface StepwiseFunctionProps extends StepwiseFunctionOptions {
    * @default - none: a failed asynchronous event is dropped
    */
   readonly deadLetterQueue?: IQueue;
+}
+
+/**
+ * The alarms Stepwise makes for its deployments, `stepwise-*` in this account and region: the only
+ * ones a Stepwise role may create or delete. Pseudo parameters, as for the hook functions.
+ */
+export const DEPLOYMENT_ALARM_ARNS = `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${DEPLOYMENT_ALARM_PREFIX}*`;
+
+/** The statement that lets a role create or delete the deployments' alarms, and its acknowledged wildcard. */
+export function deploymentAlarmGrant(actions: readonly string[]): {
+  statement: PolicyStatement;
+  wildcard: WildcardResource;
+} {
+  return {
+    statement: new PolicyStatement({
+      sid: 'DeploymentAlarms',
+      actions: [...actions],
+      resources: [DEPLOYMENT_ALARM_ARNS],
+    }),
+    wildcard: {
+      resource: DEPLOYMENT_ALARM_ARNS,
+      reason:
+        'The comparison alarm of each deployment is named for the deployment at run time; the grant is limited to ' +
+        `alarms named ${DEPLOYMENT_ALARM_PREFIX}* in this account and region (DEPLOYMENT_ALARM_PREFIX), which no service alarm is.`,
+    },
+  };
 }
 
 const ALARM_READS_REASON =

@@ -7,7 +7,12 @@ import {
   TASK_FUNCTION_TIMEOUT_SECONDS,
   type TaskDefinition,
 } from '../../lambdas/tasks.ts';
-import { StepwiseFunction, type StepwiseFunctionOptions } from '../functions/stepwise-function.ts';
+import {
+  deploymentAlarmGrant,
+  StepwiseFunction,
+  type StepwiseFunctionOptions,
+} from '../functions/stepwise-function.ts';
+import type { WildcardResource } from '../nag-findings.ts';
 
 /**
  * The Lambda hooks a task with `invokesHooks` may call: functions of this account and region whose
@@ -41,6 +46,29 @@ export class TaskFunction extends StepwiseFunction {
 
   constructor(scope: Construct, id: string, props: TaskFunctionProps) {
     const { task, timeout = Duration.seconds(TASK_FUNCTION_TIMEOUT_SECONDS), ...options } = props;
+    const statements: PolicyStatement[] = [];
+    const wildcards: WildcardResource[] = [];
+    if (task.invokesHooks) {
+      statements.push(
+        new PolicyStatement({
+          sid: 'InvokeHooks',
+          actions: ['lambda:InvokeFunction'],
+          resources: [HOOK_FUNCTION_ARNS],
+        }),
+      );
+      wildcards.push({
+        resource: HOOK_FUNCTION_ARNS,
+        reason:
+          'Lambda hooks are named by each service configuration, not known at deploy time; the grant is ' +
+          `limited to functions named ${HOOK_FUNCTION_PREFIX}* in this account and region ` +
+          '(HOOK_FUNCTION_PREFIX), qualified or not.',
+      });
+    }
+    if (task.deploymentAlarms?.length) {
+      const grant = deploymentAlarmGrant(task.deploymentAlarms);
+      statements.push(grant.statement);
+      wildcards.push(grant.wildcard);
+    }
     super(scope, id, {
       ...options,
       entry: task.entry,
@@ -49,26 +77,7 @@ export class TaskFunction extends StepwiseFunction {
       timeout,
       tableActions: task.dynamodb,
       alarmReads: task.cloudwatch,
-      ...(task.invokesHooks
-        ? {
-            statements: [
-              new PolicyStatement({
-                sid: 'InvokeHooks',
-                actions: ['lambda:InvokeFunction'],
-                resources: [HOOK_FUNCTION_ARNS],
-              }),
-            ],
-            wildcards: [
-              {
-                resource: HOOK_FUNCTION_ARNS,
-                reason:
-                  'Lambda hooks are named by each service configuration, not known at deploy time; the grant is ' +
-                  `limited to functions named ${HOOK_FUNCTION_PREFIX}* in this account and region ` +
-                  '(HOOK_FUNCTION_PREFIX), qualified or not.',
-              },
-            ],
-          }
-        : {}),
+      ...(statements.length > 0 ? { statements, wildcards } : {}),
     });
     this.task = task;
   }

@@ -46,7 +46,7 @@ describe('npx stepwise deploy judges against the stable version', () => {
     const run = deploy();
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
-      /✓ healthy {3}judged-1-error-rate OK · judged-1-p99-latency OK\n {14}candidate \/ stable: errors \d\.\d\d% \/ \d\.\d\d% · p95 13\d \/ 13\d ms · p99 18\d \/ 18\d ms · \d+ candidate requests\n/,
+      /✓ healthy {3}judged-1-error-rate OK · judged-1-p99-latency OK · stepwise-judged-1-2\.0-[0-9a-f]+-error-rate-vs-stable OK\n {14}candidate \/ stable: errors \d\.\d\d% \/ \d\.\d\d% · p95 13\d \/ 13\d ms · p99 18\d \/ 18\d ms · \d+ candidate requests\n/,
     );
   });
 
@@ -81,6 +81,15 @@ describe('npx stepwise deploy judges against the stable version', () => {
       [100, 'unhealthy'],
     ]);
     expect(report.reason).toMatch(/^step 4 unhealthy: errorRate: the candidate's error rate/);
+  });
+
+  it('ends a bake at once when the candidate fails far more than the stable version, with its own alarm', () => {
+    const report = json(deploy('--inject', 'errors=3%', '--json'));
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(report.steps[0]?.verdict).toBe('unhealthy');
+    expect(report.reason).toMatch(
+      /alarm stepwise-judged-\d+-2\.0-[0-9a-f]+-error-rate-vs-stable went into ALARM/,
+    );
   });
 
   it('holds, and does not blame the candidate, when both versions fail alike (a shared dependency)', () => {

@@ -257,6 +257,25 @@ describe('canary.asl.json on the embedded engine', () => {
     });
   });
 
+  describe('the comparison is event-driven too', () => {
+    it("a deployment's own alarm on the error rate against the stable version ends the bake, and goes with the deployment", async () => {
+      // 3 %: under the service's 5 % alarm, 2.8 points above the stable version's.
+      const report = await deploy(['errors=3%'], { analysis: {} });
+      expect(report.status).toBe('ROLLED_BACK');
+      expect(report.reason).toMatch(
+        /^step 1 unhealthy: alarm stepwise-.+-error-rate-vs-stable went into ALARM at /,
+      );
+      // Two one-minute datapoints above 2 points, then the event: long before the 300 s bake's end.
+      expect(report.simulatedSeconds).toBeLessThanOrEqual(2 * DEFAULT_ALARMS.periodSeconds + 5);
+      const events = await trail(report);
+      expect(events.find((e) => e.type === 'CandidatePrepared')?.detail?.comparisonAlarm).toMatch(
+        /^stepwise-svc-\d+-2\.0-[0-9a-f]+-error-rate-vs-stable$/,
+      );
+      const summary = await local().store.getDeployment(report.deploymentId);
+      expect(summary?.comparisonAlarms).toHaveLength(1);
+    });
+  });
+
   describe('an alarm going into ALARM ends the bake at once', () => {
     const period = DEFAULT_ALARMS.periodSeconds;
 

@@ -70,6 +70,22 @@ describe('an in-process deploy, whatever its execution left', () => {
     expect(await violations()).toEqual([]);
   });
 
+  it('a deployment judged against the stable version, stopped from outside, has its comparison alarm deleted too', async () => {
+    const stop = new AbortController();
+    const report = await deploy('canary', [], {
+      analysis: {},
+      signal: stop.signal,
+      onProgress: (event) => {
+        if (event.kind === 'shifted' && event.step === 2) stop.abort();
+      },
+    });
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(report.reconciled).toContainEqual(
+      expect.stringMatching(/^deleted its alarms: stepwise-.+-error-rate-vs-stable$/),
+    );
+    expect(await violations()).toEqual([]);
+  });
+
   it("ring: each ring's child execution is reconciled too, so no child holds its service", async () => {
     const rings = { rings: [{ name: 'a', service: `ring-a-${serial + 1}`, strategy: 'all-at-once' }] };
     const report = await deploy('ring', ['fail=roll-back', 'errors=30%@step=1'], { plan: rings });

@@ -80,6 +80,11 @@ export interface Analysis {
   hold: { timeoutSeconds: number; onTimeout: 'rollback' | 'continue' };
   /** Where each version's metrics are, when the provider cannot say (its own are used otherwise). */
   metrics?: CustomMetrics;
+  /**
+   * A CloudWatch alarm for each deployment on the candidate's error rate minus the stable
+   * version's: above this many points two minutes in a row, it ends a bake at once. 0: none.
+   */
+  alarmAbovePoints: number;
 }
 
 export const DEFAULT_CRITERIA: Criterion[] = [
@@ -105,6 +110,7 @@ export const DEFAULT_ANALYSIS: Analysis = {
   falseAlarmRate: 0.01,
   baselineWindowSeconds: 900,
   hold: { timeoutSeconds: 3600, onTimeout: 'rollback' },
+  alarmAbovePoints: 2,
 };
 
 /** The registry's `analysis`, as written: every field optional. */
@@ -119,6 +125,7 @@ export interface AnalysisInput {
   baselineWindowSeconds?: number;
   hold?: Partial<Analysis['hold']>;
   metrics?: CustomMetrics;
+  alarmAbovePoints?: number;
 }
 
 /** Fills a service's `analysis` with the defaults; each criterion is completed from the default of its metric. */
@@ -205,6 +212,7 @@ export const analysisSchema = {
     minCandidateRequests: { type: 'integer', minimum: 0, maximum: 10_000_000 },
     onTooFewRequests: { type: 'string', enum: ['hold', 'fail'] },
     extendBakeUpToSeconds: { type: 'integer', minimum: 0, maximum: 86_400 },
+    alarmAbovePoints: { type: 'number', minimum: 0, maximum: 100 },
     falseAlarmRate: { type: 'number', exclusiveMinimum: 0, maximum: 0.2 },
     baselineWindowSeconds: { type: 'integer', minimum: 60, maximum: 86_400 },
     hold: {

@@ -1,10 +1,13 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { awsControlDeps } from '../../adapters/aws-control-deps.ts';
+import { CloudWatchDeploymentAlarms } from '../../adapters/cloudwatch/deployment-alarms.ts';
 import { executionEnded } from '../../control/execution-events.ts';
 import { reconcile } from '../../control/reconciler.ts';
 import { sweep } from '../../control/sweeper.ts';
 
-const { deps } = awsControlDeps('stepwise-reconcile');
+const wired = awsControlDeps('stepwise-reconcile');
+// Only the reconciler deletes what a deployment that ended unclosed left behind (its alarms).
+const deps = { ...wired.deps, deploymentAlarms: new CloudWatchDeploymentAlarms(wired.cloudwatch) };
 
 /**
  * Lambda entry: the target of the `Step Functions Execution Status Change` rule, and of the
