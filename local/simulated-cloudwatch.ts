@@ -53,7 +53,11 @@ function breaches(value: number, alarm: SimulatedAlarmDefinition): boolean {
 }
 
 /** One period's datapoint of an alarm's metric (or, for a comparison alarm, its expression). */
-function valueOf(alarm: SimulatedAlarmDefinition, fleet: SimulatedFleet, start: Date): number | undefined {
+function datapointOf(
+  alarm: SimulatedAlarmDefinition,
+  fleet: SimulatedFleet,
+  start: Date,
+): number | undefined {
   if (alarm.metric !== 'ErrorRateDelta')
     return fleet.datapoint(alarm.metric, alarm.version, start, alarm.periodSeconds);
   const seconds = alarm.periodSeconds;
@@ -90,7 +94,7 @@ export function evaluateAlarm(
   const values: (number | undefined)[] = [];
   for (let i = alarm.evaluationPeriods; i >= 1; i--) {
     const start = new Date(periodEnd.getTime() - i * alarm.periodSeconds * 1000);
-    values.push(valueOf(alarm, fleet, start));
+    values.push(datapointOf(alarm, fleet, start));
   }
   const present = values.filter((v): v is number => v !== undefined);
   const missing = values.length - present.length;
