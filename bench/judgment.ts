@@ -81,18 +81,22 @@ const cost: {
   stateTransitions: number;
   taskInvocations: number;
   tableReads: number;
+  tableItemsRead: number;
   perStep: { stateTransitions: number; taskInvocations: number; tableReads: number };
 }[] = [];
 for (const steps of STEP_COUNTS) {
   const before = runtime.tableReads;
+  const itemsBefore = runtime.tableItemsRead;
   const report = await deploy(canary(steps, 60), []);
   if (report.status !== 'SUCCEEDED') throw new Error(`${steps} steps: ${report.status}`);
   const tableReads = runtime.tableReads - before;
+  const tableItemsRead = runtime.tableItemsRead - itemsBefore;
   cost.push({
     steps,
     stateTransitions: report.stateTransitions,
     taskInvocations: report.taskInvocations,
     tableReads,
+    tableItemsRead,
     perStep: {
       stateTransitions: +(report.stateTransitions / steps).toFixed(1),
       taskInvocations: +(report.taskInvocations / steps).toFixed(1),
@@ -105,12 +109,13 @@ await runtime.close();
 /** What one more step costs: the slope between the smallest and the largest plan (start and end cost once). */
 const first = cost[0] as (typeof cost)[number];
 const last = cost.at(-1) as (typeof cost)[number];
-const slope = (key: 'stateTransitions' | 'taskInvocations' | 'tableReads') =>
+const slope = (key: 'stateTransitions' | 'taskInvocations' | 'tableReads' | 'tableItemsRead') =>
   +((last[key] - first[key]) / (last.steps - first.steps)).toFixed(2);
 const perAddedStep = {
   stateTransitions: slope('stateTransitions'),
   taskInvocations: slope('taskInvocations'),
   tableReads: slope('tableReads'),
+  tableItemsRead: slope('tableItemsRead'),
 };
 const loopGoalMet = perAddedStep.stateTransitions <= 5 && perAddedStep.taskInvocations <= 2;
 
@@ -126,14 +131,14 @@ const markdown = [
   '',
   '## Cost of one healthy canary deployment (1-minute bakes)',
   '',
-  '| steps | state transitions | task invocations | DynamoDB reads | per step (transitions / invocations / reads) |',
-  '| ----- | ----------------- | ---------------- | -------------- | -------------------------------------------- |',
+  '| steps | state transitions | task invocations | DynamoDB reads (items) | per step (transitions / invocations / reads) |',
+  '| ----- | ----------------- | ---------------- | ---------------------- | -------------------------------------------- |',
   ...cost.map(
     (c) =>
-      `| ${c.steps} | ${c.stateTransitions} | ${c.taskInvocations} | ${c.tableReads} | ${c.perStep.stateTransitions} / ${c.perStep.taskInvocations} / ${c.perStep.tableReads} |`,
+      `| ${c.steps} | ${c.stateTransitions} | ${c.taskInvocations} | ${c.tableReads} (${c.tableItemsRead}) | ${c.perStep.stateTransitions} / ${c.perStep.taskInvocations} / ${c.perStep.tableReads} |`,
   ),
   '',
-  `Each added step: ${perAddedStep.stateTransitions} transitions, ${perAddedStep.taskInvocations} invocations, ${perAddedStep.tableReads} DynamoDB reads, audit included (goal: at most 5 and 2, flat in bake length) ${loopGoalMet ? '✓' : '✗'}`,
+  `Each added step: ${perAddedStep.stateTransitions} transitions, ${perAddedStep.taskInvocations} invocations, ${perAddedStep.tableReads} DynamoDB reads of ${perAddedStep.tableItemsRead} items, audit included (goal: at most 5 and 2, flat in bake length) ${loopGoalMet ? '✓' : '✗'}`,
   '',
 ].join('\n');
 

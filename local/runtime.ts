@@ -406,13 +406,21 @@ export class LocalRuntime {
   private readonly bakes: LocalBakes;
   /** DynamoDB read requests to the table so far, whoever sent them (what `npm run bench` counts per deployment). */
   tableReads = 0;
+  /** Items those reads returned (a query's `ScannedCount`): what DynamoDB bills read capacity for. */
+  tableItemsRead = 0;
 
   private constructor(db: LocalDynamoDb, aws: (() => AwsProviderClients) | undefined) {
     this.db = db;
     db.client.middlewareStack.add(
       (next, context) => async (args) => {
-        if (TABLE_READS.has(String(context.commandName))) this.tableReads += 1;
-        return next(args);
+        if (!TABLE_READS.has(String(context.commandName))) return next(args);
+        this.tableReads += 1;
+        const result = await next(args);
+        const out = result.output as { Item?: unknown; ScannedCount?: number; Responses?: Record<string, unknown[]> };
+        this.tableItemsRead +=
+          out.ScannedCount ??
+          (out.Responses ? Object.values(out.Responses).reduce((n, items) => n + items.length, 0) : out.Item ? 1 : 0);
+        return result;
       },
       { step: 'initialize', name: 'stepwiseTableReads' },
     );

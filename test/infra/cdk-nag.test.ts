@@ -60,6 +60,12 @@ describe('cdk-nag AwsSolutions', () => {
         everything('StepwiseStack/Tasks/CheckAlarms/Role/Resource'),
         'StepwiseStack/Tasks/RunHook/Role/Resource Annotation::AwsSolutions-IAM5[Resource::' +
           `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${HOOK_FUNCTION_PREFIX}*]`,
+        // The deployments' own comparison alarms, stepwise-*: created by one task, deleted by one task and the reconciler.
+        ...['Tasks/PrepareCandidate', 'Tasks/RecordEvent', 'Control/Reconcile/Handler'].map(
+          (at) =>
+            `StepwiseStack/${at}/Role/Resource Annotation::AwsSolutions-IAM5[Resource::` +
+            'arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:stepwise-*]',
+        ),
         ...['Canary', 'Linear', 'AllAtOnce', 'BlueGreen', 'Rolling', 'Recreate', 'AbSegment', 'Ring'].map(
           (id) => everything(`StepwiseStack/${id}/StateMachine/Role/DefaultPolicy`),
         ),

@@ -97,11 +97,14 @@ describe('the control plane', () => {
     );
   });
 
+  // The reconciler deletes the alarms a deployment that ended unclosed left, and only those (stepwise-*).
+  const deploymentAlarms =
+    'cloudwatch:DeleteAlarms on arn:<Ref:AWS::Partition>:cloudwatch:<Ref:AWS::Region>:<Ref:AWS::AccountId>:alarm:stepwise-*';
   it.each([
     ['dispatch', dispatch, []],
-    ['reconcile', reconcile, describeExecutions],
+    ['reconcile', reconcile, [...describeExecutions, deploymentAlarms]],
   ] as [string, TriggeredFunction, string[]][])(
-    'lets %s start only the Stepwise state machines and send to its dead-letter queue, no approvals or alarms',
+    'lets %s start only the Stepwise state machines and send to its dead-letter queue, no approvals or alarm reads',
     (_, triggered, extra) => {
       expect(grantsOf(triggered.handler.role)).toEqual(
         [

@@ -19,6 +19,22 @@ const hookArns = {
   ],
 };
 
+/** The alarms Stepwise makes for its deployments: the only ones a role may create or delete. */
+const deploymentAlarmArns = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':cloudwatch:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':alarm:stepwise-*',
+    ],
+  ],
+};
+
 /** Everything a task function's role allows, from the template. */
 function statementsOf(taskId: string) {
   const taskFunction = stack.tasks.get(taskId);
@@ -43,11 +59,27 @@ describe.each(TASKS)('the $id function', (task) => {
     expect(actions.filter((a) => a.includes('*') || /^dynamodb:(Scan|Batch|PartiQL)/.test(a))).toEqual([]);
   });
 
-  it(task.cloudwatch ? 'reads CloudWatch alarms' : 'has no CloudWatch permission', () => {
-    expect(actions.filter((a) => a.startsWith('cloudwatch:')).sort()).toEqual(
-      [...(task.cloudwatch ?? [])].sort(),
-    );
+  it(task.cloudwatch ? 'reads CloudWatch alarms' : 'reads no CloudWatch alarm', () => {
+    const reads = statements.filter((s) => resourcesOf(s).includes('*'));
+    expect(
+      reads
+        .flatMap(actionsOf)
+        .filter((a) => a.startsWith('cloudwatch:'))
+        .sort(),
+    ).toEqual([...(task.cloudwatch ?? [])].sort());
   });
+
+  it(
+    task.deploymentAlarms ? 'creates or deletes only the stepwise-* alarms' : 'creates and deletes no alarm',
+    () => {
+      const writes = statements.filter((s) =>
+        actionsOf(s).some((a) => a === 'cloudwatch:PutMetricAlarm' || a === 'cloudwatch:DeleteAlarms'),
+      );
+      expect(writes.map((s) => ({ actions: actionsOf(s), resources: resourcesOf(s) }))).toEqual(
+        task.deploymentAlarms ? [{ actions: task.deploymentAlarms, resources: [deploymentAlarmArns] }] : [],
+      );
+    },
+  );
 
   it('has no statement without actions or resources', () => {
     for (const statement of statements) {
@@ -74,6 +106,7 @@ describe.each(TASKS)('the $id function', (task) => {
     const listed = new Set([
       ...task.dynamodb.map((a) => `dynamodb:${a}`),
       ...(task.cloudwatch ?? []),
+      ...(task.deploymentAlarms ?? []),
       ...(task.invokesHooks ? ['lambda:InvokeFunction'] : []),
       'logs:CreateLogStream',
       'logs:PutLogEvents',
@@ -110,9 +143,22 @@ describe('CloudWatch alarm reads', () => {
   it('belong to StartDeployment (pre-flight) and CheckAlarms alone among the tasks', () => {
     const readers = TASKS.filter((task) =>
       statementsOf(task.id)
+        .filter((s) => resourcesOf(s).includes('*'))
         .flatMap(actionsOf)
         .some((a) => a.startsWith('cloudwatch:')),
     );
     expect(readers.map((task) => task.id)).toEqual(['StartDeployment', 'CheckAlarms']);
+  });
+
+  it("a deployment's own alarm: PrepareCandidate creates it, RecordEvent deletes it, no other task touches alarms", () => {
+    const writers = TASKS.filter((task) =>
+      statementsOf(task.id)
+        .flatMap(actionsOf)
+        .some((a) => a === 'cloudwatch:PutMetricAlarm' || a === 'cloudwatch:DeleteAlarms'),
+    );
+    expect(writers.map((task) => [task.id, task.deploymentAlarms])).toEqual([
+      ['PrepareCandidate', ['cloudwatch:PutMetricAlarm']],
+      ['RecordEvent', ['cloudwatch:DeleteAlarms']],
+    ]);
   });
 });
