@@ -416,10 +416,18 @@ export class LocalRuntime {
         if (!TABLE_READS.has(String(context.commandName))) return next(args);
         this.tableReads += 1;
         const result = await next(args);
-        const out = result.output as { Item?: unknown; ScannedCount?: number; Responses?: Record<string, unknown[]> };
+        const out = result.output as {
+          Item?: unknown;
+          ScannedCount?: number;
+          Responses?: Record<string, unknown[]>;
+        };
         this.tableItemsRead +=
           out.ScannedCount ??
-          (out.Responses ? Object.values(out.Responses).reduce((n, items) => n + items.length, 0) : out.Item ? 1 : 0);
+          (out.Responses
+            ? Object.values(out.Responses).reduce((n, items) => n + items.length, 0)
+            : out.Item
+              ? 1
+              : 0);
         return result;
       },
       { step: 'initialize', name: 'stepwiseTableReads' },

@@ -28,10 +28,10 @@ import type {
 } from '../../ports/store.ts';
 import { isConditionFailed, rethrowAws } from '../aws-errors.ts';
 import {
+  auditKeySortKey,
   BAKE_PARTITION,
   deploymentKey,
   digestKey,
-  auditKeySortKey,
   eventSortKey,
   queueSortKey,
   REGISTRY_PARTITION,
