@@ -28,7 +28,6 @@ import type {
 } from '../../ports/store.ts';
 import { isConditionFailed, rethrowAws } from '../aws-errors.ts';
 import {
-  auditKeySortKey,
   BAKE_PARTITION,
   deploymentKey,
   digestKey,
@@ -532,59 +531,26 @@ export class DynamoDbStore implements Store {
     );
   }
 
-  /** The trail's last event: one item read, newest first. */
-  private async lastAuditEvent(deploymentId: string): Promise<AuditEvent | undefined> {
-    try {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :event)',
-          ExpressionAttributeValues: { ':pk': deploymentKey(deploymentId), ':event': 'EVENT#' },
-          ScanIndexForward: false,
-          Limit: 1,
-          ConsistentRead: true,
-        }),
-      );
-      return strip<AuditEvent>(out.Items?.[0]);
-    } catch (e) {
-      rethrowAws(e, 'reading the audit trail');
-    }
-  }
-
   /**
-   * Appends in O(1) reads, without transactions (dynalite has none): the event's key item
-   * (`AUDITKEY#<key>`, its sequence number) makes a retry find its first write; the trail's last
-   * event is the only one read to chain the next; the conditional put on the next sequence number
-   * makes racing writers re-read instead of overwriting. A first write whose key item was not
-   * written yet (the task stopped between the two) is the last event, found by its key. The trail
-   * stays gapless and hash-chained.
+   * Appends without transactions (dynalite has none): the event's key makes a retry find its
+   * first write, and the conditional put on the next sequence number makes racing writers
+   * re-read instead of overwriting. The trail stays gapless and hash-chained.
    */
   async appendAuditEvent(deploymentId: string, input: AuditEventInput): Promise<AuditEvent> {
-    const pk = deploymentKey(deploymentId);
-    const keyItem = auditKeySortKey(input.key);
-    const remember = (seq: number) => this.put({ pk, sk: keyItem, seq }, 'indexing the audit trail');
     for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
-      const known = await this.get<{ seq: number }>(pk, keyItem);
-      const already = known ? await this.get<AuditEvent>(pk, eventSortKey(known.seq)) : undefined;
+      const trail = await this.listAuditEvents(deploymentId);
+      const already = trail.find((e) => e.key === input.key);
       if (already) return already;
-      const last = await this.lastAuditEvent(deploymentId);
-      if (last?.key === input.key) {
-        await remember(last.seq);
-        return last;
-      }
-      const event = chainEvent(deploymentId, input, last);
+      const event = chainEvent(deploymentId, input, trail.at(-1));
       const appended = await this.conditional(
         new PutCommand({
           TableName: this.table,
-          Item: { pk, sk: eventSortKey(event.seq), ...event },
+          Item: { pk: deploymentKey(deploymentId), sk: eventSortKey(event.seq), ...event },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
         'appending to the audit trail',
       );
-      if (appended) {
-        await remember(event.seq);
-        return event;
-      }
+      if (appended) return event;
     }
     throw new TransientError(`could not append ${input.type} to ${deploymentId}: the trail kept changing`);
   }
