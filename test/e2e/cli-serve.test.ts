@@ -331,7 +331,7 @@ describe('npx stepwise against npx stepwise serve', () => {
     // The comparison's evidence, as status shows the last verdict and audit every check.
     const status = stepwise('status', a.deploymentId);
     expect(status.stdout).toMatch(
-      /last verdict: healthy at step 4 \(checkout-error-rate OK, checkout-p99-latency OK\)\n {4}candidate \/ stable: errors \d\.\d\d% \/ \d\.\d\d% · p95 \d+ \/ \d+ ms/,
+      /last verdict: healthy at step 4 \(checkout-error-rate OK, checkout-p99-latency OK, stepwise-checkout-9-[0-9a-f]+-error-rate-vs-stable OK\)\n {4}candidate \/ stable: errors \d\.\d\d% \/ \d\.\d\d% · p95 \d+ \/ \d+ ms/,
     );
     expect(stepwise('audit', a.deploymentId).stdout).toMatch(
       /HealthChecked .* step 1: healthy · candidate \/ stable: errors/,
