@@ -21,10 +21,17 @@ export function wholeMinutes(window: { start: Date; end: Date }): { start: Date;
   return end > start ? { start: new Date(start), end: new Date(end) } : undefined;
 }
 
-function stat(id: string, metric: MetricRef, statistic: string, period: number): MetricDataQuery {
+/** One statistic of one metric, as GetMetricData and a metric-math alarm take it. */
+export function metricStat(
+  id: string,
+  metric: MetricRef,
+  statistic: string,
+  period: number,
+  returnData = true,
+): MetricDataQuery {
   return {
     Id: id,
-    ReturnData: true,
+    ReturnData: returnData,
     MetricStat: {
       Metric: {
         Namespace: metric.namespace,
@@ -49,18 +56,18 @@ export function versionQueries(
   latency: LatencyAsk,
 ): MetricDataQuery[] {
   const queries = [
-    stat('requests', spec.requests, 'Sum', periodSeconds),
-    stat('errors', spec.errors, 'Sum', periodSeconds),
+    metricStat('requests', spec.requests, 'Sum', periodSeconds),
+    metricStat('errors', spec.errors, 'Sum', periodSeconds),
   ];
   if (!spec.latency) return queries;
   const unit = spec.latency.unitMs;
-  queries.push(stat('samples', spec.latency, 'SampleCount', periodSeconds));
+  queries.push(metricStat('samples', spec.latency, 'SampleCount', periodSeconds));
   for (const [key, q] of Object.entries(latency.quantiles)) {
-    queries.push(stat(`q_${key}`, spec.latency, `p${Number((q * 100).toFixed(3))}`, periodSeconds));
+    queries.push(metricStat(`q_${key}`, spec.latency, `p${Number((q * 100).toFixed(3))}`, periodSeconds));
   }
   for (const [key, ms] of Object.entries(latency.thresholds)) {
     queries.push(
-      stat(`pr_${key}`, spec.latency, `PR(:${Number((ms / unit).toPrecision(10))})`, periodSeconds),
+      metricStat(`pr_${key}`, spec.latency, `PR(:${Number((ms / unit).toPrecision(10))})`, periodSeconds),
     );
   }
   return queries;

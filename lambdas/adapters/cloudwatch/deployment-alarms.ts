@@ -1,7 +1,6 @@
 import {
   type CloudWatchClient,
   DeleteAlarmsCommand,
-  type MetricDataQuery,
   PutMetricAlarmCommand,
   type PutMetricAlarmCommandInput,
 } from '@aws-sdk/client-cloudwatch';
@@ -9,25 +8,12 @@ import type { ComparisonAlarm } from '../../domain/judge/comparison-alarm.ts';
 import type { MetricRef } from '../../domain/judge/metric-specs.ts';
 import type { DeploymentAlarms } from '../../ports/metrics.ts';
 import { rethrowAws } from '../aws-errors.ts';
+import { metricStat } from './cloudwatch-metrics.ts';
 
 /** DeleteAlarms takes at most 100 names a call. */
 const NAMES_PER_CALL = 100;
 
-function sum(id: string, metric: MetricRef, period: number): MetricDataQuery {
-  return {
-    Id: id,
-    ReturnData: false,
-    MetricStat: {
-      Metric: {
-        Namespace: metric.namespace,
-        MetricName: metric.metricName,
-        Dimensions: Object.entries(metric.dimensions).map(([Name, Value]) => ({ Name, Value })),
-      },
-      Period: period,
-      Stat: 'Sum',
-    },
-  };
-}
+const sum = (id: string, metric: MetricRef, period: number) => metricStat(id, metric, 'Sum', period, false);
 
 /**
  * The PutMetricAlarm input of a comparison alarm: four sums (each version's errors and requests)
