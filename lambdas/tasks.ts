@@ -54,7 +54,8 @@ export const TASKS: TaskDefinition[] = [
     id: 'PrepareCandidate',
     placeholder: 'PrepareCandidateFunctionArn',
     entry: 'prepare-candidate.ts',
-    dynamodb: ['GetItem', 'PutItem', 'Query'],
+    // UpdateItem: the summary lists the deployment's own alarm, for whoever closes it to delete.
+    dynamodb: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
     usesProvider: true,
     // The comparison's tripwire alarm, made once the candidate is up.
     deploymentAlarms: ['cloudwatch:PutMetricAlarm'],

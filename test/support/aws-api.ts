@@ -287,6 +287,14 @@ function ownAuthorization(client: string, operation: string, input: Input, w: Wh
     case 'dynamodb':
       return { action, resources: dynamodbResources(w, input) };
     case 'cloudwatch':
+      // Writing an alarm names it (the reference's `alarm` resource); reads and GetMetricData name none.
+      if (operation === 'PutMetricAlarm') {
+        return { action, resources: [arnOf(w, 'cloudwatch', `alarm:${str(input.AlarmName) ?? ''}`)] };
+      }
+      if (operation === 'DeleteAlarms') {
+        const names = (input.AlarmNames as string[] | undefined) ?? [];
+        return { action, resources: names.map((name) => arnOf(w, 'cloudwatch', `alarm:${name}`)) };
+      }
       return { action, resources: ['*'] };
     case 'states':
       return { action, resources: ['*'] };
