@@ -1,8 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { auditEvent } from '../domain/events.ts';
 import { type Judgment, judge } from '../domain/judge/analysis.ts';
-import { DEFAULT_ANALYSIS } from '../domain/judge/criteria.ts';
-import { bakeExtensionFor } from '../domain/judge/extension.ts';
+import { bakeExtensionFor, extensionSoFar } from '../domain/judge/extension.ts';
 import {
   latencyQuantiles,
   lookWindow,
@@ -104,16 +103,11 @@ export function makeCheckAlarmsHandler(deps: TaskDeps, logger?: Logger) {
         ],
       };
       const compared = await compare(deps, state, now);
-      const soFar =
-        progress.bakeExtension?.step === progress.trafficStep ? progress.bakeExtension : undefined;
+      const soFar = extensionSoFar(progress);
+      // A comparison exists only for a deployment with an analysis.
       const extendBakeSeconds =
-        compared && judged.healthy
-          ? bakeExtensionFor(
-              compared.judgment,
-              deployment.analysis ?? DEFAULT_ANALYSIS,
-              compared.analysis.looks.at(-1),
-              soFar,
-            )
+        compared && judged.healthy && deployment.analysis
+          ? bakeExtensionFor(compared.judgment, deployment.analysis, compared.analysis.looks.at(-1), soFar)
           : undefined;
       const reasons = [
         // The comparison (or the alarms left out) is what checks a step without alarms of its own.

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { bakeFor } from '../domain/bakes.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
+import { extensionSoFar } from '../domain/judge/extension.ts';
 import { advance } from '../domain/plan.ts';
 import type { Step } from '../domain/steps.ts';
 import type { Progress, TaskState } from '../domain/types.ts';
@@ -58,7 +59,7 @@ function extendedBake(state: TaskState, now: Date): Progress | undefined {
   const seconds = state.check?.extendBakeSeconds;
   if (!seconds) return undefined;
   const { settling: _settling, ...current } = state.progress;
-  const soFar = current.bakeExtension?.step === current.trafficStep ? current.bakeExtension : undefined;
+  const soFar = extensionSoFar(current);
   const step: Step = { kind: 'pause', seconds, label: 'bake (longer, for requests)' };
   const bake = bakeFor(step, current, state.deployment, now);
   return {

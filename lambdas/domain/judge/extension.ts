@@ -13,6 +13,14 @@ export interface BakeExtensionSoFar {
   seconds: number;
 }
 
+/** How far the current traffic step's bake was made longer so far (an earlier step's does not count). */
+export function extensionSoFar(progress: {
+  trafficStep: number;
+  bakeExtension?: BakeExtensionSoFar;
+}): BakeExtensionSoFar | undefined {
+  return progress.bakeExtension?.step === progress.trafficStep ? progress.bakeExtension : undefined;
+}
+
 /**
  * How much longer this step's bake should go on when too few candidate requests are all that
  * keeps it from passing: the time the candidate's traffic in this step says the missing requests
