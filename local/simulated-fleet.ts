@@ -165,10 +165,14 @@ export class SimulatedFleet {
     });
     const seed = this.options.seed ?? 1;
     const requests =
-      expected > 0 ? poisson.factory({ seed: seedOf(seed, version, minute, 'n') })(expected) : 0;
+      expected > 0
+        ? poisson.factory({ seed: seedOf(seed, version, this.minuteIndex(minute), 'n') })(expected)
+        : 0;
     const rate = expected > 0 ? Math.min(1, expectedErrors / expected) : 0;
     const errors =
-      requests > 0 ? binomial.factory({ seed: seedOf(seed, version, minute, 'e') })(requests, rate) : 0;
+      requests > 0
+        ? binomial.factory({ seed: seedOf(seed, version, this.minuteIndex(minute), 'e') })(requests, rate)
+        : 0;
     return { requests, errors, behaviour: this.behaviourOf(version, this.routeAt(minute + 30_000)) };
   }
 

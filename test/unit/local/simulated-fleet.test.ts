@@ -161,17 +161,17 @@ describe('SimulatedFleet stopped versions', () => {
 });
 
 describe('SimulatedFleet.reading (what GetMetricData answers for the baseline comparison)', () => {
-  const twoVersions = (faults: BehaviourFault[], seed?: number) => {
+  const twoVersions = (faults: BehaviourFault[], seed?: number, startedAt = T0) => {
     const f = new SimulatedFleet({
       stableVersion: STABLE,
       candidateVersion: CANDIDATE,
       requestsPerMinute: 6000,
       segmentShare: 0,
       faults,
-      startedAt: T0,
+      startedAt,
       ...(seed !== undefined ? { seed } : {}),
     });
-    f.route(T0, split(50));
+    f.route(startedAt, split(50));
     return f;
   };
   const window = [T0, at(600)] as const;
@@ -182,6 +182,19 @@ describe('SimulatedFleet.reading (what GetMetricData answers for the baseline co
     const c = twoVersions([], 8).reading(CANDIDATE, ...window, {}, {});
     expect(a).toEqual(b);
     expect([a.requests, a.errors]).not.toEqual([c.requests, c.errors]);
+  });
+
+  it('draws the same run for a seed whichever minute it starts in (a rehearsal run a minute later is the same)', () => {
+    const later = new Date(T0.getTime() + 7 * 60_000);
+    const a = twoVersions([], 7).reading(CANDIDATE, ...window, {}, {});
+    const b = twoVersions([], 7, later).reading(
+      CANDIDATE,
+      later,
+      new Date(later.getTime() + 600_000),
+      {},
+      {},
+    );
+    expect(b).toEqual(a);
   });
 
   it('draws around the expected counts: 3,000 requests a minute each, 0.2 % errors', () => {
