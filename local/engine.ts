@@ -361,6 +361,40 @@ function collectStates(states: States, tasks: Map<string, string>, waits: string
   }
 }
 
+/** A definition as the local engine runs it: validated, its tasks' limits taken out, its tasks and waits found. */
+interface PreparedMachine {
+  machine: StateMachine;
+  tasks: Map<string, string>;
+  waits: string[];
+  limits: Map<string, TaskLimits>;
+}
+
+/** Each definition's prepared machine, by its JSON: a process validates an ASL file once, not per execution. */
+const PREPARED = new Map<string, PreparedMachine>();
+
+/** How many definitions this process has validated (one per distinct definition, however many executions ran). */
+export function validatedDefinitions(): number {
+  return PREPARED.size;
+}
+
+function prepared(definition: StateMachineDefinition): PreparedMachine {
+  const key = JSON.stringify(definition);
+  const known = PREPARED.get(key);
+  if (known) return known;
+  const tasks = new Map<string, string>();
+  const waits: string[] = [];
+  collectStates(definition.States, tasks, waits);
+  const limits = new Map<string, TaskLimits>();
+  // Validation happens here, in the constructor; a run of the same machine does not repeat it.
+  const machine = new StateMachine(
+    { ...definition, States: forLocalEngine(definition.States, limits) },
+    { validationOptions: { checkArn: false } },
+  );
+  const entry = { machine, tasks, waits, limits };
+  PREPARED.set(key, entry);
+  return entry;
+}
+
 /**
  * Runs an ASL definition on aws-local-stepfunctions. Every `lambda:invoke` Task goes to `invoke`,
  * and its return value comes back in Lambda's result shape (`{ Payload, StatusCode }`) so that
@@ -376,14 +410,7 @@ export async function runExecution(
   /** Stops the execution as StopExecution does: it ends ABORTED and no Catch runs. */
   signal?: AbortSignal,
 ): Promise<ExecutionResult> {
-  const tasks = new Map<string, string>();
-  const waits: string[] = [];
-  collectStates(definition.States, tasks, waits);
-  const limits = new Map<string, TaskLimits>();
-  const machine = new StateMachine(
-    { ...definition, States: forLocalEngine(definition.States, limits) },
-    { validationOptions: { checkArn: false } },
-  );
+  const { machine, tasks, waits, limits } = prepared(definition);
   const run = async (stateName: string, resource: string, parameters: unknown, time: TaskTime) => {
     if (resource === START_EXECUTION_SYNC) {
       const { StateMachineArn, Name, Input } = parameters as {

@@ -1,17 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { type ControlConfig, loadControlConfig } from '../config.ts';
 import type { ControlDeps } from '../control/deps.ts';
 import { InvalidInputError } from '../domain/errors.ts';
 import type { StrategyName } from '../domain/strategy-names.ts';
 import { systemClock } from '../ports/clock.ts';
-import { awsProviderClients } from './aws-deps.ts';
+import { awsProviders, cloudwatch, dynamodb } from './aws-deps.ts';
 import { CloudWatchAlarmSource } from './cloudwatch/cloudwatch-alarms.ts';
 import { DynamoDbStore } from './dynamodb/dynamodb-store.ts';
 import { SfnExecutions } from './sfn/sfn-executions.ts';
-import { makeProviderFactory } from './traffic/providers.ts';
 
 /** The state machine of each strategy, from `STATE_MACHINE_ARNS`. */
 export function stateMachineArns(config: ControlConfig): Partial<Record<StrategyName, string>> {
@@ -25,16 +22,14 @@ export function stateMachineArns(config: ControlConfig): Partial<Record<Strategy
 /** Wires the AWS adapters of a control function (API, dispatch, reconcile) from the environment. */
 export function awsControlDeps(serviceName: string, env: NodeJS.ProcessEnv = process.env) {
   const config = loadControlConfig(env);
-  const dynamodb = new DynamoDBClient({});
-  const store = new DynamoDbStore(dynamodb, config.TABLE_NAME);
-  const cloudwatch = new CloudWatchClient({});
+  const store = new DynamoDbStore(dynamodb(), config.TABLE_NAME);
   const deps: ControlDeps = {
     store,
     executions: new SfnExecutions(new SFNClient({}), stateMachineArns(config)),
-    providers: makeProviderFactory({ store, clock: systemClock, aws: awsProviderClients() }),
-    alarms: new CloudWatchAlarmSource(cloudwatch),
+    providers: awsProviders(store),
+    alarms: new CloudWatchAlarmSource(cloudwatch()),
     clock: systemClock,
     logger: new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? serviceName }),
   };
-  return { deps, config, dynamodb, cloudwatch };
+  return { deps, config, dynamodb: dynamodb(), cloudwatch: cloudwatch() };
 }

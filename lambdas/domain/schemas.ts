@@ -276,8 +276,11 @@ export function validator<T>(
   /** Name fields from the root (`plan.steps[0].weight`) rather than within it (`steps[0].weight`). */
   options: { pathFromRoot?: boolean } = {},
 ): (value: unknown) => T {
-  const check: ValidateFunction = ajv.compile(schema);
+  // Compiled on first use, not at module load: a cold start pays only for the schemas it checks.
+  let compiled: ValidateFunction | undefined;
   return (value) => {
+    compiled ??= ajv.compile(schema);
+    const check = compiled;
     if (check(value)) return value as T;
     const error = check.errors?.[0];
     if (!error) throw new InvalidInputError(`${root} is invalid`);

@@ -1,5 +1,8 @@
-import { awsTaskDeps } from '../adapters/aws-deps.ts';
+import { awsStore } from '../adapters/aws-deps.ts';
 import { makeNextStepHandler } from '../handlers/next-step.ts';
+import { systemClock } from '../ports/clock.ts';
 
-/** Lambda entry: the next step task wired to DynamoDB, CloudWatch and the configured traffic provider. */
-export const handler = makeNextStepHandler(awsTaskDeps());
+const store = awsStore();
+
+/** Lambda entry: the next step task, wired to DynamoDB: the ports its handler takes, and no other SDK client. */
+export const handler = makeNextStepHandler({ store, clock: systemClock });

@@ -1,5 +1,13 @@
-import { awsTaskDeps } from '../adapters/aws-deps.ts';
+import { awsDeploymentAlarms, awsProviders, awsStore } from '../adapters/aws-deps.ts';
 import { makePrepareCandidateHandler } from '../handlers/prepare-candidate.ts';
+import { systemClock } from '../ports/clock.ts';
 
-/** Lambda entry: the prepare candidate task wired to DynamoDB, CloudWatch and the configured traffic provider. */
-export const handler = makePrepareCandidateHandler(awsTaskDeps());
+const store = awsStore();
+
+/** Lambda entry: the prepare candidate task, wired to DynamoDB, the deployment's own alarms and the traffic providers: the ports its handler takes, and no other SDK client. */
+export const handler = makePrepareCandidateHandler({
+  store,
+  clock: systemClock,
+  providers: awsProviders(store),
+  deploymentAlarms: awsDeploymentAlarms(),
+});

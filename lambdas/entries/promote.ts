@@ -1,5 +1,8 @@
-import { awsTaskDeps } from '../adapters/aws-deps.ts';
+import { awsProviders, awsStore } from '../adapters/aws-deps.ts';
 import { makePromoteHandler } from '../handlers/promote.ts';
+import { systemClock } from '../ports/clock.ts';
 
-/** Lambda entry: the promote task wired to DynamoDB, CloudWatch and the configured traffic provider. */
-export const handler = makePromoteHandler(awsTaskDeps());
+const store = awsStore();
+
+/** Lambda entry: the promote task, wired to DynamoDB and the traffic providers: the ports its handler takes, and no other SDK client. */
+export const handler = makePromoteHandler({ store, clock: systemClock, providers: awsProviders(store) });

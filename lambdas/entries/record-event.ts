@@ -1,5 +1,12 @@
-import { awsTaskDeps } from '../adapters/aws-deps.ts';
+import { awsDeploymentAlarms, awsStore } from '../adapters/aws-deps.ts';
 import { makeRecordEventHandler } from '../handlers/record-event.ts';
+import { systemClock } from '../ports/clock.ts';
 
-/** Lambda entry: the record event task wired to DynamoDB, CloudWatch and the configured traffic provider. */
-export const handler = makeRecordEventHandler(awsTaskDeps());
+const store = awsStore();
+
+/** Lambda entry: the record event task, wired to DynamoDB and the deployment's own alarms: the ports its handler takes, and no other SDK client. */
+export const handler = makeRecordEventHandler({
+  store,
+  clock: systemClock,
+  deploymentAlarms: awsDeploymentAlarms(),
+});

@@ -1,5 +1,8 @@
-import { awsTaskDeps } from '../adapters/aws-deps.ts';
+import { awsProviders, awsStore } from '../adapters/aws-deps.ts';
 import { makeRollBackHandler } from '../handlers/roll-back.ts';
+import { systemClock } from '../ports/clock.ts';
 
-/** Lambda entry: the roll back task wired to DynamoDB, CloudWatch and the configured traffic provider. */
-export const handler = makeRollBackHandler(awsTaskDeps());
+const store = awsStore();
+
+/** Lambda entry: the roll back task, wired to DynamoDB and the traffic providers: the ports its handler takes, and no other SDK client. */
+export const handler = makeRollBackHandler({ store, clock: systemClock, providers: awsProviders(store) });

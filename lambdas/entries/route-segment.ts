@@ -1,5 +1,8 @@
-import { awsTaskDeps } from '../adapters/aws-deps.ts';
+import { awsProviders, awsStore } from '../adapters/aws-deps.ts';
 import { makeRouteSegmentHandler } from '../handlers/route-segment.ts';
+import { systemClock } from '../ports/clock.ts';
 
-/** Lambda entry: the route segment task wired to DynamoDB, CloudWatch and the configured traffic provider. */
-export const handler = makeRouteSegmentHandler(awsTaskDeps());
+const store = awsStore();
+
+/** Lambda entry: the route segment task, wired to DynamoDB and the traffic providers: the ports its handler takes, and no other SDK client. */
+export const handler = makeRouteSegmentHandler({ store, clock: systemClock, providers: awsProviders(store) });

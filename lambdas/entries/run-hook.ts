@@ -1,5 +1,8 @@
-import { awsTaskDeps } from '../adapters/aws-deps.ts';
+import { awsHooks, awsStore } from '../adapters/aws-deps.ts';
 import { makeRunHookHandler } from '../handlers/run-hook.ts';
+import { systemClock } from '../ports/clock.ts';
 
-/** Lambda entry: the run hook task wired to DynamoDB, CloudWatch and the configured traffic provider. */
-export const handler = makeRunHookHandler(awsTaskDeps());
+const store = awsStore();
+
+/** Lambda entry: the run hook task, wired to DynamoDB and the hook runner: the ports its handler takes, and no other SDK client. */
+export const handler = makeRunHookHandler({ store, clock: systemClock, hooks: awsHooks() });

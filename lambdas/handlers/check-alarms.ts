@@ -24,7 +24,7 @@ import { parseTaskState } from './state.ts';
  * said nothing of per-version metrics (Prepare candidate asks it).
  */
 async function compare(
-  deps: TaskDeps,
+  deps: Pick<TaskDeps, 'alarms' | 'clock' | 'metrics' | 'store'>,
   state: TaskState,
   now: Date,
 ): Promise<{ judgment: Judgment; analysis: NonNullable<Progress['analysis']> } | undefined> {
@@ -66,7 +66,10 @@ async function compare(
  * straight from the Bake, so a pause is moved past first; a step after it that is not a check is
  * returned for Which step? to route.
  */
-export function makeCheckAlarmsHandler(deps: TaskDeps, logger?: Logger) {
+export function makeCheckAlarmsHandler(
+  deps: Pick<TaskDeps, 'alarms' | 'clock' | 'metrics' | 'store'>,
+  logger?: Logger,
+) {
   return taskHandler(
     { name: 'check-alarms', parse: parseTaskState, logger },
     async (input): Promise<TaskState> => {

@@ -25,7 +25,10 @@ function recordRing(state: TaskState): TaskState['progress'] {
  * timed out_) with `States.Timeout` in `$.error`: the gate was skipped without a decision, which
  * the trail must say (with its reason), and the summary must stop showing it as pending.
  */
-async function recordApprovalTimeout(deps: TaskDeps, state: TaskState): Promise<void> {
+async function recordApprovalTimeout(
+  deps: Pick<TaskDeps, 'clock' | 'store'>,
+  state: TaskState,
+): Promise<void> {
   const { deployment, progress, error } = state;
   const step = progress.step;
   if (error?.Error !== 'States.Timeout' || step?.kind !== 'approval') return;
@@ -98,7 +101,7 @@ function holdFor(state: TaskState): Step | undefined {
  * still settling (`progress.settling`) keeps the cursor where it is. An approval that timed out
  * and continues is recorded first (ApprovalTimedOut).
  */
-export function makeNextStepHandler(deps: TaskDeps, logger?: Logger) {
+export function makeNextStepHandler(deps: Pick<TaskDeps, 'clock' | 'store'>, logger?: Logger) {
   return taskHandler({ name: 'next-step', parse: parseTaskState, logger }, (state) =>
     nextStepOf(deps, state),
   );
@@ -109,7 +112,10 @@ export function makeNextStepHandler(deps: TaskDeps, logger?: Logger) {
  * traffic, Check alarms: the step loop's two invocations, docs/adr/0005). `ran` and `checked`,
  * which those tasks leave for whoever reads the execution, are done with here like the rest.
  */
-export async function nextStepOf(deps: TaskDeps, state: TaskState): Promise<TaskState> {
+export async function nextStepOf(
+  deps: Pick<TaskDeps, 'clock' | 'store'>,
+  state: TaskState,
+): Promise<TaskState> {
   // What the last step left behind (a verdict, a hook result, an approval, a timeout that was let through) is done with.
   const {
     check: _check,

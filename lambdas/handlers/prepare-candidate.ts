@@ -19,7 +19,10 @@ export { DEFAULT_READY_TIMEOUT_SECONDS, READY_POLL_SECONDS };
  * machine waits until `progress.checkAt` and asks again, until the provider config's
  * `readyTimeoutSeconds` (default 900) runs out, which rolls back.
  */
-export function makePrepareCandidateHandler(deps: TaskDeps, logger?: Logger) {
+export function makePrepareCandidateHandler(
+  deps: Pick<TaskDeps, 'clock' | 'deploymentAlarms' | 'providers' | 'store'>,
+  logger?: Logger,
+) {
   return taskHandler(
     { name: 'prepare-candidate', parse: parseTaskState, logger },
     async (state): Promise<TaskState> => {

@@ -14,7 +14,7 @@ import { parseTaskState } from './state.ts';
  * _Wait for promotion to settle_ until `rolloutTimeoutSeconds`, and nothing is recorded until
  * the candidate holds all traffic.
  */
-export function makePromoteHandler(deps: TaskDeps, logger?: Logger) {
+export function makePromoteHandler(deps: Pick<TaskDeps, 'clock' | 'providers' | 'store'>, logger?: Logger) {
   return taskHandler(
     { name: 'promote', parse: parseTaskState, logger },
     async (state): Promise<TaskState> => {

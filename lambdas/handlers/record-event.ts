@@ -20,7 +20,10 @@ const parse = validator<{ type: ClosingEvent; state: TaskState }>(recordEventSch
  * Record event: close the deployment with its final event. The audit trail gets exactly one
  * closing event (keyed `closed`), the summary its status and end time, and the lock is released.
  */
-export function makeRecordEventHandler(deps: TaskDeps, logger?: Logger) {
+export function makeRecordEventHandler(
+  deps: Pick<TaskDeps, 'clock' | 'deploymentAlarms' | 'store'>,
+  logger?: Logger,
+) {
   return taskHandler({ name: 'record-event', parse, logger }, async ({ type, state }): Promise<TaskState> => {
     const { deployment } = state;
     const status = STATUS[type];

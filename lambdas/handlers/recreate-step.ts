@@ -10,7 +10,10 @@ import { parseTaskState } from './state.ts';
  * Recreate: stop the stable version (downtime begins), or start the candidate with all traffic
  * (downtime ends, and how long it lasted goes to the audit trail and the summary).
  */
-export function makeRecreateStepHandler(deps: TaskDeps, logger?: Logger) {
+export function makeRecreateStepHandler(
+  deps: Pick<TaskDeps, 'clock' | 'providers' | 'store'>,
+  logger?: Logger,
+) {
   return taskHandler(
     { name: 'recreate-step', parse: parseTaskState, logger },
     async (state): Promise<TaskState> => {

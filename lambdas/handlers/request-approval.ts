@@ -21,7 +21,7 @@ const parse = validator<{ state: TaskState; taskToken: string }>(
  * on the deployment summary) and returns. The execution waits until someone calls
  * SendTaskSuccess with `{ "approved": true | false, "by": ... }` or the step's timeout passes.
  */
-export function makeRequestApprovalHandler(deps: TaskDeps, logger?: Logger) {
+export function makeRequestApprovalHandler(deps: Pick<TaskDeps, 'clock' | 'store'>, logger?: Logger) {
   return taskHandler({ name: 'request-approval', parse, logger }, async ({ state, taskToken }) => {
     const { deployment, progress } = state;
     const step = progress.step;

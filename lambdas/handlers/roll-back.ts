@@ -88,7 +88,10 @@ export function rollbackTiming(
  * A bake that an alarm ended (`Stepwise.AlarmFired`) ran no check: its verdict goes in the trail
  * here, as a check's would (once: the key is the step's), with the alarm, when and why.
  */
-async function recordAlarmVerdict(deps: TaskDeps, state: TaskState): Promise<void> {
+async function recordAlarmVerdict(
+  deps: Pick<TaskDeps, 'clock' | 'providers' | 'store'>,
+  state: TaskState,
+): Promise<void> {
   const { deployment, progress, error } = state;
   if (error?.Error !== ALARM_FIRED_ERROR) return;
   const cause = error.Cause ?? 'an alarm went into ALARM';
@@ -115,7 +118,7 @@ async function recordAlarmVerdict(deps: TaskDeps, state: TaskState): Promise<voi
  * round _Wait for rollback to settle_ until `rolloutTimeoutSeconds`, then _Rollback failed_ leaves
  * the rest to the reconciler.
  */
-export function makeRollBackHandler(deps: TaskDeps, logger?: Logger) {
+export function makeRollBackHandler(deps: Pick<TaskDeps, 'clock' | 'providers' | 'store'>, logger?: Logger) {
   return taskHandler(
     { name: 'roll-back', parse: parseTaskState, logger },
     async (state): Promise<TaskState> => {

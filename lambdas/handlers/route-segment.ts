@@ -7,7 +7,10 @@ import { type TaskDeps, targetOf } from './deps.ts';
 import { parseTaskState } from './state.ts';
 
 /** Route segment: only requests that match the header or cookie rule reach the candidate. */
-export function makeRouteSegmentHandler(deps: TaskDeps, logger?: Logger) {
+export function makeRouteSegmentHandler(
+  deps: Pick<TaskDeps, 'clock' | 'providers' | 'store'>,
+  logger?: Logger,
+) {
   return taskHandler(
     { name: 'route-segment', parse: parseTaskState, logger },
     async (state): Promise<TaskState> => {

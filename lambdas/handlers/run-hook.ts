@@ -10,7 +10,7 @@ import { parseTaskState } from './state.ts';
  * Run hook: one attempt of the current hook step. The state machine loops back through a Wait
  * (until `progress.checkAt`) while `hook.retriesLeft` allows, and rolls back when it does not.
  */
-export function makeRunHookHandler(deps: TaskDeps, logger?: Logger) {
+export function makeRunHookHandler(deps: Pick<TaskDeps, 'clock' | 'hooks' | 'store'>, logger?: Logger) {
   return taskHandler(
     { name: 'run-hook', parse: parseTaskState, logger },
     async (state): Promise<TaskState> => {

@@ -15,7 +15,10 @@ import { parseTaskState } from './state.ts';
  * the input alone, so a retry writes nothing new. A shift the provider has not finished keeps the
  * cursor where it is (`progress.settling`).
  */
-export function makeShiftTrafficHandler(deps: TaskDeps, logger?: Logger) {
+export function makeShiftTrafficHandler(
+  deps: Pick<TaskDeps, 'clock' | 'providers' | 'store'>,
+  logger?: Logger,
+) {
   return taskHandler(
     { name: 'shift-traffic', parse: parseTaskState, logger },
     async (state): Promise<TaskState> => {

@@ -40,7 +40,10 @@ const parse = validator<DeploymentRequest>(deploymentRequestSchema, 'deployment'
  * config into the execution, take the service lock, create the summary and open the audit
  * trail. Re-running it for the same deployment id changes nothing.
  */
-export function makeStartDeploymentHandler(deps: TaskDeps, logger?: Logger) {
+export function makeStartDeploymentHandler(
+  deps: Pick<TaskDeps, 'alarms' | 'clock' | 'providers' | 'store'>,
+  logger?: Logger,
+) {
   return taskHandler({ name: 'start-deployment', parse, logger }, async (request): Promise<TaskState> => {
     const config = await deps.store.getServiceConfig(request.service);
     if (!config) throw new ServiceNotFoundError(`service ${request.service} is not registered`);

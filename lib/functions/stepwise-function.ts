@@ -11,6 +11,7 @@ import { DEPLOYMENT_ALARM_PREFIX } from '../../lambdas/domain/judge/comparison-a
 import type { DynamoDbAction } from '../../lambdas/tasks.ts';
 import { acknowledgeWildcards, type WildcardResource } from '../nag-findings.ts';
 import { ENTRIES_DIR, PROJECT_ROOT } from '../project-paths.ts';
+import { LAMBDA_BUNDLE } from './bundle.ts';
 
 export type FunctionLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -179,15 +180,14 @@ export class StepwiseFunction extends Construct {
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
+        target: LAMBDA_BUNDLE.target,
+        mainFields: [...LAMBDA_BUNDLE.mainFields],
         minify: true,
         sourceMap: true,
         // The SDK version the tests ran against, not whichever one the runtime ships this month.
         bundleAwsSDK: true,
-        // CommonJS dependencies bundled into ESM still call require().
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        externalModules: [...LAMBDA_BUNDLE.external],
+        banner: LAMBDA_BUNDLE.banner,
       },
     });
 

@@ -7,6 +7,7 @@ import {
   type LocalInvoker,
   runExecution,
   TaskTime,
+  validatedDefinitions,
 } from '../../../local/engine.ts';
 import { taskLambdaContext } from '../../../local/runtime.ts';
 
@@ -196,5 +197,23 @@ describe('ExecutionNames', () => {
     names.claim('canary', 'd-1', '{}', () => 'canary run');
     names.close('canary', 'd-1');
     expect(names.claim('linear', 'd-1', '{}', () => 'linear run').started).toBe(true);
+  });
+});
+
+describe('A definition run many times', () => {
+  it('is validated once per process, and every run of it still runs', async () => {
+    const machine = definition({ Work: task({ Comment: 'validated once' }) });
+    const before = validatedDefinitions();
+    const runs = await Promise.all(
+      Array.from({ length: 3 }, () => runExecution(machine, { payload: {} }, taking(0))),
+    );
+    expect(runs.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    expect(validatedDefinitions()).toBe(before + 1);
+  });
+
+  it('is still refused when invalid, each time it is run', async () => {
+    const broken = definition({ Work: task({ Next: 'Nowhere', End: undefined }) });
+    await expect(runExecution(broken, {}, taking(0))).rejects.toThrow(/invalid/);
+    await expect(runExecution(broken, {}, taking(0))).rejects.toThrow(/invalid/);
   });
 });
