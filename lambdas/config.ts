@@ -1,3 +1,4 @@
+import * as compiled from './domain/compiled-schemas.js';
 import { validator } from './domain/schemas.ts';
 
 /** What every Lambda reads from its environment, once, at cold start. */
@@ -5,7 +6,7 @@ export interface RuntimeConfig {
   TABLE_NAME: string;
 }
 
-const configSchema = {
+export const configSchema = {
   type: 'object',
   required: ['TABLE_NAME'],
   properties: {
@@ -13,7 +14,7 @@ const configSchema = {
   },
 } as const;
 
-const check = validator<RuntimeConfig>(configSchema, 'environment');
+const check = validator<RuntimeConfig>(compiled.runtimeConfig, 'environment');
 
 /** Throws an error that names the missing or bad variable, e.g. `TABLE_NAME is required`. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
@@ -28,7 +29,7 @@ export interface ControlConfig extends RuntimeConfig {
   REGISTRY_HOST?: string;
 }
 
-const controlSchema = {
+export const controlSchema = {
   type: 'object',
   required: ['TABLE_NAME', 'STATE_MACHINE_ARNS'],
   properties: {
@@ -38,7 +39,7 @@ const controlSchema = {
   },
 } as const;
 
-const checkControl = validator<ControlConfig>(controlSchema, 'environment');
+const checkControl = validator<ControlConfig>(compiled.controlConfig, 'environment');
 
 export function loadControlConfig(env: NodeJS.ProcessEnv = process.env): ControlConfig {
   return checkControl({ ...env });

@@ -1,6 +1,8 @@
+import * as compiled from '../domain/compiled-schemas.js';
 import { InvalidInputError } from '../domain/errors.ts';
 import { checkCandidate } from '../domain/requests.ts';
 import {
+  type CompiledSchema,
   deploymentRequestSchema,
   refuseHiddenText,
   SERVICE_NAME_PATTERN,
@@ -29,7 +31,7 @@ export interface CreateDeploymentBody {
   gate?: ApprovalGate;
 }
 
-const createDeploymentSchema = {
+export const createDeploymentSchema = {
   type: 'object',
   required: ['service'],
   additionalProperties: false,
@@ -51,7 +53,7 @@ export interface ApproveBody {
   reason?: string;
 }
 
-const approveSchema = {
+export const approveSchema = {
   type: 'object',
   additionalProperties: false,
   properties: { approved: { type: 'boolean' }, reason },
@@ -61,21 +63,21 @@ export interface ReasonBody {
   reason?: string;
 }
 
-const reasonSchema = { type: 'object', additionalProperties: false, properties: { reason } } as const;
+export const reasonSchema = { type: 'object', additionalProperties: false, properties: { reason } } as const;
 
 export interface RollbackBody {
   version?: string;
   reason?: string;
 }
 
-const rollbackSchema = {
+export const rollbackSchema = {
   type: 'object',
   additionalProperties: false,
   properties: { version, reason },
 } as const;
 
 /** Body validation answers 400 and names the field: the request is malformed, nothing was read or written. */
-function bodyValidator<T>(schema: object): (body: unknown) => T {
+function bodyValidator<T>(schema: CompiledSchema): (body: unknown) => T {
   const check = validator<T>(schema, 'body', { pathFromRoot: true });
   return (body) => {
     try {
@@ -90,7 +92,7 @@ function bodyValidator<T>(schema: object): (body: unknown) => T {
   };
 }
 
-const checkCreateDeployment = bodyValidator<CreateDeploymentBody>(createDeploymentSchema);
+const checkCreateDeployment = bodyValidator<CreateDeploymentBody>(compiled.createDeploymentBody);
 
 /** A version in a body: an image reference or an S3 .zip, never the simulated baseline (checkCandidate). */
 function checkVersion(value: string | undefined, field: string): void {
@@ -111,9 +113,9 @@ export function parseCreateDeployment(body: unknown): CreateDeploymentBody {
   checkVersion(parsed.image, 'body.image');
   return parsed;
 }
-export const parseApprove = bodyValidator<ApproveBody>(approveSchema);
-export const parseReason = bodyValidator<ReasonBody>(reasonSchema);
-const checkRollback = bodyValidator<RollbackBody>(rollbackSchema);
+export const parseApprove = bodyValidator<ApproveBody>(compiled.approveBody);
+export const parseReason = bodyValidator<ReasonBody>(compiled.reasonBody);
+const checkRollback = bodyValidator<RollbackBody>(compiled.rollbackBody);
 export function parseRollback(body: unknown): RollbackBody {
   const parsed = checkRollback(body);
   checkVersion(parsed.version, 'body.version');

@@ -1,4 +1,5 @@
 import { PROVIDER_LIMITS } from '../adapters/traffic/providers.ts';
+import * as compiled from '../domain/compiled-schemas.js';
 import { InvalidInputError, LockHeldError, TransientError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { checkHookHosts } from '../domain/hooks.ts';
@@ -11,7 +12,7 @@ import {
   requireService,
   resolveRings,
 } from '../domain/requests.ts';
-import { deploymentRequestSchema, validator } from '../domain/schemas.ts';
+import { validator } from '../domain/schemas.ts';
 import { hooksOf, type Step } from '../domain/steps.ts';
 import { expandPlan } from '../domain/strategies.ts';
 import type { StrategyName } from '../domain/strategy-names.ts';
@@ -35,7 +36,7 @@ import type { ControlDeps } from './deps.ts';
 const START_LOCK_SECONDS = 900;
 
 /** Start deployment's own check of its input, run before the request is recorded. */
-const checkExecutionInput = validator<DeploymentRequest>(deploymentRequestSchema, 'deployment');
+const checkExecutionInput = validator<DeploymentRequest>(compiled.deploymentRequest, 'deployment');
 
 /** A deployment someone asked for: by image push (dispatch), the API or the CLI. */
 export interface SubmitRequest {

@@ -1,3 +1,4 @@
+import * as compiled from './compiled-schemas.js';
 import { InvalidInputError } from './errors.ts';
 import { checkHookHosts } from './hooks.ts';
 import { type AnalysisInput, analysisSchema, resolveAnalysis } from './judge/criteria.ts';
@@ -66,7 +67,7 @@ export function defineConfig(config: RegistryFile): RegistryFile {
 export const ALLOWED_HOST_PATTERN =
   '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(:[0-9]{1,5})?$';
 
-const registrySchema = {
+export const registrySchema = {
   type: 'object',
   required: ['services'],
   additionalProperties: false,
@@ -117,7 +118,7 @@ const registrySchema = {
   },
 } as const;
 
-const checkShape = validator<RegistryFile>(registrySchema, 'config', { pathFromRoot: true });
+const checkShape = validator<RegistryFile>(compiled.registry, 'config', { pathFromRoot: true });
 
 /** Checks one provider's resource identifiers; throws naming the field (`providerConfig.cluster`). */
 export type ProviderConfigCheck = (config: Record<string, unknown>) => void;

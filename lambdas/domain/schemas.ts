@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { InvalidInputError } from './errors.ts';
 import { STRATEGIES } from './strategy-names.ts';
 
@@ -226,6 +226,14 @@ export const recordEventSchema = {
   },
 } as const;
 
+/** What Request approval is called with: the state and the task token to answer. */
+export const approvalRequestSchema = {
+  type: 'object',
+  required: ['state', 'taskToken'],
+  additionalProperties: false,
+  properties: { state: taskStateSchema, taskToken: { type: 'string', minLength: 1 } },
+} as const;
+
 export const serviceConfigSchema = {
   type: 'object',
   required: ['service', 'environment', 'provider', 'alarms', 'insufficientData', 'strategy', 'plan'],
@@ -244,8 +252,11 @@ export const serviceConfigSchema = {
   },
 } as const;
 
-// verbose: errors carry the refused value, so messages can show it.
-const ajv = new Ajv({ allErrors: false, strict: true, verbose: true });
+/**
+ * A schema's validator as ajv compiles it (`npm run schemas` writes them all to
+ * compiled-schemas.ts): true, or false with the first error in `errors`, carrying the refused value.
+ */
+export type CompiledSchema = ((value: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
 /** `/artifact/image` → `artifact.image`; `/plan/steps/2/weight` → `plan.steps[2].weight`. */
 function fieldOf(error: ErrorObject, root: string): string {
@@ -269,18 +280,14 @@ function describe(error: ErrorObject): string {
   }
 }
 
-/** Compiles a schema once; the returned function throws InvalidInputError naming the bad field. */
+/** A validator that throws InvalidInputError naming the bad field, from a schema's compiled check. */
 export function validator<T>(
-  schema: object,
+  check: CompiledSchema,
   root: string,
   /** Name fields from the root (`plan.steps[0].weight`) rather than within it (`steps[0].weight`). */
   options: { pathFromRoot?: boolean } = {},
 ): (value: unknown) => T {
-  // Compiled on first use, not at module load: a cold start pays only for the schemas it checks.
-  let compiled: ValidateFunction | undefined;
   return (value) => {
-    compiled ??= ajv.compile(schema);
-    const check = compiled;
     if (check(value)) return value as T;
     const error = check.errors?.[0];
     if (!error) throw new InvalidInputError(`${root} is invalid`);

@@ -1,8 +1,9 @@
 import { HOOK_FUNCTION_PREFIX } from '../tasks.ts';
+import * as compiled from './compiled-schemas.js';
 import { InvalidInputError } from './errors.ts';
 import type { Hook, HookPhase } from './hooks.ts';
 import { DEFAULT_BAKE_SECONDS, DEFAULT_WEIGHTS, MAX_BAKE_SECONDS } from './plan.ts';
-import { validator } from './schemas.ts';
+import { type CompiledSchema, validator } from './schemas.ts';
 import { isTrafficStep, type SegmentMatch, type Step } from './steps.ts';
 
 import { STRATEGIES, type StrategyName } from './strategy-names.ts';
@@ -164,10 +165,27 @@ export const PLAN_SCHEMAS: Record<StrategyName, object> = {
   ),
 };
 
+/** The export of a strategy's compiled plan validator in compiled-schemas.ts: `canaryPlan`, `allAtOncePlan`. */
+export function planValidatorName(strategy: StrategyName): string {
+  return `${strategy.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())}Plan`;
+}
+
+/** Each strategy's compiled plan schema, named statically so that a bundle keeps only these validators. */
+const COMPILED_PLANS: Record<StrategyName, CompiledSchema> = {
+  canary: compiled.canaryPlan,
+  linear: compiled.linearPlan,
+  'all-at-once': compiled.allAtOncePlan,
+  'blue-green': compiled.blueGreenPlan,
+  rolling: compiled.rollingPlan,
+  recreate: compiled.recreatePlan,
+  'ab-segment': compiled.abSegmentPlan,
+  ring: compiled.ringPlan,
+};
+
 const planValidators = Object.fromEntries(
   STRATEGIES.map((s) => [
     s,
-    validator<Record<string, unknown>>(PLAN_SCHEMAS[s], 'plan', { pathFromRoot: true }),
+    validator<Record<string, unknown>>(COMPILED_PLANS[s], 'plan', { pathFromRoot: true }),
   ]),
 ) as Record<StrategyName, (v: unknown) => Record<string, unknown>>;
 

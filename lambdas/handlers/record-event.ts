@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import * as compiled from '../domain/compiled-schemas.js';
 import { auditEvent } from '../domain/events.ts';
-import { recordEventSchema, validator } from '../domain/schemas.ts';
+import { validator } from '../domain/schemas.ts';
 import type { DeploymentStatus, TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import type { TaskDeps } from './deps.ts';
@@ -14,7 +15,7 @@ const STATUS: Record<ClosingEvent, DeploymentStatus> = {
   DeploymentFailed: 'FAILED',
 };
 
-const parse = validator<{ type: ClosingEvent; state: TaskState }>(recordEventSchema, 'input');
+const parse = validator<{ type: ClosingEvent; state: TaskState }>(compiled.recordEvent, 'input');
 
 /**
  * Record event: close the deployment with its final event. The audit trail gets exactly one

@@ -1,20 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import * as compiled from '../domain/compiled-schemas.js';
 import { InvalidInputError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
-import { taskStateSchema, validator } from '../domain/schemas.ts';
+import { validator } from '../domain/schemas.ts';
 import type { TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import type { TaskDeps } from './deps.ts';
 
-const parse = validator<{ state: TaskState; taskToken: string }>(
-  {
-    type: 'object',
-    required: ['state', 'taskToken'],
-    additionalProperties: false,
-    properties: { state: taskStateSchema, taskToken: { type: 'string', minLength: 1 } },
-  },
-  'input',
-);
+const parse = validator<{ state: TaskState; taskToken: string }>(compiled.approvalRequest, 'input');
 
 /**
  * Request approval: called with `.waitForTaskToken`; it records who may answer (the task token

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { PROVIDER_LIMITS } from '../adapters/traffic/providers.ts';
 import { extendBakes } from '../domain/bakes.ts';
+import * as compiled from '../domain/compiled-schemas.js';
 import { InvalidInputError, ServiceNotFoundError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { checkHookHosts, redactHookUrls } from '../domain/hooks.ts';
@@ -14,16 +15,10 @@ import {
   chooseStrategy,
   resolveRings,
 } from '../domain/requests.ts';
-import { deploymentRequestSchema, validator } from '../domain/schemas.ts';
+import { validator } from '../domain/schemas.ts';
 import type { Step } from '../domain/steps.ts';
 import { hooksOf, isTrafficStep } from '../domain/steps.ts';
-import {
-  expandPlan,
-  isStrategy,
-  promotesCandidate,
-  ringOnFailure,
-  type StrategyName,
-} from '../domain/strategies.ts';
+import { expandPlan, promotesCandidate, ringOnFailure } from '../domain/strategies.ts';
 import type { Deployment, DeploymentRequest, Plan, TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import type { TaskDeps } from './deps.ts';
@@ -33,7 +28,7 @@ export { BASELINE_VERSION };
 /** The lock outlives the plan's worst case by this much, so a crashed run cannot block the service forever. */
 const LOCK_MARGIN_SECONDS = 3600;
 
-const parse = validator<DeploymentRequest>(deploymentRequestSchema, 'deployment');
+const parse = validator<DeploymentRequest>(compiled.deploymentRequest, 'deployment');
 
 /**
  * Start deployment: validate the request, expand the strategy's plan, snapshot the service's

@@ -1,7 +1,8 @@
-import { taskStateSchema, validator } from '../domain/schemas.ts';
+import * as compiled from '../domain/compiled-schemas.js';
+import { validator } from '../domain/schemas.ts';
 import type { TaskState } from '../domain/types.ts';
 
-const parse = validator<TaskState>(taskStateSchema, 'state');
+const parse = validator<TaskState>(compiled.taskState, 'state');
 
 /**
  * Parses the state data that every task after Start receives. What an earlier task said it ran

@@ -1,20 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import * as compiled from '../../../lambdas/domain/compiled-schemas.js';
 import { InvalidInputError } from '../../../lambdas/domain/errors.ts';
-import {
-  checkArtifactName,
-  deploymentRequestSchema,
-  recordEventSchema,
-  serviceConfigSchema,
-  shown,
-  validator,
-} from '../../../lambdas/domain/schemas.ts';
+import { checkArtifactName, shown, validator } from '../../../lambdas/domain/schemas.ts';
 import { STRATEGIES } from '../../../lambdas/domain/strategy-names.ts';
 import type { DeploymentRequest, ServiceConfig } from '../../../lambdas/domain/types.ts';
 import { parseTaskState } from '../../../lambdas/handlers/state.ts';
 import { canaryPlan, deploymentRequest, serviceConfig } from '../fixtures.ts';
 
-const parseRequest = validator<DeploymentRequest>(deploymentRequestSchema, 'deployment');
-const parseConfig = validator<ServiceConfig>(serviceConfigSchema, 'service');
+const parseRequest = validator<DeploymentRequest>(compiled.deploymentRequest, 'deployment');
+const parseConfig = validator<ServiceConfig>(compiled.serviceConfig, 'service');
 
 function messageOf(run: () => unknown): string {
   try {
@@ -248,7 +242,7 @@ describe('the task state parser', () => {
 
 describe('the record-event validator', () => {
   it('names an unknown closing event type', () => {
-    const parse = validator(recordEventSchema, 'input');
+    const parse = validator(compiled.recordEvent, 'input');
     expect(messageOf(() => parse({ type: 'DeploymentPaused', state: {} }))).toMatch(
       /^type must be one of DeploymentSucceeded, DeploymentRolledBack, DeploymentFailed/,
     );

@@ -1,3 +1,4 @@
+import * as compiled from '../../../domain/compiled-schemas.js';
 import { validator } from '../../../domain/schemas.ts';
 
 /** The `providerConfig` of a service whose traffic provider is `appconfig-flag`. */
@@ -48,7 +49,7 @@ export const appConfigFlagConfigSchema = {
   },
 } as const;
 
-const check = validator<AppConfigFlagConfig>(appConfigFlagConfigSchema, 'providerConfig', {
+const check = validator<AppConfigFlagConfig>(compiled.appConfigFlagConfig, 'providerConfig', {
   pathFromRoot: true,
 });
 

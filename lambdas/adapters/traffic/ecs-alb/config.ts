@@ -1,3 +1,4 @@
+import * as compiled from '../../../domain/compiled-schemas.js';
 import { InvalidInputError } from '../../../domain/errors.ts';
 import { validator } from '../../../domain/schemas.ts';
 import { ROLE_ARN_PATTERN } from '../ecs-services.ts';
@@ -81,7 +82,7 @@ export interface EcsAlbConfig {
   executionRoleArn?: string;
 }
 
-const checkShape = validator<EcsAlbConfig>(ecsAlbConfigSchema, 'providerConfig', { pathFromRoot: true });
+const checkShape = validator<EcsAlbConfig>(compiled.ecsAlbConfig, 'providerConfig', { pathFromRoot: true });
 
 /** Validates an `ecs-alb` providerConfig; throws InvalidInputError naming the field (`providerConfig.cluster`). */
 export function parseEcsAlbConfig(value: unknown): EcsAlbConfig {

@@ -1,3 +1,4 @@
+import * as compiled from '../../../domain/compiled-schemas.js';
 import { InvalidInputError } from '../../../domain/errors.ts';
 import { validator } from '../../../domain/schemas.ts';
 import { ROLE_ARN_PATTERN } from '../ecs-services.ts';
@@ -47,7 +48,9 @@ export const ecsRollingConfigSchema = {
   },
 } as const;
 
-const check = validator<EcsRollingConfig>(ecsRollingConfigSchema, 'providerConfig', { pathFromRoot: true });
+const check = validator<EcsRollingConfig>(compiled.ecsRollingConfig, 'providerConfig', {
+  pathFromRoot: true,
+});
 
 /** Validates an `ecs-rolling` providerConfig; errors name the field (`providerConfig.cluster is required`). */
 export function parseEcsRollingConfig(value: unknown): EcsRollingConfig {

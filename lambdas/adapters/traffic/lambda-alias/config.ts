@@ -1,3 +1,4 @@
+import * as compiled from '../../../domain/compiled-schemas.js';
 import { validator } from '../../../domain/schemas.ts';
 
 /** What the lambda-alias provider needs to know: the function, the alias its callers invoke. */
@@ -32,7 +33,7 @@ export const lambdaAliasConfigSchema = {
   },
 } as const;
 
-const check = validator<LambdaAliasConfig>(lambdaAliasConfigSchema, 'providerConfig', {
+const check = validator<LambdaAliasConfig>(compiled.lambdaAliasConfig, 'providerConfig', {
   pathFromRoot: true,
 });
 
