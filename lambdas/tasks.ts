@@ -80,7 +80,8 @@ export const TASKS: TaskDefinition[] = [
     placeholder: 'CheckAlarmsFunctionArn',
     entry: 'check-alarms.ts',
     // GetItem: moving on to the next step reads the summary for a promote-now or abort, as Next step does.
-    dynamodb: ['GetItem', 'PutItem', 'Query'],
+    // UpdateItem: the summary keeps the verdict (lastVerdict), so that showing a deployment reads no trail.
+    dynamodb: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
     // GetMetricData: the baseline comparison reads both versions' metrics (where Prepare candidate said they are).
     cloudwatch: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory', 'cloudwatch:GetMetricData'],
   },

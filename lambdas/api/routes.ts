@@ -220,15 +220,14 @@ const readAudit: RouteHandler = async (deps, req) => {
 
 const listServices: RouteHandler = async (deps) => {
   const configs = await deps.store.listServiceConfigs();
-  const services = await Promise.all(
-    configs.map(async (config) => ({
-      name: config.service,
-      environment: config.environment,
-      strategy: config.strategy,
-      provider: config.provider,
-      liveVersion: (await deps.store.getServiceStatus(config.service))?.liveVersion ?? null,
-    })),
-  );
+  const statuses = await deps.store.getServiceStatuses(configs.map((c) => c.service));
+  const services = configs.map((config) => ({
+    name: config.service,
+    environment: config.environment,
+    strategy: config.strategy,
+    provider: config.provider,
+    liveVersion: statuses.get(config.service)?.liveVersion ?? null,
+  }));
   return json(200, { services: services.sort((a, b) => a.name.localeCompare(b.name)) });
 };
 

@@ -6,8 +6,9 @@ import {
 } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { defaultStrategyPlan } from '../domain/strategies.ts';
-import type { AuditEvent, DeploymentSummary, Trigger } from '../domain/types.ts';
+import type { AuditEvent, DeploymentSummary, LastVerdict, Trigger } from '../domain/types.ts';
 import { ENDED_STATUSES } from '../domain/types.ts';
+import { lastVerdictOf } from '../domain/verdict.ts';
 import { BASELINE_VERSION } from '../handlers/start-deployment.ts';
 import type { ControlDeps } from './deps.ts';
 import { closeUnstarted, type Submitted, submitDeployment } from './launcher.ts';
@@ -30,15 +31,7 @@ export interface DeploymentView {
   currentStep: number;
   stepCount: number;
   /** The last health check's verdict, with the alarms it read. */
-  lastVerdict?: {
-    healthy: boolean;
-    at: string;
-    step?: number;
-    alarms?: unknown;
-    reasons?: unknown;
-    /** The baseline comparison's verdict and its evidence per criterion, when the service has one. */
-    analysis?: unknown;
-  };
+  lastVerdict?: LastVerdict;
   /** Why it ended (or, while queued, what it waits for). */
   reason?: string;
   requestReason?: string;
@@ -77,8 +70,14 @@ export async function getDeployment(deps: ControlDeps, deploymentId: string): Pr
 
 /** The view of a deployment, with its last verdict from the audit trail. */
 export async function viewDeployment(deps: ControlDeps, summary: DeploymentSummary): Promise<DeploymentView> {
-  const trail: AuditEvent[] = await deps.store.listAuditEvents(summary.deploymentId);
-  const check = trail.findLast((e) => e.type === 'HealthChecked');
+  // The summary keeps the last verdict; one recorded before it did is found in its trail.
+  const verdict =
+    summary.lastVerdict ??
+    (await (async () => {
+      const trail: AuditEvent[] = await deps.store.listAuditEvents(summary.deploymentId);
+      const check = trail.findLast((e) => e.type === 'HealthChecked');
+      return check ? lastVerdictOf(check) : undefined;
+    })());
   const lock = summary.status === 'QUEUED' ? await deps.store.getLock(summary.service) : undefined;
   const behind = lock && lock.holder !== summary.deploymentId ? lock.holder : undefined;
   const pending = summary.pendingApproval;
@@ -95,18 +94,7 @@ export async function viewDeployment(deps: ControlDeps, summary: DeploymentSumma
     weights: summary.weights,
     currentStep: summary.currentStep,
     stepCount: summary.stepCount,
-    ...(check
-      ? {
-          lastVerdict: {
-            healthy: Boolean(check.detail?.healthy),
-            at: check.at,
-            step: check.detail?.step as number | undefined,
-            alarms: check.detail?.alarms,
-            reasons: check.detail?.reasons,
-            ...(check.detail?.analysis ? { analysis: check.detail.analysis } : {}),
-          },
-        }
-      : {}),
+    ...(verdict ? { lastVerdict: verdict } : {}),
     ...(summary.reason ? { reason: summary.reason } : {}),
     ...(summary.requestReason ? { requestReason: summary.requestReason } : {}),
     trigger: summary.trigger,

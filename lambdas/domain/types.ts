@@ -256,6 +256,17 @@ export const ENDED_STATUSES: readonly DeploymentStatus[] = [
 ];
 
 /** The deployment summary kept beside the audit trail. */
+/** The last health check's verdict, as the summary keeps it for whoever shows the deployment. */
+export interface LastVerdict {
+  healthy: boolean;
+  at: string;
+  step?: number;
+  alarms?: unknown;
+  reasons?: unknown;
+  /** The baseline comparison's verdict and its evidence per criterion, when the service has one. */
+  analysis?: unknown;
+}
+
 export interface DeploymentSummary {
   deploymentId: string;
   service: string;
@@ -295,6 +306,8 @@ export interface DeploymentSummary {
   request?: DeploymentRequest;
   /** The alarms made for it, which whoever closes it deletes (Record event, or the reconciler). */
   comparisonAlarms?: string[];
+  /** The last HealthChecked event's verdict: showing a deployment reads no audit trail. */
+  lastVerdict?: LastVerdict;
   /** The traffic provider and its identifiers when it started: what the reconciler restores traffic with. */
   provider?: string;
   providerConfig?: Record<string, unknown>;

@@ -1,4 +1,22 @@
-import type { AlarmObservation, HealthCheck, InsufficientDataPolicy } from './types.ts';
+import type {
+  AlarmObservation,
+  AuditEvent,
+  HealthCheck,
+  InsufficientDataPolicy,
+  LastVerdict,
+} from './types.ts';
+
+/** What a HealthChecked event says, as the summary keeps it (`lastVerdict`) and the API shows it. */
+export function lastVerdictOf(check: AuditEvent): LastVerdict {
+  return {
+    healthy: Boolean(check.detail?.healthy),
+    at: check.at,
+    ...(typeof check.detail?.step === 'number' ? { step: check.detail.step } : {}),
+    ...(check.detail?.alarms !== undefined ? { alarms: check.detail.alarms } : {}),
+    ...(check.detail?.reasons !== undefined ? { reasons: check.detail.reasons } : {}),
+    ...(check.detail?.analysis ? { analysis: check.detail.analysis } : {}),
+  };
+}
 
 /**
  * Judges a step from the alarms that gate it. Any alarm in ALARM now, or at any moment since the

@@ -11,7 +11,7 @@ import {
   withLook,
 } from '../domain/judge/looks.ts';
 import type { HealthCheck, Progress, TaskState } from '../domain/types.ts';
-import { judgeHealth } from '../domain/verdict.ts';
+import { judgeHealth, lastVerdictOf } from '../domain/verdict.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import type { TaskDeps } from './deps.ts';
 import { nextStepOf } from './next-step.ts';
@@ -130,7 +130,7 @@ export function makeCheckAlarmsHandler(
         ...(compared ? { analysis: compared.judgment } : {}),
         ...(extendBakeSeconds ? { extendBakeSeconds } : {}),
       };
-      await deps.store.appendAuditEvent(
+      const recorded = await deps.store.appendAuditEvent(
         deployment.deploymentId,
         // A check after a bake made longer is a check of its own.
         auditEvent(
@@ -158,6 +158,8 @@ export function makeCheckAlarmsHandler(
           },
         ),
       );
+      // Whoever shows the deployment reads its last verdict here, not from the trail.
+      await deps.store.updateDeployment(deployment.deploymentId, { lastVerdict: lastVerdictOf(recorded) });
       const verdict: TaskState = {
         ...state,
         check,

@@ -5,6 +5,7 @@ import { auditEvent } from '../domain/events.ts';
 import { sameWeights } from '../domain/plan.ts';
 import { settled, settleLater } from '../domain/settle.ts';
 import type { TaskState } from '../domain/types.ts';
+import { lastVerdictOf } from '../domain/verdict.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import { type TaskDeps, targetOf } from './deps.ts';
 import { parseTaskState } from './state.ts';
@@ -96,7 +97,7 @@ async function recordAlarmVerdict(
   if (error?.Error !== ALARM_FIRED_ERROR) return;
   const cause = error.Cause ?? 'an alarm went into ALARM';
   const { name } = readAlarmFiredCause(cause);
-  await deps.store.appendAuditEvent(
+  const recorded = await deps.store.appendAuditEvent(
     deployment.deploymentId,
     auditEvent(deployment, 'HealthChecked', `step-${progress.stepIndex + 1}#checked`, deps.clock.now(), {
       detail: {
@@ -108,6 +109,7 @@ async function recordAlarmVerdict(
       },
     }),
   );
+  await deps.store.updateDeployment(deployment.deploymentId, { lastVerdict: lastVerdictOf(recorded) });
 }
 
 /**

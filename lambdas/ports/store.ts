@@ -70,6 +70,8 @@ export interface Store {
   putServiceConfig(config: ServiceConfig): Promise<void>;
   /** The live version of a service, or undefined when it has never been deployed. */
   getServiceStatus(service: string): Promise<ServiceStatus | undefined>;
+  /** The status of each of `services` that has one, read in batches (one request per 100), not one by one. */
+  getServiceStatuses(services: readonly string[]): Promise<Map<string, ServiceStatus>>;
   /** Records which version now holds all traffic. */
   setLiveVersion(status: ServiceStatus): Promise<void>;
   /** Takes the service lock for a deployment; re-entrant for the same deployment; throws LockHeldError otherwise. */

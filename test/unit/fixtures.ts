@@ -275,6 +275,7 @@ export class RoutesOnlyStore implements Store {
   getServiceConfig = () => this.unused();
   putServiceConfig = () => this.unused();
   getServiceStatus = () => this.unused();
+  getServiceStatuses = () => this.unused();
   setLiveVersion = () => this.unused();
   acquireLock = () => this.unused();
   releaseLock = () => this.unused();

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -82,6 +83,10 @@ function strip<T>(item: Record<string, unknown> | undefined): T | undefined {
 }
 
 /** The Store port on one DynamoDB table (AWS, or dynalite locally). */
+/** BatchGetItem takes at most 100 keys. */
+const BATCH_GET_KEYS = 100;
+const BATCH_GET_ATTEMPTS = 5;
+
 export class DynamoDbStore implements Store {
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
@@ -176,6 +181,36 @@ export class DynamoDbStore implements Store {
 
   getServiceStatus(service: string) {
     return this.get<ServiceStatus>(serviceKey(service), 'STATUS');
+  }
+
+  async getServiceStatuses(services: readonly string[]): Promise<Map<string, ServiceStatus>> {
+    const found = new Map<string, ServiceStatus>();
+    for (let from = 0; from < services.length; from += BATCH_GET_KEYS) {
+      let keys: Record<string, unknown>[] | undefined = services
+        .slice(from, from + BATCH_GET_KEYS)
+        .map((service) => ({ pk: serviceKey(service), sk: 'STATUS' }));
+      // What DynamoDB leaves unprocessed (throttling) is asked for again, a bounded number of times.
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        if (attempt === BATCH_GET_ATTEMPTS) {
+          throw new TransientError(
+            `could not read the status of ${keys.length} services: DynamoDB kept them unprocessed`,
+          );
+        }
+        try {
+          const out = await this.doc.send(
+            new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
+          );
+          for (const item of out.Responses?.[this.table] ?? []) {
+            const status = strip<ServiceStatus>(item);
+            if (status) found.set(status.service, status);
+          }
+          keys = out.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined;
+        } catch (e) {
+          rethrowAws(e, 'reading service statuses');
+        }
+      }
+    }
+    return found;
   }
 
   setLiveVersion(status: ServiceStatus) {

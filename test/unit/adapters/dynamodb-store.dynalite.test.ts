@@ -124,6 +124,22 @@ describe('DynamoDbStore on dynalite', () => {
       expect((await store().getRoutes(service))?.weights).toEqual({ a: 90, b: 10 });
       expect(await store().getServiceConfig(unique('svc'))).toBeUndefined();
     });
+
+    it('reads the statuses of 250 services in three batches, leaving out those never deployed', async () => {
+      const services = Array.from({ length: 250 }, (_, i) => unique(`many-${i}`));
+      await Promise.all(
+        services
+          .filter((_, i) => i % 2 === 0)
+          .map((service) =>
+            store().setLiveVersion({ service, liveVersion: `${service}:1`, updatedAt: T0.toISOString() }),
+          ),
+      );
+      const statuses = await store().getServiceStatuses(services);
+      expect(statuses.size).toBe(125);
+      expect(statuses.get(services[0] as string)?.liveVersion).toBe(`${services[0]}:1`);
+      expect(statuses.has(services[1] as string)).toBe(false);
+      expect(statuses.get(services[248] as string)?.liveVersion).toBe(`${services[248]}:1`);
+    });
   });
 
   describe('the audit trail', () => {

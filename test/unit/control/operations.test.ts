@@ -69,6 +69,37 @@ describe('viewDeployment', () => {
     });
     expect(view.phase).toBe('step 1 of 2');
   });
+
+  const verdict = {
+    healthy: false,
+    at: '2026-11-23T11:59:00Z',
+    step: 1,
+    reasons: ['alarm errors is in ALARM'],
+  };
+
+  it('shows the verdict the summary keeps, and reads no audit trail for it', async () => {
+    let trailsRead = 0;
+    const deps = depsWithTrail();
+    deps.store.listAuditEvents = async () => {
+      trailsRead++;
+      return [];
+    };
+    const view = await viewDeployment(deps, { ...running, lastVerdict: verdict });
+    expect(view.lastVerdict).toEqual(verdict);
+    expect(trailsRead).toBe(0);
+  });
+
+  it('finds the verdict in the trail of a deployment recorded before the summary kept it', async () => {
+    const deps = depsWithTrail();
+    deps.store.listAuditEvents = async () => [
+      {
+        type: 'HealthChecked',
+        at: verdict.at,
+        detail: { healthy: false, step: 1, reasons: verdict.reasons },
+      } as never,
+    ];
+    expect((await viewDeployment(deps, running)).lastVerdict).toEqual(verdict);
+  });
 });
 
 describe('decideApproval', () => {
