@@ -47,6 +47,8 @@ export interface ControlFunctionProps extends StepwiseFunctionOptions {
   readonly readsBakesOnly?: boolean;
   /** Deletes the alarms made for a deployment that ended unclosed (the reconciler). @default false */
   readonly deletesDeploymentAlarms?: boolean;
+  /** Reads many items in one request (`dynamodb:BatchGetItem`): the API's list of services. @default false */
+  readonly readsInBatches?: boolean;
   /** Runs the pre-flight alarm check before it accepts a deployment. @default - reads no alarms */
   readonly alarmReads?: readonly AlarmReadAction[];
   /** @default Duration.seconds(30) */
@@ -78,6 +80,7 @@ export class ControlFunction extends StepwiseFunction {
       readsBakesOnly = false,
       describesExecutions = false,
       deletesDeploymentAlarms = false,
+      readsInBatches = false,
       timeout = Duration.seconds(30),
       ...options
     } = props;
@@ -145,7 +148,9 @@ export class ControlFunction extends StepwiseFunction {
       description: `Stepwise control: ${props.description}`,
       policyName: 'Control',
       timeout,
-      tableActions: readsBakesOnly ? ['Query'] : [...TABLE_ACTIONS],
+      tableActions: readsBakesOnly
+        ? ['Query']
+        : [...TABLE_ACTIONS, ...(readsInBatches ? (['BatchGetItem'] as const) : [])],
       ...(readsBakesOnly ? {} : { queriesIndex: TABLE_KEYS.historyIndex.name }),
       statements,
       wildcards,

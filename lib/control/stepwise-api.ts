@@ -78,6 +78,8 @@ export class StepwiseApi extends Construct {
       entry: 'api',
       description: 'the REST API (API Gateway proxy)',
       sendsTaskTokens: true,
+      // GET /services reads the services' statuses 100 at a time.
+      readsInBatches: true,
       // Pre-flight: a deployment is refused up front when its alarms are missing or already firing.
       alarmReads: ['cloudwatch:DescribeAlarms'],
     });
