@@ -4,21 +4,9 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { CredentialsError, UsageError } from './errors.ts';
+import { ApiError, CredentialsError, UsageError } from './errors.ts';
 
 /** An error answer from the API: its status and `{ error, message }`. */
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-
-  constructor(status: number, code: string, message: string) {
-    super(`${status} ${code}: ${message}`);
-    this.name = 'ApiError';
-    this.status = status;
-    this.code = code;
-  }
-}
-
 export interface ApiClient {
   /** Where requests go: the local server or a deployed API stage. */
   readonly url: string;

@@ -4,7 +4,6 @@ import { command, HELP_OPTION } from './options.ts';
 
 export const configCommand = command({
   name: 'config',
-  summary: 'validate the service registry (stepwise.config.json)',
   usage: 'validate [FILE] [options]',
   description: `Checks the service registry (default ${DEFAULT_REGISTRY_FILE}; a .ts or .js file's default export also works): its shape, each service's provider config and plan, unique names, ring services. Prints one line per service, or the first problem with the field it is in; exit code 1 then.`,
   positionals: ['validate', 'FILE'],

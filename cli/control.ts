@@ -97,7 +97,6 @@ export function deploymentId(id: string | undefined, command: string): string {
 
 export const statusCommand = command({
   name: 'status',
-  summary: 'show where a deployment stands',
   usage: 'DEPLOYMENT_ID [options]',
   description:
     "Shows where a deployment stands: status, phase, weights, the last verdict and its alarms, why it ended, and the execution's console link.",
@@ -151,7 +150,6 @@ async function deploymentsOf(api: ApiClient, digest: string, deadline: number, i
 
 export const waitCommand = command({
   name: 'wait',
-  summary: 'block until a deployment ends (exit 0 succeeded, 2 rolled back, 1 otherwise)',
   usage: '(DEPLOYMENT_ID | --digest sha256:…) [options]',
   description:
     'Blocks until the deployment ends, for CI: exit 0 if it succeeded, 2 if it rolled back, 1 if it failed, was cancelled, or the timeout passed. --digest waits for every deployment of that image, and first for one to be recorded: a push reaches Stepwise a few seconds after it lands.',
@@ -229,7 +227,6 @@ const REASON = { kind: 'text', arg: 'TEXT', help: 'why, for the audit trail' } a
 
 export const approveCommand = command({
   name: 'approve',
-  summary: "answer a deployment's approval (--deny to refuse)",
   usage: 'DEPLOYMENT_ID [options]',
   description:
     'Answers the approval a deployment waits for: it goes on, or with --deny rolls back. Your identity is recorded in the audit trail.',
@@ -252,7 +249,6 @@ export const approveCommand = command({
 
 export const abortCommand = command({
   name: 'abort',
-  summary: 'stop a deployment and roll it back',
   usage: 'DEPLOYMENT_ID [options]',
   description:
     'Stops a deployment now and rolls it back (a queued one is cancelled). Recorded with your identity.',
@@ -265,7 +261,6 @@ export const abortCommand = command({
 
 export const promoteCommand = command({
   name: 'promote',
-  summary: 'skip the rest of the plan: the new version takes all traffic',
   usage: 'DEPLOYMENT_ID [options]',
   description: 'Skips the rest of the plan at the next step: the new version takes all traffic.',
   positionals: ['DEPLOYMENT_ID'],
@@ -276,7 +271,6 @@ export const promoteCommand = command({
 
 export const rollbackCommand = command({
   name: 'rollback',
-  summary: 'deploy the previous (or a named) version of a service',
   usage: '--service NAME [options]',
   description:
     "Deploys the version the live one replaced (or --version), all at once, gated by the service's alarms.",

@@ -485,7 +485,6 @@ async function deployInProcess({ values, given }: Parsed<DeployOptions>, io: Io)
 
 export const deployCommand = command({
   name: 'deploy',
-  summary: "run a rollout (in-process, or through 'serve' / --api when there is one)",
   usage: '--service NAME --image IMAGE [options]',
   description: `Runs a rollout on the embedded engine: the same statemachines/<strategy>.asl.json and task code as on AWS, with DynamoDB served by dynalite under the state folder, and a simulated fleet and CloudWatch on a virtual clock (a 20-minute plan takes well under a second).
 

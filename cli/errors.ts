@@ -38,3 +38,16 @@ export class CredentialsError extends Error {
 export class CommandError extends Error {
   override name = 'CommandError';
 }
+
+/** An answer of the Stepwise API other than success: its HTTP status and error code. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(`${status} ${code}: ${message}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}

@@ -80,7 +80,6 @@ const CONFIG_OPTION = {
 
 export const eventsCommand = command({
   name: 'events',
-  summary: 'send an EventBridge event through dispatch (events put FILE)',
   usage: 'put FILE [options]',
   description: `Sends an EventBridge event (JSON, e.g. an ECR 'Image Action' push) through the same dispatch code as the ECR push rule on AWS: the registered services whose repository and tag pattern match each get a deployment; anything else is ignored with the reason.
 
@@ -117,7 +116,6 @@ With 'npx stepwise serve' running the event goes to it; otherwise it runs in-pro
 
 export const pushCommand = command({
   name: 'push',
-  summary: 'send an ECR image push event (push --repository R --tag T)',
   usage: '--repository REPO [options]',
   description:
     "Builds the event ECR sends for a successful image push and sends it as 'events put' does. Without --digest one is derived from repository and tag; without --tag the push is untagged (only services with trigger.untaggedPushes = deploy take it).",

@@ -14,7 +14,6 @@ const WHERE_NOTE =
 
 export const historyCommand = command({
   name: 'history',
-  summary: "list a service's past deployments",
   usage: '--service NAME [options]',
   description: "Lists a service's past deployments, newest first.",
   options: {
@@ -59,7 +58,6 @@ export const historyCommand = command({
 
 export const auditCommand = command({
   name: 'audit',
-  summary: "print and verify a deployment's audit trail",
   usage: 'DEPLOYMENT_ID [options]',
   description:
     "Prints a deployment's audit trail and checks its hash chain: every event links to the one before it, so an edited or deleted event shows up as a broken link. Exit code 1 if broken.",

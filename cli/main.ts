@@ -1,38 +1,8 @@
 import { InvalidInputError } from '../lambdas/domain/errors.ts';
-import { ApiError } from './api-client.ts';
-import { configCommand } from './config.ts';
-import {
-  abortCommand,
-  approveCommand,
-  promoteCommand,
-  rollbackCommand,
-  statusCommand,
-  waitCommand,
-} from './control.ts';
-import { deployCommand } from './deploy.ts';
-import { CommandError, CredentialsError, StoppedError, UsageError } from './errors.ts';
-import { eventsCommand, pushCommand } from './events.ts';
-import { auditCommand, historyCommand } from './history.ts';
+import { COMMANDS } from './commands.ts';
+import { ApiError, CommandError, CredentialsError, StoppedError, UsageError } from './errors.ts';
 import type { Io } from './io.ts';
-import { type Command, helpText, parseOptions } from './options.ts';
-import { serveCommand } from './serve.ts';
-
-/** Every command, in the order the help lists them. */
-export const COMMANDS: readonly Command[] = [
-  deployCommand,
-  serveCommand,
-  statusCommand,
-  waitCommand,
-  approveCommand,
-  abortCommand,
-  promoteCommand,
-  rollbackCommand,
-  historyCommand,
-  auditCommand,
-  eventsCommand,
-  pushCommand,
-  configCommand,
-];
+import { helpText, parseOptions } from './options.ts';
 
 const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
 
@@ -78,11 +48,12 @@ export async function main(argv: string[], partial: Partial<Io> = {}): Promise<n
     io.out(HELP);
     return name ? 0 : 1;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     io.err(`stepwise: unknown command '${name}'; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
     return 1;
   }
+  const cmd = await entry.load();
   if (asksForHelp(rest)) {
     io.out(helpText(cmd));
     return 0;

@@ -58,8 +58,6 @@ export interface Parsed<O extends Options> {
 
 export interface Command<O extends Options = Options> {
   name: string;
-  /** One line for the list of commands. */
-  summary: string;
   /** What follows `npx stepwise <name>` in the usage line. */
   usage: string;
   description: string;

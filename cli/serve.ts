@@ -15,7 +15,6 @@ import { STATE_DIR_OPTION, stateDir } from './state-dir.ts';
 
 export const serveCommand = command({
   name: 'serve',
-  summary: 'run the local control plane: the Stepwise API on 127.0.0.1',
   usage: '[options]',
   description: `Runs the Stepwise control plane on 127.0.0.1: the same API as the deployed one (POST /deployments, GET /deployments/{id}?wait=, approve, abort, promote, resume, /services, rollback), answered by the same handler code, with executions running in the background on the embedded engine and state in dynalite under the state folder. The other commands (deploy, status, wait, approve, abort, promote, rollback, history, audit, events put, push) talk to it while it runs. Ctrl-C stops it.
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** The CLI as a user runs it, against `npx stepwise serve` running in the same folder. */
-const bin = fileURLToPath(new URL('../../bin/stepwise.ts', import.meta.url));
+const bin = fileURLToPath(new URL('../../bin/stepwise.js', import.meta.url));
 let cwd: string;
 let server: ChildProcess;
 let url: string;

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** The CLI as a user runs it: a child process in a fresh working directory. */
-const bin = fileURLToPath(new URL('../../bin/stepwise.ts', import.meta.url));
+const bin = fileURLToPath(new URL('../../bin/stepwise.js', import.meta.url));
 let cwd: string;
 
 function stepwise(...args: string[]) {

@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, awsApiClient, localServer, regionOf } from '../../../cli/api-client.ts';
-import { CredentialsError, UsageError } from '../../../cli/errors.ts';
+import { awsApiClient, localServer, regionOf } from '../../../cli/api-client.ts';
+import { ApiError, CredentialsError, UsageError } from '../../../cli/errors.ts';
 import { T0 } from '../fixtures.ts';
 
 const API = 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod';

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { COMMANDS as ENTRIES, loadCommands } from '../../../cli/commands.ts';
 import { UsageError } from '../../../cli/errors.ts';
-import { COMMANDS, main } from '../../../cli/main.ts';
+import { main } from '../../../cli/main.ts';
 import {
   argOf,
   command,
@@ -11,6 +12,8 @@ import {
   type OptionSpec,
   parseOptions,
 } from '../../../cli/options.ts';
+
+const COMMANDS = await loadCommands();
 
 /** The `--flag` words of a help text's Options section. */
 function documentedFlags(help: string): string[] {
@@ -88,9 +91,13 @@ describe('every command’s help comes from the option table its parser uses', (
     expect(doc).toContain(`\`\`\`\n${helpText(status)}\n\`\`\``);
   });
 
+  it('loads each command under the name the help lists it by', () => {
+    expect(COMMANDS.map((c) => c.name)).toEqual(ENTRIES.map((e) => e.name));
+  });
+
   it('lists every command in the top-level help with its summary', async () => {
     const help = await run(['--help']);
-    for (const c of COMMANDS) expect(help.out).toContain(`  ${c.name.padEnd(10)}${c.summary}`);
+    for (const c of ENTRIES) expect(help.out).toContain(`  ${c.name.padEnd(10)}${c.summary}`);
   });
 });
 
@@ -146,7 +153,6 @@ describe('durations, in every option that takes one', () => {
 describe('parseOptions', () => {
   const cmd = command({
     name: 'try',
-    summary: 'a command to parse with',
     usage: 'ID [options]',
     description: 'For tests.',
     positionals: ['ID'],
