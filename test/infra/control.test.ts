@@ -87,10 +87,11 @@ describe('the control plane', () => {
     });
   });
 
-  it('lets the API start only the Stepwise state machines, complete approvals and read alarms', () => {
+  it('lets the API start only the Stepwise state machines, complete approvals, read alarms and read services in batches', () => {
     expect(grantsOf(api.handler.role)).toEqual(
       [
         ...commonGrants(api.handler.logGroup),
+        `dynamodb:BatchGetItem on ${tableArn}`,
         'states:SendTaskSuccess on *',
         'cloudwatch:DescribeAlarms on *',
       ].sort(),

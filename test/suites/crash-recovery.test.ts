@@ -15,7 +15,7 @@ import { invariantViolations, scanTable } from '../support/invariants.ts';
  * run), and the store must then hold every invariant of docs/architecture.md. Prints its figures.
  */
 
-const bin = join(PROJECT_ROOT, 'bin', 'stepwise.ts');
+const bin = join(PROJECT_ROOT, 'bin', 'stepwise.js');
 const figures = { kills: 0, deployments: 0, violations: 0 };
 const dirs: string[] = [];
 
