@@ -89,14 +89,15 @@ export const TASKS: TaskDefinition[] = [
     id: 'RunHook',
     placeholder: 'RunHookFunctionArn',
     entry: 'run-hook.ts',
-    dynamodb: ['PutItem', 'Query'],
+    // GetItem: an audit append looks for its event's key first (a retried write finds it).
+    dynamodb: ['GetItem', 'PutItem', 'Query'],
     invokesHooks: true,
   },
   {
     id: 'RequestApproval',
     placeholder: 'RequestApprovalFunctionArn',
     entry: 'request-approval.ts',
-    dynamodb: ['UpdateItem', 'PutItem', 'Query'],
+    dynamodb: ['GetItem', 'UpdateItem', 'PutItem', 'Query'],
   },
   {
     id: 'RouteSegment',
@@ -130,7 +131,7 @@ export const TASKS: TaskDefinition[] = [
     id: 'RecordEvent',
     placeholder: 'RecordEventFunctionArn',
     entry: 'record-event.ts',
-    dynamodb: ['PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
+    dynamodb: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
     // The deployment's tripwire alarm goes when it closes.
     deploymentAlarms: ['cloudwatch:DeleteAlarms'],
   },

@@ -188,8 +188,11 @@ const arnOf = (w: Where, service: string, resource: string) =>
   `arn:${w.partition}:${service}:${w.region}:${w.account}:${resource}`;
 
 function dynamodbResources(w: Where, input: Input): string[] {
-  const table = str(input.TableName) ?? '';
-  const tableArn = table.startsWith('arn:') ? table : arnOf(w, 'dynamodb', `table/${table}`);
+  const arn = (table: string) => (table.startsWith('arn:') ? table : arnOf(w, 'dynamodb', `table/${table}`));
+  // BatchGetItem and BatchWriteItem name their tables as the keys of RequestItems: each is authorized.
+  const batch = input.RequestItems;
+  if (batch && typeof batch === 'object') return Object.keys(batch).map(arn);
+  const tableArn = arn(str(input.TableName) ?? '');
   return [str(input.IndexName) ? `${tableArn}/index/${input.IndexName}` : tableArn];
 }
 

@@ -29,6 +29,7 @@ import type {
 } from '../../ports/store.ts';
 import { isConditionFailed, rethrowAws } from '../aws-errors.ts';
 import {
+  auditKeySortKey,
   BAKE_PARTITION,
   deploymentKey,
   digestKey,
@@ -63,6 +64,9 @@ const KEPT_FROM_REQUEST = new Set<keyof DeploymentSummary>([
 
 /** Concurrent appenders can race for a sequence number; each lost race re-reads and tries again. */
 const APPEND_ATTEMPTS = 10;
+
+/** How many of a trail's newest events an append reads: where a first write without its key item is. */
+const RECENT_EVENTS = 8;
 
 /** A bake as the Bake state wrote it (its item, keys stripped). */
 function bakeOf({ service, deploymentId, taskToken, alarms, until }: Record<string, unknown>): BakeRecord {
@@ -566,26 +570,60 @@ export class DynamoDbStore implements Store {
     );
   }
 
+  /** The trail's newest events, newest first: a bounded read, however long the trail is. */
+  private async latestAuditEvents(deploymentId: string, count: number): Promise<AuditEvent[]> {
+    try {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :event)',
+          ExpressionAttributeValues: { ':pk': deploymentKey(deploymentId), ':event': 'EVENT#' },
+          ScanIndexForward: false,
+          Limit: count,
+          ConsistentRead: true,
+        }),
+      );
+      return (out.Items ?? []).map((item) => strip<AuditEvent>(item) as AuditEvent);
+    } catch (e) {
+      rethrowAws(e, 'reading the audit trail');
+    }
+  }
+
   /**
-   * Appends without transactions (dynalite has none): the event's key makes a retry find its
-   * first write, and the conditional put on the next sequence number makes racing writers
-   * re-read instead of overwriting. The trail stays gapless and hash-chained.
+   * Appends in O(1) reads, without transactions (dynalite has none): the event's key item
+   * (`AUDITKEY#<key>`, its sequence number) makes a retry find its first write; the trail's newest
+   * events are the only ones read to chain the next; the conditional put on the next sequence
+   * number makes racing writers re-read instead of overwriting. A first write whose key item was
+   * not written (the invocation stopped between the two) is found by its key among the newest
+   * events. The trail stays gapless and hash-chained.
    */
   async appendAuditEvent(deploymentId: string, input: AuditEventInput): Promise<AuditEvent> {
+    const pk = deploymentKey(deploymentId);
+    const keyItem = auditKeySortKey(input.key);
+    const remember = (seq: number) => this.put({ pk, sk: keyItem, seq }, 'indexing the audit trail');
     for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
-      const trail = await this.listAuditEvents(deploymentId);
-      const already = trail.find((e) => e.key === input.key);
+      const known = await this.get<{ seq: number }>(pk, keyItem);
+      const already = known ? await this.get<AuditEvent>(pk, eventSortKey(known.seq)) : undefined;
       if (already) return already;
-      const event = chainEvent(deploymentId, input, trail.at(-1));
+      const latest = await this.latestAuditEvents(deploymentId, RECENT_EVENTS);
+      const written = latest.find((e) => e.key === input.key);
+      if (written) {
+        await remember(written.seq);
+        return written;
+      }
+      const event = chainEvent(deploymentId, input, latest[0]);
       const appended = await this.conditional(
         new PutCommand({
           TableName: this.table,
-          Item: { pk: deploymentKey(deploymentId), sk: eventSortKey(event.seq), ...event },
+          Item: { pk, sk: eventSortKey(event.seq), ...event },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
         'appending to the audit trail',
       );
-      if (appended) return event;
+      if (appended) {
+        await remember(event.seq);
+        return event;
+      }
     }
     throw new TransientError(`could not append ${input.type} to ${deploymentId}: the trail kept changing`);
   }

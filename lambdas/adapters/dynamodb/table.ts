@@ -16,6 +16,7 @@ import type { ServiceConfig } from '../../domain/types.ts';
  * | IDEMPOTENCY        | <key hash>     | an API request's stored response       |
  * | DEPLOYMENT#<id>    | SUMMARY        | status, step, weights; indexed by service |
  * | DEPLOYMENT#<id>    | EVENT#<seq>    | one audit event, hash-chained          |
+ * | DEPLOYMENT#<id>    | AUDITKEY#<key> | the sequence number of the event with that key (a retried write finds it) |
  * | BAKE               | <service>      | the bake under way: its task token and the alarms it watches, written by the state machine |
  */
 export const TABLE_KEYS = {
@@ -27,6 +28,7 @@ export const TABLE_KEYS = {
 export const serviceKey = (service: string) => `SERVICE#${service}`;
 export const deploymentKey = (deploymentId: string) => `DEPLOYMENT#${deploymentId}`;
 export const eventSortKey = (seq: number) => `EVENT#${String(seq).padStart(6, '0')}`;
+export const auditKeySortKey = (key: string) => `AUDITKEY#${key}`;
 export const queueSortKey = (requestedAt: string, deploymentId: string) =>
   `QUEUE#${requestedAt}#${deploymentId}`;
 export const digestKey = (digest: string) => `DIGEST#${digest}`;

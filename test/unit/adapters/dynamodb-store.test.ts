@@ -197,7 +197,8 @@ describe('reads and writes', () => {
 });
 
 describe('appendAuditEvent', () => {
-  it('writes the first event as seq 1 with a conditional put', async () => {
+  it('writes the first event as seq 1 with a conditional put, reading its key and the last event only', async () => {
+    ddb.on(GetCommand).resolves({});
     ddb.on(QueryCommand).resolves({ Items: [] });
     ddb.on(PutCommand).resolves({});
     const event = await store.appendAuditEvent('dep-1', auditInput());
@@ -206,19 +207,51 @@ describe('appendAuditEvent', () => {
       Item: expect.objectContaining({ pk: 'DEPLOYMENT#dep-1', sk: 'EVENT#000001', hash: event.hash }),
       ConditionExpression: 'attribute_not_exists(pk)',
     });
+    // The key's item, for a retry to find the event by.
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+      Item: { pk: 'DEPLOYMENT#dep-1', sk: 'AUDITKEY#step-1#shifted', seq: 1 },
+    });
+    // O(1) reads: the trail's newest events, newest first, a bounded page.
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, { ScanIndexForward: false, Limit: 8 });
   });
 
   it('returns the event already in the trail with the same key, and writes nothing', async () => {
     const first = chainEvent('dep-1', auditInput({ key: 'started', type: 'DeploymentStarted' }), undefined);
     const shifted = chainEvent('dep-1', auditInput({ key: 'step-1#shifted' }), first);
-    ddb.on(QueryCommand).resolves({ Items: [stored(first), stored(shifted)] });
+    ddb
+      .on(GetCommand, { Key: { pk: 'DEPLOYMENT#dep-1', sk: 'AUDITKEY#step-1#shifted' } })
+      .resolves({ Item: { pk: 'DEPLOYMENT#dep-1', sk: 'AUDITKEY#step-1#shifted', seq: 2 } });
+    ddb
+      .on(GetCommand, { Key: { pk: 'DEPLOYMENT#dep-1', sk: 'EVENT#000002' } })
+      .resolves({ Item: stored(shifted) });
     const again = await store.appendAuditEvent('dep-1', auditInput({ key: 'step-1#shifted', at: 'later' }));
     expect(again).toEqual(shifted);
     expect(ddb).not.toHaveReceivedCommand(PutCommand);
+    expect(ddb).not.toHaveReceivedCommand(QueryCommand);
   });
 
-  it('re-reads the trail after losing a race and writes the next seq', async () => {
+  it('finds a first write whose key item was never written (the task stopped between the two) among the newest events', async () => {
+    const first = chainEvent('dep-1', auditInput({ key: 'started', type: 'DeploymentStarted' }), undefined);
+    const shifted = chainEvent('dep-1', auditInput({ key: 'step-1#shifted' }), first);
+    // Someone else appended after it before the retry came.
+    const approval = chainEvent(
+      'dep-1',
+      auditInput({ key: 'step-2#approval', type: 'ApprovalRequested' }),
+      shifted,
+    );
+    ddb.on(GetCommand).resolves({});
+    ddb.on(QueryCommand).resolves({ Items: [stored(approval), stored(shifted), stored(first)] });
+    ddb.on(PutCommand).resolves({});
+    const again = await store.appendAuditEvent('dep-1', auditInput({ key: 'step-1#shifted', at: 'later' }));
+    expect(again).toEqual(shifted);
+    expect(ddb.commandCalls(PutCommand).map((c) => c.args[0].input.Item?.sk)).toEqual([
+      'AUDITKEY#step-1#shifted',
+    ]);
+  });
+
+  it('re-reads the last event after losing a race and writes the next seq', async () => {
     const winner = chainEvent('dep-1', auditInput({ key: 'other' }), undefined);
+    ddb.on(GetCommand).resolves({});
     ddb
       .on(QueryCommand)
       .resolvesOnce({ Items: [] })
@@ -236,6 +269,7 @@ describe('appendAuditEvent', () => {
   });
 
   it('gives up with a retryable error naming the event when the trail keeps changing', async () => {
+    ddb.on(GetCommand).resolves({});
     ddb.on(QueryCommand).resolves({ Items: [] });
     ddb.on(PutCommand).rejects(conditionFailed());
     await expect(store.appendAuditEvent('dep-1', auditInput())).rejects.toMatchObject({
@@ -245,6 +279,7 @@ describe('appendAuditEvent', () => {
   });
 
   it('turns a throttled write into a TransientError', async () => {
+    ddb.on(GetCommand).resolves({});
     ddb.on(QueryCommand).resolves({ Items: [] });
     ddb.on(PutCommand).rejects(throttled());
     await expect(store.appendAuditEvent('dep-1', auditInput())).rejects.toMatchObject({
