@@ -16,7 +16,7 @@ import {
   expandPlan,
   STRATEGIES,
   type StrategyName,
-} from '../lambdas/domain/strategies.ts';
+} from '../lambdas/domain/strategies/index.ts';
 import type { AuditEvent } from '../lambdas/domain/types.ts';
 import { injectGrammar, parseFaults } from '../local/faults.ts';
 import {

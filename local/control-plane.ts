@@ -19,7 +19,7 @@ import { type Swept, sweep } from '../lambdas/control/sweeper.ts';
 import { TransientError } from '../lambdas/domain/errors.ts';
 import { hookHost } from '../lambdas/domain/hooks.ts';
 import { type RegistryFile, toServiceConfig } from '../lambdas/domain/registry.ts';
-import { defaultStrategyPlan, type StrategyName, withSmokeTests } from '../lambdas/domain/strategies.ts';
+import { defaultStrategyPlan, type StrategyName, withSmokeTests } from '../lambdas/domain/strategies/index.ts';
 import { STRATEGIES } from '../lambdas/domain/strategy-names.ts';
 import type { DeploymentRequest, ServiceConfig } from '../lambdas/domain/types.ts';
 import type { ExecutionDescription } from '../lambdas/ports/executions.ts';

@@ -27,7 +27,7 @@ import {
   isStrategy,
   type StrategyName,
   withSmokeTests,
-} from '../lambdas/domain/strategies.ts';
+} from '../lambdas/domain/strategies/index.ts';
 import { deploymentName } from '../lambdas/domain/triggers.ts';
 import type {
   AlarmObservation,

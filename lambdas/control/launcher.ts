@@ -14,7 +14,7 @@ import {
 } from '../domain/requests.ts';
 import { validator } from '../domain/schemas.ts';
 import { hooksOf, type Step } from '../domain/steps.ts';
-import { expandPlan } from '../domain/strategies.ts';
+import { expandPlan } from '../domain/strategies/index.ts';
 import type { StrategyName } from '../domain/strategy-names.ts';
 import { deploymentName } from '../domain/triggers.ts';
 import type {

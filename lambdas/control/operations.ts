@@ -5,7 +5,7 @@ import {
   ServiceNotFoundError,
 } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
-import { defaultStrategyPlan } from '../domain/strategies.ts';
+import { defaultStrategyPlan } from '../domain/strategies/index.ts';
 import type { AuditEvent, DeploymentSummary, LastVerdict, Trigger } from '../domain/types.ts';
 import { ENDED_STATUSES } from '../domain/types.ts';
 import { lastVerdictOf } from '../domain/verdict.ts';

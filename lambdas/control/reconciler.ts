@@ -1,7 +1,7 @@
 import { LockHeldError, TransientError, WeightsMismatchError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import { sameWeights } from '../domain/plan.ts';
-import { defaultStrategyPlan, ringOnFailure } from '../domain/strategies.ts';
+import { defaultStrategyPlan, ringOnFailure } from '../domain/strategies/index.ts';
 import type { DeploymentStatus, DeploymentSummary, Weights } from '../domain/types.ts';
 import { BASELINE_VERSION } from '../handlers/start-deployment.ts';
 import type { ExecutionStatus } from '../ports/executions.ts';

@@ -9,7 +9,7 @@ import rolling from '../../statemachines/rolling.asl.json' with { type: 'json' }
 import { InvalidInputError } from './errors.ts';
 import { MAX_EXTENSIONS } from './judge/extension.ts';
 import { isTrafficStep, type Step } from './steps.ts';
-import { expandPlan, isStrategy, type StrategyName } from './strategies.ts';
+import { expandPlan, isStrategy, type StrategyName } from './strategies/index.ts';
 
 /**
  * What one execution of a plan can cost Step Functions in the worst case, worked out from the

@@ -6,7 +6,7 @@ import { assertWithinQuotas } from './quotas.ts';
 import { checkProviderFits, type ProviderLimits, resolveRingsFrom } from './requests.ts';
 import { validator } from './schemas.ts';
 import { hooksOf, type Step } from './steps.ts';
-import { defaultStrategyPlan, expandPlan, STRATEGIES, type StrategyName } from './strategies.ts';
+import { defaultStrategyPlan, expandPlan, STRATEGIES, type StrategyName } from './strategies/index.ts';
 import type { ServiceTrigger } from './triggers.ts';
 import type { ConcurrencyPolicy, InsufficientDataPolicy, ServiceConfig } from './types.ts';
 

@@ -1,6 +1,7 @@
 import { InvalidInputError, ServiceNotFoundError } from './errors.ts';
 import { checkArtifactName } from './schemas.ts';
 import type { Step } from './steps.ts';
+import { strategyNeeds } from './strategies/index.ts';
 import type { StrategyName } from './strategy-names.ts';
 import type { DeploymentRequest, ServiceConfig } from './types.ts';
 
@@ -35,18 +36,6 @@ export function checkCandidate(image: string, field: string, options: { baseline
  */
 export type ProviderCapability = 'segments' | 'stop-start' | 'side-by-side' | 'version-metrics';
 
-export const STRATEGY_NEEDS: Record<StrategyName, ProviderCapability[]> = {
-  canary: [],
-  linear: [],
-  'all-at-once': [],
-  'blue-green': ['side-by-side'],
-  rolling: [],
-  recreate: ['stop-start'],
-  'ab-segment': ['segments'],
-  // A ring rollout moves no traffic itself: each ring is checked against its own service's provider.
-  ring: [],
-};
-
 /** What a provider kind cannot do with a given config, and why. */
 export type ProviderLimits = (config: Record<string, unknown>) => Partial<Record<ProviderCapability, string>>;
 
@@ -66,7 +55,7 @@ export function checkProviderFits(
       `${analysisField}: the ${config.provider} provider cannot compare the versions: ${noMetrics}; or name the service's own per-version metrics in ${analysisField}.metrics`,
     );
   }
-  for (const need of STRATEGY_NEEDS[strategy]) {
+  for (const need of strategyNeeds(strategy)) {
     const why = limits[need];
     if (why) {
       throw new InvalidInputError(

@@ -12,7 +12,7 @@ import {
   serviceConfigSchema,
   taskStateSchema,
 } from './schemas.ts';
-import { PLAN_SCHEMAS, planValidatorName } from './strategies.ts';
+import { PLAN_SCHEMAS, planValidatorName } from './strategies/index.ts';
 import { STRATEGIES } from './strategy-names.ts';
 
 /**

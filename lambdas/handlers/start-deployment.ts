@@ -18,7 +18,7 @@ import {
 import { validator } from '../domain/schemas.ts';
 import type { Step } from '../domain/steps.ts';
 import { hooksOf, isTrafficStep } from '../domain/steps.ts';
-import { expandPlan, promotesCandidate, ringOnFailure } from '../domain/strategies.ts';
+import { expandPlan, promotesCandidate, ringOnFailure } from '../domain/strategies/index.ts';
 import type { Deployment, DeploymentRequest, Plan, TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
 import type { TaskDeps } from './deps.ts';

@@ -13,7 +13,7 @@ import { AwsCustomResource, type AwsSdkCall, PhysicalResourceId } from 'aws-cdk-
 import { Construct } from 'constructs';
 import { serviceConfigItem, serviceKey } from '../../lambdas/adapters/dynamodb/table.ts';
 import { type ServiceEntry, toServiceConfig } from '../../lambdas/domain/registry.ts';
-import { defaultStrategyPlan } from '../../lambdas/domain/strategies.ts';
+import { defaultStrategyPlan } from '../../lambdas/domain/strategies/index.ts';
 import { acknowledgeWildcards } from '../nag-findings.ts';
 import { toItem } from './attribute-values.ts';
 import { type ProviderGrant, providerGrant } from './provider-grants.ts';

@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { PROVIDER_KINDS } from '../../lambdas/adapters/traffic/providers.ts';
 import { toServiceConfig } from '../../lambdas/domain/registry.ts';
-import { defaultStrategyPlan } from '../../lambdas/domain/strategies.ts';
+import { defaultStrategyPlan } from '../../lambdas/domain/strategies/index.ts';
 import { toAttributeValue, toItem } from '../../lib/registry/attribute-values.ts';
 import { PROVIDER_GRANTS } from '../../lib/registry/provider-grants.ts';
 import { registryFile } from '../../lib/stepwise-app.ts';

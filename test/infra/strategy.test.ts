@@ -11,7 +11,6 @@ import {
   TABLE_PLACEHOLDER,
 } from '../../lib/strategies/placeholders.ts';
 import {
-  CanaryStrategy,
   inCreationOrder,
   STRATEGY_CONSTRUCTS,
   stateMachinePlaceholder,
@@ -60,7 +59,7 @@ const task = (placeholder: string, next?: string) => ({
 
 describe('a strategy', () => {
   it('binds to statemachines/<name>.asl.json', () => {
-    expect(new CanaryStrategy().definitionFile).toMatch(/\/statemachines\/canary\.asl\.json$/);
+    expect(STRATEGY_CONSTRUCTS.canary.create().definitionFile).toMatch(/\/statemachines\/canary\.asl\.json$/);
   });
 
   it('refuses a name that is not lowercase kebab-case', () => {
@@ -222,5 +221,19 @@ describe.each(STRATEGIES)('the %s strategy', (name) => {
     expect(STRATEGY_CONSTRUCTS[name].id).toBe(
       name.replace(/(^|-)([a-z])/g, (_, __, letter: string) => letter.toUpperCase()),
     );
+  });
+
+  it('keeps the construct id it has always had (a contract: a new id replaces the state machine)', () => {
+    const ids = {
+      canary: 'Canary',
+      linear: 'Linear',
+      'all-at-once': 'AllAtOnce',
+      'blue-green': 'BlueGreen',
+      rolling: 'Rolling',
+      recreate: 'Recreate',
+      'ab-segment': 'AbSegment',
+      ring: 'Ring',
+    };
+    expect(STRATEGY_CONSTRUCTS[name].id).toBe(ids[name]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultStrategyPlan } from '../../lambdas/domain/strategies.ts';
+import { defaultStrategyPlan } from '../../lambdas/domain/strategies/index.ts';
 import type { AuditEvent } from '../../lambdas/domain/types.ts';
 import { parseFaults } from '../../local/faults.ts';
 import {

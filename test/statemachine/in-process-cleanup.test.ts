@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultStrategyPlan, type StrategyName } from '../../lambdas/domain/strategies.ts';
+import { defaultStrategyPlan, type StrategyName } from '../../lambdas/domain/strategies/index.ts';
 import { parseFaults } from '../../local/faults.ts';
 import { DEFAULT_ALARMS, type LocalDeployOptions, TASK_NAMES } from '../../local/runtime.ts';
 import { invariantViolations, scanTable } from '../support/invariants.ts';

@@ -12,7 +12,7 @@ import {
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { defaultStrategyPlan, type StrategyName } from '../../lambdas/domain/strategies.ts';
+import { defaultStrategyPlan, type StrategyName } from '../../lambdas/domain/strategies/index.ts';
 import { READY_POLL_SECONDS } from '../../lambdas/handlers/prepare-candidate.ts';
 import { parseFaults } from '../../local/faults.ts';
 import { DEFAULT_ALARMS, type DeploymentReport, LocalRuntime, TASK_NAMES } from '../../local/runtime.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultStrategyPlan, type StrategyName } from '../../lambdas/domain/strategies.ts';
+import { defaultStrategyPlan, type StrategyName } from '../../lambdas/domain/strategies/index.ts';
 import { parseFaults } from '../../local/faults.ts';
 import { type ApprovalMode, DEFAULT_ALARMS, type DeploymentReport, TASK_NAMES } from '../../local/runtime.ts';
 import { SimulatedFleet } from '../../local/simulated-fleet.ts';

@@ -100,7 +100,7 @@ export const PROVIDER_CONFIG_CHECKS: Record<ProviderKind, (config: Record<string
 /**
  * What each provider kind cannot do (its methods that refuse with Stepwise.ProviderFailed), and
  * why: `config validate`, the CDK app, the API and Start deployment refuse a strategy that needs
- * it (STRATEGY_NEEDS) instead of letting it fail at its first such step.
+ * it (each strategy module's `requires`) instead of letting it fail at its first such step.
  */
 export const PROVIDER_LIMITS: Record<ProviderKind, ProviderLimits> = {
   simulated: () => ({}),

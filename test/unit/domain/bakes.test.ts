@@ -7,7 +7,7 @@ import {
   readAlarmFiredCause,
 } from '../../../lambdas/domain/bakes.ts';
 import type { Step } from '../../../lambdas/domain/steps.ts';
-import { expandPlan } from '../../../lambdas/domain/strategies.ts';
+import { expandPlan } from '../../../lambdas/domain/strategies/index.ts';
 
 const shift = (weight: number): Step => ({ kind: 'setWeight', weight });
 const pause = (seconds: number, label?: string): Step => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandPlan } from '../../../lambdas/domain/strategies.ts';
+import { expandPlan } from '../../../lambdas/domain/strategies/index.ts';
 import { HOOK_FUNCTION_PREFIX } from '../../../lambdas/tasks.ts';
 
 /** A canary whose first step runs a Lambda hook named `functionName`. */

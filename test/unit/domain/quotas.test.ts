@@ -7,7 +7,7 @@ import {
   settlePolls,
   worstCase,
 } from '../../../lambdas/domain/quotas.ts';
-import { expandPlan, type StrategyName } from '../../../lambdas/domain/strategies.ts';
+import { expandPlan, type StrategyName } from '../../../lambdas/domain/strategies/index.ts';
 
 /**
  * The worst cases of the aws-audit "History-event estimate" table (Standard workflows, Task = 5

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROVIDER_CONFIG_CHECKS, PROVIDER_LIMITS } from '../../../lambdas/adapters/traffic/providers.ts';
 import { toServiceConfig, validateRegistry } from '../../../lambdas/domain/registry.ts';
-import { defaultStrategyPlan } from '../../../lambdas/domain/strategies.ts';
+import { defaultStrategyPlan } from '../../../lambdas/domain/strategies/index.ts';
 import { loadRegistry } from '../../../registry/load.ts';
 
 const service = (overrides: Record<string, unknown> = {}) => ({

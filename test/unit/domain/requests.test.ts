@@ -14,9 +14,8 @@ import {
   checkCandidate,
   checkProviderFits,
   resolveRingsFrom,
-  STRATEGY_NEEDS,
 } from '../../../lambdas/domain/requests.ts';
-import { expandPlan } from '../../../lambdas/domain/strategies.ts';
+import { expandPlan, strategyNeeds } from '../../../lambdas/domain/strategies/index.ts';
 import { STRATEGIES } from '../../../lambdas/domain/strategy-names.ts';
 import type { ServiceConfig } from '../../../lambdas/domain/types.ts';
 import { REAL_PROVIDERS as REAL_REGISTRY } from '../../infra/registries.ts';
@@ -55,17 +54,17 @@ describe('checkCandidate', () => {
   });
 });
 
-describe('STRATEGY_NEEDS', () => {
+describe('what each strategy module requires of its provider', () => {
   it('says what each state machine asks of its provider: a segment task, a recreate task', () => {
     for (const strategy of STRATEGIES) {
       const asl = readFileSync(
         new URL(`../../../statemachines/${strategy}.asl.json`, import.meta.url),
         'utf8',
       );
-      expect(STRATEGY_NEEDS[strategy].includes('segments'), strategy).toBe(
+      expect(strategyNeeds(strategy).includes('segments'), strategy).toBe(
         asl.includes('RouteSegmentFunctionArn'),
       );
-      expect(STRATEGY_NEEDS[strategy].includes('stop-start'), strategy).toBe(
+      expect(strategyNeeds(strategy).includes('stop-start'), strategy).toBe(
         asl.includes('RecreateStepFunctionArn'),
       );
     }

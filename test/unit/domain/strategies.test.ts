@@ -11,7 +11,7 @@ import {
   STRATEGIES,
   type StrategyName,
   withSmokeTests,
-} from '../../../lambdas/domain/strategies.ts';
+} from '../../../lambdas/domain/strategies/index.ts';
 
 const bake = (seconds: number): Step[] => [{ kind: 'pause', seconds, label: 'bake' }, { kind: 'check' }];
 const weightsOf = (steps: Step[]) => steps.flatMap((s) => (s.kind === 'setWeight' ? [s.weight] : []));
@@ -645,4 +645,24 @@ describe('expandPlan error messages', () => {
       expect(refusal(strategy, plan)).toBe(message);
     },
   );
+});
+
+describe('one module per strategy', () => {
+  it('has one module for every strategy, named as its ASL file, with its own file under strategies/', async () => {
+    const { STRATEGY_MODULES } = await import('../../../lambdas/domain/strategies/index.ts');
+    const { readdirSync } = await import('node:fs');
+    const files = readdirSync(new URL('../../../lambdas/domain/strategies/', import.meta.url));
+    for (const strategy of STRATEGIES) {
+      expect(STRATEGY_MODULES[strategy].name).toBe(strategy);
+      expect(files).toContain(`${strategy}.ts`);
+      expect(readdirSync(new URL('../../../statemachines/', import.meta.url))).toContain(
+        `${strategy}.asl.json`,
+      );
+    }
+  });
+
+  it('validates a plan against the module’s own schema, naming the field', () => {
+    expect(() => expandPlan('rolling', { instances: 4 })).toThrow('plan.batchSize is required');
+    expect(() => expandPlan('linear', { stepPercent: 0, intervalSeconds: 60 })).toThrow('plan.stepPercent');
+  });
 });

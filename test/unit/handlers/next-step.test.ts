@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { initialProgress } from '../../../lambdas/domain/plan.ts';
-import { expandPlan, type StrategyName } from '../../../lambdas/domain/strategies.ts';
+import { expandPlan, type StrategyName } from '../../../lambdas/domain/strategies/index.ts';
 import type { Deployment, TaskState } from '../../../lambdas/domain/types.ts';
 import { makeNextStepHandler } from '../../../lambdas/handlers/next-step.ts';
 import {

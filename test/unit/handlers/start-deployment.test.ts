@@ -4,7 +4,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
 import { makeProviderFactory } from '../../../lambdas/adapters/traffic/providers.ts';
-import { expandPlan } from '../../../lambdas/domain/strategies.ts';
+import { expandPlan } from '../../../lambdas/domain/strategies/index.ts';
 import { makeRecordEventHandler } from '../../../lambdas/handlers/record-event.ts';
 import { BASELINE_VERSION, makeStartDeploymentHandler } from '../../../lambdas/handlers/start-deployment.ts';
 import type { AlarmSource } from '../../../lambdas/ports/alarms.ts';
