@@ -19,7 +19,11 @@ import { type Swept, sweep } from '../lambdas/control/sweeper.ts';
 import { TransientError } from '../lambdas/domain/errors.ts';
 import { hookHost } from '../lambdas/domain/hooks.ts';
 import { type RegistryFile, toServiceConfig } from '../lambdas/domain/registry.ts';
-import { defaultStrategyPlan, type StrategyName, withSmokeTests } from '../lambdas/domain/strategies/index.ts';
+import {
+  defaultStrategyPlan,
+  type StrategyName,
+  withSmokeTests,
+} from '../lambdas/domain/strategies/index.ts';
 import { STRATEGIES } from '../lambdas/domain/strategy-names.ts';
 import type { DeploymentRequest, ServiceConfig } from '../lambdas/domain/types.ts';
 import type { ExecutionDescription } from '../lambdas/ports/executions.ts';
@@ -275,7 +279,8 @@ export class LocalControlPlane {
     try {
       result = await this.runtime.runRequest(strategy, request, {
         options: this.runOptions(request),
-        approver: (payload, time) => this.awaitApproval(payload, time, entry.controller.signal),
+        approver: (payload, time, ended) =>
+          this.awaitApproval(payload, time, AbortSignal.any([entry.controller.signal, ended])),
         signal: entry.controller.signal,
         realTime: this.options.realTime ?? false,
         reconcile: (ended) => this.reconcile(ended),
@@ -325,8 +330,10 @@ export class LocalControlPlane {
   }
 
   /**
-   * Waits for the approve call (SendTaskSuccess) from a person, in real time (the server's clock
-   * runs with the wall clock), up to the task's timeout: what the ASL's TimeoutSecondsPath resolved to.
+   * Waits for the approve call (SendTaskSuccess) from a person, up to the task's timeout (what the
+   * ASL's TimeoutSecondsPath resolved to) on the server's clock: it runs with the wall clock, and
+   * when another run's wait makes it jump past the deadline the gate has timed out, as the
+   * summary's timeoutAt, the view and the trail then say.
    */
   private awaitApproval(
     payload: { taskToken: string },
@@ -334,20 +341,30 @@ export class LocalControlPlane {
     signal: AbortSignal,
   ): Promise<{ approved: boolean; by?: string }> {
     const timeoutSeconds = time.leftSeconds();
+    const deadline = this.clock.now().getTime() + timeoutSeconds * 1000;
     return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
       const finish = () => {
         clearTimeout(timer);
+        stopListening();
         signal.removeEventListener('abort', onAbort);
         this.approvals.delete(payload.taskToken);
       };
-      const timer = setTimeout(() => {
+      const expireWhenDue = () => {
+        clearTimeout(timer);
+        const left = deadline - this.clock.now().getTime();
+        if (left > 0) {
+          timer = setTimeout(expireWhenDue, left);
+          return;
+        }
         finish();
         try {
           time.pass(timeoutSeconds);
         } catch (error) {
           reject(error);
         }
-      }, timeoutSeconds * 1000);
+      };
+      const stopListening = this.clock.onJump(expireWhenDue);
       const onAbort = () => {
         finish();
         reject(signal.reason);
@@ -357,6 +374,7 @@ export class LocalControlPlane {
         finish();
         resolve(output);
       });
+      expireWhenDue();
     });
   }
 

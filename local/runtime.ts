@@ -299,6 +299,8 @@ export type Approver = (
   payload: { state: TaskState; taskToken: string },
   /** The callback task's time: its timeout is what the ASL's TimeoutSecondsPath resolved to. */
   time: TaskTime,
+  /** Aborted when the task ends without an answer: its Lambda invocation failed. */
+  ended: AbortSignal,
 ) => Promise<{ approved: boolean; by?: string }>;
 
 /** One run's shared pieces: a ring's child executions run in the same context. */
@@ -881,13 +883,32 @@ export class LocalRuntime {
         throttle: 'Lambda.TooManyRequestsException',
         fail: 'Stepwise.InjectedFault',
       });
-      const result = await asFunction(`task:${entry.task.id}`, () =>
-        entry.run(payload, taskLambdaContext(entry.task, task.time)),
+      const run = () =>
+        asFunction(`task:${entry.task.id}`, () =>
+          entry.run(payload, taskLambdaContext(entry.task, task.time)),
+        );
+      if (task.kind !== 'callback') return run();
+      if (!ctx.approver || options.approve) {
+        await run();
+        return this.decideApproval(payload as { state: TaskState }, options.approve, clock, task.time);
+      }
+      // Step Functions holds the task token from the moment the task starts, before its Lambda
+      // function has returned: an approve call that comes as soon as the summary says "waiting for
+      // approval" finds it.
+      const ended = new AbortController();
+      const answered = ctx.approver(
+        payload as { state: TaskState; taskToken: string },
+        task.time,
+        ended.signal,
       );
-      if (task.kind !== 'callback') return result;
-      return ctx.approver && !options.approve
-        ? ctx.approver(payload as { state: TaskState; taskToken: string }, task.time)
-        : this.decideApproval(payload as { state: TaskState }, options.approve, clock, task.time);
+      answered.catch(() => undefined);
+      try {
+        await run();
+      } catch (error) {
+        ended.abort(error);
+        throw error;
+      }
+      return answered;
     };
     // A stopped execution ends at once, but the invocation under way runs to its end, as a Lambda
     // invocation does after StopExecution: what it writes lands before anyone reconciles the run.

@@ -160,8 +160,10 @@ export async function startLocalServer(
     res.end(body);
   };
   let hosts: string[] = [];
+  // Requests being answered: closing waits for them, so that none reads the store after it closed.
+  const answering = new Set<Promise<void>>();
   const server: Server = createServer((req, res) => {
-    (async () => {
+    const answer = (async () => {
       try {
         const refusal = crossSiteRefusal(req, hosts);
         if (refusal) throw new HttpError(403, 'Forbidden', refusal);
@@ -192,6 +194,8 @@ export async function startLocalServer(
         respond(res, result.statusCode, result.body, result.headers);
       }
     })();
+    answering.add(answer);
+    void answer.finally(() => answering.delete(answer));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -202,10 +206,12 @@ export async function startLocalServer(
   const url = `http://${hosts[0]}`;
   return {
     url,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
-      }),
+        server.closeAllConnections();
+      });
+      await Promise.allSettled([...answering]);
+    },
   };
 }

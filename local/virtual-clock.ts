@@ -34,6 +34,7 @@ export class VirtualClock implements Clock {
 export class ServerClock extends VirtualClock {
   private offsetMs = 0;
   private readonly wall: () => number;
+  private readonly listeners = new Set<() => void>();
 
   constructor(wall: () => number = Date.now) {
     super(new Date(wall()));
@@ -46,10 +47,24 @@ export class ServerClock extends VirtualClock {
 
   override advanceTo(at: Date): void {
     const ahead = at.getTime() - this.now().getTime();
-    if (ahead > 0) this.offsetMs += ahead;
+    if (ahead > 0) this.jump(ahead);
   }
 
   override advanceBy(seconds: number): void {
-    this.offsetMs += seconds * 1000;
+    if (seconds > 0) this.jump(seconds * 1000);
+  }
+
+  /**
+   * Tells `listener` after every jump (what waits on this clock besides the wall, such as a person's
+   * approval, ends when its moment is passed); returns what stops telling it.
+   */
+  onJump(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private jump(ms: number): void {
+    this.offsetMs += ms;
+    for (const listener of [...this.listeners]) listener();
   }
 }

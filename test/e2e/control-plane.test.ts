@@ -455,6 +455,49 @@ describe('the reconciler', () => {
   });
 });
 
+describe('an approval under the local server', () => {
+  it('takes an approve sent the moment the summary says it waits, before Request approval has returned', async () => {
+    const own = await openHarness([service('gate', { plan: GATED_PLAN })]);
+    try {
+      // As soon as Request approval has written the token to the summary, a person answers: on
+      // AWS the token is live from the task's start, so the approve must not be refused.
+      const answered: Promise<{ status: number }>[] = [];
+      const store = own.plane.runtime.store;
+      const update = store.updateDeployment.bind(store);
+      store.updateDeployment = async (id, patch) => {
+        await update(id, patch);
+        if (patch.pendingApproval) answered.push(own.call('POST', `/deployments/${id}/approve`, {}));
+      };
+      const { body } = await own.call<DeploymentView>('POST', '/deployments', {
+        service: 'gate',
+        image: 'g:2',
+      });
+      const done = await own.until(body.deploymentId, ended);
+      expect((await Promise.all(answered)).map((r) => r.status)).toEqual([200]);
+      expect(done.status).toBe('SUCCEEDED');
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('times out when the shared clock jumps past its deadline, as its view says', async () => {
+    const own = await openHarness([service('gate', { plan: GATED_PLAN })]);
+    try {
+      const { body } = await own.call<DeploymentView>('POST', '/deployments', {
+        service: 'gate',
+        image: 'g:3',
+      });
+      await own.until(body.deploymentId, (v) => v.phase === 'waiting for approval');
+      // Another run's bake moves the server's one clock past the gate's 300 s.
+      own.plane.clock.advanceBy(301);
+      const done = await own.until(body.deploymentId, ended);
+      expect(done).toMatchObject({ status: 'ROLLED_BACK', reason: 'approval timed out after 300s' });
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe('a ring rollout cut short', () => {
   it('restores the rings that finished, as its onFailure says', async () => {
     const rings = await openHarness([

@@ -74,12 +74,17 @@ export async function openHarness(
       return items.join('\n');
     },
     async until(id, predicate) {
-      for (let i = 0; i < 400; i++) {
-        const { body } = await call<DeploymentView>('GET', `/deployments/${id}`);
-        if (predicate(body)) return body;
+      // A deadline, not a count of polls: on a loaded CI machine one poll can take far longer than 25 ms.
+      const deadline = Date.now() + 45_000;
+      let last: DeploymentView | undefined;
+      while (Date.now() < deadline) {
+        last = (await call<DeploymentView>('GET', `/deployments/${id}`)).body;
+        if (predicate(last)) return last;
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
-      throw new Error(`deployment ${id} never reached the expected state`);
+      throw new Error(
+        `deployment ${id} never reached the expected state; last seen: ${JSON.stringify(last)}`,
+      );
     },
     async close() {
       await server.close();
