@@ -14,6 +14,7 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.asl.json'));
 
 interface State {
   Type: string;
+  Comment?: string;
   Error?: string;
   Parameters?: { FunctionName?: string };
   Retry?: { ErrorEquals: string[] }[];
@@ -64,6 +65,50 @@ describe('the state machine files share one shape', () => {
     expect(unknown).toEqual([]);
     // A Stepwise.* name that no class, bake or Fail state carries is a typo.
     expect(named.filter(([, e]) => e.startsWith('Stepwise.') && !STEPWISE_ERRORS.has(e))).toEqual([]);
+  });
+
+  /**
+   * The states that differ by design between files that share their name: the step router, the
+   * settle waits of strategies that move traffic differently, and the ring, which moves no traffic
+   * itself. Any other state two files share must be the same in both.
+   */
+  const VARIES: Record<string, string> = {
+    'Which step?': 'each strategy routes its own step kinds',
+    'Wait for traffic to settle': 'a blue-green switch and a rolling batch settle differently',
+    'Start deployment': 'a ring starts a rollout of services, with its own input',
+    Bake: 'a ring bakes between rings, not on traffic',
+    'Unsupported step': 'the ring names ring steps',
+    'Rollback failed': 'a ring reports the finished ring it could not restore',
+  };
+
+  /** A state as every file must have it: its comment aside, and the file's rollback entry (Roll back, Switch back…) named alike. */
+  const frame = (file: string, state: State) => {
+    const own = machines.find((m) => m.file === file)?.states ?? [];
+    const next = own.find(([name]) => name === 'Next step')?.[1];
+    const rollback = next?.Catch?.[0] && (next.Catch[0] as { Next?: string }).Next;
+    const { Comment: _comment, ...rest } = state;
+    const text = JSON.stringify(rest);
+    return rollback ? text.replaceAll(`"${rollback}"`, '"<rollback>"') : text;
+  };
+  const shared = () => {
+    const byName = new Map<string, Map<string, string>>();
+    for (const { file, states } of machines) {
+      for (const [name, state] of states) {
+        byName.set(name, (byName.get(name) ?? new Map()).set(file, frame(file, state)));
+      }
+    }
+    return [...byName].filter(([, inFiles]) => inFiles.size > 1);
+  };
+
+  it('every state two files share is the same in both, but for those that vary by design', () => {
+    const differing = shared()
+      .filter(([, inFiles]) => new Set(inFiles.values()).size > 1)
+      .map(([name]) => name);
+    expect(differing.filter((name) => !(name in VARIES))).toEqual([]);
+    // The list stays tight: a state that no longer varies leaves it.
+    expect(Object.keys(VARIES).filter((name) => !differing.includes(name))).toEqual([]);
+    // The frame is most of each file: start, the candidate, the step loop's tasks, promotion, the closing states.
+    expect(shared().length).toBeGreaterThan(25);
   });
 
   it('knows the Stepwise errors by the names the handlers throw', () => {
