@@ -19,13 +19,12 @@ import {
   NotReadyYetError,
   ProviderError,
   ResourceNotFoundError,
-  TransientError,
 } from '../../../domain/errors.ts';
 import { assertValidWeights } from '../../../domain/plan.ts';
 import type { SegmentMatch } from '../../../domain/steps.ts';
 import type { Weights } from '../../../domain/types.ts';
 import type { PrepareResult, TrafficProvider, TrafficTarget } from '../../../ports/traffic.ts';
-import { rethrowAws } from '../../aws-errors.ts';
+import { type ErrorReading, type FailedCall, meaningOf, rethrow } from '../provider-errors.ts';
 import {
   type AppConfigFlagConfig,
   DEFAULT_PERCENTAGE_ATTRIBUTE,
@@ -61,8 +60,6 @@ interface HostedVersion {
   number: number;
   document: FlagDocument;
 }
-
-const errorName = (error: unknown) => (error as { name?: string })?.name ?? '';
 
 /**
  * A feature flag in AWS AppConfig whose rollout percentage is the weight. The stable version is
@@ -423,26 +420,36 @@ export class AppConfigFlagTrafficProvider implements TrafficProvider {
     try {
       return await call();
     } catch (error) {
-      const name = errorName(error);
-      const message = (error as Error)?.message ?? String(error);
-      switch (name) {
-        case 'ResourceNotFoundException':
-          throw new ResourceNotFoundError(notFound ?? `${what}: ${message}`, { cause: error });
-        case 'ConflictException':
-          throw new ConflictError(`${what}: ${message}`, { cause: error });
-        case 'InternalServerException':
-          throw new TransientError(`${what}: ${name}: ${message}`, { cause: error });
-        case 'BadRequestException':
-        case 'PayloadTooLargeException':
-        case 'ServiceQuotaExceededException':
-        case 'AccessDeniedException':
-          throw new ProviderError(`${what}: ${name}: ${message}`, { cause: error });
-        default:
-          return rethrowAws(error, what);
-      }
+      return rethrow(
+        {
+          ...APPCONFIG_ERRORS,
+          wording: {
+            'not-found': (failed) => notFound ?? `${failed.what}: ${failed.message}`,
+            ...CONFLICT_WORDING,
+          },
+        },
+        error,
+        what,
+      );
     }
   }
 }
+
+/** AppConfig's errors and what they mean to the state machine. */
+const APPCONFIG_ERRORS: ErrorReading = {
+  meanings: {
+    ResourceNotFoundException: 'not-found',
+    ConflictException: 'conflict',
+    InternalServerException: 'transient',
+    ...meaningOf('refused', [
+      'BadRequestException',
+      'PayloadTooLargeException',
+      'ServiceQuotaExceededException',
+      'AccessDeniedException',
+    ]),
+  },
+};
+const CONFLICT_WORDING = { conflict: (failed: FailedCall) => `${failed.what}: ${failed.message}` };
 
 /**
  * A strategy's time in an environment must fit every plan, and the plan's allowance is none:

@@ -1,10 +1,4 @@
-import {
-  ConflictError,
-  ProviderError,
-  ResourceNotFoundError,
-  TransientError,
-} from '../../../domain/errors.ts';
-import { rethrowAws } from '../../aws-errors.ts';
+import { type ErrorReading, meaningOf, rethrow } from '../provider-errors.ts';
 
 /**
  * ECS and ELBv2 error names and what they mean to the state machine. ELBv2 speaks the query
@@ -26,20 +20,20 @@ const NOT_FOUND: Record<string, string> = {
 };
 
 /** Someone else holds or changed the resource: worth a look, not a blind retry. */
-const CONFLICT = new Set([
+const CONFLICT = [
   'PriorityInUseException',
   'PriorityInUse',
   'ResourceInUseException',
   'ResourceInUse',
   'UpdateInProgressException',
   'ConflictException',
-]);
+];
 
 /** Retryable, but not in the shared list: ECS's server-side failure and ELBv2's "a prior request is still running". */
-const TRANSIENT = new Set(['ServerException', 'PriorRequestNotCompleteException', 'PriorRequestNotComplete']);
+const TRANSIENT = ['ServerException', 'PriorRequestNotCompleteException', 'PriorRequestNotComplete'];
 
 /** AWS refused the request as made: retrying the same request cannot help. */
-const REFUSED = new Set([
+const REFUSED = [
   'AccessDeniedException',
   'AccessDenied',
   'ClientException',
@@ -62,7 +56,19 @@ const REFUSED = new Set([
   'TooManyTargetGroupsException',
   'TooManyRegistrationsForTargetIdException',
   'TooManyUniqueTargetGroupsPerLoadBalancerException',
-]);
+];
+
+const READING: ErrorReading = {
+  meanings: {
+    ...meaningOf('not-found', Object.keys(NOT_FOUND)),
+    ...meaningOf('conflict', CONFLICT),
+    ...meaningOf('transient', TRANSIENT),
+    ...meaningOf('refused', REFUSED),
+  },
+  wording: {
+    'not-found': ({ what, name, message }) => `${what}: ${NOT_FOUND[name]} not found (${name}: ${message})`,
+  },
+};
 
 /**
  * Turns an ECS or ELBv2 failure into the typed error the state machine matches. `what` names the
@@ -70,14 +76,5 @@ const REFUSED = new Set([
  * says which of the configured resources is missing.
  */
 export function rethrowEcsAlb(error: unknown, what: string): never {
-  const name = (error as { name?: string })?.name ?? '';
-  const message = (error as Error)?.message ?? String(error);
-  const missing = NOT_FOUND[name];
-  if (missing) {
-    throw new ResourceNotFoundError(`${what}: ${missing} not found (${name}: ${message})`, { cause: error });
-  }
-  if (CONFLICT.has(name)) throw new ConflictError(`${what}: ${name}: ${message}`, { cause: error });
-  if (TRANSIENT.has(name)) throw new TransientError(`${what}: ${name}: ${message}`, { cause: error });
-  if (REFUSED.has(name)) throw new ProviderError(`${what}: ${name}: ${message}`, { cause: error });
-  return rethrowAws(error, what);
+  return rethrow(READING, error, what);
 }

@@ -22,14 +22,13 @@ import {
   NotReadyYetError,
   ProviderError,
   ResourceNotFoundError,
-  TransientError,
 } from '../../../domain/errors.ts';
 import { assertValidWeights } from '../../../domain/plan.ts';
 import type { SegmentMatch } from '../../../domain/steps.ts';
 import type { Weights } from '../../../domain/types.ts';
 import type { PrepareResult, TrafficProvider, TrafficTarget } from '../../../ports/traffic.ts';
-import { rethrowAws } from '../../aws-errors.ts';
 import { assertDeployableService, assertPassableRoles } from '../ecs-services.ts';
+import { type ErrorReading, meaningOf, rethrow } from '../provider-errors.ts';
 import { type EcsRollingConfig, parseEcsRollingConfig } from './config.ts';
 
 /**
@@ -554,40 +553,52 @@ export class EcsRollingTrafficProvider implements TrafficProvider {
     try {
       return await call();
     } catch (error) {
-      const name = errorName(error);
-      const message = (error as Error)?.message ?? String(error);
-      switch (name) {
-        case 'ClusterNotFoundException':
-          throw new ResourceNotFoundError(`ECS cluster ${this.config.cluster} not found`, { cause: error });
-        case 'ServiceNotFoundException':
-        case 'ServiceNotActiveException':
-          throw new ResourceNotFoundError(
-            `ECS service ${this.config.service} not found in cluster ${this.config.cluster}`,
-            { cause: error },
-          );
-        case 'ServerException':
-          throw new TransientError(`${what}: ${name}: ${message}`, { cause: error });
-        case 'UpdateInProgressException':
-        case 'ConflictException':
-        case 'ResourceInUseException':
-          throw new ConflictError(`${what}: ${message}`, { cause: error });
-        case 'ClientException':
-          // ECS answers a missing task definition with a ClientException ("Unable to describe task definition").
-          if (notFound) throw new ResourceNotFoundError(notFound, { cause: error });
-          throw new ProviderError(`${what}: ${message}`, { cause: error });
-        case 'AccessDeniedException':
-        case 'InvalidParameterException':
-        case 'LimitExceededException':
-        case 'PlatformTaskDefinitionIncompatibilityException':
-        case 'PlatformUnknownException':
-        case 'UnsupportedFeatureException':
-          throw new ProviderError(`${what}: ${name}: ${message}`, { cause: error });
-        default:
-          return rethrowAws(error, what);
+      // ECS answers a missing task definition with a ClientException ("Unable to describe task definition").
+      if (notFound && errorName(error) === 'ClientException') {
+        throw new ResourceNotFoundError(notFound, { cause: error });
       }
+      const { cluster, service } = this.config;
+      return rethrow(
+        {
+          ...ECS_ERRORS,
+          wording: {
+            'not-found': ({ name }) =>
+              name === 'ClusterNotFoundException'
+                ? `ECS cluster ${cluster} not found`
+                : `ECS service ${service} not found in cluster ${cluster}`,
+            conflict: ({ what: call, message }) => `${call}: ${message}`,
+            refused: ({ what: call, name, message }) =>
+              name === 'ClientException' ? `${call}: ${message}` : `${call}: ${name}: ${message}`,
+          },
+        },
+        error,
+        what,
+      );
     }
   }
 }
+
+/** ECS's errors and what they mean to the state machine. */
+const ECS_ERRORS: ErrorReading = {
+  meanings: {
+    ...meaningOf('not-found', [
+      'ClusterNotFoundException',
+      'ServiceNotFoundException',
+      'ServiceNotActiveException',
+    ]),
+    ServerException: 'transient',
+    ...meaningOf('conflict', ['UpdateInProgressException', 'ConflictException', 'ResourceInUseException']),
+    ...meaningOf('refused', [
+      'ClientException',
+      'AccessDeniedException',
+      'InvalidParameterException',
+      'LimitExceededException',
+      'PlatformTaskDefinitionIncompatibilityException',
+      'PlatformUnknownException',
+      'UnsupportedFeatureException',
+    ]),
+  },
+};
 
 function primaryRevision(service: Service): string {
   return (
