@@ -1051,7 +1051,10 @@ function routedThroughFleet(
   // The simulation's own read, not the task's: no function makes it on AWS.
   const after = (target: TrafficTarget) => asRuntime(() => routeFleet(target));
   const routeFleet = async (target: TrafficTarget) => {
-    const [weights, match] = await Promise.all([inner.getWeights(target), inner.getSegment(target)]);
+    const [weights, match] = await Promise.all([
+      inner.getWeights(target),
+      inner.segments?.getSegment(target),
+    ]);
     lastWeights.set(target.service, weights);
     fleet.route(clock.now(), {
       weights,
@@ -1061,6 +1064,7 @@ function routedThroughFleet(
         : {}),
     });
   };
+  const { segments, stopStart } = inner;
   const stoppedVersions = new Map<string, Set<string>>();
   const stopped = (service: string) => {
     const set = stoppedVersions.get(service) ?? new Set<string>();
@@ -1081,18 +1085,31 @@ function routedThroughFleet(
         stopped(t.service).clear();
         return after(t);
       }),
-    setSegment: (t, m) => inner.setSegment(t, m).then(() => after(t)),
-    getSegment: (t) => inner.getSegment(t),
-    stopVersion: (t, v) =>
-      inner.stopVersion(t, v).then(() => {
-        stopped(t.service).add(v);
-        return after(t);
-      }),
-    startVersion: (t, v) =>
-      inner.startVersion(t, v).then(() => {
-        stopped(t.service).delete(v);
-        return after(t);
-      }),
+    // The provider's own capabilities, no more: a strategy it cannot take is refused as on AWS.
+    ...(segments
+      ? {
+          segments: {
+            setSegment: (t, m) => segments.setSegment(t, m).then(() => after(t)),
+            getSegment: (t) => segments.getSegment(t),
+          },
+        }
+      : {}),
+    ...(stopStart
+      ? {
+          stopStart: {
+            stopVersion: (t, v) =>
+              stopStart.stopVersion(t, v).then(() => {
+                stopped(t.service).add(v);
+                return after(t);
+              }),
+            startVersion: (t, v) =>
+              stopStart.startVersion(t, v).then(() => {
+                stopped(t.service).delete(v);
+                return after(t);
+              }),
+          },
+        }
+      : {}),
     // Locally the fleet serves the requests whatever the provider: its metrics are the simulated ones.
     versionMetrics: async (t) => simulatedVersionMetrics(t),
   };

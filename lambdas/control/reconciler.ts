@@ -200,7 +200,7 @@ async function restoreTraffic(
   }
   const good = live === summary.candidateVersion ? summary.candidateVersion : summary.stableVersion;
   const before: Weights = await provider.getWeights(target);
-  const settled = sameWeights(before, { [good]: 100 }) && !(await provider.getSegment(target));
+  const settled = sameWeights(before, { [good]: 100 }) && !(await provider.segments?.getSegment(target));
   // A deployment that ended closed had its own rollback or promote; one cut short gets them again,
   // both idempotent, since weights alone do not show a stopped version (recreate) or a half-made change.
   if (settled && summary.status !== 'IN_PROGRESS') return undefined;

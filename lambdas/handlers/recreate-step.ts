@@ -3,7 +3,7 @@ import { InvalidInputError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import type { TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
-import { type TaskDeps, targetOf } from './deps.ts';
+import { capabilityOf, type TaskDeps, targetOf } from './deps.ts';
 import { parseTaskState } from './state.ts';
 
 /**
@@ -24,7 +24,7 @@ export function makeRecreateStepHandler(
       const now = deps.clock.now();
       const key = `step-${progress.stepIndex + 1}#${step?.kind}`;
       if (step?.kind === 'stopStable') {
-        await provider.stopVersion(target, deployment.stableVersion);
+        await capabilityOf(provider, 'stopStart', deployment).stopVersion(target, deployment.stableVersion);
         // On a retry the stored event wins: downtime counts from the first stop, not the retry.
         const stopped = await deps.store.appendAuditEvent(
           deployment.deploymentId,
@@ -37,7 +37,10 @@ export function makeRecreateStepHandler(
         return { ...state, progress: { ...progress, downSince } };
       }
       if (step?.kind === 'startCandidate') {
-        await provider.startVersion(target, deployment.candidateVersion);
+        await capabilityOf(provider, 'stopStart', deployment).startVersion(
+          target,
+          deployment.candidateVersion,
+        );
         const weights = await provider.getWeights(target);
         const downtimeSeconds = progress.downSince
           ? Math.round((now.getTime() - new Date(progress.downSince).getTime()) / 1000)

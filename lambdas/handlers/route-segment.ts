@@ -3,7 +3,7 @@ import { InvalidInputError, WeightsMismatchError } from '../domain/errors.ts';
 import { auditEvent } from '../domain/events.ts';
 import type { TaskState } from '../domain/types.ts';
 import { taskHandler } from '../middleware/task-handler.ts';
-import { type TaskDeps, targetOf } from './deps.ts';
+import { capabilityOf, type TaskDeps, targetOf } from './deps.ts';
 import { parseTaskState } from './state.ts';
 
 /** Route segment: only requests that match the header or cookie rule reach the candidate. */
@@ -21,8 +21,9 @@ export function makeRouteSegmentHandler(
       }
       const target = targetOf(deployment);
       const provider = deps.providers(deployment.provider, deployment.providerConfig);
-      await provider.setSegment(target, step.match);
-      const actual = await provider.getSegment(target);
+      const segments = capabilityOf(provider, 'segments', deployment);
+      await segments.setSegment(target, step.match);
+      const actual = await segments.getSegment(target);
       if (JSON.stringify(actual) !== JSON.stringify(step.match)) {
         throw new WeightsMismatchError(
           `routed segment ${JSON.stringify(step.match)} but read back ${JSON.stringify(actual)}`,

@@ -98,8 +98,8 @@ export const PROVIDER_CONFIG_CHECKS: Record<ProviderKind, (config: Record<string
 };
 
 /**
- * What each provider kind cannot do (its methods that refuse with Stepwise.ProviderFailed), and
- * why: `config validate`, the CDK app, the API and Start deployment refuse a strategy that needs
+ * What each provider kind cannot do (the optional capabilities of TrafficProvider it does not
+ * have with that config), and why: `config validate`, the CDK app, the API and Start deployment refuse a strategy that needs
  * it (each strategy module's `requires`) instead of letting it fail at its first such step.
  */
 export const PROVIDER_LIMITS: Record<ProviderKind, ProviderLimits> = {

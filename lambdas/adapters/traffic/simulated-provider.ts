@@ -4,7 +4,13 @@ import type { Weights } from '../../domain/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { VersionMetricSpec, VersionMetricSpecs } from '../../ports/metrics.ts';
 import type { RouteRecord, Store } from '../../ports/store.ts';
-import type { PrepareResult, TrafficProvider, TrafficTarget } from '../../ports/traffic.ts';
+import type {
+  PrepareResult,
+  SegmentRouting,
+  TrafficProvider,
+  TrafficTarget,
+  VersionStopStart,
+} from '../../ports/traffic.ts';
 
 /** Where the simulated fleet's per-version metrics are: what the local CloudWatch answers GetMetricData for. */
 export const SIMULATED_NAMESPACE = 'Stepwise/Simulated';
@@ -93,6 +99,17 @@ export class SimulatedTrafficProvider implements TrafficProvider {
     if (sameWeights(routes.weights, weights) && !routes.segment && !routes.stopped?.length) return;
     await this.write({ service: target.service, weights, updatedAt: routes.updatedAt });
   }
+
+  /** The simulated fleet routes segments and stops versions, so every strategy rehearses on it. */
+  readonly segments: SegmentRouting = {
+    setSegment: (target, match) => this.setSegment(target, match),
+    getSegment: (target) => this.getSegment(target),
+  };
+
+  readonly stopStart: VersionStopStart = {
+    stopVersion: (target, version) => this.stopVersion(target, version),
+    startVersion: (target, version) => this.startVersion(target, version),
+  };
 
   async setSegment(target: TrafficTarget, match: SegmentMatch | undefined): Promise<void> {
     const routes = await this.routes(target);

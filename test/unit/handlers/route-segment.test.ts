@@ -65,7 +65,7 @@ describe('route-segment', () => {
     const state = await atSegment(cookie);
     await route(state);
     const provider = taskDeps(local.store()).providers('simulated');
-    expect(await provider.getSegment({ ...state.deployment })).toEqual(cookie);
+    expect(await provider.segments?.getSegment({ ...state.deployment })).toEqual(cookie);
   });
 
   it('records the segment in the trail and the step on the summary', async () => {

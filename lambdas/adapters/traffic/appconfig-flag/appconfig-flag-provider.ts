@@ -21,7 +21,6 @@ import {
   ResourceNotFoundError,
 } from '../../../domain/errors.ts';
 import { assertValidWeights } from '../../../domain/plan.ts';
-import type { SegmentMatch } from '../../../domain/steps.ts';
 import type { Weights } from '../../../domain/types.ts';
 import type { PrepareResult, TrafficProvider, TrafficTarget } from '../../../ports/traffic.ts';
 import { type ErrorReading, type FailedCall, meaningOf, rethrow } from '../provider-errors.ts';
@@ -141,26 +140,6 @@ export class AppConfigFlagTrafficProvider implements TrafficProvider {
    */
   async rollback(target: TrafficTarget): Promise<void> {
     await this.deploy(target, 0, true);
-  }
-
-  /** A flag has no request matching of its own here: removing a segment is a no-op, setting one is refused. */
-  async setSegment(_target: TrafficTarget, match: SegmentMatch | undefined): Promise<void> {
-    if (match === undefined) return;
-    throw new ProviderError(
-      'the appconfig-flag provider cannot route a segment: it only sets the rollout percentage',
-    );
-  }
-
-  async getSegment(_target: TrafficTarget): Promise<SegmentMatch | undefined> {
-    return undefined;
-  }
-
-  async stopVersion(_target: TrafficTarget, _version: string): Promise<void> {
-    throw new ProviderError('the appconfig-flag provider cannot stop a version: a flag is on or off');
-  }
-
-  async startVersion(_target: TrafficTarget, _version: string): Promise<void> {
-    throw new ProviderError('the appconfig-flag provider cannot start a version: a flag is on or off');
   }
 
   private async deploy(target: TrafficTarget, percent: number, stopOwn: boolean): Promise<void> {

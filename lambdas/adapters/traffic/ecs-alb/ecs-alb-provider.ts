@@ -33,7 +33,12 @@ import { assertValidWeights } from '../../../domain/plan.ts';
 import type { SegmentMatch } from '../../../domain/steps.ts';
 import type { Weights } from '../../../domain/types.ts';
 import type { VersionMetricSpec, VersionMetricSpecs } from '../../../ports/metrics.ts';
-import type { PrepareResult, TrafficProvider, TrafficTarget } from '../../../ports/traffic.ts';
+import type {
+  PrepareResult,
+  SegmentRouting,
+  TrafficProvider,
+  TrafficTarget,
+} from '../../../ports/traffic.ts';
 import { assertDeployableService, assertPassableRoles } from '../ecs-services.ts';
 import { DEFAULT_SEGMENT_PRIORITY, type EcsAlbConfig, parseEcsAlbConfig } from './config.ts';
 import { rethrowEcsAlb } from './errors.ts';
@@ -266,15 +271,25 @@ export class EcsAlbTrafficProvider implements TrafficProvider {
     if (candidate.desiredCount > 0) await this.updateService(candidate, { desiredCount: 0 });
   }
 
-  /** A rule at `segmentPriority` on the listener: requests matching the header or cookie go to the candidate's target group. */
-  async setSegment(target: TrafficTarget, match: SegmentMatch | undefined): Promise<void> {
+  /**
+   * Segments are a rule on the listener: given `providerConfig.listenerArn` (not a rule's ARN),
+   * the provider can route them.
+   */
+  get segments(): SegmentRouting | undefined {
     const listenerArn = this.config.listenerArn;
-    if (!match && !listenerArn) return;
-    if (!listenerArn) {
-      throw new ProviderError(
-        'the ecs-alb provider routes a segment with a rule on a listener: give providerConfig.listenerArn (not ruleArn) to use segments',
-      );
-    }
+    if (!listenerArn) return undefined;
+    return {
+      setSegment: (target, match) => this.setSegment(listenerArn, target, match),
+      getSegment: () => this.getSegment(listenerArn),
+    };
+  }
+
+  /** A rule at `segmentPriority` on the listener: requests matching the header or cookie go to the candidate's target group. */
+  private async setSegment(
+    listenerArn: string,
+    target: TrafficTarget,
+    match: SegmentMatch | undefined,
+  ): Promise<void> {
     const found = await this.segmentRule(listenerArn);
     if (found && !found.ours) {
       throw new ConflictError(
@@ -326,22 +341,9 @@ export class EcsAlbTrafficProvider implements TrafficProvider {
     );
   }
 
-  async getSegment(_target: TrafficTarget): Promise<SegmentMatch | undefined> {
-    if (!this.config.listenerArn) return undefined;
-    const found = await this.segmentRule(this.config.listenerArn);
+  private async getSegment(listenerArn: string): Promise<SegmentMatch | undefined> {
+    const found = await this.segmentRule(listenerArn);
     return found?.ours ? segmentOf(found.rule) : undefined;
-  }
-
-  async stopVersion(_target: TrafficTarget, version: string): Promise<void> {
-    throw new ProviderError(
-      `the ecs-alb provider does not stop a version (${version}): it keeps both sides serving; the recreate strategy needs the ecs-rolling provider`,
-    );
-  }
-
-  async startVersion(_target: TrafficTarget, version: string): Promise<void> {
-    throw new ProviderError(
-      `the ecs-alb provider does not start a version (${version}) on its own: use prepare and promote, or the ecs-rolling provider for the recreate strategy`,
-    );
   }
 
   /**

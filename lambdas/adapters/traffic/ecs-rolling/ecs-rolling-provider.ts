@@ -24,9 +24,13 @@ import {
   ResourceNotFoundError,
 } from '../../../domain/errors.ts';
 import { assertValidWeights } from '../../../domain/plan.ts';
-import type { SegmentMatch } from '../../../domain/steps.ts';
 import type { Weights } from '../../../domain/types.ts';
-import type { PrepareResult, TrafficProvider, TrafficTarget } from '../../../ports/traffic.ts';
+import type {
+  PrepareResult,
+  TrafficProvider,
+  TrafficTarget,
+  VersionStopStart,
+} from '../../../ports/traffic.ts';
 import { assertDeployableService, assertPassableRoles } from '../ecs-services.ts';
 import { type ErrorReading, meaningOf, rethrow } from '../provider-errors.ts';
 import { type EcsRollingConfig, parseEcsRollingConfig } from './config.ts';
@@ -238,20 +242,14 @@ export class EcsRollingTrafficProvider implements TrafficProvider {
     }
   }
 
-  /** ECS has no request routing: removing a segment is a no-op, setting one is refused. */
-  async setSegment(_target: TrafficTarget, match: SegmentMatch | undefined): Promise<void> {
-    if (match === undefined) return;
-    throw new ProviderError(
-      'the ecs-rolling provider cannot route a segment: an ECS service has no request routing',
-    );
-  }
-
-  async getSegment(_target: TrafficTarget): Promise<SegmentMatch | undefined> {
-    return undefined;
-  }
+  /** Recreate stops the old version's tasks and starts the new one's, in the one service. */
+  readonly stopStart: VersionStopStart = {
+    stopVersion: (target, version) => this.stopVersion(target, version),
+    startVersion: (target, version) => this.startVersion(target, version),
+  };
 
   /** Scales the service to 0 when it runs `version`, remembering its desired count in a tag first. */
-  async stopVersion(target: TrafficTarget, version: string): Promise<void> {
+  private async stopVersion(target: TrafficTarget, version: string): Promise<void> {
     const snapshot = await this.describe();
     const rollout = this.requireRollout(snapshot, target);
     if (primaryRevision(snapshot.service) !== this.revisionOf(rollout, target, version)) return;
@@ -268,7 +266,7 @@ export class EcsRollingTrafficProvider implements TrafficProvider {
   }
 
   /** UpdateService to `version`'s revision at the desired count a stop remembered. */
-  async startVersion(target: TrafficTarget, version: string): Promise<void> {
+  private async startVersion(target: TrafficTarget, version: string): Promise<void> {
     let snapshot = await this.describe();
     const rollout = this.requireRollout(snapshot, target);
     const revision = this.revisionOf(rollout, target, version);

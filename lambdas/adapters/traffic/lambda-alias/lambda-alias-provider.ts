@@ -14,7 +14,6 @@ import {
 } from '@aws-sdk/client-lambda';
 import { InvalidInputError, ProviderError } from '../../../domain/errors.ts';
 import { assertValidWeights } from '../../../domain/plan.ts';
-import type { SegmentMatch } from '../../../domain/steps.ts';
 import type { Weights } from '../../../domain/types.ts';
 import type { VersionMetricSpec, VersionMetricSpecs } from '../../../ports/metrics.ts';
 import type { PrepareResult, TrafficProvider, TrafficTarget } from '../../../ports/traffic.ts';
@@ -204,31 +203,6 @@ export class LambdaAliasTrafficProvider implements TrafficProvider {
       };
     };
     return { candidate: of(candidate), baseline: of(stable) };
-  }
-
-  /** Removing a rule is a no-op (there never is one); adding one is refused. */
-  async setSegment(_target: TrafficTarget, match: SegmentMatch | undefined): Promise<void> {
-    if (match) {
-      throw new ProviderError(
-        'lambda-alias cannot route by request attributes: a Lambda alias splits invocations by weight only (use a weighted strategy, not ab-segment)',
-      );
-    }
-  }
-
-  async getSegment(_target: TrafficTarget): Promise<SegmentMatch | undefined> {
-    return undefined;
-  }
-
-  async stopVersion(_target: TrafficTarget, version: string): Promise<void> {
-    throw new ProviderError(
-      `lambda-alias cannot stop ${version}: a Lambda version always serves what its alias routes to it (use all-at-once, not recreate)`,
-    );
-  }
-
-  async startVersion(_target: TrafficTarget, version: string): Promise<void> {
-    throw new ProviderError(
-      `lambda-alias cannot start ${version}: Lambda versions are never stopped (use all-at-once, not recreate)`,
-    );
   }
 
   private get functionResource(): string {

@@ -36,7 +36,7 @@ import {
   ResourceNotFoundError,
   TransientError,
 } from '../../../../lambdas/domain/errors.ts';
-import type { TrafficTarget } from '../../../../lambdas/ports/traffic.ts';
+import type { TrafficProvider, TrafficTarget } from '../../../../lambdas/ports/traffic.ts';
 import { mockClient } from '../../../support/aws-mock.ts';
 
 const APP = 'abc1234';
@@ -617,15 +617,11 @@ describe('AppConfigFlagTrafficProvider deployments in progress', () => {
   });
 });
 
-describe('AppConfigFlagTrafficProvider unsupported operations', () => {
-  it('refuses segments, stopping and starting', async () => {
-    await expect(provider.setSegment(target, { header: 'x-beta', value: 'yes' })).rejects.toThrow(
-      ProviderError,
-    );
-    await provider.setSegment(target, undefined);
-    expect(await provider.getSegment(target)).toBeUndefined();
-    await expect(provider.stopVersion(target, 'checkout-off')).rejects.toThrow(ProviderError);
-    await expect(provider.startVersion(target, 'checkout-on')).rejects.toThrow(ProviderError);
+describe('AppConfigFlagTrafficProvider capabilities', () => {
+  it('has neither segment routing nor stopping and starting: a flag only sets its percentage', () => {
+    const port: TrafficProvider = provider;
+    expect(port.segments).toBeUndefined();
+    expect(port.stopStart).toBeUndefined();
   });
 });
 

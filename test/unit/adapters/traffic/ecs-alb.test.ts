@@ -16,7 +16,7 @@ import {
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseEcsAlbConfig } from '../../../../lambdas/adapters/traffic/ecs-alb/config.ts';
 import { EcsAlbTrafficProvider } from '../../../../lambdas/adapters/traffic/ecs-alb/ecs-alb-provider.ts';
-import type { TrafficTarget } from '../../../../lambdas/ports/traffic.ts';
+import type { SegmentRouting, TrafficProvider, TrafficTarget } from '../../../../lambdas/ports/traffic.ts';
 import {
   awsError,
   BLUE,
@@ -55,6 +55,13 @@ function providerWith(overrides: Record<string, unknown> = {}): EcsAlbTrafficPro
 }
 
 /** What the state machine does: ask, wait (ECS settles meanwhile), ask again. */
+/** The provider's segment routing, which it has when given a listener ARN. */
+function segmentsOf(provider: EcsAlbTrafficProvider): SegmentRouting {
+  const segments = provider.segments;
+  if (!segments) throw new Error('the provider has no segment routing');
+  return segments;
+}
+
 async function prepared(provider: EcsAlbTrafficProvider): Promise<void> {
   expect((await provider.prepare(target)).ready).toBe(false);
   fake.settle(GREEN);
@@ -313,64 +320,57 @@ describe('EcsAlbTrafficProvider', () => {
   it('routes a header segment to the candidate with a listener rule, changes it to a cookie, and removes it', async () => {
     const provider = providerWith();
     await prepared(provider);
-    await provider.setSegment(target, { header: 'x-beta', value: 'yes' });
-    expect(await provider.getSegment(target)).toEqual({ header: 'x-beta', value: 'yes' });
+    await segmentsOf(provider).setSegment(target, { header: 'x-beta', value: 'yes' });
+    expect(await segmentsOf(provider).getSegment(target)).toEqual({ header: 'x-beta', value: 'yes' });
     const rule = fake.rules.find((r) => r.Priority === '1');
     expect(rule?.Actions?.[0]?.ForwardConfig?.TargetGroups).toEqual([
       { TargetGroupArn: TG_GREEN, Weight: 1 },
     ]);
     elbv2.resetHistory();
-    await provider.setSegment(target, { header: 'x-beta', value: 'yes' });
+    await segmentsOf(provider).setSegment(target, { header: 'x-beta', value: 'yes' });
     expect(elbv2).not.toHaveReceivedCommand(CreateRuleCommand);
     expect(elbv2).not.toHaveReceivedCommand(ModifyRuleCommand);
-    await provider.setSegment(target, { cookie: 'beta', value: 'on' });
-    expect(await provider.getSegment(target)).toEqual({ cookie: 'beta', value: 'on' });
+    await segmentsOf(provider).setSegment(target, { cookie: 'beta', value: 'on' });
+    expect(await segmentsOf(provider).getSegment(target)).toEqual({ cookie: 'beta', value: 'on' });
     expect(fake.rules.find((r) => r.Priority === '1')?.Conditions).toEqual([
       { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'Cookie', Values: ['*beta=on*'] } },
     ]);
-    await provider.setSegment(target, undefined);
-    expect(await provider.getSegment(target)).toBeUndefined();
+    await segmentsOf(provider).setSegment(target, undefined);
+    expect(await segmentsOf(provider).getSegment(target)).toBeUndefined();
     expect(fake.rules.map((r) => r.Priority)).toEqual(['10']);
   });
 
   it('removes the segment rule on rollback', async () => {
     const provider = providerWith();
     await prepared(provider);
-    await provider.setSegment(target, { header: 'x-beta', value: 'yes' });
+    await segmentsOf(provider).setSegment(target, { header: 'x-beta', value: 'yes' });
     await provider.rollback(target);
-    expect(await provider.getSegment(target)).toBeUndefined();
+    expect(await segmentsOf(provider).getSegment(target)).toBeUndefined();
     expect(fake.split(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 });
   });
 
   it('leaves a rule that is not its own alone at the segment priority', async () => {
     const provider = providerWith({ segmentPriority: 10 });
     await prepared(provider);
-    await expect(provider.setSegment(target, { header: 'x-beta', value: 'yes' })).rejects.toMatchObject({
+    await expect(
+      segmentsOf(provider).setSegment(target, { header: 'x-beta', value: 'yes' }),
+    ).rejects.toMatchObject({
       name: 'Stepwise.Conflict',
       message: expect.stringContaining('segmentPriority'),
     });
-    expect(await provider.getSegment(target)).toBeUndefined();
+    expect(await segmentsOf(provider).getSegment(target)).toBeUndefined();
     await provider.rollback(target);
     expect(fake.rules.map((r) => r.RuleArn)).toEqual([RULE]);
   });
 
-  it('needs a listener ARN for segments', async () => {
-    const provider = providerWith({ listenerArn: undefined, ruleArn: RULE });
-    await expect(provider.setSegment(target, { header: 'x-beta', value: 'yes' })).rejects.toMatchObject({
-      name: 'Stepwise.ProviderFailed',
-      message: expect.stringContaining('providerConfig.listenerArn'),
-    });
+  it('routes segments only when given a listener ARN', () => {
+    expect(providerWith({ listenerArn: undefined, ruleArn: RULE }).segments).toBeUndefined();
+    expect(providerWith().segments).toBeDefined();
   });
 
-  it('does not stop or start versions (recreate uses ecs-rolling)', async () => {
-    const provider = providerWith();
-    await expect(provider.stopVersion(target, V1)).rejects.toMatchObject({
-      name: 'Stepwise.ProviderFailed',
-      message: expect.stringContaining('ecs-rolling'),
-    });
-    await expect(provider.startVersion(target, V2)).rejects.toMatchObject({
-      name: 'Stepwise.ProviderFailed',
-    });
+  it('does not stop or start versions (recreate uses ecs-rolling)', () => {
+    const port: TrafficProvider = providerWith();
+    expect(port.stopStart).toBeUndefined();
     expect(ecs).not.toHaveReceivedAnyCommand();
   });
 
@@ -504,7 +504,9 @@ describe('EcsAlbTrafficProvider', () => {
     const provider = providerWith();
     await prepared(provider);
     elbv2.on(CreateRuleCommand).rejects(awsError('PriorityInUseException', 'Priority already in use'));
-    await expect(provider.setSegment(target, { header: 'x-beta', value: 'yes' })).rejects.toMatchObject({
+    await expect(
+      segmentsOf(provider).setSegment(target, { header: 'x-beta', value: 'yes' }),
+    ).rejects.toMatchObject({
       name: 'Stepwise.Conflict',
     });
   });

@@ -26,7 +26,7 @@ import {
   ResourceNotFoundError,
   TransientError,
 } from '../../../../lambdas/domain/errors.ts';
-import type { TrafficTarget } from '../../../../lambdas/ports/traffic.ts';
+import type { TrafficProvider, TrafficTarget } from '../../../../lambdas/ports/traffic.ts';
 import { ARN, FakeEcs, REPO, V1, V2 } from '../../../fakes/ecs-rolling-fake.ts';
 import { mockClient } from '../../../support/aws-mock.ts';
 
@@ -416,22 +416,22 @@ describe('EcsRollingTrafficProvider rolling', () => {
 describe('EcsRollingTrafficProvider recreate', () => {
   it('stops the stable version, starts the candidate at the remembered count, and promotes', async () => {
     await provider.prepare(target);
-    await provider.stopVersion(target, V1);
+    await provider.stopStart.stopVersion(target, V1);
     expect(fake.desiredCount).toBe(0);
     expect(fake.tags.get(ROLLOUT_TAGS.desiredCount)).toBe('4');
     fake.settle();
 
     ecs.resetHistory();
-    await provider.stopVersion(target, V1);
+    await provider.stopStart.stopVersion(target, V1);
     expectNoWrites();
 
-    await provider.startVersion(target, V2);
+    await provider.stopStart.startVersion(target, V2);
     expect(fake.primary).toMatchObject({ taskDefinition: CANDIDATE_REVISION, desiredCount: 4 });
     expect(fake.tags.has(ROLLOUT_TAGS.desiredCount)).toBe(false);
     expect(await provider.getWeights(target)).toEqual({ [V1]: 0, [V2]: 100 });
 
     ecs.resetHistory();
-    await provider.startVersion(target, V2);
+    await provider.stopStart.startVersion(target, V2);
     expectNoWrites();
 
     fake.settle();
@@ -441,7 +441,7 @@ describe('EcsRollingTrafficProvider recreate', () => {
 
   it('rolls back a stopped stable version to its remembered count', async () => {
     await provider.prepare(target);
-    await provider.stopVersion(target, V1);
+    await provider.stopStart.stopVersion(target, V1);
     fake.settle();
 
     await provider.rollback(target);
@@ -453,9 +453,9 @@ describe('EcsRollingTrafficProvider recreate', () => {
 
   it('rolls back a started candidate to the stable revision at the same count', async () => {
     await provider.prepare(target);
-    await provider.stopVersion(target, V1);
+    await provider.stopStart.stopVersion(target, V1);
     fake.settle();
-    await provider.startVersion(target, V2);
+    await provider.stopStart.startVersion(target, V2);
     fake.settle();
 
     await expect(provider.rollback(target)).rejects.toThrow(TransientError);
@@ -468,22 +468,19 @@ describe('EcsRollingTrafficProvider recreate', () => {
   it('refuses to start with no count to start at', async () => {
     await provider.prepare(target);
     fake.update({ cluster: 'prod', service: 'web', desiredCount: 0 });
-    await expect(provider.startVersion(target, V2)).rejects.toThrow(ProviderError);
+    await expect(provider.stopStart.startVersion(target, V2)).rejects.toThrow(ProviderError);
   });
 
   it('refuses a version that is neither stable nor candidate', async () => {
     await provider.prepare(target);
-    await expect(provider.stopVersion(target, 'v0')).rejects.toThrow(InvalidInputError);
+    await expect(provider.stopStart.stopVersion(target, 'v0')).rejects.toThrow(InvalidInputError);
   });
 });
 
 describe('EcsRollingTrafficProvider segments', () => {
-  it('refuses a segment and reads none', async () => {
-    await expect(provider.setSegment(target, { header: 'x-beta', value: 'yes' })).rejects.toThrow(
-      ProviderError,
-    );
-    await provider.setSegment(target, undefined);
-    expect(await provider.getSegment(target)).toBeUndefined();
+  it('has no segment routing: an ECS service has no request routing', () => {
+    const port: TrafficProvider = provider;
+    expect(port.segments).toBeUndefined();
   });
 });
 

@@ -22,8 +22,8 @@ import {
   ResourceNotFoundError,
   TransientError,
 } from '../../../../lambdas/domain/errors.ts';
-import type { PrepareResult, TrafficTarget } from '../../../../lambdas/ports/traffic.ts';
-import { ARN, awsError, config, FakeLambda, REPO, V1, V2, V3 } from '../../../fakes/lambda-fake.ts';
+import type { PrepareResult, TrafficProvider, TrafficTarget } from '../../../../lambdas/ports/traffic.ts';
+import { ARN, awsError, config, FakeLambda, REPO, V2, V3 } from '../../../fakes/lambda-fake.ts';
 import { mockClient } from '../../../support/aws-mock.ts';
 
 const lambda = mockClient(LambdaClient);
@@ -399,13 +399,9 @@ describe('LambdaAliasTrafficProvider errors', () => {
     await expect(provider.prepare(first)).rejects.toThrow(/Source image does not exist/);
   });
 
-  it('refuses segments and stopping or starting versions, and reads no segment', async () => {
-    await expect(provider.setSegment(first, { header: 'x-beta', value: 'yes' })).rejects.toThrow(
-      ProviderError,
-    );
-    await expect(provider.setSegment(first, undefined)).resolves.toBeUndefined();
-    expect(await provider.getSegment(first)).toBeUndefined();
-    await expect(provider.stopVersion(first, V1)).rejects.toThrow(/cannot stop/);
-    await expect(provider.startVersion(first, V2)).rejects.toThrow(/cannot start/);
+  it('has neither segment routing nor stopping and starting: an alias splits by weight only', () => {
+    const port: TrafficProvider = provider;
+    expect(port.segments).toBeUndefined();
+    expect(port.stopStart).toBeUndefined();
   });
 });
