@@ -19,7 +19,7 @@ const COUNT = Number(process.env.BENCH_REHEARSALS ?? 1000);
 const ENDED = new Set(['SUCCEEDED', 'ROLLED_BACK', 'FAILED', 'CANCELLED']);
 const PLAN = { steps: Array.from({ length: 10 }, (_, i) => ({ weight: 10 * (i + 1), bakeSeconds: 360 })) };
 /** The most services one registry file may hold. */
-const PER_FILE = 500;
+const PER_FILE = Number(process.env.BENCH_PER_FILE ?? 500);
 const name = (i: number) => `svc-${String(i).padStart(4, '0')}`;
 
 async function startServe(dir: string, config: string): Promise<{ child: ChildProcess; url: string }> {
@@ -88,11 +88,14 @@ try {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ service: name(i), image: `app:${i}-2` }),
       });
-      return ((await response.json()) as { deploymentId: string }).deploymentId;
+      const body = (await response.json()) as { deploymentId?: string; message?: string };
+      if (!body.deploymentId)
+        throw new Error(`POST /deployments for ${name(i)}: ${response.status} ${body.message}`);
+      return body.deploymentId;
     },
   );
   const statuses = new Map<string, string>();
-  while (statuses.size < ids.length && Date.now() - started < 600_000) {
+  while (statuses.size < ids.length && Date.now() - started < 1_800_000) {
     const open = ids.filter((id) => !statuses.has(id));
     await inBatches(open, 25, async (id) => {
       const view = (await (await fetch(`${url}/deployments/${id}`)).json()) as { status: string };
@@ -138,7 +141,10 @@ try {
     same: statuses.size === ids.length && [...statuses.values()].every((s) => s === idle),
   };
 } finally {
-  child.kill('SIGTERM');
+  await new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+  });
 }
 rmSync(dir, { recursive: true, force: true });
 const met = outcome.same && outcome.seconds < 60;
