@@ -1,4 +1,9 @@
-import type { Service, TaskDefinition } from '@aws-sdk/client-ecs';
+import type {
+  ContainerDefinition,
+  RegisterTaskDefinitionCommandInput,
+  Service,
+  TaskDefinition,
+} from '@aws-sdk/client-ecs';
 import { InvalidInputError, ProviderError } from '../../domain/errors.ts';
 
 /**
@@ -85,4 +90,43 @@ export function assertPassableRoles(definition: TaskDefinition, config: Passable
       );
     }
   }
+}
+
+/** The fields of a described task definition that RegisterTaskDefinition takes back; ECS sets the rest. */
+const REGISTRABLE = [
+  'family',
+  'taskRoleArn',
+  'executionRoleArn',
+  'networkMode',
+  'volumes',
+  'placementConstraints',
+  'requiresCompatibilities',
+  'cpu',
+  'memory',
+  'pidMode',
+  'ipcMode',
+  'proxyConfiguration',
+  'inferenceAccelerators',
+  'ephemeralStorage',
+  'runtimePlatform',
+  'enableFaultInjection',
+] as const satisfies readonly (keyof TaskDefinition & keyof RegisterTaskDefinitionCommandInput)[];
+
+/**
+ * The RegisterTaskDefinition input for a copy of `definition` whose `container` runs `image`,
+ * everything else as it was: how both ECS providers make a candidate's revision.
+ */
+export function copyWithImage(
+  definition: TaskDefinition,
+  container: ContainerDefinition,
+  image: string,
+): RegisterTaskDefinitionCommandInput {
+  const input: Record<string, unknown> = {};
+  for (const field of REGISTRABLE) {
+    if (definition[field] !== undefined) input[field] = definition[field];
+  }
+  input.containerDefinitions = (definition.containerDefinitions ?? []).map((c) =>
+    c === container ? { ...c, image } : c,
+  );
+  return input as unknown as RegisterTaskDefinitionCommandInput;
 }

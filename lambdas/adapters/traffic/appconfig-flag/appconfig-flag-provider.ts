@@ -20,9 +20,9 @@ import {
   ProviderError,
   ResourceNotFoundError,
 } from '../../../domain/errors.ts';
-import { assertValidWeights } from '../../../domain/plan.ts';
 import type { Weights } from '../../../domain/types.ts';
 import type { PrepareResult, TrafficProvider, TrafficTarget } from '../../../ports/traffic.ts';
+import { candidatePercent } from '../candidate-percent.ts';
 import { type ErrorReading, type FailedCall, meaningOf, rethrow } from '../provider-errors.ts';
 import {
   type AppConfigFlagConfig,
@@ -448,18 +448,4 @@ function assertImmediate(
   throw new InvalidInputError(
     `providerConfig.deploymentStrategyId ${id} deploys over ${duration} min and bakes ${bake} min; Stepwise needs one with DeploymentDurationInMinutes 0 and FinalBakeTimeInMinutes 0: AppConfig deploys nothing else to the environment for those ${duration + bake} min, so the next step or deployment conflicts, and Stepwise bakes and judges each step itself. Create one as docs/providers/appconfig-flag.md shows`,
   );
-}
-
-/** The candidate's percent in `weights`, which may name only the stable and the candidate version. */
-function candidatePercent(target: TrafficTarget, weights: Weights): number {
-  assertValidWeights(weights);
-  const stranger = Object.keys(weights).find(
-    (v) => v !== target.stableVersion && v !== target.candidateVersion && weights[v] !== 0,
-  );
-  if (stranger) {
-    throw new InvalidInputError(
-      `weights may only name ${target.stableVersion} and ${target.candidateVersion}, got ${stranger}`,
-    );
-  }
-  return weights[target.candidateVersion] ?? 0;
 }

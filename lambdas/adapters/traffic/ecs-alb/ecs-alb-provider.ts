@@ -39,7 +39,7 @@ import type {
   TrafficProvider,
   TrafficTarget,
 } from '../../../ports/traffic.ts';
-import { assertDeployableService, assertPassableRoles } from '../ecs-services.ts';
+import { assertDeployableService, assertPassableRoles, copyWithImage } from '../ecs-services.ts';
 import { DEFAULT_SEGMENT_PRIORITY, type EcsAlbConfig, parseEcsAlbConfig } from './config.ts';
 import { rethrowEcsAlb } from './errors.ts';
 import {
@@ -92,25 +92,6 @@ interface View {
   /** The version name each side answers to in weights. */
   names: Pair<string>;
 }
-
-/** The task definition fields RegisterTaskDefinition takes back; the rest are set by ECS. */
-const COPIED_FIELDS = [
-  'taskRoleArn',
-  'executionRoleArn',
-  'networkMode',
-  'volumes',
-  'placementConstraints',
-  'requiresCompatibilities',
-  'cpu',
-  'memory',
-  'pidMode',
-  'ipcMode',
-  'proxyConfiguration',
-  'inferenceAccelerators',
-  'ephemeralStorage',
-  'runtimePlatform',
-  'enableFaultInjection',
-] as const satisfies readonly (keyof TaskDefinition)[];
 
 const LEAVING_OR_HEALTHY = new Set(['healthy', 'draining', 'unhealthy.draining']);
 
@@ -474,23 +455,9 @@ export class EcsAlbTrafficProvider implements TrafficProvider {
         `${definition.taskDefinitionArn} (${stable.service}) has no ${this.config.container ? `container ${this.config.container}` : 'essential container'}; its containers: ${names}`,
       );
     }
-    const copied = Object.fromEntries(
-      COPIED_FIELDS.filter((field) => definition[field] !== undefined).map((field) => [
-        field,
-        definition[field],
-      ]),
-    );
     const family = definition.family;
     const out = await this.aws(`RegisterTaskDefinition ${family}`, () =>
-      this.ecs.send(
-        new RegisterTaskDefinitionCommand({
-          ...copied,
-          family,
-          containerDefinitions: (definition.containerDefinitions ?? []).map((c) =>
-            c === main ? { ...c, image } : c,
-          ),
-        }),
-      ),
+      this.ecs.send(new RegisterTaskDefinitionCommand(copyWithImage(definition, main, image))),
     );
     const arn = out.taskDefinition?.taskDefinitionArn;
     if (!arn) throw new ProviderError(`RegisterTaskDefinition ${family} returned no task definition ARN`);

@@ -8,7 +8,6 @@ import {
   type ECSClient,
   ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
-  type RegisterTaskDefinitionCommandInput,
   type Service,
   TagResourceCommand,
   type TaskDefinition,
@@ -23,7 +22,6 @@ import {
   ProviderError,
   ResourceNotFoundError,
 } from '../../../domain/errors.ts';
-import { assertValidWeights } from '../../../domain/plan.ts';
 import type { Weights } from '../../../domain/types.ts';
 import type {
   PrepareResult,
@@ -31,7 +29,8 @@ import type {
   TrafficTarget,
   VersionStopStart,
 } from '../../../ports/traffic.ts';
-import { assertDeployableService, assertPassableRoles } from '../ecs-services.ts';
+import { candidatePercent } from '../candidate-percent.ts';
+import { assertDeployableService, assertPassableRoles, copyWithImage } from '../ecs-services.ts';
 import { type ErrorReading, meaningOf, rethrow } from '../provider-errors.ts';
 import { type EcsRollingConfig, parseEcsRollingConfig } from './config.ts';
 
@@ -55,27 +54,6 @@ const TAG_VALUE_MAX = 256;
 /** How many of the family's newest revisions Prepare looks through for a copy it registered before. */
 const COPY_LOOKBACK = 5;
 const LIST_PAGES_MAX = 10;
-
-/** The fields of a described task definition that RegisterTaskDefinition takes back. */
-const REGISTRABLE = [
-  'family',
-  'taskRoleArn',
-  'executionRoleArn',
-  'networkMode',
-  'containerDefinitions',
-  'volumes',
-  'placementConstraints',
-  'requiresCompatibilities',
-  'cpu',
-  'memory',
-  'pidMode',
-  'ipcMode',
-  'proxyConfiguration',
-  'inferenceAccelerators',
-  'ephemeralStorage',
-  'runtimePlatform',
-  'enableFaultInjection',
-] as const satisfies readonly (keyof TaskDefinition & keyof RegisterTaskDefinitionCommandInput)[];
 
 interface Snapshot {
   service: Service;
@@ -451,13 +429,7 @@ export class EcsRollingTrafficProvider implements TrafficProvider {
   private async register(base: Described, image: string): Promise<string> {
     assertPassableRoles(base.definition, this.config);
     const container = this.containerOf(base.definition);
-    const input: Record<string, unknown> = {};
-    for (const field of REGISTRABLE) {
-      if (base.definition[field] !== undefined) input[field] = base.definition[field];
-    }
-    input.containerDefinitions = (base.definition.containerDefinitions ?? []).map((c) =>
-      c === container ? { ...c, image } : c,
-    );
+    const input = copyWithImage(base.definition, container, image);
     // aws: tags are reserved; keep the rest (cost allocation) and say where the copy came from.
     input.tags = [
       ...[...base.tags]
@@ -466,9 +438,7 @@ export class EcsRollingTrafficProvider implements TrafficProvider {
       { key: COPIED_FROM_TAG, value: base.definition.taskDefinitionArn },
     ];
     const out = await this.send(`registering a copy of ${base.definition.taskDefinitionArn}`, () =>
-      this.ecs.send(
-        new RegisterTaskDefinitionCommand(input as unknown as RegisterTaskDefinitionCommandInput),
-      ),
+      this.ecs.send(new RegisterTaskDefinitionCommand(input)),
     );
     const arn = out.taskDefinition?.taskDefinitionArn;
     if (!arn) throw new ProviderError('RegisterTaskDefinition returned no task definition ARN');
@@ -628,20 +598,6 @@ function rolloutOf(snapshot: Snapshot, target: TrafficTarget): Rollout | undefin
     released: Number.isInteger(released) ? released : 0,
     ...(desired !== undefined && /^\d+$/.test(desired) ? { desiredCount: Number(desired) } : {}),
   };
-}
-
-/** The candidate's percent in `weights`, which may name only the stable and the candidate version. */
-function candidatePercent(target: TrafficTarget, weights: Weights): number {
-  assertValidWeights(weights);
-  const stranger = Object.keys(weights).find(
-    (v) => v !== target.stableVersion && v !== target.candidateVersion && weights[v] !== 0,
-  );
-  if (stranger) {
-    throw new InvalidInputError(
-      `weights may only name ${target.stableVersion} and ${target.candidateVersion}, got ${stranger}`,
-    );
-  }
-  return weights[target.candidateVersion] ?? 0;
 }
 
 /** Whole percents summing to 100 (largest remainder). */
