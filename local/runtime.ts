@@ -9,7 +9,7 @@ import { CloudWatchDeploymentAlarms } from '../lambdas/adapters/cloudwatch/deplo
 import { DynamoDbStore } from '../lambdas/adapters/dynamodb/dynamodb-store.ts';
 import { DefaultHookRunner } from '../lambdas/adapters/hooks/hook-runner.ts';
 import { type AwsProviderClients, makeProviderFactory } from '../lambdas/adapters/traffic/providers.ts';
-import { simulatedVersionMetrics } from '../lambdas/adapters/traffic/simulated-provider.ts';
+import { simulatedVersionMetrics } from '../lambdas/adapters/traffic/simulated/simulated-provider.ts';
 import type { ControlDeps } from '../lambdas/control/deps.ts';
 import { type ExecutionEnded, type Reconciled, reconcile } from '../lambdas/control/reconciler.ts';
 import { SWEEP_INTERVAL_MINUTES } from '../lambdas/control/sweeper.ts';

@@ -1,4 +1,4 @@
-import { SIMULATED_NAMESPACE } from '../lambdas/adapters/traffic/simulated-provider.ts';
+import { SIMULATED_NAMESPACE } from '../lambdas/adapters/traffic/simulated/simulated-provider.ts';
 import type { AlarmState } from '../lambdas/domain/types.ts';
 import type { Clock } from '../lambdas/ports/clock.ts';
 import { unsupported } from './in-process-aws.ts';

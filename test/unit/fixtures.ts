@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll } from 'vitest';
 import { DynamoDbStore } from '../../lambdas/adapters/dynamodb/dynamodb-store.ts';
 import { makeProviderFactory } from '../../lambdas/adapters/traffic/providers.ts';
-import { SimulatedTrafficProvider } from '../../lambdas/adapters/traffic/simulated-provider.ts';
+import { SimulatedTrafficProvider } from '../../lambdas/adapters/traffic/simulated/simulated-provider.ts';
 import { NotReadyYetError } from '../../lambdas/domain/errors.ts';
 import type { Hook, HookContext, HookResult } from '../../lambdas/domain/hooks.ts';
 import type { StepKind } from '../../lambdas/domain/steps.ts';

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { makeProviderFactory, PROVIDER_KINDS } from '../../../lambdas/adapters/traffic/providers.ts';
-import { SimulatedTrafficProvider } from '../../../lambdas/adapters/traffic/simulated-provider.ts';
+import { SimulatedTrafficProvider } from '../../../lambdas/adapters/traffic/simulated/simulated-provider.ts';
 import { InvalidInputError } from '../../../lambdas/domain/errors.ts';
 import type { SegmentMatch } from '../../../lambdas/domain/steps.ts';
 import type { TrafficTarget } from '../../../lambdas/ports/traffic.ts';

@@ -8,7 +8,7 @@ import {
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CloudWatchAlarmSource } from '../../../lambdas/adapters/cloudwatch/cloudwatch-alarms.ts';
 import { CloudWatchVersionMetrics } from '../../../lambdas/adapters/cloudwatch/cloudwatch-metrics.ts';
-import { SIMULATED_NAMESPACE } from '../../../lambdas/adapters/traffic/simulated-provider.ts';
+import { SIMULATED_NAMESPACE } from '../../../lambdas/adapters/traffic/simulated/simulated-provider.ts';
 import { resolveAnalysis } from '../../../lambdas/domain/judge/criteria.ts';
 import type { TaskState } from '../../../lambdas/domain/types.ts';
 import { makeCheckAlarmsHandler } from '../../../lambdas/handlers/check-alarms.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SimulatedTrafficProvider } from '../../../lambdas/adapters/traffic/simulated-provider.ts';
+import { SimulatedTrafficProvider } from '../../../lambdas/adapters/traffic/simulated/simulated-provider.ts';
 import type { SegmentMatch } from '../../../lambdas/domain/steps.ts';
 import type { TaskState } from '../../../lambdas/domain/types.ts';
 import type { TaskDeps } from '../../../lambdas/handlers/deps.ts';

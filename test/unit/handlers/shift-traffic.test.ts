@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SimulatedTrafficProvider } from '../../../lambdas/adapters/traffic/simulated-provider.ts';
+import { SimulatedTrafficProvider } from '../../../lambdas/adapters/traffic/simulated/simulated-provider.ts';
 import type { TaskState, Weights } from '../../../lambdas/domain/types.ts';
 import type { TaskDeps } from '../../../lambdas/handlers/deps.ts';
 import { makeShiftTrafficHandler } from '../../../lambdas/handlers/shift-traffic.ts';

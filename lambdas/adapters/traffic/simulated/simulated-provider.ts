@@ -1,16 +1,16 @@
-import { assertValidWeights, sameWeights } from '../../domain/plan.ts';
-import type { SegmentMatch } from '../../domain/steps.ts';
-import type { Weights } from '../../domain/types.ts';
-import type { Clock } from '../../ports/clock.ts';
-import type { VersionMetricSpec, VersionMetricSpecs } from '../../ports/metrics.ts';
-import type { RouteRecord, Store } from '../../ports/store.ts';
+import { assertValidWeights, sameWeights } from '../../../domain/plan.ts';
+import type { SegmentMatch } from '../../../domain/steps.ts';
+import type { Weights } from '../../../domain/types.ts';
+import type { Clock } from '../../../ports/clock.ts';
+import type { VersionMetricSpec, VersionMetricSpecs } from '../../../ports/metrics.ts';
+import type { RouteRecord, Store } from '../../../ports/store.ts';
 import type {
   PrepareResult,
   SegmentRouting,
   TrafficProvider,
   TrafficTarget,
   VersionStopStart,
-} from '../../ports/traffic.ts';
+} from '../../../ports/traffic.ts';
 
 /** Where the simulated fleet's per-version metrics are: what the local CloudWatch answers GetMetricData for. */
 export const SIMULATED_NAMESPACE = 'Stepwise/Simulated';
