@@ -14,7 +14,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseFaults } from '../local/faults.ts';
-import { DEFAULT_ALARMS, type DeploymentReport, LocalRuntime, TASK_NAMES } from '../local/runtime.ts';
+import type { DeploymentReport } from '../local/report.ts';
+import { DEFAULT_ALARMS, LocalRuntime, TASK_NAMES } from '../local/runtime.ts';
 
 const RUNS_PER_BAKE = 8;
 const BAKES = [60, 300, 600, 3600];

@@ -2,7 +2,7 @@ import type { DeploymentView } from '../lambdas/control/operations.ts';
 import type { MetricEvidence } from '../lambdas/domain/judge/analysis.ts';
 import type { AuditEvent, Weights } from '../lambdas/domain/types.ts';
 import { BASELINE_VERSION } from '../lambdas/handlers/start-deployment.ts';
-import type { DeploymentReport, PhaseReport, RingReport, StepReport } from '../local/runtime.ts';
+import type { DeploymentReport, PhaseReport, RingReport, StepReport } from '../local/report.ts';
 import type { StopCause } from './errors.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { MetricEvidence } from '../lambdas/domain/judge/analysis.ts';
 import { describeStep, type Step } from '../lambdas/domain/steps.ts';
 import type { AuditEvent, DeploymentSummary, Weights } from '../lambdas/domain/types.ts';
-import type { DeploymentReport, ProgressEvent } from '../local/runtime.ts';
+import type { DeploymentReport, ProgressEvent } from '../local/report.ts';
 
 /** Seconds as a person writes them, and as every duration flag reads them back: `500ms`, `90s`, `5m`, `1h`. */
 export function formatDuration(seconds: number): string {

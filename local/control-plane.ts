@@ -27,11 +27,12 @@ import {
 import { STRATEGIES } from '../lambdas/domain/strategy-names.ts';
 import type { DeploymentRequest, ServiceConfig } from '../lambdas/domain/types.ts';
 import type { ExecutionDescription } from '../lambdas/ports/executions.ts';
+import type { ApprovalMode } from './approvals.ts';
 import { ExecutionAlreadyExistsError, type ExecutionResult, StopRequest, type TaskTime } from './engine.ts';
 import type { Faults } from './faults.ts';
 import { asFunction } from './function-scope.ts';
 import { answeredInProcess, IN_PROCESS_CLIENT_CONFIG, sdkError, unsupported } from './in-process-aws.ts';
-import { type ApprovalMode, DEFAULT_ALARMS, type LocalDeployOptions, LocalRuntime } from './runtime.ts';
+import { DEFAULT_ALARMS, type LocalDeployOptions, LocalRuntime } from './runtime.ts';
 import { steadyCloudWatch } from './simulated-cloudwatch.ts';
 import { startTestRoute } from './test-route.ts';
 import { ServerClock } from './virtual-clock.ts';

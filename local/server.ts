@@ -6,7 +6,7 @@ import { makeApiHandler } from '../lambdas/api/handler.ts';
 import { HttpError, json, MAX_BODY_BYTES, toHttpError } from '../lambdas/api/http.ts';
 import type { LocalControlPlane } from './control-plane.ts';
 import { asFunction } from './function-scope.ts';
-import { localLambdaContext } from './runtime.ts';
+import { localLambdaContext } from './lambda-context.ts';
 
 /** The path the local server takes EventBridge events on (`stepwise events put`, `stepwise push`); not part of the AWS API. */
 export const LOCAL_EVENTS_PATH = '/_local/events';

@@ -9,7 +9,7 @@ import {
   TaskTime,
   validatedDefinitions,
 } from '../../../local/engine.ts';
-import { taskLambdaContext } from '../../../local/runtime.ts';
+import { taskLambdaContext } from '../../../local/lambda-context.ts';
 
 /**
  * What AWS enforces that the embedded engine, left to itself, does differently: Fail paths that
