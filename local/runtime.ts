@@ -7,17 +7,15 @@ import { CloudWatchDeploymentAlarms } from '../lambdas/adapters/cloudwatch/deplo
 import { DynamoDbStore } from '../lambdas/adapters/dynamodb/dynamodb-store.ts';
 import { DefaultHookRunner } from '../lambdas/adapters/hooks/hook-runner.ts';
 import { type AwsProviderClients, makeProviderFactory } from '../lambdas/adapters/traffic/providers.ts';
-import { simulatedVersionMetrics } from '../lambdas/adapters/traffic/simulated/simulated-provider.ts';
 import type { ControlDeps } from '../lambdas/control/deps.ts';
 import { type ExecutionEnded, type Reconciled, reconcile } from '../lambdas/control/reconciler.ts';
 import { SWEEP_INTERVAL_MINUTES } from '../lambdas/control/sweeper.ts';
 import { verifyChain } from '../lambdas/domain/audit.ts';
-import { ConflictError, ResourceNotFoundError, TransientError } from '../lambdas/domain/errors.ts';
+import { TransientError } from '../lambdas/domain/errors.ts';
 import { hookHost } from '../lambdas/domain/hooks.ts';
 import { type AnalysisInput, resolveAnalysis } from '../lambdas/domain/judge/criteria.ts';
 import {
   defaultStrategyPlan,
-  isStrategy,
   type StrategyName,
   withSmokeTests,
 } from '../lambdas/domain/strategies/index.ts';
@@ -31,14 +29,12 @@ import type {
 } from '../lambdas/domain/types.ts';
 import { HANDLER_FACTORIES } from '../lambdas/handlers/index.ts';
 import { BASELINE_VERSION } from '../lambdas/handlers/start-deployment.ts';
-import type { ExecutionDescription, Executions } from '../lambdas/ports/executions.ts';
-import type { TrafficProvider, TrafficTarget } from '../lambdas/ports/traffic.ts';
 import { TASKS } from '../lambdas/tasks.ts';
 import { APPROVE_GATE, type ApprovalMode, type Approver, decideApproval, hasApproval } from './approvals.ts';
 import { LocalBakes } from './bakes.ts';
+import { type ParentRun, runChild } from './child-executions.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './dynamodb-server.ts';
 import {
-  ExecutionAlreadyExistsError,
   ExecutionNames,
   type ExecutionResult,
   loadDefinition,
@@ -46,8 +42,10 @@ import {
   type TaskRequest,
 } from './engine.ts';
 import { allFaults, type Faults, faultsFor } from './faults.ts';
+import { readingBack, routedThroughFleet } from './fleet-routing.ts';
 import { asFunction, asRuntime } from './function-scope.ts';
 import { answeredInProcess, IN_PROCESS_CLIENT_CONFIG, namedError } from './in-process-aws.ts';
+import { endedOf, InProcessExecutions } from './in-process-executions.ts';
 import { silentLogger, taskLambdaContext, taskName } from './lambda-context.ts';
 import {
   type DeploymentOutcome,
@@ -133,10 +131,10 @@ export function newDeploymentId(service: string, image: string): string {
   return deploymentName(service, image, `local:${randomBytes(8).toString('hex')}`);
 }
 
-/** One run's shared pieces: a ring's child executions run in the same context. */
 /** How many sweeps an in-process run waits for a reconcile its provider is not ready for: a day's. */
 const IN_PROCESS_SWEEPS = (24 * 60) / SWEEP_INTERVAL_MINUTES;
 
+/** One run's shared pieces: a ring's child executions run in the same context. */
 interface RunContext {
   options: LocalDeployOptions;
   clock: VirtualClock;
@@ -156,16 +154,6 @@ interface RunContext {
 type Progressed = { progress?: TaskState['progress']; state?: { progress?: TaskState['progress'] } };
 
 /** The traffic step a task works on, for `--inject …@step=N`: a shift moves into the next one. */
-/** The strategy a child execution runs: its state machine ARN (or, locally, its placeholder) names it. */
-function strategyOfArn(arn: string): StrategyName {
-  const placeholder = /^\$\{(\w+)StateMachineArn\}$/.exec(arn)?.[1];
-  const name = placeholder
-    ? placeholder.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()
-    : (arn.split(':').at(-1)?.replace(/^.*?-/, '') ?? '');
-  if (!isStrategy(name)) throw new Error(`no local state machine for ${arn}`);
-  return name;
-}
-
 function stepOf(task: string, payload: unknown): number {
   const p = payload as Progressed;
   const done = p?.progress?.trafficStep ?? p?.state?.progress?.trafficStep ?? 0;
@@ -175,8 +163,6 @@ function stepOf(task: string, payload: unknown): number {
 /** A failure the rehearsal asked for, named like the real one so Retry and Catch treat it alike. */
 const injected = namedError;
 
-const LOCAL_EXECUTIONS = 'arn:aws:states:local:000000000000:execution:Stepwise-';
-
 /** The DynamoDB operations that read items. */
 const TABLE_READS = new Set([
   'GetItemCommand',
@@ -185,18 +171,6 @@ const TABLE_READS = new Set([
   'BatchGetItemCommand',
   'TransactGetItemsCommand',
 ]);
-
-/** An execution's end as its status-change event tells it to the reconciler. */
-function endedOf(request: DeploymentRequest, execution: ExecutionResult, arnSuffix?: string): ExecutionEnded {
-  return {
-    executionArn: `${LOCAL_EXECUTIONS}${arnSuffix ?? request.deploymentId}`,
-    name: request.deploymentId,
-    status: execution.status,
-    ...(execution.error ? { error: execution.error } : {}),
-    ...(execution.cause ? { cause: execution.cause } : {}),
-    input: JSON.stringify(request),
-  };
-}
 
 /** The host of every hook URL in a raw plan (a ring's own plans included). */
 function urlHosts(plan: unknown): string[] {
@@ -646,6 +620,13 @@ export class LocalRuntime {
       }),
     );
 
+    /** A ring's child executions run in this run: its names, its clock and faults, its reconciler. */
+    const parent: ParentRun = {
+      names: this.executionNames,
+      execute: (childStrategy, childRequest, childReport) =>
+        this.execute(ctx, childStrategy, childRequest, childReport),
+      reconcile: ctx.reconcile,
+    };
     let childTransitions = 0;
     /** The traffic step in force, as the last task's input said (an SDK task's input is its Parameters only). */
     let trafficStepNow = 0;
@@ -686,7 +667,7 @@ export class LocalRuntime {
       }
       if (task.kind === 'execution') {
         // A failed child's transitions count too: Step Functions bills them like any other.
-        return this.runChild(ctx, task, report, (n) => {
+        return runChild(parent, task, report, (n) => {
           childTransitions += n;
         });
       }
@@ -765,60 +746,6 @@ export class LocalRuntime {
   }
 
   /**
-   * `states:startExecution.sync:2` locally: starts the child execution under its name, as Step
-   * Functions does (a name its state machine already holds is refused with
-   * `StepFunctions.ExecutionAlreadyExistsException`, unless it is the same execution still
-   * running), runs the child's strategy in-process, and answers with the child's output on
-   * success, a `States.TaskFailed` error whose cause is the child's error and cause otherwise.
-   */
-  private runChild(
-    ctx: RunContext,
-    task: Extract<TaskRequest, { kind: 'execution' }>,
-    parent: ReportBuilder,
-    countTransitions: (n: number) => void,
-  ): Promise<unknown> {
-    const strategy = strategyOfArn(task.stateMachineArn);
-    try {
-      return this.executionNames.claim(strategy, task.name, JSON.stringify(task.input), () =>
-        this.runChildExecution(ctx, strategy, task, parent, countTransitions).finally(() =>
-          this.executionNames.close(strategy, task.name),
-        ),
-      ).execution as Promise<unknown>;
-    } catch (error) {
-      if (!(error instanceof ExecutionAlreadyExistsError)) throw error;
-      return Promise.reject(injected('StepFunctions.ExecutionAlreadyExistsException', error.message));
-    }
-  }
-
-  private async runChildExecution(
-    ctx: RunContext,
-    strategy: StrategyName,
-    task: Extract<TaskRequest, { kind: 'execution' }>,
-    parent: ReportBuilder,
-    countTransitions: (n: number) => void,
-  ): Promise<unknown> {
-    const request = task.input as DeploymentRequest;
-    const report = parent.child(request.service);
-    const { execution, stateTransitions } = await this.execute(ctx, strategy, request, report);
-    countTransitions(stateTransitions);
-    // A child is an execution of its own on AWS, whose end the reconciler hears of like any other.
-    await ctx.reconcile(endedOf(request, execution, `${strategy}:${task.name}`));
-    parent.childEnded(request.service, execution.status === 'SUCCEEDED', execution.cause);
-    if (execution.status !== 'SUCCEEDED') {
-      throw injected(
-        'States.TaskFailed',
-        JSON.stringify({ Error: execution.error, Cause: execution.cause, Status: execution.status }),
-      );
-    }
-    const result = {
-      ExecutionArn: `arn:aws:states:local:000000000000:execution:stepwise-${strategy}:${task.name}`,
-      Output: execution.output,
-      Status: 'SUCCEEDED',
-    };
-    return result;
-  }
-
-  /**
    * Asks for a promote-now or abort once the rollout has reached the step `--inject control=…@step=N`
    * names, through the same summary field the API writes; Next step then honours it.
    */
@@ -838,179 +765,8 @@ export class LocalRuntime {
   }
 }
 
-/** Tells the fleet about every route change, so simulated requests follow the routes. */
-function routedThroughFleet(
-  inner: TrafficProvider,
-  fleet: SimulatedFleet,
-  clock: VirtualClock,
-  lastWeights: Map<string, Weights>,
-): TrafficProvider {
-  // Read back through the provider itself, so a real provider (over mocked AWS clients) drives the fleet too.
-  // The simulation's own read, not the task's: no function makes it on AWS.
-  const after = (target: TrafficTarget) => asRuntime(() => routeFleet(target));
-  const routeFleet = async (target: TrafficTarget) => {
-    const [weights, match] = await Promise.all([
-      inner.getWeights(target),
-      inner.segments?.getSegment(target),
-    ]);
-    lastWeights.set(target.service, weights);
-    fleet.route(clock.now(), {
-      weights,
-      ...(match ? { segment: { match, version: target.candidateVersion } } : {}),
-      ...(stoppedVersions.get(target.service)?.size
-        ? { stopped: [...(stoppedVersions.get(target.service) ?? [])] }
-        : {}),
-    });
-  };
-  const { segments, stopStart } = inner;
-  const stoppedVersions = new Map<string, Set<string>>();
-  const stopped = (service: string) => {
-    const set = stoppedVersions.get(service) ?? new Set<string>();
-    stoppedVersions.set(service, set);
-    return set;
-  };
-  return {
-    prepare: async (t) => {
-      const result = await inner.prepare(t);
-      await after(t);
-      return result;
-    },
-    setWeights: (t, w) => inner.setWeights(t, w).then(() => after(t)),
-    getWeights: (t) => inner.getWeights(t),
-    promote: (t) => inner.promote(t).then(() => after(t)),
-    rollback: (t) =>
-      inner.rollback(t).then(() => {
-        stopped(t.service).clear();
-        return after(t);
-      }),
-    // The provider's own capabilities, no more: a strategy it cannot take is refused as on AWS.
-    ...(segments
-      ? {
-          segments: {
-            setSegment: (t, m) => segments.setSegment(t, m).then(() => after(t)),
-            getSegment: (t) => segments.getSegment(t),
-          },
-        }
-      : {}),
-    ...(stopStart
-      ? {
-          stopStart: {
-            stopVersion: (t, v) =>
-              stopStart.stopVersion(t, v).then(() => {
-                stopped(t.service).add(v);
-                return after(t);
-              }),
-            startVersion: (t, v) =>
-              stopStart.startVersion(t, v).then(() => {
-                stopped(t.service).delete(v);
-                return after(t);
-              }),
-          },
-        }
-      : {}),
-    // Locally the fleet serves the requests whatever the provider: its metrics are the simulated ones.
-    versionMetrics: async (t) => simulatedVersionMetrics(t),
-  };
-}
-
 /** The registry's provider object less its kind: the provider's resource identifiers. */
 function providerConfigOf(provider: { kind: string } & Record<string, unknown>): Record<string, unknown> {
   const { kind: _kind, ...config } = provider;
   return config;
-}
-
-/** A provider whose every read of the weights is kept, so a report shows where traffic ended. */
-function readingBack(inner: TrafficProvider, lastWeights: Map<string, Weights>): TrafficProvider {
-  return new Proxy(inner, {
-    get(target, property, receiver) {
-      if (property === 'getWeights') {
-        return async (t: TrafficTarget) => {
-          const weights = await target.getWeights(t);
-          lastWeights.set(t.service, weights);
-          return weights;
-        };
-      }
-      const value = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
-
-/**
- * Executions for an in-process run's reconciler: a deployment it starts runs here, in the
- * background, as StartExecution would start it; `idle` waits for them all.
- */
-class InProcessExecutions implements Executions {
-  private readonly runs = new Map<string, { described: ExecutionDescription; done: Promise<void> }>();
-  private readonly run: (strategy: StrategyName, request: DeploymentRequest) => Promise<ExecutionResult>;
-  private readonly names: ExecutionNames;
-
-  constructor(
-    run: (strategy: StrategyName, request: DeploymentRequest) => Promise<ExecutionResult>,
-    names: ExecutionNames,
-  ) {
-    this.run = run;
-    this.names = names;
-  }
-
-  async start(strategy: StrategyName, request: DeploymentRequest): Promise<{ executionArn: string }> {
-    const executionArn = `${LOCAL_EXECUTIONS}${strategy}:${request.deploymentId}`;
-    const name = request.deploymentId;
-    try {
-      this.names.claim(strategy, name, JSON.stringify(request), () => {
-        const entry = {
-          described: { executionArn, status: 'RUNNING' } as ExecutionDescription,
-          done: Promise.resolve(),
-        };
-        this.runs.set(executionArn, entry);
-        entry.done = (async () => {
-          await new Promise((resolve) => setImmediate(resolve));
-          const result = await this.run(strategy, request).finally(() => this.names.close(strategy, name));
-          entry.described = {
-            executionArn,
-            status: result.status,
-            ...(result.error ? { error: result.error } : {}),
-            ...(result.cause ? { cause: result.cause } : {}),
-          };
-        })();
-        return entry;
-      });
-    } catch (error) {
-      // As the Step Functions adapter answers ExecutionAlreadyExists.
-      if (error instanceof ExecutionAlreadyExistsError) {
-        throw new ConflictError(`an execution named ${name} already exists: ${error.message}`);
-      }
-      throw error;
-    }
-    return { executionArn };
-  }
-
-  async stop(): Promise<void> {
-    // Nothing runs long enough in-process to be stopped from outside the run.
-  }
-
-  async sendTaskSuccess(): Promise<void> {
-    throw new ConflictError('an in-process run decides its approvals itself (--approve)');
-  }
-
-  async sendTaskFailure(): Promise<boolean> {
-    // An in-process run's bakes are ended by its own alarm events (LocalBakes), not by the reconciler.
-    return false;
-  }
-
-  async describe(executionArn: string): Promise<ExecutionDescription> {
-    const entry = this.runs.get(executionArn);
-    if (!entry) throw new ResourceNotFoundError(`no execution ${executionArn}`);
-    return entry.described;
-  }
-
-  consoleUrl(): string {
-    return 'local';
-  }
-
-  async idle(): Promise<void> {
-    while ([...this.runs.values()].some((r) => r.described.status === 'RUNNING')) {
-      await Promise.all([...this.runs.values()].map((r) => r.done));
-    }
-  }
 }
