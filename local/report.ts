@@ -3,7 +3,7 @@ import type { Judgment, MetricEvidence } from '../lambdas/domain/judge/analysis.
 import { describeStep, type Step } from '../lambdas/domain/steps.ts';
 import type { StrategyName } from '../lambdas/domain/strategies/index.ts';
 import type { AlarmObservation, HealthCheck, TaskState, Weights } from '../lambdas/domain/types.ts';
-import type { EngineEvent } from './engine.ts';
+import type { TaskRequest } from './engine.ts';
 
 export type ProgressEvent =
   | {
@@ -114,7 +114,28 @@ export interface DeploymentReport {
   wallMs: number;
 }
 
-/** Turns the engine's event log into what a person watching wants to know, and the JSON report. */
+/** The state a task was given: a Lambda's payload, or the `state` in it (an approval's, a closing record's). */
+function stateIn(task: TaskRequest): TaskState | undefined {
+  if (task.kind !== 'lambda' && task.kind !== 'callback') return undefined;
+  const payload = task.payload as (TaskState & { state?: undefined }) | { state?: TaskState } | undefined;
+  if (payload && 'progress' in payload) return payload as TaskState;
+  return payload?.state?.progress ? payload.state : undefined;
+}
+
+/** A task's request, less its time: the same again is a retry of it. */
+function requestOf(task: TaskRequest): string {
+  const { time: _time, ...request } = task;
+  return JSON.stringify(request);
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Turns the tasks an execution runs (what each was given, and what it returned or failed with)
+ * into what a person watching wants to know, and the JSON report.
+ */
 export class ReportBuilder {
   readonly steps: StepReport[] = [];
   readonly phases: PhaseReport[] = [];
@@ -160,7 +181,7 @@ export class ReportBuilder {
     if (last) last.verdict = verdict;
   }
 
-  /** The step the state machine is on, as the last state that exited left it (a failed state has no output). */
+  /** The step the state machine is on, as the last task's output left it (a failed task has none). */
   private current: TaskState['progress'] | undefined;
 
   /** A Bake ends by timing out (it went the whole way) or by an alarm going into ALARM. */
@@ -193,98 +214,103 @@ export class ReportBuilder {
     });
   }
 
-  on(event: EngineEvent): void {
-    if (event.type === 'StateFailed' && event.stateName === 'Bake') {
-      this.bakeEnded(event.error, event.cause);
+  /** The request of the last task that failed, while it may yet be retried. */
+  private lastFailed: string | undefined;
+  /** The last pause reported as over, to report each once. */
+  private lastPaused: string | undefined;
+
+  /**
+   * A task is about to run. The same request again after it failed is its retry. A pause nobody
+   * watched (a Wait: no bake) is over once a task runs with the cursor still on it.
+   */
+  taskStarted(task: TaskRequest): void {
+    const request = requestOf(task);
+    if (request === this.lastFailed) this.emit({ kind: 'retrying', state: task.stateName });
+    this.lastFailed = undefined;
+    const progress = stateIn(task)?.progress;
+    const step = progress?.step;
+    if (!progress || step?.kind !== 'pause' || progress.bake || progress.rollingBack) return;
+    const pause = JSON.stringify([progress.stepIndex, progress.checkAt]);
+    if (pause === this.lastPaused) return;
+    this.lastPaused = pause;
+    this.emit({ kind: 'paused', label: step.label ?? 'pause', seconds: step.seconds });
+    this.verdict('done');
+  }
+
+  /** A task failed: a bake an alarm or its end stopped, an approval nobody answered in time, or a task that failed. */
+  taskFailed(task: TaskRequest, error: string, cause: unknown): void {
+    this.lastFailed = requestOf(task);
+    if (task.kind === 'sdk') {
+      this.bakeEnded(error, cause);
       return;
     }
-    if (event.type === 'StateFailed' && event.stateType === 'Task') {
-      if (event.stateName === 'Wait for approval' && event.error === 'States.Timeout') {
-        this.verdict('timed out');
-        this.emit({ kind: 'approval', verdict: 'timed out' });
-        return;
-      }
-      this.emit({ kind: 'failed-task', state: event.stateName ?? '', error: event.error ?? 'unknown' });
+    if (task.kind === 'callback' && error === 'States.Timeout') {
+      this.verdict('timed out');
+      this.emit({ kind: 'approval', verdict: 'timed out' });
       return;
     }
-    if (event.type === 'StateRetried') {
-      this.emit({ kind: 'retrying', state: event.stateName ?? '' });
+    this.emit({ kind: 'failed-task', state: task.stateName, error });
+  }
+
+  /** A task ended: what its output says happened, against what it was given. */
+  taskEnded(task: TaskRequest, output: unknown): void {
+    if (task.kind === 'callback') {
+      // What SendTaskSuccess sent.
+      const approval = output as NonNullable<TaskState['approval']>;
+      this.verdict(approval.approved ? 'approved' : 'denied');
+      this.emit({ kind: 'approval', verdict: approval.approved ? 'approved' : 'denied', by: approval.by });
       return;
     }
-    if (event.type !== 'StateExited') return;
-    const state = event.output as TaskState | undefined;
+    // A bake's end is its failure; a child execution reports under its ring.
+    if (task.kind !== 'lambda') return;
+    const state = output as TaskState | undefined;
     const progress = state?.progress;
     if (!progress) return;
     this.current = progress;
-    const step = progress.step;
-    if (event.stateType === 'Wait' && step?.kind === 'pause') {
-      this.emit({ kind: 'paused', label: step.label ?? 'pause', seconds: step.seconds });
-      this.verdict('done');
+    const given = stateIn(task);
+    if (!given) {
+      // Given a request, not a state: the task that started the deployment.
+      this.emit({
+        kind: 'started',
+        deploymentId: state.deployment.deploymentId,
+        stableVersion: state.deployment.stableVersion,
+        candidateVersion: state.deployment.candidateVersion,
+        steps: state.deployment.plan.steps,
+        ...(state.deployment.bakesExtendedTo ? { bakesExtendedTo: state.deployment.bakesExtendedTo } : {}),
+      });
       return;
     }
-    if (event.stateType !== 'Task') return;
+    // The closing record (Record event's `{ type, state }`): how it ended was told by the task before it.
+    if (given !== task.payload) return;
+    const step = progress.step;
     if (state.ran) {
-      // A state that passes its input on (a bake that timed out into its Catch, an approval's
-      // ResultPath) shows the same `ran` again: it was reported when the task that ran it ended.
-      const seen = JSON.stringify([
-        state.ran,
-        progress.stepIndex,
-        progress.trafficStep,
-        state.checked?.checkedAt,
-      ]);
-      if (seen !== this.lastRan) {
-        this.lastRan = seen;
-        this.ranThenEntered(state as TaskState & { ran: Step[] }, progress);
-        return;
-      }
+      this.ranThenEntered(state as TaskState & { ran: Step[] }, progress);
+      return;
     }
-    switch (event.stateName) {
-      case 'Start deployment':
-        this.emit({
-          kind: 'started',
-          deploymentId: state.deployment.deploymentId,
-          stableVersion: state.deployment.stableVersion,
-          candidateVersion: state.deployment.candidateVersion,
-          steps: state.deployment.plan.steps,
-          ...(state.deployment.bakesExtendedTo ? { bakesExtendedTo: state.deployment.bakesExtendedTo } : {}),
-        });
-        return;
-      case 'Next step':
-        this.entered(progress);
-        return;
-      case 'Check alarms':
-        if (state.check) this.checkedWith(state.check, progress);
-        return;
-      case 'Run hook': {
-        const hook = state.hook;
-        if (!hook || step?.kind !== 'hook') return;
-        this.verdict(
-          hook.passed
-            ? 'passed'
-            : hook.retriesLeft > 0
-              ? `failed attempt ${hook.attempt}, retrying`
-              : 'failed',
-        );
-        this.emit({ kind: 'hook', name: step.hook.name, phase: step.hook.phase, ...hook });
-        return;
-      }
-      case 'Wait for approval': {
-        const approval = state.approval;
-        if (!approval) return;
-        this.verdict(approval.approved ? 'approved' : 'denied');
-        this.emit({ kind: 'approval', verdict: approval.approved ? 'approved' : 'denied', by: approval.by });
-        return;
-      }
-      default:
-        break;
+    if (state.check && !same(state.check, given.check)) {
+      this.checkedWith(state.check, progress);
+      return;
+    }
+    if (state.hook && !same(state.hook, given.hook)) {
+      const hook = state.hook;
+      if (step?.kind !== 'hook') return;
+      this.verdict(
+        hook.passed ? 'passed' : hook.retriesLeft > 0 ? `failed attempt ${hook.attempt}, retrying` : 'failed',
+      );
+      this.emit({ kind: 'hook', name: step.hook.name, phase: step.hook.phase, ...hook });
+      return;
+    }
+    if (!same([progress.stepIndex, step], [given.progress.stepIndex, given.progress.step])) {
+      this.entered(progress);
+      return;
     }
     // Promote or Roll back found the provider still on its way: the state machine waits and runs it again.
     if (progress.rollingBack || (progress.promoting && !state.outcome)) return;
     if (state.outcome) {
-      if (state.outcome.status === 'SUCCEEDED' && event.stateName !== 'Record success') {
+      if (state.outcome.status === 'SUCCEEDED') {
         this.emit({ kind: 'concluded', reason: state.outcome.cause ?? '' });
         this.phases.push({ kind: 'segment', phase: 'end experiment', verdict: 'concluded' });
-      } else if (state.outcome.status === 'ROLLED_BACK' && event.stateName !== 'Record rollback') {
+      } else if (state.outcome.status === 'ROLLED_BACK') {
         this.emit({
           kind: 'rolled-back',
           reason: state.outcome.cause ?? '',
@@ -302,9 +328,6 @@ export class ReportBuilder {
     if (progress.settling) return;
     if (step && step.kind !== 'abort') this.afterStep(step, state, progress);
   }
-
-  /** The last `ran` reported, to report each once. */
-  private lastRan: string | undefined;
 
   /** The step the cursor moved to (Next step's output, or a task's that moved it on itself). */
   private entered(progress: TaskState['progress']): void {

@@ -724,8 +724,22 @@ export class LocalRuntime {
     // A stopped execution ends at once, but the invocation under way runs to its end, as a Lambda
     // invocation does after StopExecution: what it writes lands before anyone reconciles the run.
     const inFlight = new Set<Promise<unknown>>();
+    // The report reads each task as it runs and ends; not once the execution is stopped, as its
+    // history on AWS shows nothing of an invocation that ends after StopExecution.
+    const reported = async (task: TaskRequest): Promise<unknown> => {
+      report.taskStarted(task);
+      try {
+        const output = await invoke(task);
+        if (!ctx.signal?.aborted) report.taskEnded(task, output);
+        return output;
+      } catch (error) {
+        const { name, message, cause } = error as Error;
+        if (!ctx.signal?.aborted) report.taskFailed(task, name, cause ?? message);
+        throw error;
+      }
+    };
     const tracked = (task: TaskRequest) => {
-      const running = invoke(task);
+      const running = reported(task);
       inFlight.add(running);
       running.then(
         () => inFlight.delete(running),
@@ -737,7 +751,7 @@ export class LocalRuntime {
       loadDefinition(strategy),
       request,
       tracked,
-      (e) => report.on(e),
+      undefined,
       request.deploymentId,
       ctx.signal,
     );
