@@ -13,9 +13,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TASK_NAMES } from '../local/fault-injection.ts';
 import { parseFaults } from '../local/faults.ts';
 import type { DeploymentReport } from '../local/report.ts';
-import { DEFAULT_ALARMS, LocalRuntime, TASK_NAMES } from '../local/runtime.ts';
+import { DEFAULT_ALARMS, LocalRuntime } from '../local/runtime.ts';
 
 const RUNS_PER_BAKE = 8;
 const BAKES = [60, 300, 600, 3600];

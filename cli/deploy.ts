@@ -19,9 +19,10 @@ import {
 } from '../lambdas/domain/strategies/index.ts';
 import type { AuditEvent } from '../lambdas/domain/types.ts';
 import type { ApprovalMode } from '../local/approvals.ts';
+import { TASK_NAMES } from '../local/fault-injection.ts';
 import { injectGrammar, parseFaults } from '../local/faults.ts';
 import type { DeploymentReport } from '../local/report.ts';
-import { DEFAULT_ALARMS, type LocalDeployOptions, TASK_NAMES } from '../local/runtime.ts';
+import { DEFAULT_ALARMS, type LocalDeployOptions } from '../local/runtime.ts';
 import type { TreatMissingData } from '../local/simulated-cloudwatch.ts';
 import { API_OPTIONS, type ApiClient, connectWith } from './api-client.ts';
 import { EXIT_BY_STATUS, viewLines, waitFor } from './control.ts';

@@ -41,10 +41,11 @@ import {
   runExecution,
   type TaskRequest,
 } from './engine.ts';
+import { BAKE_TASK, CURSOR_TASKS, injectControl, injectTaskFault, stepOf } from './fault-injection.ts';
 import { allFaults, type Faults, faultsFor } from './faults.ts';
 import { readingBack, routedThroughFleet } from './fleet-routing.ts';
 import { asFunction, asRuntime } from './function-scope.ts';
-import { answeredInProcess, IN_PROCESS_CLIENT_CONFIG, namedError } from './in-process-aws.ts';
+import { answeredInProcess, IN_PROCESS_CLIENT_CONFIG } from './in-process-aws.ts';
 import { endedOf, InProcessExecutions } from './in-process-executions.ts';
 import { silentLogger, taskLambdaContext, taskName } from './lambda-context.ts';
 import {
@@ -63,11 +64,6 @@ import {
 import { SimulatedFleet } from './simulated-fleet.ts';
 import { startTestRoute } from './test-route.ts';
 import { VirtualClock } from './virtual-clock.ts';
-
-/** The Bake state's name for `--inject fail=bake` / `throttle=bake`: its own DynamoDB write, no Lambda. */
-export const BAKE_TASK = 'bake';
-/** Task names as `--inject` and the docs spell them: the entry file without `.ts`. */
-export const TASK_NAMES = [...TASKS.map((t) => taskName(t)), BAKE_TASK];
 
 /** The two alarms a local service gets, on the candidate's error rate and p99 latency. */
 export interface LocalAlarmSettings {
@@ -89,9 +85,6 @@ export const DEFAULT_ALARMS: LocalAlarmSettings = {
   datapointsToAlarm: 1,
   treatMissingData: 'notBreaching',
 };
-
-/** The tasks that move the plan's cursor on, and so honour a promote-now or abort asked for meanwhile. */
-const CURSOR_TASKS = new Set(['next-step', 'shift-traffic', 'check-alarms']);
 
 export interface LocalDeployOptions {
   service: string;
@@ -152,16 +145,6 @@ interface RunContext {
 }
 
 type Progressed = { progress?: TaskState['progress']; state?: { progress?: TaskState['progress'] } };
-
-/** The traffic step a task works on, for `--inject …@step=N`: a shift moves into the next one. */
-function stepOf(task: string, payload: unknown): number {
-  const p = payload as Progressed;
-  const done = p?.progress?.trafficStep ?? p?.state?.progress?.trafficStep ?? 0;
-  return ['shift-traffic', 'route-segment', 'recreate-step'].includes(task) ? done + 1 : done;
-}
-
-/** A failure the rehearsal asked for, named like the real one so Retry and Catch treat it alike. */
-const injected = namedError;
 
 /** The DynamoDB operations that read items. */
 const TABLE_READS = new Set([
@@ -630,27 +613,12 @@ export class LocalRuntime {
     let childTransitions = 0;
     /** The traffic step in force, as the last task's input said (an SDK task's input is its Parameters only). */
     let trafficStepNow = 0;
-    /** Throws the fault `--inject` asks of task `name` at `step`, named as AWS names it for that kind of task. */
-    const injectTaskFault = (name: string, step: number, errors: { throttle: string; fail: string }) => {
-      for (const fault of faults.tasks) {
-        if (fault.task !== name || (fault.step !== undefined && fault.step !== step)) continue;
-        const key = `${request.deploymentId}:${fault.kind}:${name}:${step}`;
-        if (fault.kind === 'throttle' && !ctx.fired.has(key)) {
-          ctx.fired.add(key);
-          ctx.firedFaults.add(fault);
-          throw injected(errors.throttle, `injected throttle in ${name} at step ${step}`);
-        }
-        if (fault.kind === 'fail') {
-          if (fault.once && ctx.firedFaults.has(fault)) continue;
-          ctx.firedFaults.add(fault);
-          throw injected(errors.fail, `injected failure in ${name} at step ${step}`);
-        }
-      }
-    };
+    const injectFault = (name: string, step: number, errors: { throttle: string; fail: string }) =>
+      injectTaskFault(faults, ctx, request.deploymentId, name, step, errors);
     const invoke = async (task: TaskRequest): Promise<unknown> => {
       if (task.kind === 'sdk') {
         // The Bake's own DynamoDB write: throttled (its Retry) or refused for good (its Catch, the rollback).
-        injectTaskFault(BAKE_TASK, trafficStepNow, {
+        injectFault(BAKE_TASK, trafficStepNow, {
           throttle: 'DynamoDB.ThrottlingException',
           fail: 'DynamoDB.ResourceNotFoundException',
         });
@@ -689,8 +657,10 @@ export class LocalRuntime {
       const step = stepOf(name, payload);
       trafficStepNow = (payload as Progressed)?.progress?.trafficStep ?? trafficStepNow;
       // Every task that moves the cursor on honours a promote-now or abort (Next step, and the step loop's two).
-      if (CURSOR_TASKS.has(name)) await this.injectControl(payload as TaskState, step, faults, ctx);
-      injectTaskFault(name, step, {
+      if (CURSOR_TASKS.has(name)) {
+        await injectControl(this.store, ctx.clock, payload as TaskState, step, faults, ctx.firedFaults);
+      }
+      injectFault(name, step, {
         throttle: 'Lambda.TooManyRequestsException',
         fail: 'Stepwise.InjectedFault',
       });
@@ -757,25 +727,6 @@ export class LocalRuntime {
     );
     await Promise.allSettled([...inFlight]);
     return { execution, stableVersion, stateTransitions: execution.stateTransitions + childTransitions };
-  }
-
-  /**
-   * Asks for a promote-now or abort once the rollout has reached the step `--inject control=…@step=N`
-   * names, through the same summary field the API writes; Next step then honours it.
-   */
-  private async injectControl(state: TaskState, step: number, faults: Faults, ctx: RunContext) {
-    const { clock } = ctx;
-    const control = faults.controls.find((c) => step >= c.step);
-    if (!control) return;
-    ctx.firedFaults.add(control);
-    const id = state.deployment.deploymentId;
-    // What the API's promote or abort would write.
-    await asFunction('control:api', async () => {
-      if ((await this.store.getDeployment(id))?.control) return;
-      await this.store.updateDeployment(id, {
-        control: { action: control.action, by: 'local:--inject', at: clock.now().toISOString() },
-      });
-    });
   }
 }
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { defaultStrategyPlan } from '../../lambdas/domain/strategies/index.ts';
 import type { AuditEvent } from '../../lambdas/domain/types.ts';
+import { TASK_NAMES } from '../../local/fault-injection.ts';
 import { parseFaults } from '../../local/faults.ts';
 import type { DeploymentReport } from '../../local/report.ts';
-import { DEFAULT_ALARMS, type LocalDeployOptions, TASK_NAMES } from '../../local/runtime.ts';
+import { DEFAULT_ALARMS, type LocalDeployOptions } from '../../local/runtime.ts';
 import { sumOf, useLocalRuntime } from './support.ts';
 
 /**

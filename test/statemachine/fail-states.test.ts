@@ -5,9 +5,9 @@ import type { ServiceEntry } from '../../lambdas/domain/registry.ts';
 import type { StrategyName } from '../../lambdas/domain/strategy-names.ts';
 import type { ApprovalMode } from '../../local/approvals.ts';
 import { LocalControlPlane } from '../../local/control-plane.ts';
+import { TASK_NAMES } from '../../local/fault-injection.ts';
 import { parseFaults } from '../../local/faults.ts';
 import { asFunction } from '../../local/function-scope.ts';
-import { TASK_NAMES } from '../../local/runtime.ts';
 import { strategyCases } from '../suites/fault-plans.ts';
 
 /**

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defaultStrategyPlan, type StrategyName } from '../../lambdas/domain/strategies/index.ts';
+import { TASK_NAMES } from '../../local/fault-injection.ts';
 import { parseFaults } from '../../local/faults.ts';
-import { DEFAULT_ALARMS, type LocalDeployOptions, TASK_NAMES } from '../../local/runtime.ts';
+import { DEFAULT_ALARMS, type LocalDeployOptions } from '../../local/runtime.ts';
 import { invariantViolations, scanTable } from '../support/invariants.ts';
 import { useLocalRuntime } from './support.ts';
 

@@ -14,9 +14,10 @@ import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultStrategyPlan, type StrategyName } from '../../lambdas/domain/strategies/index.ts';
 import { READY_POLL_SECONDS } from '../../lambdas/handlers/prepare-candidate.ts';
+import { TASK_NAMES } from '../../local/fault-injection.ts';
 import { parseFaults } from '../../local/faults.ts';
 import type { DeploymentReport } from '../../local/report.ts';
-import { DEFAULT_ALARMS, LocalRuntime, TASK_NAMES } from '../../local/runtime.ts';
+import { DEFAULT_ALARMS, LocalRuntime } from '../../local/runtime.ts';
 import { BLUE, baseConfig, FakeEcsAlb, GREEN, LISTENER, REPO, V2 } from '../fakes/ecs-alb-fake.ts';
 import { config as ecsRollingFake, FakeEcs, V2 as RV2 } from '../fakes/ecs-rolling-fake.ts';
 import * as fn from '../fakes/lambda-fake.ts';

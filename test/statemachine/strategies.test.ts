@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { defaultStrategyPlan, type StrategyName } from '../../lambdas/domain/strategies/index.ts';
 import type { ApprovalMode } from '../../local/approvals.ts';
+import { TASK_NAMES } from '../../local/fault-injection.ts';
 import { parseFaults } from '../../local/faults.ts';
 import type { DeploymentReport } from '../../local/report.ts';
-import { DEFAULT_ALARMS, TASK_NAMES } from '../../local/runtime.ts';
+import { DEFAULT_ALARMS } from '../../local/runtime.ts';
 import { SimulatedFleet } from '../../local/simulated-fleet.ts';
 import { sumOf, useLocalRuntime } from './support.ts';
 

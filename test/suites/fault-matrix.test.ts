@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { submitDeployment } from '../../lambdas/control/launcher.ts';
 import { LocalControlPlane } from '../../local/control-plane.ts';
+import { TASK_NAMES } from '../../local/fault-injection.ts';
 import { parseFaults } from '../../local/faults.ts';
 import { asFunction } from '../../local/function-scope.ts';
-import { TASK_NAMES } from '../../local/runtime.ts';
 import { invariantViolations, scanTable } from '../support/invariants.ts';
 import { type StrategyCase, strategyCases } from './fault-plans.ts';
 

@@ -4,7 +4,7 @@ import { STRATEGIES, type StrategyName } from '../../lambdas/domain/strategy-nam
 import type { ApprovalGate } from '../../lambdas/domain/types.ts';
 import { TASKS } from '../../lambdas/tasks.ts';
 import { aslPath } from '../../local/engine.ts';
-import { BAKE_TASK } from '../../local/runtime.ts';
+import { BAKE_TASK } from '../../local/fault-injection.ts';
 
 /**
  * For every strategy, a service whose plan makes its state machine run every task it has (shifts,
