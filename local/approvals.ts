@@ -28,6 +28,8 @@ export type Approver = (
   time: TaskTime,
   /** Aborted when the task ends without an answer: its Lambda invocation failed. */
   ended: AbortSignal,
+  /** Resolves when Request approval has returned: its timeoutAt counts from then. */
+  returned: Promise<unknown>,
 ) => Promise<{ approved: boolean; by?: string }>;
 
 /**

@@ -280,8 +280,8 @@ export class LocalControlPlane {
     try {
       result = await this.runtime.runRequest(strategy, request, {
         options: this.runOptions(request),
-        approver: (payload, time, ended) =>
-          this.awaitApproval(payload, time, AbortSignal.any([entry.controller.signal, ended])),
+        approver: (payload, time, ended, returned) =>
+          this.awaitApproval(payload, time, AbortSignal.any([entry.controller.signal, ended]), returned),
         signal: entry.controller.signal,
         realTime: this.options.realTime ?? false,
         reconcile: (ended) => this.reconcile(ended),
@@ -340,9 +340,11 @@ export class LocalControlPlane {
     payload: { taskToken: string },
     time: TaskTime,
     signal: AbortSignal,
+    returned: Promise<unknown>,
   ): Promise<{ approved: boolean; by?: string }> {
     const timeoutSeconds = time.leftSeconds();
-    const deadline = this.clock.now().getTime() + timeoutSeconds * 1000;
+    // From when Request approval returned, as the summary's timeoutAt counts.
+    let deadline = Number.POSITIVE_INFINITY;
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const finish = () => {
@@ -353,6 +355,7 @@ export class LocalControlPlane {
       };
       const expireWhenDue = () => {
         clearTimeout(timer);
+        if (!Number.isFinite(deadline)) return;
         const left = deadline - this.clock.now().getTime();
         if (left > 0) {
           timer = setTimeout(expireWhenDue, left);
@@ -375,7 +378,10 @@ export class LocalControlPlane {
         finish();
         resolve(output);
       });
-      expireWhenDue();
+      void returned.then(() => {
+        deadline = this.clock.now().getTime() + timeoutSeconds * 1000;
+        if (this.approvals.has(payload.taskToken)) expireWhenDue();
+      });
     });
   }
 

@@ -677,10 +677,14 @@ export class LocalRuntime {
       // function has returned: an approve call that comes as soon as the summary says "waiting for
       // approval" finds it.
       const ended = new AbortController();
+      let returned: () => void = () => undefined;
       const answered = ctx.approver(
         payload as { state: TaskState; taskToken: string },
         task.time,
         ended.signal,
+        new Promise<void>((resolve) => {
+          returned = resolve;
+        }),
       );
       answered.catch(() => undefined);
       try {
@@ -689,6 +693,7 @@ export class LocalRuntime {
         ended.abort(error);
         throw error;
       }
+      returned();
       return answered;
     };
     // A stopped execution ends at once, but the invocation under way runs to its end, as a Lambda
