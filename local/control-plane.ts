@@ -343,8 +343,10 @@ export class LocalControlPlane {
     returned: Promise<unknown>,
   ): Promise<{ approved: boolean; by?: string }> {
     const timeoutSeconds = time.leftSeconds();
-    // From when Request approval returned, as the summary's timeoutAt counts.
-    let deadline = Number.POSITIVE_INFINITY;
+    // From when Request approval returned, as the summary's timeoutAt counts: the wall time its
+    // handler took is added once it has (jumps of the clock meanwhile count).
+    let deadline = this.clock.now().getTime() + timeoutSeconds * 1000;
+    const registered = Date.now();
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const finish = () => {
@@ -355,7 +357,6 @@ export class LocalControlPlane {
       };
       const expireWhenDue = () => {
         clearTimeout(timer);
-        if (!Number.isFinite(deadline)) return;
         const left = deadline - this.clock.now().getTime();
         if (left > 0) {
           timer = setTimeout(expireWhenDue, left);
@@ -379,7 +380,7 @@ export class LocalControlPlane {
         resolve(output);
       });
       void returned.then(() => {
-        deadline = this.clock.now().getTime() + timeoutSeconds * 1000;
+        deadline += Date.now() - registered + 1;
         if (this.approvals.has(payload.taskToken)) expireWhenDue();
       });
     });
