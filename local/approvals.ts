@@ -26,10 +26,8 @@ export type Approver = (
   payload: { state: TaskState; taskToken: string },
   /** The callback task's time: its timeout is what the ASL's TimeoutSecondsPath resolved to. */
   time: TaskTime,
-  /** Aborted when the task ends without an answer: its Lambda invocation failed. */
-  ended: AbortSignal,
-  /** Resolves when Request approval has returned: its timeoutAt counts from then. */
-  returned: Promise<unknown>,
+  /** Request approval's invocation: its result says the gate's timeoutAt; its failure fails the task. */
+  invocation: Promise<unknown>,
 ) => Promise<{ approved: boolean; by?: string }>;
 
 /**

@@ -280,8 +280,8 @@ export class LocalControlPlane {
     try {
       result = await this.runtime.runRequest(strategy, request, {
         options: this.runOptions(request),
-        approver: (payload, time, ended, returned) =>
-          this.awaitApproval(payload, time, AbortSignal.any([entry.controller.signal, ended]), returned),
+        approver: (payload, time, invocation) =>
+          this.awaitApproval(payload, time, entry.controller.signal, invocation),
         signal: entry.controller.signal,
         realTime: this.options.realTime ?? false,
         reconcile: (ended) => this.reconcile(ended),
@@ -340,13 +340,11 @@ export class LocalControlPlane {
     payload: { taskToken: string },
     time: TaskTime,
     signal: AbortSignal,
-    returned: Promise<unknown>,
+    invocation: Promise<unknown>,
   ): Promise<{ approved: boolean; by?: string }> {
     const timeoutSeconds = time.leftSeconds();
-    // From when Request approval returned, as the summary's timeoutAt counts: the wall time its
-    // handler took is added once it has (jumps of the clock meanwhile count).
+    // The summary's timeoutAt, once Request approval has returned it.
     let deadline = this.clock.now().getTime() + timeoutSeconds * 1000;
-    const registered = Date.now();
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const finish = () => {
@@ -379,10 +377,18 @@ export class LocalControlPlane {
         finish();
         resolve(output);
       });
-      void returned.then(() => {
-        deadline += Date.now() - registered + 1;
-        if (this.approvals.has(payload.taskToken)) expireWhenDue();
-      });
+      invocation.then(
+        (result) => {
+          const timeoutAt = Date.parse(String((result as { timeoutAt?: string } | undefined)?.timeoutAt));
+          if (Number.isFinite(timeoutAt)) deadline = timeoutAt;
+          if (this.approvals.has(payload.taskToken)) expireWhenDue();
+        },
+        // The invocation failed, and with it the task: nobody can answer it any more.
+        (error: unknown) => {
+          finish();
+          reject(error);
+        },
+      );
     });
   }
 

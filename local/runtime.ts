@@ -676,24 +676,15 @@ export class LocalRuntime {
       // Step Functions holds the task token from the moment the task starts, before its Lambda
       // function has returned: an approve call that comes as soon as the summary says "waiting for
       // approval" finds it.
-      const ended = new AbortController();
-      let returned: () => void = () => undefined;
+      // The invocation starts once the approver holds the token.
+      const invocation = Promise.resolve().then(run);
       const answered = ctx.approver(
         payload as { state: TaskState; taskToken: string },
         task.time,
-        ended.signal,
-        new Promise<void>((resolve) => {
-          returned = resolve;
-        }),
+        invocation,
       );
       answered.catch(() => undefined);
-      try {
-        await run();
-      } catch (error) {
-        ended.abort(error);
-        throw error;
-      }
-      returned();
+      await invocation;
       return answered;
     };
     // A stopped execution ends at once, but the invocation under way runs to its end, as a Lambda
