@@ -4,13 +4,12 @@
  * (goal, issue 11: p99 under 20 ms) and how many `GET /services` a second it answers with 500
  * services registered. Writes bench/results/local-api.{md,json}.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { startServe } from './serve.ts';
 
-const ROOT = join(import.meta.dirname, '..');
 const OUT = join(import.meta.dirname, 'results');
 const RATE = 500;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -31,7 +30,8 @@ const service = (name: string) => ({
   alarms: [`${name}-error-rate`],
 });
 
-async function startServe(dir: string): Promise<{ child: ChildProcess; url: string }> {
+/** A registry of 500 services, written to `dir`. */
+function registry(dir: string): string {
   const config = join(dir, 'stepwise.config.json');
   writeFileSync(
     config,
@@ -39,29 +39,7 @@ async function startServe(dir: string): Promise<{ child: ChildProcess; url: stri
       services: Array.from({ length: 500 }, (_, i) => service(`svc-${String(i).padStart(3, '0')}`)),
     }),
   );
-  const child = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'bin', 'stepwise.js'),
-      'serve',
-      '--state-dir',
-      join(dir, 'state'),
-      '--port',
-      '0',
-      '--config',
-      config,
-    ],
-    { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  const serverFile = join(dir, 'state', 'server.json');
-  for (let i = 0; i < 1200; i++) {
-    if (existsSync(serverFile))
-      return { child, url: (JSON.parse(readFileSync(serverFile, 'utf8')) as { url: string }).url };
-    if (child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill();
-  throw new Error('stepwise serve did not start');
+  return config;
 }
 
 async function load(url: string, options: { overallRate?: number; connections: number }) {
@@ -76,7 +54,8 @@ async function load(url: string, options: { overallRate?: number; connections: n
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'stepwise-bench-api-'));
-const { child, url } = await startServe(dir);
+const serve = await startServe(dir, registry(dir));
+const { url } = serve;
 try {
   const started = await fetch(`${url}/deployments`, {
     method: 'POST',
@@ -105,6 +84,6 @@ try {
     `${lines.join('\n')}\nwritten: bench/results/local-api.json, bench/results/local-api.md\n`,
   );
 } finally {
-  child.kill('SIGTERM');
+  await serve.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -7,10 +7,11 @@
  * every one has ended. Then one runs alone in process (`stepwise deploy --json`) for the idle
  * verdict. Writes bench/results/rehearsals.{md,json}.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startServe } from './serve.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const OUT = join(import.meta.dirname, 'results');
@@ -21,24 +22,6 @@ const PLAN = { steps: Array.from({ length: 10 }, (_, i) => ({ weight: 10 * (i + 
 /** The most services one registry file may hold. */
 const PER_FILE = Number(process.env.BENCH_PER_FILE ?? 500);
 const name = (i: number) => `svc-${String(i).padStart(4, '0')}`;
-
-async function startServe(dir: string, config: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [BIN, 'serve', '--state-dir', join(dir, 'state'), '--port', '0', '--config', config],
-    { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  const serverFile = join(dir, 'state', 'server.json');
-  for (let i = 0; i < 6000; i++) {
-    if (existsSync(serverFile)) {
-      return { child, url: (JSON.parse(readFileSync(serverFile, 'utf8')) as { url: string }).url };
-    }
-    if (child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill();
-  throw new Error('stepwise serve did not start');
-}
 
 /** Runs `work` over `items`, `width` at a time. */
 async function inBatches<T, R>(items: T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -68,14 +51,11 @@ for (let file = 0; file < files; file++) {
     }),
   );
   if (file === files - 1) break;
-  const booted = await startServe(dir, config);
-  await new Promise((resolve) => {
-    booted.child.once('exit', resolve);
-    booted.child.kill('SIGTERM');
-  });
+  await (await startServe(dir, config, 300)).stop();
   rmSync(join(dir, 'state', 'server.json'), { force: true });
 }
-const { child, url } = await startServe(dir, config);
+const serve = await startServe(dir, config, 300);
+const { url } = serve;
 let outcome: { seconds: number; statuses: Record<string, number>; idle: string; same: boolean };
 try {
   const started = Date.now();
@@ -141,10 +121,7 @@ try {
     same: statuses.size === ids.length && [...statuses.values()].every((s) => s === idle),
   };
 } finally {
-  await new Promise((resolve) => {
-    child.once('exit', resolve);
-    child.kill('SIGTERM');
-  });
+  await serve.stop();
 }
 rmSync(dir, { recursive: true, force: true });
 const met = outcome.same && outcome.seconds < 60;
