@@ -1,18 +1,6 @@
-import type { AlarmSource } from '../ports/alarms.ts';
+import type { AlarmDescription, AlarmSource } from '../ports/alarms.ts';
 import { PreflightFailedError } from './errors.ts';
-import type { AlarmState, ServiceConfig } from './types.ts';
-
-/** An alarm as pre-flight sees it before any traffic moves. */
-export interface AlarmDescription {
-  name: string;
-  exists: boolean;
-  /** Whether the alarm's actions are enabled (an alarm with actions disabled pages nobody). */
-  actionsEnabled?: boolean;
-  state?: AlarmState;
-  reason?: string;
-  /** A metric alarm's evaluation window: how long new data takes to move it (`Period × DatapointsToAlarm`). */
-  windowSeconds?: number;
-}
+import type { ServiceConfig } from './types.ts';
 
 export interface PreflightVerdict {
   /** Problems that stop the deployment: missing alarms, disabled actions, firing alarms not allowed. */

@@ -2,6 +2,7 @@ import { InvalidInputError, ServiceNotFoundError } from './errors.ts';
 import { checkArtifactName } from './schemas.ts';
 import type { Step } from './steps.ts';
 import { strategyNeeds } from './strategies/index.ts';
+import type { ProviderCapability } from './strategies/strategy.ts';
 import type { StrategyName } from './strategy-names.ts';
 import type { DeploymentRequest, ServiceConfig } from './types.ts';
 
@@ -28,13 +29,6 @@ export function checkCandidate(image: string, field: string, options: { baseline
   }
   checkArtifactName(image, field);
 }
-
-/**
- * What a strategy needs from its traffic provider beyond weighted routing, from the tasks its
- * state machine runs: ab-segment routes a segment (Route segment), recreate stops and starts
- * versions (Recreate step), blue-green switches between two fleets that run side by side.
- */
-export type ProviderCapability = 'segments' | 'stop-start' | 'side-by-side' | 'version-metrics';
 
 /** What a provider kind cannot do with a given config, and why. */
 export type ProviderLimits = (config: Record<string, unknown>) => Partial<Record<ProviderCapability, string>>;

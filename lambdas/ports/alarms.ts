@@ -1,5 +1,16 @@
-import type { AlarmDescription } from '../domain/preflight.ts';
-import type { AlarmObservation } from '../domain/types.ts';
+import type { AlarmObservation, AlarmState } from '../domain/types.ts';
+
+/** An alarm as pre-flight sees it before any traffic moves. */
+export interface AlarmDescription {
+  name: string;
+  exists: boolean;
+  /** Whether the alarm's actions are enabled (an alarm with actions disabled pages nobody). */
+  actionsEnabled?: boolean;
+  state?: AlarmState;
+  reason?: string;
+  /** A metric alarm's evaluation window: how long new data takes to move it (`Period × DatapointsToAlarm`). */
+  windowSeconds?: number;
+}
 
 /** Reads alarm states: CloudWatch on AWS, the simulated metric store locally. */
 export interface AlarmSource {

@@ -6,9 +6,8 @@ import {
   type MetricAlarm,
 } from '@aws-sdk/client-cloudwatch';
 import { evaluationWindowSeconds } from '../../domain/bakes.ts';
-import type { AlarmDescription } from '../../domain/preflight.ts';
 import type { AlarmObservation, AlarmState } from '../../domain/types.ts';
-import type { AlarmSource } from '../../ports/alarms.ts';
+import type { AlarmDescription, AlarmSource } from '../../ports/alarms.ts';
 import { rethrowAws } from '../aws-errors.ts';
 
 /** DescribeAlarms accepts at most 100 names per call. */

@@ -2,7 +2,6 @@ import * as compiled from '../compiled-schemas.js';
 import { InvalidInputError } from '../errors.ts';
 import type { HookPhase } from '../hooks.ts';
 import { DEFAULT_BAKE_SECONDS } from '../plan.ts';
-import type { ProviderCapability } from '../requests.ts';
 import { type CompiledSchema, validator } from '../schemas.ts';
 import { isTrafficStep, type Step } from '../steps.ts';
 import { STRATEGIES, type StrategyName } from '../strategy-names.ts';
@@ -14,7 +13,7 @@ import { linear } from './linear.ts';
 import { recreate } from './recreate.ts';
 import { ring } from './ring.ts';
 import { rolling } from './rolling.ts';
-import type { ExpandContext, Strategy } from './strategy.ts';
+import type { ExpandContext, ProviderCapability, Strategy } from './strategy.ts';
 
 export { isStrategy, STRATEGIES, type StrategyName } from '../strategy-names.ts';
 export type { Strategy } from './strategy.ts';

@@ -1,7 +1,13 @@
 import type { HookPhase } from '../hooks.ts';
-import type { ProviderCapability } from '../requests.ts';
 import type { Step } from '../steps.ts';
 import type { StrategyName } from '../strategy-names.ts';
+
+/**
+ * What a strategy needs from its traffic provider beyond weighted routing, from the tasks its
+ * state machine runs: ab-segment routes a segment (Route segment), recreate stops and starts
+ * versions (Recreate step), blue-green switches between two fleets that run side by side.
+ */
+export type ProviderCapability = 'segments' | 'stop-start' | 'side-by-side' | 'version-metrics';
 
 /** What a strategy's expansion may ask of the others (a ring checks each ring's own plan). */
 export interface ExpandContext {

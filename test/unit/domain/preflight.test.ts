@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type AlarmDescription, judgePreflight } from '../../../lambdas/domain/preflight.ts';
+import { judgePreflight } from '../../../lambdas/domain/preflight.ts';
+import type { AlarmDescription } from '../../../lambdas/ports/alarms.ts';
 
 const ok = (name: string): AlarmDescription => ({ name, exists: true, actionsEnabled: true, state: 'OK' });
 
